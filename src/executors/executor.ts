@@ -1,0 +1,61 @@
+import type { ShellName } from "../shell/shell-writer.ts";
+import type { OutputWriter } from "../trace/job-trace.ts";
+
+/** The build stages of GitLab Runner (gitlab-protocol.md §11.1). */
+export type BuildStage =
+  | "prepare_script"
+  | "get_sources"
+  | "clear_worktree"
+  | "restore_cache"
+  | "download_artifacts"
+  | `step_${string}`
+  | "after_script"
+  | "archive_cache"
+  | "archive_cache_on_failure"
+  | "upload_artifacts_on_success"
+  | "upload_artifacts_on_failure"
+  | "cleanup_file_variables";
+
+/** One stage script to run. */
+export interface StageCommand {
+  readonly script: string;
+  readonly stage: BuildStage;
+  /** True for the runner's own stages (get_sources, cache, artifacts), false for the user's scripts. */
+  readonly predefined: boolean;
+  readonly signal: AbortSignal;
+}
+
+/** Where a stage's output goes. */
+export interface StageOutput {
+  readonly stdout: OutputWriter;
+  readonly stderr: OutputWriter;
+}
+
+/** The directories of one job, as the executor sees them. */
+export interface BuildDirectories {
+  /** `CI_BUILDS_DIR` */
+  readonly buildsDir: string;
+  /** `CI_PROJECT_DIR` */
+  readonly projectDir: string;
+  /** `RUNNER_TEMP_PROJECT_DIR` */
+  readonly tmpDir: string;
+}
+
+/**
+ * An executor knows how to run a script, never what the script does. Its lifecycle: `prepare`,
+ * any number of `run`s, one `cleanup` (idempotent, never throws).
+ */
+export interface Executor {
+  /** GitLab's executor name, as in `Preparing the "shell" executor`. */
+  readonly name: string;
+  readonly shell: ShellName;
+  /** The line printed after preparing, e.g. `Using Shell (bash) executor...`. */
+  readonly description: string;
+  /** `CI_SHARED_ENVIRONMENT` (shell, ssh) or `CI_DISPOSABLE_ENVIRONMENT` (docker). */
+  readonly environment: "shared" | "disposable";
+  readonly directories: BuildDirectories;
+  prepare(options: { signal: AbortSignal }): Promise<void>;
+  /** Runs one stage script to its end and returns its exit code. Throws only when it cannot run it. */
+  run(command: StageCommand, output: StageOutput): Promise<{ exitCode: number }>;
+  cleanup(): Promise<void>;
+}

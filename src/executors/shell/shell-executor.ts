@@ -1,0 +1,60 @@
+import { mkdir } from "node:fs/promises";
+import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
+import type { ShellName } from "../../shell/shell-writer.ts";
+import { supervise } from "../../shell/supervisor.ts";
+
+/** The host variables a local shell job keeps: enough to find programs and a home, nothing more. */
+const INHERITED = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"];
+
+export interface ShellExecutorOptions {
+  readonly shell: ShellName;
+  readonly directories: BuildDirectories;
+  /** The environment the runner itself was started with; only {@link INHERITED} keys are passed on. */
+  readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  /** How long a stage's process group has after TERM before KILL (default 5000 ms). */
+  readonly graceMs?: number;
+}
+
+/**
+ * Runs every stage as a fresh `bash` (or `sh`) process on this machine, the script on its standard
+ * input, in a process group of its own. Only the build directory is shared between stages.
+ */
+export function createShellExecutor(options: ShellExecutorOptions): Executor {
+  const env = baseEnvironment(options.hostEnv);
+  return {
+    name: "shell",
+    shell: options.shell,
+    description: `Using Shell (${options.shell}) executor...`,
+    environment: "shared",
+    directories: options.directories,
+    async prepare() {
+      await mkdir(options.directories.buildsDir, { recursive: true });
+    },
+    async run(command: StageCommand, output: StageOutput) {
+      const result = await supervise([options.shell === "bash" ? "bash" : "sh"], {
+        cwd: options.directories.buildsDir,
+        env,
+        stdin: command.script,
+        onStdout: (chunk) => output.stdout.write(chunk),
+        onStderr: (chunk) => output.stderr.write(chunk),
+        signal: command.signal,
+        graceMs: options.graceMs ?? 5000,
+      });
+      return { exitCode: result.exitCode };
+    },
+    async cleanup() {},
+  };
+}
+
+function baseEnvironment(hostEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of INHERITED) {
+    const value = hostEnv[key];
+    if (value !== undefined) env[key] = value;
+  }
+  for (const [key, value] of Object.entries(hostEnv)) {
+    if (key.startsWith("LC_") && value !== undefined) env[key] = value;
+  }
+  env.PATH ??= "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  return env;
+}

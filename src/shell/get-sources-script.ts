@@ -1,0 +1,125 @@
+import type { GitInfo } from "../protocol/types.ts";
+import type { GitSettings } from "../steps/git-settings.ts";
+import { writeVariables, type ScriptEnvironment } from "./prelude.ts";
+import { createShellWriter, type ShellName, type ShellWriter } from "./shell-writer.ts";
+
+/** Everything get_sources needs besides the variables. */
+export interface GetSourcesInput {
+  readonly git: GitInfo;
+  readonly settings: GitSettings;
+  /** `-c http.userAgent=…` for every git call that talks to the remote. */
+  readonly userAgent: string;
+  readonly preCloneCommands?: readonly string[];
+  readonly postCloneCommands?: readonly string[];
+}
+
+/**
+ * The get_sources script: GitLab Runner's clone/fetch/none/empty strategies with the system git,
+ * followed by checkout, clean and submodules, printing the lines GitLab prints (§9.3 item 7).
+ */
+export function getSourcesScript(shell: ShellName, env: ScriptEnvironment, input: GetSourcesInput): string {
+  const w = createShellWriter(shell);
+  const { settings } = input;
+  writeVariables(w, env);
+  w.exportVariable("GIT_TERMINAL_PROMPT", "0");
+  w.exportVariable("GCM_INTERACTIVE", "Never");
+  const parent = env.projectDir.replace(/\/[^/]+\/?$/, "") || "/";
+  w.mkdir(parent);
+  w.cd(parent);
+  for (const command of input.preCloneCommands ?? []) w.userCommand(command);
+  switch (settings.strategy) {
+    case "none":
+      w.notice("Skipping Git repository setup");
+      w.mkdir(env.projectDir);
+      break;
+    case "empty":
+      w.notice("Skipping Git repository setup and creating an empty build directory");
+      w.rmdir(env.projectDir);
+      w.mkdir(env.projectDir);
+      break;
+    case "clone":
+    case "fetch":
+      writeFetch(w, env.projectDir, input);
+      writeCheckout(w, input);
+      writeSubmodules(w, input);
+      break;
+  }
+  if ((input.postCloneCommands ?? []).length > 0) {
+    w.cd(env.projectDir);
+    for (const command of input.postCloneCommands ?? []) w.userCommand(command);
+  }
+  return w.finish();
+}
+
+function writeFetch(w: ShellWriter, projectDir: string, input: GetSourcesInput): void {
+  const { settings, git } = input;
+  w.notice(settings.depth > 0 ? `Fetching changes with git depth set to ${settings.depth}...` : "Fetching changes...");
+  if (settings.strategy === "clone") w.rmdir(projectDir);
+  w.mkdir(projectDir);
+  w.cd(projectDir);
+  w.line("rm -f .git/index.lock .git/shallow.lock .git/HEAD.lock .git/config.lock .git/hooks/post-checkout");
+  w.ifDirectory(
+    ".git",
+    () => {
+      w.notice("Reinitialized existing Git repository");
+      w.command("git", "remote", "set-url", "origin", git.repo_url);
+    },
+    () => {
+      w.command("git", "-c", "init.defaultBranch=main", "init", "-q");
+      w.command("git", "remote", "add", "origin", git.repo_url);
+      w.notice("Created fresh repository.");
+    },
+  );
+  const fetch = ["git", "-c", `http.userAgent=${input.userAgent}`, "fetch", "origin", "--no-recurse-submodules"];
+  const refspecs = git.refspecs.length > 0 ? git.refspecs : defaultRefspecs(git);
+  if (settings.depth > 0) {
+    w.command(...fetch, ...refspecs, "--depth", String(settings.depth), ...settings.fetchExtraFlags);
+  } else {
+    // A shallow repository from an earlier job with GIT_DEPTH is deepened to the full history.
+    w.ifCommand(
+      ["test", "-f", ".git/shallow"],
+      () => w.command(...fetch, ...refspecs, "--unshallow", ...settings.fetchExtraFlags),
+      () => w.command(...fetch, ...refspecs, ...settings.fetchExtraFlags),
+    );
+  }
+}
+
+function writeCheckout(w: ShellWriter, input: GetSourcesInput): void {
+  const { settings, git } = input;
+  if (!settings.checkout) {
+    w.notice("Skipping Git checkout");
+    return;
+  }
+  w.notice(`Checking out ${git.sha.slice(0, 8)} as detached HEAD (ref is ${git.ref})...`);
+  w.command("git", "-c", "submodule.recurse=false", "checkout", "-f", "-q", git.sha);
+  if (settings.cleanFlags && settings.cleanFlags.length > 0) w.command("git", "clean", ...settings.cleanFlags);
+}
+
+function writeSubmodules(w: ShellWriter, input: GetSourcesInput): void {
+  const { settings } = input;
+  if (settings.submoduleStrategy === "none") {
+    w.notice("Skipping Git submodules setup");
+    return;
+  }
+  const recursive = settings.submoduleStrategy === "recursive" ? ["--recursive"] : [];
+  const paths = settings.submodulePaths.length > 0 ? ["--", ...settings.submodulePaths] : [];
+  const depth = settings.submoduleDepth > 0 ? ["--depth", String(settings.submoduleDepth)] : [];
+  w.notice(recursive.length > 0 ? "Updating/initializing submodules recursively..." : "Updating/initializing submodules...");
+  w.command("git", "submodule", "init", ...paths);
+  w.command("git", "submodule", "sync", ...recursive, ...paths);
+  w.command("git", "-c", `http.userAgent=${input.userAgent}`, "submodule", "update", "--init", ...recursive, ...depth,
+    ...settings.submoduleUpdateFlags, ...paths);
+  if (settings.cleanFlags && settings.cleanFlags.length > 0) {
+    w.command("git", "submodule", "foreach", ...recursive, "git", "clean", ...settings.cleanFlags);
+  }
+}
+
+/** The refspecs GitLab sends when a job does not list any (build_runner_presenter.rb). */
+export function defaultRefspecs(git: Pick<GitInfo, "ref" | "ref_type" | "depth">): string[] {
+  if (git.depth > 0) {
+    return git.ref_type === "tag"
+      ? [`+refs/tags/${git.ref}:refs/tags/${git.ref}`]
+      : [`+refs/heads/${git.ref}:refs/remotes/origin/${git.ref}`];
+  }
+  return ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"];
+}

@@ -1,0 +1,30 @@
+import type { ResolvedVariable } from "../steps/variables.ts";
+import { fileVariablePath } from "../steps/variables.ts";
+import type { ShellWriter } from "./shell-writer.ts";
+
+/** What every stage script of one job starts from. */
+export interface ScriptEnvironment {
+  /** The project directory (`CI_PROJECT_DIR`). */
+  readonly projectDir: string;
+  /** Where file-type variables are written (`RUNNER_TEMP_PROJECT_DIR`). */
+  readonly tmpDir: string;
+  readonly variables: readonly ResolvedVariable[];
+}
+
+/**
+ * Makes a stage script self-contained: writes the file-type variables (mode 0600) and exports every
+ * variable; a file variable's value is the path of its file.
+ */
+export function writeVariables(w: ShellWriter, env: ScriptEnvironment): void {
+  const files = env.variables.filter((v) => v.file);
+  if (files.length > 0) w.mkdir(env.tmpDir);
+  for (const variable of env.variables) {
+    if (variable.file) {
+      const path = fileVariablePath(env.tmpDir, variable.key);
+      w.writePrivateFile(path, variable.value);
+      w.exportVariable(variable.key, path);
+    } else {
+      w.exportVariable(variable.key, variable.value);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+import { ANSI } from "../trace/ansi.ts";
+import { isShellVariableName, quoteBash, quotePosix } from "./quote.ts";
+
+/** The shells a script can be written for. */
+export type ShellName = "bash" | "sh";
+
+/**
+ * Builds one stage's script. Data (paths, values, messages) only enters the script through the
+ * writer's quoting; `line` is for code the runner itself wrote.
+ */
+export interface ShellWriter {
+  readonly shell: ShellName;
+  /** A line of code written by the runner, never user data. */
+  line(code: string): void;
+  /** A command whose every word is quoted. */
+  command(...argv: readonly string[]): void;
+  exportVariable(name: string, value: string): void;
+  cd(path: string): void;
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  /** Writes `content` to `path`, readable only by the owner (mode 0600). */
+  writePrivateFile(path: string, content: string): void;
+  /** A plain line of output. */
+  print(text: string): void;
+  /** A green line of output (GitLab's `Noticef`). */
+  notice(text: string): void;
+  /** A yellow line of output. */
+  warning(text: string): void;
+  /** A red line of output. */
+  error(text: string): void;
+  /** Echoes a user's command as GitLab does (green `$ cmd`), then runs it. */
+  userCommand(command: string): void;
+  /** `if [ -d path ]; then … else … fi` */
+  ifDirectory(path: string, then: () => void, otherwise?: () => void): void;
+  /** `if command; then … else … fi` for a quoted command. */
+  ifCommand(argv: readonly string[], then: () => void, otherwise?: () => void): void;
+  /** The finished script, ready to be fed to the shell's standard input. */
+  finish(): string;
+}
+
+/** A new writer for `shell`. */
+export function createShellWriter(shell: ShellName): ShellWriter {
+  const quote = shell === "bash" ? quoteBash : quotePosix;
+  const lines: string[] = [];
+  let depth = 0;
+  const emit = (code: string) => lines.push("  ".repeat(depth) + code);
+  const block = (body: () => void) => {
+    depth++;
+    body();
+    depth--;
+  };
+  const echo = (text: string) => emit(`printf '%s\\n' ${quote(text)}`);
+  const conditional = (test: string, then: () => void, otherwise?: () => void) => {
+    emit(`if ${test}; then`);
+    block(then);
+    if (otherwise) {
+      emit("else");
+      block(otherwise);
+    }
+    emit("fi");
+  };
+
+  return {
+    shell,
+    line: emit,
+    command: (...argv) => emit(argv.map(quote).join(" ")),
+    exportVariable(name, value) {
+      if (!isShellVariableName(name)) return;
+      emit(`export ${name}=${quote(value)}`);
+    },
+    cd: (path) => emit(`cd ${quote(path)}`),
+    mkdir: (path) => emit(`mkdir -p ${quote(path)}`),
+    rmdir: (path) => emit(`rm -r -f ${quote(path)}`),
+    writePrivateFile: (path, content) => emit(`(umask 077 && printf '%s' ${quote(content)} > ${quote(path)})`),
+    print: echo,
+    notice: (text) => echo(`${ANSI.boldGreen}${text}${ANSI.reset}`),
+    warning: (text) => echo(`${ANSI.yellow}${text}${ANSI.reset}`),
+    error: (text) => echo(`${ANSI.boldRed}${text}${ANSI.reset}`),
+    userCommand(command) {
+      const [first = "", ...rest] = command.split("\n");
+      const shown = rest.some((l) => l.trim() !== "") ? `${first} # collapsed multi-line command` : first;
+      echo(`${ANSI.boldGreen}$ ${shown}${ANSI.reset}`);
+      lines.push(command);
+    },
+    ifDirectory: (path, then, otherwise) => conditional(`[ -d ${quote(path)} ]`, then, otherwise),
+    ifCommand: (argv, then, otherwise) => conditional(argv.map(quote).join(" "), then, otherwise),
+    finish() {
+      const strict = shell === "bash" ? "set -eo pipefail" : "set -e\n(set -o pipefail) 2>/dev/null && set -o pipefail";
+      const body = [strict, "set +o noclobber", ...lines, ""].join("\n");
+      // The script is evaluated with an empty stdin so that a user's command reading standard input
+      // cannot swallow the rest of the script, which arrives on the shell's own standard input.
+      return `: | eval ${quote(body)}\nexit\n`;
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { constants } from "node:os";
+
+/** How a supervised process ended. */
+export interface ProcessResult {
+  /** The exit code, or 128 + the signal number when a signal ended it. */
+  readonly exitCode: number;
+  /** The signal that ended it, if any. */
+  readonly signal: string | undefined;
+  /** Whether `signal` in the options was aborted while it ran. */
+  readonly interrupted: boolean;
+}
+
+export interface SuperviseOptions {
+  readonly cwd?: string;
+  /** The complete environment of the child; nothing of the runner's own is added. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly stdin?: string;
+  readonly onStdout?: (chunk: Uint8Array) => void;
+  readonly onStderr?: (chunk: Uint8Array) => void;
+  /** Aborting it stops the whole process group: TERM, then KILL after `graceMs`. */
+  readonly signal?: AbortSignal;
+  /** How long the group has to exit after TERM before it is killed (default 5000 ms). */
+  readonly graceMs?: number;
+}
+
+/**
+ * Runs `argv` in a process group of its own, drains both output streams, and stops the group on
+ * abort. When the leader exits, whatever it left running in its group is stopped too, so no
+ * process outlives its stage.
+ */
+export async function supervise(argv: readonly string[], options: SuperviseOptions): Promise<ProcessResult> {
+  const graceMs = options.graceMs ?? 5000;
+  const child = Bun.spawn([...argv], {
+    cwd: options.cwd,
+    env: { ...options.env },
+    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
+    stdout: "pipe",
+    stderr: "pipe",
+    detached: true,
+  });
+  const pgid = child.pid;
+  let interrupted = false;
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= stopGroup(pgid, graceMs));
+  const onAbort = () => {
+    interrupted = true;
+    void stop();
+  };
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const drained = Promise.all([drain(child.stdout, options.onStdout), drain(child.stderr, options.onStderr)]);
+    await child.exited;
+    // Leftovers of the stage (background jobs) would otherwise hold the pipes open and linger.
+    await stop();
+    await drained;
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+  }
+  const code = child.signalCode;
+  const signal = typeof code === "number" ? signalName(code) : (code ?? undefined);
+  const exitCode = child.exitCode ?? 128 + signalNumber(signal);
+  return { exitCode, signal, interrupted };
+}
+
+async function drain(stream: ReadableStream<Uint8Array>, onChunk?: (chunk: Uint8Array) => void): Promise<void> {
+  for await (const chunk of stream) onChunk?.(chunk);
+}
+
+/** TERM the group, wait up to `graceMs` for it to be gone, then KILL it. */
+async function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  if (!groupAlive(pgid)) return;
+  signalGroup(pgid, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    await Bun.sleep(20);
+    if (!groupAlive(pgid)) return;
+  }
+  signalGroup(pgid, "SIGKILL");
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/** Whether any process of the group is still running (zombies waiting for a reaper do not count). */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  return livingMembers(pgid).length > 0;
+}
+
+/** The pids in process group `pgid` that are not zombies, read from /proc. */
+export function livingMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the parenthesised command: state, ppid, pgrp, …
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") members.push(Number(entry));
+    } catch {
+      // The process went away while we looked.
+    }
+  }
+  return members;
+}
+
+function signalName(num: number): string | undefined {
+  return Object.entries(constants.signals).find(([, n]) => n === num)?.[0];
+}
+
+function signalNumber(signal: string | undefined): number {
+  if (!signal) return 0;
+  return (constants.signals as Record<string, number>)[signal] ?? 0;
+}

@@ -1,0 +1,67 @@
+import { userScript } from "../shell/stage-scripts.ts";
+import type { JobContext } from "./context.ts";
+import { goDuration, JobFailure, timeoutReason, toJobFailure } from "./job-failure.ts";
+import { runStage, scriptEnvironment } from "./run-stage.ts";
+import { variableValue } from "./variables.ts";
+
+const DEFAULT_AFTER_SCRIPT_TIMEOUT_SECONDS = 300;
+
+/** The after_script commands, if the job has any. */
+export function afterScriptCommands(ctx: JobContext): readonly string[] {
+  return ctx.job.steps.find((s) => s.name === "after_script")?.script.filter((c) => c.trim() !== "") ?? [];
+}
+
+/** after_script runs after success, a failure or a cancel; not after a timeout or an abort. */
+export function shouldRunAfterScript(ctx: JobContext): boolean {
+  const interruption = ctx.primary?.interruption;
+  return afterScriptCommands(ctx).length > 0 && interruption !== "timeout" && interruption !== "aborted" &&
+    !ctx.abortSignal.aborted;
+}
+
+/** The value of `CI_JOB_STATUS` once the script stages are over. */
+export function finalJobStatus(primary: JobFailure | undefined): "success" | "failed" | "canceled" {
+  if (primary === undefined) return "success";
+  return primary.interruption === "canceled" ? "canceled" : "failed";
+}
+
+/**
+ * after_script: a shell of its own with its own timeout (`RUNNER_AFTER_SCRIPT_TIMEOUT`, 5 min), which
+ * sees `CI_JOB_STATUS`. Its failure only warns, unless `AFTER_SCRIPT_IGNORE_ERRORS` is false.
+ */
+export async function afterScript(ctx: JobContext): Promise<void> {
+  const seconds = afterScriptTimeoutSeconds(ctx);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(timeoutReason(seconds)), seconds * 1000);
+  const signal = AbortSignal.any([ctx.abortSignal, ctx.graceSignal, deadline.signal]);
+  const script = userScript(ctx.shell, scriptEnvironment(ctx, finalJobStatus(ctx.primary)), afterScriptCommands(ctx), {
+    afterScript: true,
+  });
+  try {
+    await runStage(ctx, "after_script", script, { predefined: false, signal });
+  } catch (error) {
+    const failure = toJobFailure(error);
+    if (variableValue(ctx.variables, "AFTER_SCRIPT_IGNORE_ERRORS") === "false") throw failure;
+    ctx.trace.warning(`after_script failed, but job will continue unaffected: ${failure.message}`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function afterScriptTimeoutSeconds(ctx: JobContext): number {
+  const raw = variableValue(ctx.variables, "RUNNER_AFTER_SCRIPT_TIMEOUT");
+  const parsed = raw === undefined ? undefined : parseGoDuration(raw);
+  if (raw !== undefined && parsed === undefined) {
+    ctx.trace.warning(`RUNNER_AFTER_SCRIPT_TIMEOUT: cannot parse "${raw}", using ${goDuration(DEFAULT_AFTER_SCRIPT_TIMEOUT_SECONDS)}`);
+  }
+  return parsed ?? DEFAULT_AFTER_SCRIPT_TIMEOUT_SECONDS;
+}
+
+/** Parses a Go duration such as `90s`, `5m`, `1h30m`, `1.5h` into seconds. */
+export function parseGoDuration(text: string): number | undefined {
+  const match = /^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$/.test(text.trim());
+  if (!match) return undefined;
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+  let total = 0;
+  for (const [, value, unit] of text.trim().matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) total += Number(value) * units[unit!]!;
+  return total;
+}

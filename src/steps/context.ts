@@ -1,0 +1,42 @@
+import type { Executor } from "../executors/executor.ts";
+import type { JobResponse } from "../protocol/types.ts";
+import type { ShellName } from "../shell/shell-writer.ts";
+import type { JobTrace } from "../trace/job-trace.ts";
+import type { StepScope } from "./compose.ts";
+import type { ResolvedVariable } from "./variables.ts";
+
+/**
+ * Where a job's sources come from: GitLab's git remote, or (for local runs) a copy of the working
+ * tree that the runner places in the project directory itself.
+ */
+export type SourceProvider =
+  | { readonly kind: "git" }
+  | {
+      readonly kind: "local";
+      /** Fills the project directory, writing what it did to the trace. */
+      readonly provide: (ctx: JobContext) => Promise<void>;
+    };
+
+/** Settings of the runner (config.toml or the command line) that steps read. */
+export interface JobSettings {
+  /** The `http.userAgent` git sends. */
+  readonly userAgent: string;
+  readonly preGetSourcesScript?: readonly string[];
+  readonly postGetSourcesScript?: readonly string[];
+  readonly preBuildScript?: readonly string[];
+  readonly postBuildScript?: readonly string[];
+}
+
+/** Everything a step may use. Steps never call each other; they share only this and the build dir. */
+export interface JobContext extends StepScope {
+  readonly job: JobResponse;
+  readonly executor: Executor;
+  readonly shell: ShellName;
+  readonly trace: JobTrace;
+  /** The job's variables after the runner's expansion, runner variables included. */
+  readonly variables: readonly ResolvedVariable[];
+  readonly sources: SourceProvider;
+  readonly settings: JobSettings;
+  /** Aborted when the job is aborted outright: nothing but cleanup runs any more. */
+  readonly abortSignal: AbortSignal;
+}

@@ -1,0 +1,43 @@
+import { getSourcesScript } from "../shell/get-sources-script.ts";
+import type { JobContext } from "./context.ts";
+import { readGitSettings } from "./git-settings.ts";
+import { JobFailure } from "./job-failure.ts";
+import { runStage, scriptEnvironment } from "./run-stage.ts";
+
+/** get_sources: the repository at the job's commit in the project directory (§11.3). */
+export async function getSources(ctx: JobContext): Promise<void> {
+  const { settings, warnings, error } = readGitSettings(ctx.job, ctx.variables);
+  for (const warning of warnings) ctx.trace.warning(warning);
+  if (error !== undefined) throw new JobFailure(error, { failureReason: "runner_configuration_error" });
+  if (ctx.sources.kind === "local" && (settings.strategy === "clone" || settings.strategy === "fetch")) {
+    await ctx.sources.provide(ctx);
+    return;
+  }
+  const hooks = ctx.job.hooks ?? [];
+  const script = getSourcesScript(ctx.shell, scriptEnvironment(ctx, "running"), {
+    git: ctx.job.git_info,
+    settings,
+    userAgent: ctx.settings.userAgent,
+    preCloneCommands: [
+      ...(ctx.settings.preGetSourcesScript ?? []),
+      ...hooks.filter((h) => h.name === "pre_get_sources_script").flatMap((h) => h.script),
+    ],
+    postCloneCommands: [
+      ...hooks.filter((h) => h.name === "post_get_sources_script").flatMap((h) => h.script),
+      ...(ctx.settings.postGetSourcesScript ?? []),
+    ],
+  });
+  await runStage(ctx, "get_sources", script, { predefined: true });
+}
+
+/** clear_worktree: before another get_sources attempt, start from an empty project directory. */
+export async function clearWorktree(ctx: JobContext): Promise<void> {
+  const { projectDir } = ctx.executor.directories;
+  const script = getSourcesScript(ctx.shell, scriptEnvironment(ctx, "running"), {
+    git: ctx.job.git_info,
+    settings: { ...readGitSettings(ctx.job, ctx.variables).settings, strategy: "empty" },
+    userAgent: ctx.settings.userAgent,
+  });
+  ctx.trace.warning(`Deleting all tracked and untracked files in ${projectDir}`);
+  await runStage(ctx, "clear_worktree", script, { predefined: true });
+}

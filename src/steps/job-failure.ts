@@ -1,0 +1,114 @@
+import type { FailureReason } from "../protocol/types.ts";
+
+/** Why a job stopped when it was not a plain script failure: decided once, from `signal.reason`. */
+export type Interruption = "canceled" | "timeout" | "aborted";
+
+/**
+ * A job failed, in GitLab's vocabulary: a failure reason, the exit code of the script when there was
+ * one, and the text that follows `ERROR: Job failed: ` in the trace.
+ */
+export class JobFailure extends Error {
+  override readonly name = "JobFailure";
+  readonly failureReason: FailureReason;
+  readonly exitCode: number | undefined;
+  /** True for failures of the runner rather than of the job (`ERROR: Job failed (system failure): …`). */
+  readonly system: boolean;
+  readonly interruption: Interruption | undefined;
+
+  constructor(
+    message: string,
+    options: {
+      failureReason: FailureReason;
+      exitCode?: number;
+      system?: boolean;
+      interruption?: Interruption;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: options.cause });
+    this.failureReason = options.failureReason;
+    this.exitCode = options.exitCode;
+    this.system = options.system ?? false;
+    this.interruption = options.interruption;
+  }
+}
+
+/** A script exited non-zero. */
+export function scriptFailure(exitCode: number): JobFailure {
+  return new JobFailure(`exit code ${exitCode}`, { failureReason: "script_failure", exitCode });
+}
+
+/** Thrown by whatever honours an `AbortSignal` whose reason says why it was aborted. */
+export class InterruptedError extends Error {
+  override readonly name = "InterruptedError";
+  constructor(
+    readonly interruption: Interruption,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The reason to put into an AbortController when a timeout of `seconds` fires. */
+export function timeoutReason(seconds: number): InterruptedError {
+  return new InterruptedError("timeout", `execution took longer than ${goDuration(seconds)} seconds`);
+}
+
+/** The reason to put into an AbortController when the job is canceled. */
+export function cancelReason(): InterruptedError {
+  return new InterruptedError("canceled", "canceled");
+}
+
+/** The reason to put into an AbortController when the job is aborted (everything but cleanup stops). */
+export function abortReason(): InterruptedError {
+  return new InterruptedError("aborted", "aborted");
+}
+
+/** Maps any thrown value to a {@link JobFailure}; unknown errors are runner system failures. */
+export function toJobFailure(error: unknown): JobFailure {
+  if (error instanceof JobFailure) return error;
+  if (error instanceof InterruptedError) return interruptionFailure(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return new JobFailure(message, { failureReason: "runner_system_failure", system: true, cause: error });
+}
+
+function interruptionFailure(error: InterruptedError): JobFailure {
+  switch (error.interruption) {
+    case "timeout":
+      return new JobFailure(error.message, { failureReason: "job_execution_timeout", interruption: "timeout" });
+    case "canceled":
+      return new JobFailure("canceled", { failureReason: "job_canceled", interruption: "canceled" });
+    case "aborted":
+      return new JobFailure("aborted", { failureReason: "job_canceled", interruption: "aborted" });
+  }
+}
+
+/** The failure a signal's reason stands for, once the signal is aborted. */
+export function failureFromSignal(signal: AbortSignal): JobFailure {
+  return toJobFailure(signal.reason instanceof InterruptedError ? signal.reason : abortReason());
+}
+
+/**
+ * Which of several errors the job reports, as gitlab-runner's `pickPriorityError`: an interruption
+ * (cancel, timeout) first, then the first script failure, then the first of the rest
+ * (cache, artifacts, system), in the order they happened.
+ */
+export function pickPriorityError(errors: readonly unknown[]): JobFailure | undefined {
+  const failures = errors.filter((e) => e !== undefined).map(toJobFailure);
+  return (
+    failures.find((f) => f.interruption !== undefined) ??
+    failures.find((f) => f.failureReason === "script_failure") ??
+    failures[0]
+  );
+}
+
+/** Go's `time.Duration.String()` for whole seconds, e.g. 3600 → `1h0m0s`, 90 → `1m30s`. */
+export function goDuration(totalSeconds: number): string {
+  const seconds = Math.max(0, Math.floor(totalSeconds));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
+}

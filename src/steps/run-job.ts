@@ -1,0 +1,109 @@
+import type { Executor } from "../executors/executor.ts";
+import type { JobResponse, JobVariable } from "../protocol/types.ts";
+import { JobTrace, type TraceSink } from "../trace/job-trace.ts";
+import { REVISION, VERSION } from "../version.ts";
+import type { JobContext, JobSettings, SourceProvider } from "./context.ts";
+import { job as jobSteps } from "./job.ts";
+import { JobFailure, toJobFailure } from "./job-failure.ts";
+import { withRunnerVariables, type RunnerIdentity } from "./runner-variables.ts";
+import { maskedPhrases, resolveVariables } from "./variables.ts";
+
+/** How a job can be stopped from outside. */
+export interface JobSignals {
+  /** Graceful cancel: the script stops, after_script and on-failure uploads still run. */
+  readonly cancel: AbortSignal;
+  /** Abort: everything stops but cleanup. */
+  readonly abort: AbortSignal;
+  /** Aborted when even cleanup must stop (a second abort, or the shutdown deadline). */
+  readonly grace: AbortSignal;
+}
+
+/** How a job ended. */
+export interface JobOutcome {
+  readonly status: "success" | "failed" | "canceled";
+  readonly failure?: JobFailure;
+  /** Errors that lost to the reported failure (cleanup after a failed script, say). */
+  readonly suppressed: readonly JobFailure[];
+  readonly durationMs: number;
+}
+
+export interface RunJobOptions {
+  readonly job: JobResponse;
+  readonly executor: Executor;
+  readonly sink: TraceSink;
+  readonly sources: SourceProvider;
+  readonly settings: JobSettings;
+  readonly runner: RunnerIdentity;
+  readonly signals: JobSignals;
+  /** `[[runners]] environment`: variables the runner adds before the job's own. */
+  readonly environment?: readonly JobVariable[];
+}
+
+/** Runs one job through the step pipeline, writes its trace, and says how it ended. Never throws. */
+export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
+  const started = performance.now();
+  const { job, executor, signals } = options;
+  const variables = resolveVariables(
+    withRunnerVariables(job, executor, options.runner, options.environment),
+    executor.directories.tmpDir,
+  );
+  const trace = new JobTrace({
+    sink: options.sink,
+    masking: { phrases: maskedPhrases(variables), tokenPrefixes: job.features.token_mask_prefixes ?? [] },
+    sections: job.features.trace_sections,
+  });
+  const suppressed: JobFailure[] = [];
+  const ctx: JobContext = {
+    job, executor, trace, variables,
+    shell: executor.shell,
+    sources: options.sources,
+    settings: options.settings,
+    signal: AbortSignal.any([signals.cancel, signals.abort]),
+    abortSignal: signals.abort,
+    graceSignal: signals.grace,
+    suppressed: (error) => suppressed.push(error),
+  };
+  writeHeader(trace, options.runner);
+  let failure: JobFailure | undefined;
+  try {
+    await prepareExecutor(ctx);
+    await jobSteps(ctx);
+  } catch (error) {
+    failure = toJobFailure(error);
+  } finally {
+    await executor.cleanup();
+  }
+  for (const lost of suppressed) trace.warning(`Cleanup failed: ${lost.message}`);
+  writeResult(trace, failure);
+  trace.end();
+  const status = failure === undefined ? "success" : failure.interruption === "canceled" ? "canceled" : "failed";
+  return { status, failure, suppressed, durationMs: performance.now() - started };
+}
+
+function writeHeader(trace: JobTrace, runner: RunnerIdentity): void {
+  trace.println(`Running with runner ${VERSION} (${REVISION.slice(0, 8)})`);
+  const token = runner.shortToken ? ` ${runner.shortToken}` : "";
+  const systemId = runner.systemId ? `, system ID: ${runner.systemId}` : "";
+  trace.println(`  on ${runner.name}${token}${systemId}`);
+}
+
+async function prepareExecutor(ctx: JobContext): Promise<void> {
+  ctx.trace.sectionStart("prepare_executor", `Preparing the "${ctx.executor.name}" executor`);
+  try {
+    ctx.trace.println(ctx.executor.description);
+    await ctx.executor.prepare({ signal: ctx.signal });
+  } catch (error) {
+    const failure = toJobFailure(error);
+    throw failure.interruption ? failure : new JobFailure(failure.message, {
+      failureReason: failure.failureReason, system: true, cause: error,
+    });
+  } finally {
+    ctx.trace.sectionEnd("prepare_executor");
+  }
+}
+
+function writeResult(trace: JobTrace, failure: JobFailure | undefined): void {
+  if (failure === undefined) trace.info("Job succeeded");
+  else if (failure.system) trace.error(`Job failed (system failure): ${failure.message}`);
+  else trace.error(`Job failed: ${failure.message}`);
+}

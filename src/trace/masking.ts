@@ -1,0 +1,61 @@
+import { phraseMasker } from "./phrase-masker.ts";
+import { chainFilters, type StreamFilter } from "./stream-filter.ts";
+import { valueMasker } from "./value-masker.ts";
+
+/** Token prefixes masked by default (`FF_MASK_ALL_DEFAULT_TOKENS`, on by default; §10). */
+export const DEFAULT_TOKEN_PREFIXES: readonly string[] = [
+  "glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glrtr-", "glptt-", "glft-", "glimt-", "glagent-",
+  "glsoat-", "glffct-", "_gitlab_session=", "gltok-",
+];
+
+/** URL parameters whose values are masked after `?key=` or `&key=`, case-insensitively. */
+export const SENSITIVE_URL_PARAMETERS: readonly string[] = [
+  "private_token", "authenticity_token", "rss_token", "x-amz-signature", "x-amz-credential",
+  "x-amz-security-token",
+];
+
+const MAX_TOKEN_PREFIXES = 15;
+
+/** What to mask in one job's trace. */
+export interface MaskingRules {
+  /** Values of masked variables, after expansion. */
+  readonly phrases: readonly string[];
+  /** Extra token prefixes from the job's `features.token_mask_prefixes`. */
+  readonly tokenPrefixes?: readonly string[];
+}
+
+/**
+ * The masking pipeline for one output stream: phrases, then URL parameters, then token prefixes
+ * (gitlab-protocol.md §10). Each stream of a job gets its own, since each keeps partial-match state.
+ */
+export function createMasker(rules: MaskingRules): StreamFilter {
+  return chainFilters([
+    phraseMasker(rules.phrases),
+    valueMasker({
+      prefixes: SENSITIVE_URL_PARAMETERS.flatMap((key) => [`?${key}=`, `&${key}=`]),
+      isValueByte: isUrlValueByte,
+      caseInsensitive: true,
+    }),
+    valueMasker({ prefixes: tokenPrefixes(rules.tokenPrefixes ?? []), isValueByte: isTokenByte }),
+  ]);
+}
+
+/** At most 15 distinct prefixes, shortest first, so an overflow drops the longest ones. */
+export function tokenPrefixes(extra: readonly string[]): string[] {
+  const all = [...new Set([...DEFAULT_TOKEN_PREFIXES, ...extra].filter((p) => p.length > 0))];
+  return all.sort((a, b) => a.length - b.length).slice(0, MAX_TOKEN_PREFIXES);
+}
+
+const TOKEN_BYTES = new Uint8Array(256);
+for (const c of "-._=0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") {
+  TOKEN_BYTES[c.charCodeAt(0)] = 1;
+}
+
+function isTokenByte(byte: number): boolean {
+  return TOKEN_BYTES[byte] === 1;
+}
+
+/** A URL parameter value ends at `?`, `&`, white space or a control character. */
+function isUrlValueByte(byte: number): boolean {
+  return byte !== 0x3f && byte !== 0x26 && byte > 0x20 && byte !== 0x7f;
+}
