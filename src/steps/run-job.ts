@@ -37,6 +37,8 @@ export interface RunJobOptions {
   readonly signals: JobSignals;
   /** `[[runners]] environment`: variables the runner adds before the job's own. */
   readonly environment?: readonly JobVariable[];
+  /** Warnings about settings, printed right after the header (§9.3 item 4). */
+  readonly warnings?: readonly string[];
 }
 
 /** Runs one job through the step pipeline, writes its trace, and says how it ended. Never throws. */
@@ -64,6 +66,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     suppressed: (error) => suppressed.push(error),
   };
   writeHeader(trace, options.runner);
+  for (const warning of options.warnings ?? []) trace.warning(warning);
   let failure: JobFailure | undefined;
   try {
     await prepareExecutor(ctx);

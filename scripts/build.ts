@@ -1,0 +1,25 @@
+/**
+ * `bun run build`: compiles main.ts into one executable, dist/runner, with the version (from
+ * package.json) and the git revision embedded.
+ */
+import pkg from "../package.json" with { type: "json" };
+
+const revision = (await Bun.$`git rev-parse HEAD`.nothrow().quiet().text()).trim() || "unknown";
+const outfile = process.argv[2] ?? "dist/runner";
+const target = process.argv[3];
+
+const result = await Bun.build({
+  entrypoints: ["./main.ts"],
+  compile: target ? { target: target as Bun.Build.CompileTarget, outfile } : { outfile },
+  minify: true,
+  sourcemap: "none",
+  define: {
+    RUNNER_VERSION: JSON.stringify(pkg.version),
+    RUNNER_REVISION: JSON.stringify(revision),
+  },
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log(`built ${outfile} (${pkg.version}, ${revision.slice(0, 8)})`);

@@ -1,0 +1,108 @@
+import { availableParallelism } from "node:os";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { createShellExecutor } from "../executors/shell/shell-executor.ts";
+import { ConfigError } from "../pipeline/config-error.ts";
+import { readPipeline, type JobDefinition, type VariableDefinition } from "../pipeline/definitions.ts";
+import { readGitFacts } from "../pipeline/git-facts.ts";
+import { runLocalPipeline, type LocalJobResult } from "../pipeline/local-run.ts";
+import { toJobPayload } from "../pipeline/payload.ts";
+import { planRun, UnknownJobError } from "../pipeline/plan.ts";
+import { localProject } from "../pipeline/predefined.ts";
+import { parseYamlFile } from "../pipeline/yaml-file.ts";
+import type { ShellName } from "../shell/shell-writer.ts";
+import { TerminalSink } from "../trace/terminal-sink.ts";
+import { EXIT, UsageError } from "./exit-codes.ts";
+import { interruptibleSignals } from "./job-signals.ts";
+import { renderSummary } from "./summary.ts";
+
+/** The options of `runner exec`. */
+export interface ExecOptions {
+  readonly jobs: readonly string[];
+  readonly file: string;
+  readonly cwd: string;
+  readonly variables: readonly string[];
+  readonly executor: "shell";
+  readonly shell: ShellName;
+  readonly concurrency?: number;
+  readonly buildsDir?: string;
+  readonly color: boolean;
+  readonly print: (text: string) => void;
+  readonly printError: (text: string) => void;
+  readonly env: Record<string, string>;
+}
+
+/** `runner exec`: runs jobs of the local `.gitlab-ci.yml` and returns the exit code. */
+export async function execCommand(options: ExecOptions): Promise<number> {
+  const cwd = resolve(options.cwd);
+  const filePath = isAbsolute(options.file) ? options.file : join(cwd, options.file);
+  const pipelineVariables = options.variables.map(parseVariableOption);
+  const [text, git] = await Promise.all([readConfig(filePath, options.file), readGitFacts(cwd, options.env)]);
+  const displayName = relative(cwd, filePath) || filePath;
+  const pipeline = readPipeline(parseYamlFile(displayName, text));
+  const stages = planRun(pipeline, options.jobs);
+  const project = localProject(git);
+  const createdAt = new Date();
+  const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
+  const ctx = {
+    git, project, globalVariables: pipeline.variables, pipelineVariables,
+    pipeline: { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) },
+  };
+  const allJobs = stages.flatMap((s) => s.jobs);
+  const width = Math.max(...allJobs.map((j) => j.name.length));
+  const signals = interruptibleSignals((count) =>
+    options.printError(count === 1 ? "Canceling: after_script still runs; Ctrl-C again to abort" : "Aborting"),
+  );
+  let results: LocalJobResult[];
+  try {
+    results = await runLocalPipeline({
+      stages, git, signals, hostEnv: options.env,
+      buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(git.root, ".runner", "builds"),
+      concurrency: options.concurrency ?? availableParallelism(),
+      payloadFor: (job, index) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx),
+      executorFor: (_job, directories) => createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
+      sinkFor: (job) => new TerminalSink({
+        print: options.print, color: options.color,
+        prefix: allJobs.length > 1 ? jobPrefix(job, allJobs.indexOf(job), width, options.color) : "",
+      }),
+      warningsFor: (job) => imageNotice(job, options.executor),
+    });
+  } finally {
+    signals.dispose();
+  }
+  if (allJobs.length > 1) options.print(renderSummary(results, options.color));
+  const failed = results.some((r) => (r.status === "failed" || r.status === "canceled") && !r.allowFailure);
+  return failed ? EXIT.jobFailed : EXIT.ok;
+}
+
+async function readConfig(path: string, shown: string): Promise<string> {
+  const file = Bun.file(path);
+  if (!(await file.exists())) throw new ConfigError(`Cannot read ${shown}: no such file`);
+  return file.text();
+}
+
+/** `KEY=VALUE` from `--variable`. */
+export function parseVariableOption(text: string): VariableDefinition {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new UsageError(`Invalid --variable "${text}": expected KEY=VALUE`);
+  return { key: text.slice(0, eq), value: text.slice(eq + 1), raw: false };
+}
+
+function imageNotice(job: JobDefinition, executor: string): string[] {
+  return job.image ? [`image "${job.image.name}" is ignored by the ${executor} executor`] : [];
+}
+
+const PREFIX_COLORS = [36, 35, 33, 32, 34, 91, 96, 95, 93, 92];
+
+function jobPrefix(job: JobDefinition, index: number, width: number, color: boolean): string {
+  const name = job.name.padEnd(width);
+  if (!color) return `${name} | `;
+  const code = PREFIX_COLORS[index % PREFIX_COLORS.length];
+  return `\x1b[${code}m${name}\x1b[0m | `;
+}
+
+/** Turns the errors of bad input into one line and exit code 2; anything else is rethrown. */
+export function badInputMessage(error: unknown): string | undefined {
+  if (error instanceof ConfigError) return `Invalid configuration: ${error.describe()}`;
+  if (error instanceof UnknownJobError || error instanceof UsageError) return error.message;
+  return undefined;
+}

@@ -1,0 +1,193 @@
+import { ConfigError, type SourcePosition } from "./config-error.ts";
+import { parseDuration } from "./duration.ts";
+import { isHash, resolveExtends } from "./extends.ts";
+import {
+  DEFAULT_KEYWORDS, DEFAULT_STAGES, DEPRECATED_GLOBAL_DEFAULTS, GLOBAL_KEYWORDS, JOB_KEYWORDS, JOB_WHEN,
+  type JobWhen,
+} from "./keywords.ts";
+import { resolveReferences } from "./references.ts";
+import { rubyString } from "./ruby-scalars.ts";
+import type { YamlFile } from "./yaml-file.ts";
+
+/** A variable as written in `.gitlab-ci.yml`. */
+export interface VariableDefinition {
+  readonly key: string;
+  readonly value: string;
+  /** `expand: false` */
+  readonly raw: boolean;
+}
+
+/** One job of the file, with `default:` applied and `extends` resolved. */
+export interface JobDefinition {
+  readonly name: string;
+  readonly stage: string;
+  readonly beforeScript: readonly string[];
+  readonly script: readonly string[];
+  readonly afterScript: readonly string[];
+  readonly variables: readonly VariableDefinition[];
+  readonly image?: { readonly name: string; readonly entrypoint?: readonly string[] };
+  readonly when: JobWhen;
+  readonly allowFailure: boolean;
+  readonly timeoutSeconds?: number;
+  readonly position?: SourcePosition;
+}
+
+/** The whole file: its stages in order (`.pre` first, `.post` last), global variables and jobs. */
+export interface PipelineDefinition {
+  readonly stages: readonly string[];
+  readonly variables: readonly VariableDefinition[];
+  readonly jobs: readonly JobDefinition[];
+}
+
+/**
+ * Turns a parsed `.gitlab-ci.yml` into job definitions, in GitLab's order: `extends`, then
+ * `!reference`, then validation with GitLab's messages and `default:` applied.
+ */
+export function readPipeline(file: YamlFile): PipelineDefinition {
+  const at = (key?: string) => (key === undefined ? undefined : file.positionOf(key));
+  if (file.value === null || file.value === undefined || file.value === "") {
+    throw new ConfigError("Please provide content of .gitlab-ci.yml", { file: file.file, line: 1, column: 1 });
+  }
+  if (!isHash(file.value)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
+  const config = resolveReferences(resolveExtends(file.value));
+  const defaults = readDefaults(config, at);
+  const stages = readStages(config.stages ?? config.types, at("stages"));
+  const variables = readVariables(config.variables, "variables", at("variables"), { global: true });
+  const jobs: JobDefinition[] = [];
+  for (const [name, value] of Object.entries(config)) {
+    if (GLOBAL_KEYWORDS.has(name) || name.startsWith(".")) continue;
+    jobs.push(readJob(name, value, defaults, at(name)));
+  }
+  if (jobs.length === 0) throw new ConfigError("jobs config should contain at least one visible job");
+  for (const job of jobs) {
+    if (!stages.includes(job.stage)) {
+      throw new ConfigError(
+        `${job.name} job: chosen stage ${job.stage} does not exist; available stages are ${stages.join(", ")}`,
+        job.position,
+      );
+    }
+  }
+  return { stages, variables, jobs };
+}
+
+type Position = (key?: string) => SourcePosition | undefined;
+
+function readDefaults(config: Record<string, unknown>, at: Position): Record<string, unknown> {
+  const block = config.default ?? {};
+  if (!isHash(block)) throw new ConfigError("default config should be a hash", at("default"));
+  const unknown = Object.keys(block).filter((k) => !DEFAULT_KEYWORDS.includes(k));
+  if (unknown.length > 0) throw new ConfigError(`default config contains unknown keys: ${unknown.join(", ")}`, at("default"));
+  const defaults: Record<string, unknown> = { ...block };
+  for (const key of DEPRECATED_GLOBAL_DEFAULTS) {
+    if (!(key in config)) continue;
+    if (key in block) throw new ConfigError(`${key} is defined in top-level and \`default:\` entry`, at(key));
+    defaults[key] = config[key];
+  }
+  return defaults;
+}
+
+function readStages(value: unknown, position: SourcePosition | undefined): string[] {
+  if (value === undefined || value === null) return [".pre", ...DEFAULT_STAGES, ".post"];
+  const flat = Array.isArray(value) ? value.flat(10) : undefined;
+  if (!flat || !flat.every((s) => typeof s === "string")) {
+    throw new ConfigError("stages config should be an array of strings", position);
+  }
+  return [".pre", ...flat.filter((s) => s !== ".pre" && s !== ".post"), ".post"];
+}
+
+function readJob(name: string, value: unknown, defaults: Record<string, unknown>, position?: SourcePosition): JobDefinition {
+  const location = `jobs:${name.toLowerCase()}`;
+  if (!isHash(value) || !("script" in value || "run" in value || "trigger" in value)) {
+    throw new ConfigError(
+      `jobs ${name.replaceAll(" ", "_").toLowerCase()} config should implement the script:, run:, or trigger: keyword`,
+      position,
+    );
+  }
+  const unknown = Object.keys(value).filter((k) => !JOB_KEYWORDS.has(k));
+  if (unknown.length > 0) throw new ConfigError(`${location} config contains unknown keys: ${unknown.join(", ")}`, position);
+  const job: Record<string, unknown> = { ...value };
+  for (const key of DEFAULT_KEYWORDS) if (!(key in job) && key in defaults) job[key] = defaults[key];
+  if ("run" in job || "trigger" in job) {
+    throw new ConfigError(`${location}: ${"run" in job ? "run:" : "trigger:"} jobs are not supported by local runs yet`, position);
+  }
+  const when = job.when ?? "on_success";
+  if (!JOB_WHEN.includes(when as JobWhen)) {
+    throw new ConfigError(`${location} when should be one of: ${JOB_WHEN.join(", ")}`, position);
+  }
+  const stage = job.stage ?? "test";
+  if (typeof stage !== "string") throw new ConfigError(`${location}:stage config should be a string`, position);
+  return {
+    name,
+    stage,
+    beforeScript: readScript(job.before_script, `${location}:before_script`, position),
+    script: readScript(job.script, `${location}:script`, position),
+    afterScript: readScript(job.after_script, `${location}:after_script`, position),
+    variables: readVariables(job.variables, `${location}:variables`, position, { global: false }),
+    image: readImage(job.image, `${location}:image`, position),
+    when: when as JobWhen,
+    allowFailure: readAllowFailure(job.allow_failure, when === "manual", `${location}:allow_failure`, position),
+    timeoutSeconds: readTimeout(job.timeout, `${location}:timeout`, position),
+    position,
+  };
+}
+
+function readScript(value: unknown, location: string, position?: SourcePosition): string[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === "string") return [value];
+  const flat = Array.isArray(value) ? value.flat(10) : undefined;
+  if (!flat || !flat.every((line) => typeof line === "string")) {
+    throw new ConfigError(`${location} config should be a string or a nested array of strings up to 10 levels deep`, position);
+  }
+  return flat as string[];
+}
+
+function readVariables(
+  value: unknown,
+  location: string,
+  position: SourcePosition | undefined,
+  options: { global: boolean },
+): VariableDefinition[] {
+  if (value === undefined || value === null) return [];
+  if (!isHash(value)) throw new ConfigError(`${location} config should be a hash of key value pairs`, position);
+  const allowed = options.global ? ["value", "description", "options", "expand"] : ["value", "expand"];
+  return Object.entries(value).map(([key, definition]) => {
+    if (isHash(definition)) {
+      const invalid = Object.keys(definition).filter((k) => !allowed.includes(k));
+      if (invalid.length > 0) throw new ConfigError(`${location} uses invalid data keys: ${invalid.join(", ")}`, position);
+      const raw = definition.expand === false;
+      const text = definition.value === undefined || definition.value === null ? "" : rubyString(definition.value);
+      if (Array.isArray(definition.options) && !definition.options.map(rubyString).includes(text)) {
+        throw new ConfigError(`${location} value must be present in options`, position);
+      }
+      return { key, value: text, raw };
+    }
+    if (definition === null || typeof definition === "object") {
+      throw new ConfigError(`${location} variable definition must be either a string or a hash`, position);
+    }
+    return { key, value: rubyString(definition), raw: false };
+  });
+}
+
+function readImage(value: unknown, location: string, position?: SourcePosition): JobDefinition["image"] {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return { name: value };
+  if (isHash(value) && typeof value.name === "string") {
+    const entrypoint = Array.isArray(value.entrypoint) ? value.entrypoint.map(String) : undefined;
+    return entrypoint ? { name: value.name, entrypoint } : { name: value.name };
+  }
+  throw new ConfigError(`${location} config should be a hash or a string`, position);
+}
+
+function readAllowFailure(value: unknown, manual: boolean, location: string, position?: SourcePosition): boolean {
+  if (value === undefined || value === null) return manual;
+  if (typeof value === "boolean") return value;
+  if (isHash(value) && "exit_codes" in value) return false;
+  throw new ConfigError(`${location} config should be a hash or a boolean value`, position);
+}
+
+function readTimeout(value: unknown, location: string, position?: SourcePosition): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const seconds = parseDuration(rubyString(value));
+  if (seconds === undefined) throw new ConfigError(`${location} config should be a duration`, position);
+  return seconds;
+}

@@ -1,0 +1,68 @@
+/** What a local run knows about the repository it runs in. */
+export interface GitFacts {
+  /** The repository's top directory, or the working directory when it is not a git repository. */
+  readonly root: string;
+  readonly isRepository: boolean;
+  readonly sha: string;
+  readonly ref: string;
+  readonly refType: "branch" | "tag";
+  readonly tag?: string;
+  readonly message: string;
+  readonly authorName: string;
+  readonly authorEmail: string;
+  readonly timestamp: string;
+  readonly remoteUrl?: string;
+  readonly userName?: string;
+  readonly userEmail?: string;
+}
+
+export const ZERO_SHA = "0000000000000000000000000000000000000000";
+
+const SEP = "\x1f";
+
+/** Reads the facts with two concurrent git calls; a directory that is no repository gets defaults. */
+export async function readGitFacts(cwd: string, env: Record<string, string>): Promise<GitFacts> {
+  const format = ["%H", "%D", "%an", "%ae", "%cI", "%B"].join(SEP);
+  const [head, config, top] = await Promise.all([
+    git(cwd, env, ["log", "-1", `--format=${format}`]),
+    git(cwd, env, ["config", "--get-regexp", "^(remote\\.origin\\.url|user\\.name|user\\.email)$"]),
+    git(cwd, env, ["rev-parse", "--show-toplevel"]),
+  ]);
+  const settings = new Map<string, string>();
+  for (const line of (config ?? "").split("\n")) {
+    const space = line.indexOf(" ");
+    if (space > 0) settings.set(line.slice(0, space), line.slice(space + 1));
+  }
+  const common = {
+    remoteUrl: settings.get("remote.origin.url"),
+    userName: settings.get("user.name"),
+    userEmail: settings.get("user.email"),
+  };
+  if (top === undefined || head === undefined) {
+    return {
+      root: top?.trim() || cwd, isRepository: top !== undefined, sha: ZERO_SHA, ref: "main", refType: "branch",
+      message: "", authorName: "", authorEmail: "", timestamp: new Date().toISOString(), ...common,
+    };
+  }
+  const [sha = ZERO_SHA, decoration = "", authorName = "", authorEmail = "", timestamp = "", message = ""] =
+    head.replace(/\n$/, "").split(SEP);
+  const refs = decoration.split(", ").filter((r) => r.length > 0);
+  const branch = refs.find((r) => r.startsWith("HEAD -> "))?.slice("HEAD -> ".length);
+  const tag = refs.find((r) => r.startsWith("tag: "))?.slice("tag: ".length);
+  const ref = branch ?? tag ?? "HEAD";
+  return {
+    root: top.trim(), isRepository: true, sha, ref, refType: branch === undefined && tag ? "tag" : "branch",
+    ...(tag && !branch ? { tag } : {}), message: message.replace(/\n+$/, ""), authorName, authorEmail, timestamp,
+    ...common,
+  };
+}
+
+async function git(cwd: string, env: Record<string, string>, args: string[]): Promise<string | undefined> {
+  try {
+    const child = Bun.spawn(["git", ...args], { cwd, env, stdout: "pipe", stderr: "ignore", stdin: "ignore" });
+    const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+    return code === 0 ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}

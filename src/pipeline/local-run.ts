@@ -1,0 +1,105 @@
+import { join } from "node:path";
+import type { JobResponse } from "../protocol/types.ts";
+import type { Executor } from "../executors/executor.ts";
+import type { SourceProvider } from "../steps/context.ts";
+import { runJob, type JobOutcome, type JobSignals } from "../steps/run-job.ts";
+import type { TraceSink } from "../trace/job-trace.ts";
+import type { JobDefinition } from "./definitions.ts";
+import type { GitFacts } from "./git-facts.ts";
+import type { PlannedStage } from "./plan.ts";
+import { slugify } from "./slug.ts";
+import { syncWorktree } from "./worktree.ts";
+
+/** How one job of a local run ended; `skipped` jobs never started. */
+export interface LocalJobResult {
+  readonly job: JobDefinition;
+  readonly status: JobOutcome["status"] | "skipped";
+  readonly allowFailure: boolean;
+  readonly outcome?: JobOutcome;
+}
+
+/** What a local run is made of; the command line decides each part. */
+export interface LocalRunOptions {
+  readonly stages: readonly PlannedStage[];
+  readonly git: GitFacts;
+  /** `<repo>/.runner/builds` unless given. */
+  readonly buildsRoot: string;
+  readonly concurrency: number;
+  readonly signals: JobSignals;
+  readonly hostEnv: Record<string, string>;
+  readonly payloadFor: (job: JobDefinition, index: number) => JobResponse;
+  readonly executorFor: (job: JobDefinition, directories: Executor["directories"]) => Executor;
+  /** The sink that shows one job's trace. */
+  readonly sinkFor: (job: JobDefinition) => TraceSink & { flush(): void };
+  readonly warningsFor: (job: JobDefinition) => readonly string[];
+}
+
+/**
+ * Runs the planned stages in order; the jobs of a stage run side by side, at most `concurrency` at a
+ * time. Whether a job runs depends on the jobs before it, as in GitLab: `on_success` after success,
+ * `on_failure` after a failure, `always` in any case; a failure that is allowed counts as success.
+ */
+export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJobResult[]> {
+  const results: LocalJobResult[] = [];
+  let index = 0;
+  for (const stage of options.stages) {
+    const failedBefore = results.some((r) => (r.status === "failed" || r.status === "canceled") && !r.allowFailure);
+    const indexed = stage.jobs.map((job) => ({ job, index: index++ }));
+    const stageResults = await mapConcurrently(indexed, options.concurrency, async ({ job, index: i }) => {
+      const runs = job.when === "always" || (job.when === "on_failure" ? failedBefore : !failedBefore);
+      if (!runs || options.signals.cancel.aborted || options.signals.abort.aborted) {
+        return { job, status: "skipped", allowFailure: job.allowFailure } satisfies LocalJobResult;
+      }
+      return runOne(job, i, options);
+    });
+    results.push(...stageResults);
+  }
+  return results;
+}
+
+async function runOne(job: JobDefinition, index: number, options: LocalRunOptions): Promise<LocalJobResult> {
+  const payload = options.payloadFor(job, index);
+  const buildsDir = join(options.buildsRoot, slugify(job.name) || `job-${index}`);
+  const projectDir = join(buildsDir, payload.job_info.project_name);
+  const executor = options.executorFor(job, { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` });
+  const sink = options.sinkFor(job);
+  const outcome = await runJob({
+    job: payload,
+    executor,
+    sink,
+    sources: localSources(options.git, options.hostEnv),
+    settings: { userAgent: "runner local" },
+    runner: { name: "local runner" },
+    signals: options.signals,
+    warnings: options.warningsFor(job),
+  });
+  sink.flush();
+  return { job, status: outcome.status, allowFailure: job.allowFailure, outcome };
+}
+
+/** get_sources for a local run: the working tree, uncommitted changes included, copied in. */
+function localSources(git: GitFacts, env: Record<string, string>): SourceProvider {
+  return {
+    kind: "local",
+    async provide(ctx) {
+      ctx.trace.info(`Copying the working tree of ${git.root} (uncommitted changes included)...`);
+      const summary = await syncWorktree({
+        root: git.root, dest: ctx.executor.directories.projectDir, isRepository: git.isRepository, sha: git.sha, env,
+      });
+      ctx.trace.println(`${summary.files} files, ${summary.copied} copied, ${summary.removed} removed`);
+    },
+  };
+}
+
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await task(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

@@ -1,0 +1,142 @@
+import { existsSync } from "node:fs";
+import { copyFile, lstat, mkdir, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { dirname, join, relative, sep } from "node:path";
+
+/** What a sync did. */
+export interface SyncSummary {
+  readonly files: number;
+  readonly copied: number;
+  readonly removed: number;
+}
+
+const RUNNER_DIR = ".runner";
+const BATCH = 64;
+
+/**
+ * Makes `dest` hold the working tree of `root` as it is now, uncommitted changes included: tracked
+ * and untracked files that git does not ignore (every file when `root` is no repository). Only
+ * changed files are copied (size and mtime decide), and whatever else is in `dest` is removed, as
+ * `git clean -ffdx` would. In a repository, `dest/.git` is a small repository of its own that
+ * borrows the objects of `root` and has HEAD detached at `sha`, as GitLab's checkout has.
+ */
+export async function syncWorktree(options: {
+  root: string;
+  dest: string;
+  isRepository: boolean;
+  sha: string;
+  env: Record<string, string>;
+}): Promise<SyncSummary> {
+  const { root, dest } = options;
+  const sourceFiles = options.isRepository ? await gitFiles(root, options.env) : await walkFiles(root, [".git"]);
+  await mkdir(dest, { recursive: true });
+  const existing = new Map<string, number>();
+  for (const path of await walkFiles(dest, [".git"])) existing.set(path, 1);
+  const wanted = new Set<string>();
+  const toCopy: string[] = [];
+  await inBatches(sourceFiles, async (path) => {
+    const from = await lstat(join(root, path)).catch(() => undefined);
+    if (!from || from.isDirectory()) return;
+    wanted.add(path);
+    const to = existing.has(path) ? await lstat(join(dest, path)).catch(() => undefined) : undefined;
+    const same = to !== undefined && to.isSymbolicLink() === from.isSymbolicLink() &&
+      to.size === from.size && Math.floor(to.mtimeMs) === Math.floor(from.mtimeMs) && to.mode === from.mode;
+    if (!same) toCopy.push(path);
+  });
+  const stale = [...existing.keys()].filter((path) => !wanted.has(path));
+  await inBatches(stale, (path) => rm(join(dest, path), { force: true }));
+  await removeEmptyDirectories(dest, wanted);
+  await inBatches(toCopy, (path) => copyEntry(join(root, path), join(dest, path)));
+  if (options.isRepository) await linkRepository(root, dest, options.sha, options.env);
+  return { files: wanted.size, copied: toCopy.length, removed: stale.length };
+}
+
+async function copyEntry(from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true });
+  const stat = await lstat(from);
+  await rm(to, { force: true, recursive: true });
+  if (stat.isSymbolicLink()) {
+    await symlink(await readlink(from), to);
+    return;
+  }
+  await copyFile(from, to);
+  await utimes(to, stat.atime, stat.mtime);
+}
+
+/** The files git would show in the tree: tracked ones and untracked ones it does not ignore. */
+async function gitFiles(root: string, env: Record<string, string>): Promise<string[]> {
+  const child = Bun.spawn(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: root, env, stdout: "pipe", stderr: "pipe", stdin: "ignore",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited,
+  ]);
+  if (code !== 0) throw new Error(`Cannot list the files of ${root}: ${err.trim()}`);
+  const unique = new Set(out.split("\0").filter((p) => p.length > 0 && !isRunnerPath(p)));
+  return [...unique];
+}
+
+async function walkFiles(dir: string, skip: readonly string[]): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries) {
+    if (entry.isDirectory()) continue;
+    const path = relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/");
+    const top = path.split("/")[0]!;
+    if (skip.includes(top) || isRunnerPath(path)) continue;
+    files.push(path);
+  }
+  return files;
+}
+
+function isRunnerPath(path: string): boolean {
+  return path === RUNNER_DIR || path.startsWith(`${RUNNER_DIR}/`);
+}
+
+async function removeEmptyDirectories(dest: string, wanted: ReadonlySet<string>): Promise<void> {
+  const keep = new Set<string>();
+  for (const path of wanted) {
+    for (let dir = dirname(path); dir !== "." && !keep.has(dir); dir = dirname(dir)) keep.add(dir);
+  }
+  const entries = await readdir(dest, { recursive: true, withFileTypes: true });
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => relative(dest, join(e.parentPath, e.name)).split(sep).join("/"))
+    .filter((d) => d !== ".git" && !d.startsWith(".git/") && !keep.has(d))
+    .sort((a, b) => b.length - a.length);
+  for (const dir of dirs) await rm(join(dest, dir), { recursive: true, force: true });
+}
+
+/** A repository in `dest` that reads its objects from `root` and has HEAD detached at `sha`. */
+async function linkRepository(root: string, dest: string, sha: string, env: Record<string, string>): Promise<void> {
+  const gitDir = join(dest, ".git");
+  if (!existsSync(join(gitDir, "HEAD"))) {
+    await run(["git", "-c", "init.defaultBranch=main", "init", "-q", dest], env);
+  }
+  const objects = await gitPath(root, "objects", env);
+  await mkdir(join(gitDir, "objects", "info"), { recursive: true });
+  await writeFile(join(gitDir, "objects", "info", "alternates"), `${objects}\n`);
+  const head = await readFile(join(gitDir, "HEAD"), "utf8").catch(() => "");
+  if (head.trim() !== sha && /^[0-9a-f]{40,64}$/.test(sha) && !/^0+$/.test(sha)) {
+    await writeFile(join(gitDir, "HEAD"), `${sha}\n`);
+    await run(["git", "-C", dest, "read-tree", sha], env);
+  }
+}
+
+async function gitPath(root: string, name: string, env: Record<string, string>): Promise<string> {
+  const out = await run(["git", "-C", root, "rev-parse", "--path-format=absolute", "--git-path", name], env);
+  return out.trim();
+}
+
+async function run(argv: string[], env: Record<string, string>): Promise<string> {
+  const child = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const [out, err, code] = await Promise.all([
+    new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited,
+  ]);
+  if (code !== 0) throw new Error(`${argv.slice(0, 4).join(" ")} failed: ${err.trim()}`);
+  return out;
+}
+
+async function inBatches<T>(items: readonly T[], task: (item: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += BATCH) await Promise.all(items.slice(i, i + BATCH).map(task));
+}

@@ -1,0 +1,84 @@
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags } from "yaml";
+import { ConfigError, type SourcePosition } from "./config-error.ts";
+import { RubyFloat } from "./ruby-scalars.ts";
+
+/** A `!reference [job, key, …]` that is still to be resolved. */
+export class Reference {
+  constructor(readonly path: readonly string[]) {}
+}
+
+const referenceTag = {
+  tag: "!reference",
+  collection: "seq",
+  resolve(seq: unknown) {
+    const items = isSeq(seq) ? seq.items : [];
+    const path = items.map((item) => (isScalar(item) ? String(item.value) : ""));
+    return new Reference(path);
+  },
+} as unknown as ScalarTag;
+
+const FLOAT = "tag:yaml.org,2002:float";
+const TIMESTAMP = "tag:yaml.org,2002:timestamp";
+
+/**
+ * YAML 1.1's tags as GitLab sees them: floats keep their Ruby spelling, timestamps stay strings (the
+ * runner only ever needs their text), and `!reference` is known.
+ */
+function gitlabTags(tags: Tags): Tags {
+  const kept = (tags as ScalarTag[]).filter((t) => t.tag !== TIMESTAMP).map((t) => {
+    if (t.tag !== FLOAT) return t;
+    const resolve = t.resolve.bind(t);
+    return { ...t, resolve: (...args: Parameters<typeof resolve>) => new RubyFloat(Number(resolve(...args))) };
+  });
+  return [...kept, referenceTag] as Tags;
+}
+
+/** A parsed YAML file that can say where its top-level keys are. */
+export interface YamlFile {
+  readonly file: string;
+  readonly value: unknown;
+  /** Where a top-level key (a job name) is written. */
+  positionOf(key: string): SourcePosition | undefined;
+}
+
+/**
+ * Parses `text` as GitLab does: YAML 1.1 scalars, `<<` merge keys, duplicate keys allowed (the last
+ * wins), and the `!reference` tag. A syntax error names file, line and column.
+ */
+export function parseYamlFile(file: string, text: string): YamlFile {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, {
+    version: "1.1",
+    merge: true,
+    uniqueKeys: false,
+    customTags: gitlabTags,
+    lineCounter,
+    prettyErrors: false,
+  });
+  const first = doc.errors[0];
+  if (first) {
+    const { line, col } = lineCounter.linePos(first.pos[0]);
+    throw new ConfigError(syntaxMessage(first.message), { file, line, column: col });
+  }
+  const unknownTag = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
+  if (unknownTag) {
+    const { line, col } = lineCounter.linePos(unknownTag.pos[0]);
+    throw new ConfigError(`unknown YAML tag: ${unknownTag.message}`, { file, line, column: col });
+  }
+  const positions = new Map<string, SourcePosition>();
+  if (isMap(doc.contents)) {
+    for (const pair of doc.contents.items) {
+      const key = pair.key as Node | null;
+      if (isScalar(key) && key.range) {
+        const { line, col } = lineCounter.linePos(key.range[0]);
+        positions.set(String(key.value), { file, line, column: col });
+      }
+    }
+  }
+  return { file, value: doc.toJS({ maxAliasCount: 10000 }), positionOf: (key) => positions.get(key) };
+}
+
+function syntaxMessage(message: string): string {
+  // The yaml library appends its own "at line L, column C" excerpt; the position is given separately.
+  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+}
