@@ -16,42 +16,48 @@ export function phraseMasker(phrases: readonly string[]): StreamFilter {
   for (const needle of needles) startsNeedle[needle[0]!] = 1;
   let held: Uint8Array = EMPTY;
 
+  /** Masks `data`; unless `final`, a possible phrase at the end is held back for the next write. */
+  const scan = (data: Uint8Array, final: boolean): Uint8Array => {
+    const out: Uint8Array[] = [];
+    let last = 0;
+    let i = 0;
+    scan: while (i < data.length) {
+      if (startsNeedle[data[i]!] === 0) {
+        i++;
+        continue;
+      }
+      for (const needle of needles) {
+        const match = matchAt(data, i, needle);
+        if (match === "full") {
+          out.push(data.subarray(last, i), MASK);
+          i += needle.length;
+          last = i;
+          continue scan;
+        }
+        if (match === "partial" && !final) {
+          // A longer phrase may still complete here: hold everything from i until more bytes come.
+          out.push(data.subarray(last, i));
+          held = data.slice(i);
+          return concatBytes(out);
+        }
+      }
+      i++;
+    }
+    out.push(data.subarray(last));
+    return concatBytes(out);
+  };
+
   return {
     write(chunk) {
       const data = held.length > 0 ? concatBytes([held, chunk]) : chunk;
       held = EMPTY;
-      const out: Uint8Array[] = [];
-      let last = 0;
-      let i = 0;
-      scan: while (i < data.length) {
-        if (startsNeedle[data[i]!] === 0) {
-          i++;
-          continue;
-        }
-        for (const needle of needles) {
-          const match = matchAt(data, i, needle);
-          if (match === "full") {
-            out.push(data.subarray(last, i), MASK);
-            i += needle.length;
-            last = i;
-            continue scan;
-          }
-          if (match === "partial") {
-            // A longer phrase may still complete here: hold everything from i until more bytes come.
-            out.push(data.subarray(last, i));
-            held = data.slice(i);
-            return concatBytes(out);
-          }
-        }
-        i++;
-      }
-      out.push(data.subarray(last));
-      return concatBytes(out);
+      return scan(data, false);
     },
     end() {
       const rest = held;
       held = EMPTY;
-      return rest;
+      // No more bytes can come: what was held as a possible longer phrase may still hold a shorter one.
+      return scan(rest, true);
     },
   };
 }

@@ -25,52 +25,58 @@ export function valueMasker(options: {
   let masking = false;
   let sawValue = false;
 
+  /** Masks `data`; unless `final`, a possible prefix at the end is held back for the next write. */
+  const scan = (data: Uint8Array, final: boolean): Uint8Array => {
+    const out: Uint8Array[] = [];
+    let last = 0;
+    let i = 0;
+    while (i < data.length) {
+      if (masking) {
+        let j = i;
+        while (j < data.length && options.isValueByte(data[j]!)) j++;
+        if (j > i) sawValue = true;
+        last = j;
+        if (j === data.length) return concatBytes(out);
+        if (sawValue) out.push(MASK);
+        masking = sawValue = false;
+        i = j;
+        continue;
+      }
+      if (startsPrefix[data[i]!] === 0) {
+        i++;
+        continue;
+      }
+      const match = longestPrefixAt(data, i, prefixes, fold);
+      if (match === "partial" && !final) {
+        out.push(data.subarray(last, i));
+        held = data.slice(i);
+        return concatBytes(out);
+      }
+      if (typeof match === "number" && match > 0) {
+        i += match;
+        out.push(data.subarray(last, i));
+        last = i;
+        masking = true;
+        continue;
+      }
+      i++;
+    }
+    out.push(data.subarray(last));
+    return concatBytes(out);
+  };
+
   return {
     write(chunk) {
       const data = held.length > 0 ? concatBytes([held, chunk]) : chunk;
       held = EMPTY;
-      const out: Uint8Array[] = [];
-      let last = 0;
-      let i = 0;
-      while (i < data.length) {
-        if (masking) {
-          let j = i;
-          while (j < data.length && options.isValueByte(data[j]!)) j++;
-          if (j > i) sawValue = true;
-          last = j;
-          if (j === data.length) return concatBytes(out);
-          if (sawValue) out.push(MASK);
-          masking = sawValue = false;
-          i = j;
-          continue;
-        }
-        if (startsPrefix[data[i]!] === 0) {
-          i++;
-          continue;
-        }
-        const match = longestPrefixAt(data, i, prefixes, fold);
-        if (match === "partial") {
-          out.push(data.subarray(last, i));
-          held = data.slice(i);
-          return concatBytes(out);
-        }
-        if (match > 0) {
-          i += match;
-          out.push(data.subarray(last, i));
-          last = i;
-          masking = true;
-          continue;
-        }
-        i++;
-      }
-      out.push(data.subarray(last));
-      return concatBytes(out);
+      return scan(data, false);
     },
     end() {
-      const rest = held.length > 0 ? held : masking && sawValue ? MASK : EMPTY;
+      const rest = held.length > 0 ? scan(held, true) : EMPTY;
       held = EMPTY;
+      const mask = masking && sawValue ? MASK : EMPTY;
       masking = sawValue = false;
-      return rest;
+      return concatBytes([rest, mask]);
     },
   };
 }

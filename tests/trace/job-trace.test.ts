@@ -1,0 +1,78 @@
+import { describe, expect, test } from "bun:test";
+import { JobTrace, type TraceStream } from "../../src/trace/job-trace.ts";
+import { TerminalSink } from "../../src/trace/terminal-sink.ts";
+
+function capture(sections = true) {
+  const writes: { text: string; stream: TraceStream }[] = [];
+  const trace = new JobTrace({
+    sink: { write: (bytes, stream) => writes.push({ text: new TextDecoder().decode(bytes), stream }) },
+    masking: { phrases: ["hidden-value"] },
+    sections,
+    now: () => 1_700_000_000_123,
+  });
+  const text = () => writes.map((w) => w.text).join("");
+  return { trace, writes, text };
+}
+
+describe("JobTrace bytes (gitlab-protocol.md §9)", () => {
+  test("a stage header is a section marker followed by a bold-cyan Println", () => {
+    const { trace, text } = capture();
+    trace.sectionStart("get_sources", "Getting source from Git repository");
+    trace.sectionEnd("get_sources");
+    expect(text()).toBe(
+      "section_start:1700000000:get_sources\r\x1b[0K" +
+        "\x1b[0K\x1b[36;1mGetting source from Git repository\x1b[0;m\x1b[0;m\n" +
+        "section_end:1700000000:get_sources\r\x1b[0K",
+    );
+  });
+
+  test("without trace_sections only the header is written", () => {
+    const { trace, text } = capture(false);
+    trace.sectionStart("get_sources", "Getting source");
+    trace.sectionEnd("get_sources");
+    expect(text()).toBe("\x1b[0K\x1b[36;1mGetting source\x1b[0;m\x1b[0;m\n");
+  });
+
+  test("result and warning lines have GitLab's colours and prefixes", () => {
+    const { trace, text } = capture();
+    trace.info("Job succeeded");
+    trace.error("Job failed: exit code 1");
+    trace.warning("after_script failed");
+    expect(text()).toBe(
+      "\x1b[32;1mJob succeeded\x1b[0;m\n" +
+        "\x1b[31;1mERROR: Job failed: exit code 1\x1b[0;m\n" +
+        "\x1b[0;33mWARNING: after_script failed\x1b[0;m\n",
+    );
+  });
+
+  test("runner lines go to stream 00, script output to 01O and 01E, each masked", () => {
+    const { trace, writes } = capture();
+    trace.println("runner says hidden-value");
+    trace.stdout.write(new TextEncoder().encode("out hidden-value\n"));
+    trace.stderr.write(new TextEncoder().encode("err hidden-"));
+    trace.stderr.write(new TextEncoder().encode("value\n"));
+    trace.end();
+    expect(writes.map((w) => `${w.stream.id}${w.stream.type}:${w.text}`)).toEqual([
+      "0O:\x1b[0Krunner says [MASKED]\x1b[0;m\n",
+      "1O:out [MASKED]\n",
+      "1E:err ",
+      "1E:[MASKED]\n",
+    ]);
+  });
+});
+
+describe("TerminalSink", () => {
+  test("removes section markers, keeps lines whole, and prefixes them", () => {
+    const printed: string[] = [];
+    const sink = new TerminalSink({ print: (t) => printed.push(t), prefix: "job | ", color: false });
+    const trace = new JobTrace({ sink, masking: { phrases: [] }, sections: true });
+    trace.sectionStart("step_script", "Executing");
+    trace.stdout.write(new TextEncoder().encode("par"));
+    trace.stdout.write(new TextEncoder().encode("tial\nnext"));
+    trace.sectionEnd("step_script");
+    trace.info("Job succeeded");
+    trace.end();
+    sink.flush();
+    expect(printed.join("")).toBe("job | Executing\njob | partial\njob | Job succeeded\njob | next\n");
+  });
+});
