@@ -86,10 +86,11 @@ export function createShellWriter(shell: ShellName): ShellWriter {
     ifCommand: (argv, then, otherwise) => conditional(argv.map(quote).join(" "), then, otherwise),
     finish() {
       const strict = shell === "bash" ? "set -eo pipefail" : "set -e\n(set -o pipefail) 2>/dev/null && set -o pipefail";
-      const body = [strict, "set +o noclobber", ...lines, ""].join("\n");
-      // The script is evaluated with an empty stdin so that a user's command reading standard input
-      // cannot swallow the rest of the script, which arrives on the shell's own standard input.
-      return `: | eval ${quote(body)}\nexit\n`;
+      // The shell parses the whole group before running it, and runs it with an empty stdin, so a
+      // user's command reading standard input cannot swallow the rest of the script, which arrives
+      // on the shell's own standard input. (`: | eval '…'` would do the same, but bash then reports
+      // exit status 1 instead of the failing command's code when `set -e` stops the script.)
+      return [": | {", strict, "set +o noclobber", ...lines, "}", "exit", ""].join("\n");
     },
   };
 }
