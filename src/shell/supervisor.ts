@@ -78,6 +78,8 @@ async function stopGroup(pgid: number, graceMs: number): Promise<void> {
     if (!groupAlive(pgid)) return;
   }
   signalGroup(pgid, "SIGKILL");
+  // KILL cannot be ignored, but its delivery is not instant: wait until the group is really gone.
+  for (let i = 0; i < 100 && groupAlive(pgid); i++) await Bun.sleep(10);
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
