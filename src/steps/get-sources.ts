@@ -32,12 +32,10 @@ export async function getSources(ctx: JobContext): Promise<void> {
 
 /** clear_worktree: before another get_sources attempt, start from an empty project directory. */
 export async function clearWorktree(ctx: JobContext): Promise<void> {
-  const { projectDir } = ctx.executor.directories;
   const script = getSourcesScript(ctx.shell, scriptEnvironment(ctx, "running"), {
     git: ctx.job.git_info,
     settings: { ...readGitSettings(ctx.job, ctx.variables).settings, strategy: "empty" },
     userAgent: ctx.settings.userAgent,
   });
-  ctx.trace.warning(`Deleting all tracked and untracked files in ${projectDir}`);
   await runStage(ctx, "clear_worktree", script, { predefined: true });
 }

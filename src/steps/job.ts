@@ -21,7 +21,11 @@ const buildStages: Step<JobContext> = withTimeout(
   sequence(
     section("prepare_script", "Preparing environment", prepareScript),
     section("get_sources", "Getting source from Git repository",
-      retry(getSources, { attempts: attempts("GET_SOURCES_ATTEMPTS"), beforeRetry: clearWorktree })),
+      retry(getSources, {
+        attempts: attempts("GET_SOURCES_ATTEMPTS"),
+        beforeRetry: section("clear_worktree", "Deleting all tracked and untracked files due to source fetch failure",
+          clearWorktree),
+      })),
     when(hasCacheToRestore, section("restore_cache", "Restoring cache",
       retry(restoreCache, { attempts: attempts("RESTORE_CACHE_ATTEMPTS") }))),
     when(hasArtifactsToDownload, section("download_artifacts", "Downloading artifacts",
