@@ -6,7 +6,7 @@ import {
   type JobWhen,
 } from "./keywords.ts";
 import { resolveReferences } from "./references.ts";
-import { rubyString } from "./ruby-scalars.ts";
+import { RubyFloat, rubyString } from "./ruby-scalars.ts";
 import type { YamlFile } from "./yaml-file.ts";
 
 /** A variable as written in `.gitlab-ci.yml`. */
@@ -161,7 +161,7 @@ function readVariables(
       }
       return { key, value: text, raw };
     }
-    if (definition === null || typeof definition === "object") {
+    if (definition === null || (typeof definition === "object" && !(definition instanceof RubyFloat))) {
       throw new ConfigError(`${location} variable definition must be either a string or a hash`, position);
     }
     return { key, value: rubyString(definition), raw: false };

@@ -54,6 +54,9 @@ export function deepMerge(left: Hash, right: Hash): Hash {
   return out;
 }
 
+/** Whether `value` is a YAML mapping (a plain object, not a list or a boxed scalar). */
 export function isHash(value: unknown): value is Hash {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
 }

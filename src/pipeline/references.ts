@@ -1,4 +1,5 @@
 import { ConfigError } from "./config-error.ts";
+import { isHash } from "./extends.ts";
 import { Reference } from "./yaml-file.ts";
 
 /**
@@ -14,7 +15,7 @@ export function resolveReferences(root: Record<string, unknown>): Record<string,
       if (chain.includes(key)) throw new ConfigError(`${label} is part of a circular chain`);
       let target: unknown = root;
       for (const part of value.path) {
-        if (target === null || typeof target !== "object" || Array.isArray(target) || !(part in target)) {
+        if (!isHash(target) || !(part in target)) {
           throw new ConfigError(`${label} could not be found`);
         }
         target = (target as Record<string, unknown>)[part];
@@ -27,7 +28,7 @@ export function resolveReferences(root: Record<string, unknown>): Record<string,
         return item instanceof Reference && Array.isArray(resolved) ? resolved : [resolved];
       });
     }
-    if (value !== null && typeof value === "object") {
+    if (isHash(value)) {
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v, chain)]));
     }
     return value;

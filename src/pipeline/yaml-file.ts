@@ -19,6 +19,9 @@ const referenceTag = {
 
 const FLOAT = "tag:yaml.org,2002:float";
 const TIMESTAMP = "tag:yaml.org,2002:timestamp";
+const BOOL = "tag:yaml.org,2002:bool";
+const TRUE = /^(?:[Yy][Ee][Ss]|[Tt][Rr][Uu][Ee]|[Oo][Nn])$/;
+const FALSE = /^(?:[Nn][Oo]|[Ff][Aa][Ll][Ss][Ee]|[Oo][Ff][Ff])$/;
 
 /**
  * YAML 1.1's tags as GitLab sees them: floats keep their Ruby spelling, timestamps stay strings (the
@@ -26,9 +29,17 @@ const TIMESTAMP = "tag:yaml.org,2002:timestamp";
  */
 function gitlabTags(tags: Tags): Tags {
   const kept = (tags as ScalarTag[]).filter((t) => t.tag !== TIMESTAMP).map((t) => {
+    // Psych knows yes/true/on and no/false/off in any case, but not y/n (YAML 1.1 lists those too).
+    if (t.tag === BOOL) return { ...t, test: t.test?.test("true") ? TRUE : FALSE };
     if (t.tag !== FLOAT) return t;
     const resolve = t.resolve.bind(t);
-    return { ...t, resolve: (...args: Parameters<typeof resolve>) => new RubyFloat(Number(resolve(...args))) };
+    return {
+      ...t,
+      resolve: (...args: Parameters<typeof resolve>) => {
+        const resolved = resolve(...args);
+        return new RubyFloat(Number(isScalar(resolved) ? resolved.value : resolved));
+      },
+    };
   });
   return [...kept, referenceTag] as Tags;
 }
