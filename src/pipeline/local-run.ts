@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { JobResponse } from "../protocol/types.ts";
 import type { Executor } from "../executors/executor.ts";
@@ -40,6 +41,7 @@ export interface LocalRunOptions {
  * `on_failure` after a failure, `always` in any case; a failure that is allowed counts as success.
  */
 export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJobResult[]> {
+  await ignoreRunnerDirectory(options.git.root);
   const results: LocalJobResult[] = [];
   let index = 0;
   for (const stage of options.stages) {
@@ -89,6 +91,14 @@ function localSources(git: GitFacts, env: Record<string, string>): SourceProvide
       ctx.trace.println(`${summary.files} files, ${summary.copied} copied, ${summary.removed} removed`);
     },
   };
+}
+
+/** `.runner/` holds builds and records; a `.gitignore` of `*` in it keeps it out of `git status`. */
+async function ignoreRunnerDirectory(root: string): Promise<void> {
+  const ignore = join(root, ".runner", ".gitignore");
+  if (await Bun.file(ignore).exists()) return;
+  await mkdir(join(root, ".runner"), { recursive: true });
+  await Bun.write(ignore, "# Created by runner: builds and run records stay out of git.\n*\n");
 }
 
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { copyFile, lstat, mkdir, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 
 /** What a sync did. */
@@ -38,9 +39,7 @@ export async function syncWorktree(options: {
     if (!from || from.isDirectory()) return;
     wanted.add(path);
     const to = existing.has(path) ? await lstat(join(dest, path)).catch(() => undefined) : undefined;
-    const same = to !== undefined && to.isSymbolicLink() === from.isSymbolicLink() &&
-      to.size === from.size && Math.floor(to.mtimeMs) === Math.floor(from.mtimeMs) && to.mode === from.mode;
-    if (!same) toCopy.push(path);
+    if (!(await sameEntry(join(root, path), from, join(dest, path), to))) toCopy.push(path);
   });
   const stale = [...existing.keys()].filter((path) => !wanted.has(path));
   await inBatches(stale, (path) => rm(join(dest, path), { force: true }));
@@ -48,6 +47,13 @@ export async function syncWorktree(options: {
   await inBatches(toCopy, (path) => copyEntry(join(root, path), join(dest, path)));
   if (options.isRepository) await linkRepository(root, dest, options.sha, options.env);
   return { files: wanted.size, copied: toCopy.length, removed: stale.length };
+}
+
+/** Files are the same when size, mtime and mode agree; links when they point at the same path. */
+async function sameEntry(fromPath: string, from: Stats, toPath: string, to: Stats | undefined): Promise<boolean> {
+  if (to === undefined || to.isSymbolicLink() !== from.isSymbolicLink()) return false;
+  if (from.isSymbolicLink()) return (await readlink(fromPath)) === (await readlink(toPath));
+  return to.size === from.size && Math.floor(to.mtimeMs) === Math.floor(from.mtimeMs) && to.mode === from.mode;
 }
 
 async function copyEntry(from: string, to: string): Promise<void> {

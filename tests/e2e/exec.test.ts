@@ -1,0 +1,194 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { livingMembers } from "../../src/shell/supervisor.ts";
+import { git, makeRepository } from "../helpers/git-fixture.ts";
+
+const BINARY = resolve(import.meta.dir, "../../dist/runner");
+
+const PIPELINE = `
+stages: [build, test, deploy]
+
+variables:
+  GREETING: hello
+  DEPLOY_TARGET: staging
+
+.defaults: &defaults
+  before_script:
+    - echo "before in $CI_JOB_NAME"
+
+build:
+  <<: *defaults
+  stage: build
+  script:
+    - echo "$GREETING from $CI_JOB_NAME ($CI_JOB_STAGE) at $CI_COMMIT_SHA"
+    - echo "title=$CI_COMMIT_TITLE branch=$CI_COMMIT_BRANCH ci=$CI gitlab=$GITLAB_CI"
+    - cat wip.txt
+    - echo built > output.txt
+  after_script:
+    - echo "after with $CI_JOB_STATUS"
+
+lint:
+  stage: test
+  script:
+    - echo lint failing
+    - exit 4
+  allow_failure: true
+
+unit:
+  stage: test
+  variables:
+    GREETING: bonjour
+  script:
+    - echo "$GREETING unit"
+    - test ! -e output.txt
+
+deploy:
+  stage: deploy
+  script:
+    - echo "deploying to $DEPLOY_TARGET"
+
+manual-job:
+  stage: deploy
+  when: manual
+  script: echo manual ran
+`;
+
+function runner(args: string[], cwd: string, extraEnv: Record<string, string> = {}) {
+  const result = Bun.spawnSync([BINARY, ...args], {
+    cwd, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root", ...extraEnv },
+  });
+  return { code: result.exitCode, out: result.stdout.toString(), err: result.stderr.toString() };
+}
+
+function fixture(pipeline = PIPELINE): { dir: string; head: string } {
+  const repo = makeRepository(2);
+  writeFileSync(join(repo.work, ".gitlab-ci.yml"), pipeline);
+  git(repo.work, "add", ".gitlab-ci.yml");
+  git(repo.work, "commit", "-q", "-m", "Add the pipeline");
+  writeFileSync(join(repo.work, "wip.txt"), "work in progress, not committed\n");
+  return { dir: repo.work, head: git(repo.work, "rev-parse", "HEAD") };
+}
+
+beforeAll(() => {
+  if (!existsSync(BINARY)) {
+    const build = Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: resolve(import.meta.dir, "../..") });
+    if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+  }
+});
+
+describe("dist/runner exec", () => {
+  test("--version prints the version and revision", () => {
+    const { code, out } = runner(["--version"], "/tmp");
+    expect(code).toBe(0);
+    expect(out).toMatch(/^\d+\.\d+\.\d+ \([0-9a-f]{8}|unknown\)\n$/);
+  });
+
+  test("runs the whole pipeline stage by stage on a copy of the working tree", () => {
+    const { dir, head } = fixture();
+    const { code, out } = runner(["exec"], dir);
+    expect(code).toBe(0);
+    expect(out).toContain(`build  | hello from build (build) at ${head}\n`);
+    expect(out).toContain("build  | title=Add the pipeline branch=main ci=true gitlab=true\n");
+    expect(out).toContain("build  | work in progress, not committed\n");
+    expect(out).toContain("build  | before in build\n");
+    expect(out).toContain("build  | after with success\n");
+    expect(out).toContain("unit   | bonjour unit\n");
+    expect(out).toContain("lint   | ERROR: Job failed: exit code 4\n");
+    expect(out).toContain("deploy | deploying to staging\n");
+    expect(out).not.toContain("manual ran");
+    expect(out.indexOf("deploying to")).toBeGreaterThan(out.indexOf("bonjour unit"));
+    expect(out).toMatch(/failed \(allowed\) lint/);
+    // The user's checkout stays clean: no build output, and .runner/ is ignored by git.
+    expect(existsSync(join(dir, "output.txt"))).toBe(false);
+    expect(git(dir, "status", "--porcelain")).toBe("?? wip.txt");
+  });
+
+  test("runs only the named jobs, whatever their stage or when", () => {
+    const { dir } = fixture();
+    const { code, out } = runner(["exec", "manual-job"], dir);
+    expect(code).toBe(0);
+    expect(out).toContain("$ echo manual ran\nmanual ran\n");
+    expect(out).not.toContain("hello from build");
+  });
+
+  test("--variable beats the file's variables", () => {
+    const { dir } = fixture();
+    const { out } = runner(["exec", "deploy", "--variable", "DEPLOY_TARGET=production"], dir);
+    expect(out).toContain("deploying to production\n");
+  });
+
+  test("a failing job exits 1 and skips the later stages", () => {
+    const { dir } = fixture(`build:\n  stage: build\n  script: [echo b, exit 3]\ndeploy:\n  stage: deploy\n  script: echo deployed\n`);
+    const { code, out } = runner(["exec"], dir);
+    expect(code).toBe(1);
+    expect(out).toContain("ERROR: Job failed: exit code 3");
+    expect(out).not.toContain("echo deployed");
+    expect(out).toMatch(/skipped\s+deploy/);
+  });
+
+  test("bad input exits 2 with one clear line and no stack trace", () => {
+    const cases: [string, string, RegExp][] = [
+      ["build:\n  script: [oops\n", "build", /^Error: Invalid configuration: \.gitlab-ci\.yml:3:1: .+\n$/],
+      ["build:\n  stage: build\n", "build", /^Error: Invalid configuration: \.gitlab-ci\.yml:1:1: jobs build config should implement the script:, run:, or trigger: keyword\n$/],
+      ["build:\n  script: x\n", "nope", /^Error: Job "nope" is not defined in the pipeline; jobs are: build\n$/],
+    ];
+    for (const [pipeline, job, message] of cases) {
+      const { dir } = fixture(pipeline);
+      const { code, err, out } = runner(["exec", job], dir);
+      expect({ code, err }).toEqual({ code: 2, err: expect.stringMatching(message) });
+      expect(out).toBe("");
+    }
+    expect(runner(["exec", "--bogus"], "/tmp").code).toBe(2);
+  });
+
+  test("a missing pipeline file exits 2", () => {
+    const { code, err } = runner(["exec", "--file", "nope.yml"], "/tmp");
+    expect(code).toBe(2);
+    expect(err).toBe("Error: Invalid configuration: Cannot read nope.yml: no such file\n");
+  });
+
+  test("--cwd and --file point at another project", () => {
+    const { dir } = fixture();
+    writeFileSync(join(dir, "other.yml"), "only:\n  script: echo from-other-file\n");
+    const { code, out } = runner(["exec", "--cwd", dir, "--file", "other.yml"], "/tmp");
+    expect(code).toBe(0);
+    expect(out).toContain("from-other-file\n");
+  });
+
+  test("output has no escape codes when stdout is not a terminal", () => {
+    const { dir } = fixture();
+    expect(runner(["exec", "deploy"], dir).out).not.toContain("\x1b");
+  });
+
+  test("Ctrl-C cancels the running job, runs after_script, and leaves no process", async () => {
+    const { dir } = fixture(`slow:\n  script:\n    - echo "pgid $(ps -o pgid= $$)"\n    - sleep 60\n  after_script:\n    - echo "after=$CI_JOB_STATUS"\n`);
+    const child = Bun.spawn([BINARY, "exec", "slow"], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH! } });
+    let out = "";
+    const reader = child.stdout.getReader();
+    let pgid = 0;
+    while (pgid === 0) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+      pgid = Number(/pgid\s+(\d+)/.exec(out)?.[1] ?? 0);
+    }
+    child.kill("SIGINT");
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      out += new TextDecoder().decode(value);
+    }
+    expect(await child.exited).toBe(1);
+    expect(out).toContain("after=canceled\n");
+    expect(out).toContain("ERROR: Job failed: canceled\n");
+    expect(livingMembers(pgid)).toEqual([]);
+  });
+
+  test("a job's record of its trace never shows a masked secret (masking through the binary)", () => {
+    const { dir } = fixture(`leak:\n  script:\n    - echo token glpat-0123456789abcdef\n`);
+    const { out } = runner(["exec", "leak"], dir);
+    expect(out).toContain("token glpat-[MASKED]\n");
+    expect(readFileSync(join(dir, ".runner", ".gitignore"), "utf8")).toContain("*");
+  });
+});
