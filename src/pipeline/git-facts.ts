@@ -1,3 +1,6 @@
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+
 /** What a local run knows about the repository it runs in. */
 export interface GitFacts {
   /** The repository's top directory, or the working directory when it is not a git repository. */
@@ -23,10 +26,10 @@ const SEP = "\x1f";
 /** Reads the facts with two concurrent git calls; a directory that is no repository gets defaults. */
 export async function readGitFacts(cwd: string, env: Record<string, string>): Promise<GitFacts> {
   const format = ["%H", "%D", "%an", "%ae", "%cI", "%B"].join(SEP);
-  const [head, config, top] = await Promise.all([
-    git(cwd, env, ["log", "-1", `--format=${format}`]),
+  const top = findRepositoryRoot(cwd);
+  const [head, config] = await Promise.all([
+    top === undefined ? undefined : git(cwd, env, ["log", "-1", `--format=${format}`]),
     git(cwd, env, ["config", "--get-regexp", "^(remote\\.origin\\.url|user\\.name|user\\.email)$"]),
-    git(cwd, env, ["rev-parse", "--show-toplevel"]),
   ]);
   const settings = new Map<string, string>();
   for (const line of (config ?? "").split("\n")) {
@@ -40,7 +43,7 @@ export async function readGitFacts(cwd: string, env: Record<string, string>): Pr
   };
   if (top === undefined || head === undefined) {
     return {
-      root: top?.trim() || cwd, isRepository: top !== undefined, sha: ZERO_SHA, ref: "main", refType: "branch",
+      root: top ?? cwd, isRepository: top !== undefined, sha: ZERO_SHA, ref: "main", refType: "branch",
       message: "", authorName: "", authorEmail: "", timestamp: new Date().toISOString(), ...common,
     };
   }
@@ -51,10 +54,18 @@ export async function readGitFacts(cwd: string, env: Record<string, string>): Pr
   const tag = refs.find((r) => r.startsWith("tag: "))?.slice("tag: ".length);
   const ref = branch ?? tag ?? "HEAD";
   return {
-    root: top.trim(), isRepository: true, sha, ref, refType: branch === undefined && tag ? "tag" : "branch",
+    root: top, isRepository: true, sha, ref, refType: branch === undefined && tag ? "tag" : "branch",
     ...(tag && !branch ? { tag } : {}), message: message.replace(/\n+$/, ""), authorName, authorEmail, timestamp,
     ...common,
   };
+}
+
+/** The nearest directory at or above `cwd` that holds `.git` (a directory, or a file for worktrees). */
+export function findRepositoryRoot(cwd: string): string | undefined {
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, ".git"))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 async function git(cwd: string, env: Record<string, string>, args: string[]): Promise<string | undefined> {

@@ -130,6 +130,9 @@ async function linkRepository(root: string, dest: string, sha: string, env: Reco
 }
 
 async function gitPath(root: string, name: string, env: Record<string, string>): Promise<string> {
+  // A plain .git directory needs no question to git; worktrees and submodules (.git files) do.
+  const dotGit = await lstat(join(root, ".git")).catch(() => undefined);
+  if (dotGit?.isDirectory()) return join(root, ".git", name);
   const out = await run(["git", "-C", root, "rev-parse", "--path-format=absolute", "--git-path", name], env);
   return out.trim();
 }

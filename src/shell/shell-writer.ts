@@ -86,11 +86,11 @@ export function createShellWriter(shell: ShellName): ShellWriter {
     ifCommand: (argv, then, otherwise) => conditional(argv.map(quote).join(" "), then, otherwise),
     finish() {
       const strict = shell === "bash" ? "set -eo pipefail" : "set -e\n(set -o pipefail) 2>/dev/null && set -o pipefail";
-      // The shell parses the whole group before running it, and runs it with an empty stdin, so a
-      // user's command reading standard input cannot swallow the rest of the script, which arrives
-      // on the shell's own standard input. (`: | eval '…'` would do the same, but bash then reports
-      // exit status 1 instead of the failing command's code when `set -e` stops the script.)
-      return [": | {", strict, "set +o noclobber", ...lines, "}", "exit", ""].join("\n");
+      // The shell parses the whole group before running it, and runs it with stdin from /dev/null, so
+      // a user's command reading standard input cannot swallow the rest of the script, which arrives
+      // on the shell's own standard input. Unlike `: | eval '…'` (GitLab's way) this forks nothing,
+      // and keeps the failing command's exit code where bash's eval under `set -e` reports 1.
+      return ["{", strict, "set +o noclobber", ...lines, "} </dev/null", "exit", ""].join("\n");
     },
   };
 }

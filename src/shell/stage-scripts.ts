@@ -5,7 +5,8 @@ import { createShellWriter, type ShellName } from "./shell-writer.ts";
 export function prepareScript(shell: ShellName, env: ScriptEnvironment): string {
   const w = createShellWriter(shell);
   writeVariables(w, env);
-  w.line(`printf 'Running on %s...\\n' "$(hostname 2>/dev/null || uname -n)"`);
+  // bash knows its host name without forking; sh asks hostname(1), as GitLab does.
+  w.line(`printf 'Running on %s...\\n' "\${HOSTNAME:-$(hostname 2>/dev/null || uname -n)}"`);
   return w.finish();
 }
 
@@ -30,6 +31,6 @@ export function userScript(
 /** cleanup_file_variables: removes the directory the file-type variables were written to. */
 export function cleanupScript(shell: ShellName, env: ScriptEnvironment): string {
   const w = createShellWriter(shell);
-  w.rmdir(env.tmpDir);
+  w.ifDirectory(env.tmpDir, () => w.rmdir(env.tmpDir));
   return w.finish();
 }

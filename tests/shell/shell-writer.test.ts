@@ -16,14 +16,14 @@ describe("ShellWriter", () => {
     w.userCommand("echo $GREETING");
     expect(w.finish()).toBe(
       [
-        ": | {",
+        "{",
         "set -eo pipefail",
         "set +o noclobber",
         "export GREETING=$'hello world'",
         "cd /tmp",
         "printf '%s\\n' $'\\x1b[32;1m$ echo $GREETING\\x1b[0;m'",
         "echo $GREETING",
-        "}",
+        "} </dev/null",
         "exit",
         "",
       ].join("\n"),
@@ -36,7 +36,7 @@ describe("ShellWriter", () => {
     w.ifDirectory("/x y", () => w.mkdir("/a"), () => w.rmdir("/b"));
     expect(w.finish()).toBe(
       [
-        ": | {",
+        "{",
         "set -e",
         "(set -o pipefail) 2>/dev/null && set -o pipefail",
         "set +o noclobber",
@@ -46,7 +46,7 @@ describe("ShellWriter", () => {
         "else",
         "  rm -r -f /b",
         "fi",
-        "}",
+        "} </dev/null",
         "exit",
         "",
       ].join("\n"),
