@@ -1,6 +1,5 @@
 #!/usr/bin/env bun
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import tab from "@bomb.sh/tab/commander";
 import { badInputMessage, execCommand } from "./src/cli/exec.ts";
 import { EXIT } from "./src/cli/exit-codes.ts";
 import { REVISION, VERSION } from "./src/version.ts";
@@ -45,7 +44,14 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     });
 
-  tab(program as unknown as Parameters<typeof tab>[0], { completionCommandName: "completion" });
+  // The completion library is only loaded when a shell asks for completions; otherwise the command
+  // is listed for --help alone.
+  if (argv[0] === "completion" || argv[0] === "complete") {
+    const { default: tab } = await import("@bomb.sh/tab/commander");
+    tab(program as unknown as Parameters<typeof tab>[0], { completionCommandName: "completion" });
+  } else {
+    program.command("completion <shell>").description("Print a shell completion script (bash, zsh, fish, powershell)");
+  }
 
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -3,11 +3,12 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
 import { readPipeline, type JobDefinition, type VariableDefinition } from "../pipeline/definitions.ts";
-import { readGitFacts } from "../pipeline/git-facts.ts";
+import { findRepositoryRoot, readGitFacts } from "../pipeline/git-facts.ts";
 import { runLocalPipeline, type LocalJobResult } from "../pipeline/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
 import { planRun, UnknownJobError } from "../pipeline/plan.ts";
 import { localProject } from "../pipeline/predefined.ts";
+import { listWorktree } from "../pipeline/worktree.ts";
 import { parseYamlFile } from "../pipeline/yaml-file.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import { TerminalSink } from "../trace/terminal-sink.ts";
@@ -36,6 +37,10 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const cwd = resolve(options.cwd);
   const filePath = isAbsolute(options.file) ? options.file : join(cwd, options.file);
   const pipelineVariables = options.variables.map(parseVariableOption);
+  // Listing the working tree takes a git call; it runs while the file is read and parsed.
+  const root = findRepositoryRoot(cwd);
+  const worktree = listWorktree({ root: root ?? cwd, isRepository: root !== undefined, env: options.env });
+  worktree.catch(() => {}); // Awaited by each job's get_sources, which reports the failure.
   const [text, git] = await Promise.all([readConfig(filePath, options.file), readGitFacts(cwd, options.env)]);
   const displayName = relative(cwd, filePath) || filePath;
   const pipeline = readPipeline(parseYamlFile(displayName, text));
@@ -55,7 +60,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   let results: LocalJobResult[];
   try {
     results = await runLocalPipeline({
-      stages, git, signals, hostEnv: options.env,
+      stages, git, worktree, signals, hostEnv: options.env,
       buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(git.root, ".runner", "builds"),
       concurrency: options.concurrency ?? availableParallelism(),
       payloadFor: (job, index) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx),

@@ -9,7 +9,8 @@ import type { JobDefinition } from "./definitions.ts";
 import type { GitFacts } from "./git-facts.ts";
 import type { PlannedStage } from "./plan.ts";
 import { slugify } from "./slug.ts";
-import { syncWorktree } from "./worktree.ts";
+import { readGitSettings } from "../steps/git-settings.ts";
+import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
 /** How one job of a local run ended; `skipped` jobs never started. */
 export interface LocalJobResult {
@@ -23,6 +24,8 @@ export interface LocalJobResult {
 export interface LocalRunOptions {
   readonly stages: readonly PlannedStage[];
   readonly git: GitFacts;
+  /** The working tree, listed once for the whole run. */
+  readonly worktree: Promise<WorktreeListing>;
   /** `<repo>/.runner/builds` unless given. */
   readonly buildsRoot: string;
   readonly concurrency: number;
@@ -69,7 +72,7 @@ async function runOne(job: JobDefinition, index: number, options: LocalRunOption
     job: payload,
     executor,
     sink,
-    sources: localSources(options.git, options.hostEnv),
+    sources: localSources(startCopy(payload, projectDir, options)),
     settings: { userAgent: "runner local" },
     runner: { name: "local runner" },
     signals: options.signals,
@@ -79,15 +82,29 @@ async function runOne(job: JobDefinition, index: number, options: LocalRunOption
   return { job, status: outcome.status, allowFailure: job.allowFailure, outcome };
 }
 
+/**
+ * Starts copying the working tree into the job's project directory right away, so that the copy
+ * overlaps the job's first stages; get_sources then only waits for it. Nothing is started for
+ * `GIT_STRATEGY` none or empty, which keep or empty the directory instead.
+ */
+function startCopy(payload: JobResponse, projectDir: string, options: LocalRunOptions): Promise<SyncSummary> | undefined {
+  const { strategy } = readGitSettings(payload, payload.variables).settings;
+  if (strategy !== "clone" && strategy !== "fetch") return undefined;
+  const copy = options.worktree.then((listing) =>
+    syncWorktree(listing, projectDir, { sha: options.git.sha, env: options.hostEnv }),
+  );
+  copy.catch(() => {}); // Awaited by get_sources, which reports the failure.
+  return copy;
+}
+
 /** get_sources for a local run: the working tree, uncommitted changes included, copied in. */
-function localSources(git: GitFacts, env: Record<string, string>): SourceProvider {
+function localSources(copy: Promise<SyncSummary> | undefined): SourceProvider {
   return {
     kind: "local",
     async provide(ctx) {
-      ctx.trace.info(`Copying the working tree of ${git.root} (uncommitted changes included)...`);
-      const summary = await syncWorktree({
-        root: git.root, dest: ctx.executor.directories.projectDir, isRepository: git.isRepository, sha: git.sha, env,
-      });
+      if (copy === undefined) throw new Error("The working tree was not copied for this job");
+      ctx.trace.info(`Copying the working tree of ${ctx.job.git_info.repo_url} (uncommitted changes included)...`);
+      const summary = await copy;
       ctx.trace.println(`${summary.files} files, ${summary.copied} copied, ${summary.removed} removed`);
     },
   };

@@ -13,40 +13,57 @@ export interface SyncSummary {
 const RUNNER_DIR = ".runner";
 const BATCH = 64;
 
+/** The files of a working tree as they are now, listed once per run and copied into each job. */
+export interface WorktreeListing {
+  readonly root: string;
+  readonly isRepository: boolean;
+  readonly files: ReadonlyMap<string, Stats>;
+}
+
 /**
- * Makes `dest` hold the working tree of `root` as it is now, uncommitted changes included: tracked
- * and untracked files that git does not ignore (every file when `root` is no repository). Only
- * changed files are copied (size and mtime decide), and whatever else is in `dest` is removed, as
- * `git clean -ffdx` would. In a repository, `dest/.git` is a small repository of its own that
- * borrows the objects of `root` and has HEAD detached at `sha`, as GitLab's checkout has.
+ * Lists the working tree of `root`, uncommitted changes included: tracked and untracked files that
+ * git does not ignore (every file when `root` is no repository), never `.runner/`.
  */
-export async function syncWorktree(options: {
+export async function listWorktree(options: {
   root: string;
-  dest: string;
   isRepository: boolean;
-  sha: string;
   env: Record<string, string>;
-}): Promise<SyncSummary> {
-  const { root, dest } = options;
-  const sourceFiles = options.isRepository ? await gitFiles(root, options.env) : await walkFiles(root, [".git"]);
+}): Promise<WorktreeListing> {
+  const { root } = options;
+  const paths = options.isRepository ? await gitFiles(root, options.env) : await walkFiles(root, [".git"]);
+  const files = new Map<string, Stats>();
+  await inBatches(paths, async (path) => {
+    const stat = await lstat(join(root, path)).catch(() => undefined);
+    if (stat && !stat.isDirectory()) files.set(path, stat);
+  });
+  return { root, isRepository: options.isRepository, files };
+}
+
+/**
+ * Makes `dest` hold the listed working tree. Only changed files are copied (size, mtime and mode
+ * decide), and whatever else is in `dest` is removed, as `git clean -ffdx` would. In a repository,
+ * `dest/.git` is a small repository of its own that borrows the objects of the original and has
+ * HEAD detached at `sha`, as GitLab's checkout has.
+ */
+export async function syncWorktree(
+  listing: WorktreeListing,
+  dest: string,
+  options: { sha: string; env: Record<string, string> },
+): Promise<SyncSummary> {
+  const { root, files } = listing;
   await mkdir(dest, { recursive: true });
-  const existing = new Map<string, number>();
-  for (const path of await walkFiles(dest, [".git"])) existing.set(path, 1);
-  const wanted = new Set<string>();
+  const existing = new Set(await walkFiles(dest, [".git"]));
   const toCopy: string[] = [];
-  await inBatches(sourceFiles, async (path) => {
-    const from = await lstat(join(root, path)).catch(() => undefined);
-    if (!from || from.isDirectory()) return;
-    wanted.add(path);
+  await inBatches([...files], async ([path, from]) => {
     const to = existing.has(path) ? await lstat(join(dest, path)).catch(() => undefined) : undefined;
     if (!(await sameEntry(join(root, path), from, join(dest, path), to))) toCopy.push(path);
   });
-  const stale = [...existing.keys()].filter((path) => !wanted.has(path));
+  const stale = [...existing].filter((path) => !files.has(path));
   await inBatches(stale, (path) => rm(join(dest, path), { force: true }));
-  await removeEmptyDirectories(dest, wanted);
+  await removeEmptyDirectories(dest, files);
   await inBatches(toCopy, (path) => copyEntry(join(root, path), join(dest, path)));
-  if (options.isRepository) await linkRepository(root, dest, options.sha, options.env);
-  return { files: wanted.size, copied: toCopy.length, removed: stale.length };
+  if (listing.isRepository) await linkRepository(root, dest, options.sha, options.env);
+  return { files: files.size, copied: toCopy.length, removed: stale.length };
 }
 
 /** Files are the same when size, mtime and mode agree; links when they point at the same path. */
@@ -99,9 +116,9 @@ function isRunnerPath(path: string): boolean {
   return path === RUNNER_DIR || path.startsWith(`${RUNNER_DIR}/`);
 }
 
-async function removeEmptyDirectories(dest: string, wanted: ReadonlySet<string>): Promise<void> {
+async function removeEmptyDirectories(dest: string, wanted: ReadonlyMap<string, unknown>): Promise<void> {
   const keep = new Set<string>();
-  for (const path of wanted) {
+  for (const path of wanted.keys()) {
     for (let dir = dirname(path); dir !== "." && !keep.has(dir); dir = dirname(dir)) keep.add(dir);
   }
   const entries = await readdir(dest, { recursive: true, withFileTypes: true });

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { syncWorktree } from "../../src/pipeline/worktree.ts";
+import { listWorktree, syncWorktree } from "../../src/pipeline/worktree.ts";
 import { git, makeRepository } from "../helpers/git-fixture.ts";
 
 const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" };
@@ -18,7 +18,7 @@ describe("syncWorktree()", () => {
   writeFileSync(join(repo.work, ".runner", "builds", "x"), "runner's own");
   symlinkSync("file2.txt", join(repo.work, "link"));
   const dest = join(mkdtempSync(join(tmpdir(), "runner-sync-")), "project");
-  const sync = () => syncWorktree({ root: repo.work, dest, isRepository: true, sha, env });
+  const sync = async () => syncWorktree(await listWorktree({ root: repo.work, isRepository: true, env }), dest, { sha, env });
 
   test("copies tracked and untracked files with uncommitted changes, not ignored ones nor .runner", async () => {
     const summary = await sync();
@@ -61,7 +61,8 @@ describe("syncWorktree()", () => {
     mkdirSync(join(plain, "src"));
     writeFileSync(join(plain, "src", "a.ts"), "a");
     const target = join(plain, ".runner", "builds", "job", "project");
-    const summary = await syncWorktree({ root: plain, dest: target, isRepository: false, sha: "0".repeat(40), env });
+    const listing = await listWorktree({ root: plain, isRepository: false, env });
+    const summary = await syncWorktree(listing, target, { sha: "0".repeat(40), env });
     expect(summary.files).toBe(1);
     expect(readFileSync(join(target, "src", "a.ts"), "utf8")).toBe("a");
     expect(existsSync(join(target, ".git"))).toBe(false);
