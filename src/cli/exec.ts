@@ -37,9 +37,13 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const cwd = resolve(options.cwd);
   const filePath = isAbsolute(options.file) ? options.file : join(cwd, options.file);
   const pipelineVariables = options.variables.map(parseVariableOption);
-  // Listing the working tree takes a git call; it runs while the file is read and parsed.
-  const root = findRepositoryRoot(cwd);
-  const worktree = listWorktree({ root: root ?? cwd, isRepository: root !== undefined, env: options.env });
+  // The project is the directory the run starts in (a subdirectory of a monorepo works as in
+  // gitlab-ci-local); commit facts come from the repository around it. Listing the working tree
+  // takes a git call, which runs while the file is read and parsed.
+  const repositoryRoot = findRepositoryRoot(cwd);
+  const worktree = listWorktree({
+    root: cwd, isRepository: repositoryRoot !== undefined, isRepositoryRoot: repositoryRoot === cwd, env: options.env,
+  });
   worktree.catch(() => {}); // Awaited by each job's get_sources, which reports the failure.
   const [text, git] = await Promise.all([readConfig(filePath, options.file), readGitFacts(cwd, options.env)]);
   const displayName = relative(cwd, filePath) || filePath;
@@ -60,8 +64,8 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   let results: LocalJobResult[];
   try {
     results = await runLocalPipeline({
-      stages, git, worktree, signals, hostEnv: options.env,
-      buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(git.root, ".runner", "builds"),
+      stages, git, worktree, projectRoot: cwd, signals, hostEnv: options.env,
+      buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds"),
       concurrency: options.concurrency ?? availableParallelism(),
       payloadFor: (job, index) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx),
       executorFor: (_job, directories) => createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),

@@ -24,6 +24,8 @@ export interface LocalJobResult {
 export interface LocalRunOptions {
   readonly stages: readonly PlannedStage[];
   readonly git: GitFacts;
+  /** The directory the run is for: its `.runner/` holds builds and records. */
+  readonly projectRoot: string;
   /** The working tree, listed once for the whole run. */
   readonly worktree: Promise<WorktreeListing>;
   /** `<repo>/.runner/builds` unless given. */
@@ -44,7 +46,7 @@ export interface LocalRunOptions {
  * `on_failure` after a failure, `always` in any case; a failure that is allowed counts as success.
  */
 export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJobResult[]> {
-  await ignoreRunnerDirectory(options.git.root);
+  await ignoreRunnerDirectory(options.projectRoot);
   const results: LocalJobResult[] = [];
   let index = 0;
   for (const stage of options.stages) {
@@ -72,7 +74,7 @@ async function runOne(job: JobDefinition, index: number, options: LocalRunOption
     job: payload,
     executor,
     sink,
-    sources: localSources(startCopy(payload, projectDir, options)),
+    sources: localSources(options.projectRoot, startCopy(payload, projectDir, options)),
     settings: { userAgent: "runner local" },
     runner: { name: "local runner" },
     signals: options.signals,
@@ -98,12 +100,12 @@ function startCopy(payload: JobResponse, projectDir: string, options: LocalRunOp
 }
 
 /** get_sources for a local run: the working tree, uncommitted changes included, copied in. */
-function localSources(copy: Promise<SyncSummary> | undefined): SourceProvider {
+function localSources(root: string, copy: Promise<SyncSummary> | undefined): SourceProvider {
   return {
     kind: "local",
     async provide(ctx) {
       if (copy === undefined) throw new Error("The working tree was not copied for this job");
-      ctx.trace.info(`Copying the working tree of ${ctx.job.git_info.repo_url} (uncommitted changes included)...`);
+      ctx.trace.info(`Copying the working tree of ${root} (uncommitted changes included)...`);
       const summary = await copy;
       ctx.trace.println(`${summary.files} files, ${summary.copied} copied, ${summary.removed} removed`);
     },

@@ -16,17 +16,20 @@ const BATCH = 64;
 /** The files of a working tree as they are now, listed once per run and copied into each job. */
 export interface WorktreeListing {
   readonly root: string;
-  readonly isRepository: boolean;
+  /** Whether `root` is the top of a git repository, whose history the copy can then share. */
+  readonly isRepositoryRoot: boolean;
   readonly files: ReadonlyMap<string, Stats>;
 }
 
 /**
  * Lists the working tree of `root`, uncommitted changes included: tracked and untracked files that
- * git does not ignore (every file when `root` is no repository), never `.runner/`.
+ * git does not ignore (every file when `root` is in no repository), never `.runner/`. `root` may be
+ * a subdirectory of a repository; paths are relative to it.
  */
 export async function listWorktree(options: {
   root: string;
   isRepository: boolean;
+  isRepositoryRoot: boolean;
   env: Record<string, string>;
 }): Promise<WorktreeListing> {
   const { root } = options;
@@ -36,7 +39,7 @@ export async function listWorktree(options: {
     const stat = await lstat(join(root, path)).catch(() => undefined);
     if (stat && !stat.isDirectory()) files.set(path, stat);
   });
-  return { root, isRepository: options.isRepository, files };
+  return { root, isRepositoryRoot: options.isRepository && options.isRepositoryRoot, files };
 }
 
 /**
@@ -62,7 +65,7 @@ export async function syncWorktree(
   await inBatches(stale, (path) => rm(join(dest, path), { force: true }));
   await removeEmptyDirectories(dest, files);
   await inBatches(toCopy, (path) => copyEntry(join(root, path), join(dest, path)));
-  if (listing.isRepository) await linkRepository(root, dest, options.sha, options.env);
+  if (listing.isRepositoryRoot) await linkRepository(root, dest, options.sha, options.env);
   return { files: files.size, copied: toCopy.length, removed: stale.length };
 }
 

@@ -18,7 +18,7 @@ describe("syncWorktree()", () => {
   writeFileSync(join(repo.work, ".runner", "builds", "x"), "runner's own");
   symlinkSync("file2.txt", join(repo.work, "link"));
   const dest = join(mkdtempSync(join(tmpdir(), "runner-sync-")), "project");
-  const sync = async () => syncWorktree(await listWorktree({ root: repo.work, isRepository: true, env }), dest, { sha, env });
+  const sync = async () => syncWorktree(await listWorktree({ root: repo.work, isRepository: true, isRepositoryRoot: true, env }), dest, { sha, env });
 
   test("copies tracked and untracked files with uncommitted changes, not ignored ones nor .runner", async () => {
     const summary = await sync();
@@ -56,12 +56,24 @@ describe("syncWorktree()", () => {
     expect(existsSync(join(dest, "link"))).toBe(false);
   });
 
+  test("a subdirectory of a repository is copied on its own, without a .git", async () => {
+    mkdirSync(join(repo.work, "sub", "deep"), { recursive: true });
+    writeFileSync(join(repo.work, "sub", "deep", "x.txt"), "x");
+    writeFileSync(join(repo.work, "sub", "y.txt"), "y");
+    const target = join(mkdtempSync(join(tmpdir(), "runner-sub-")), "project");
+    const listing = await listWorktree({ root: join(repo.work, "sub"), isRepository: true, isRepositoryRoot: false, env });
+    const summary = await syncWorktree(listing, target, { sha, env });
+    expect(summary.files).toBe(2);
+    expect(readFileSync(join(target, "deep", "x.txt"), "utf8")).toBe("x");
+    expect(existsSync(join(target, ".git"))).toBe(false);
+  });
+
   test("a directory that is no repository is copied whole", async () => {
     const plain = mkdtempSync(join(tmpdir(), "runner-plain-"));
     mkdirSync(join(plain, "src"));
     writeFileSync(join(plain, "src", "a.ts"), "a");
     const target = join(plain, ".runner", "builds", "job", "project");
-    const listing = await listWorktree({ root: plain, isRepository: false, env });
+    const listing = await listWorktree({ root: plain, isRepository: false, isRepositoryRoot: false, env });
     const summary = await syncWorktree(listing, target, { sha: "0".repeat(40), env });
     expect(summary.files).toBe(1);
     expect(readFileSync(join(target, "src", "a.ts"), "utf8")).toBe("a");
