@@ -40,15 +40,19 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   // The project is the directory the run starts in (a subdirectory of a monorepo works as in
   // gitlab-ci-local); commit facts come from the repository around it. Listing the working tree
   // takes a git call, which runs while the file is read and parsed.
+  // A directory outside git is walked whole, so that waits until the pipeline is known to be valid.
   const repositoryRoot = findRepositoryRoot(cwd);
-  const worktree = listWorktree({
+  const list = () => listWorktree({
     root: cwd, isRepository: repositoryRoot !== undefined, isRepositoryRoot: repositoryRoot === cwd, env: options.env,
   });
-  worktree.catch(() => {}); // Awaited by each job's get_sources, which reports the failure.
+  const early = repositoryRoot !== undefined ? list() : undefined;
+  early?.catch(() => {}); // Awaited by each job's get_sources, which reports the failure.
   const [text, git] = await Promise.all([readConfig(filePath, options.file), readGitFacts(cwd, options.env)]);
   const displayName = relative(cwd, filePath) || filePath;
   const pipeline = readPipeline(parseYamlFile(displayName, text));
   const stages = planRun(pipeline, options.jobs);
+  const worktree = early ?? list();
+  worktree.catch(() => {});
   const project = localProject(git);
   const createdAt = new Date();
   const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
