@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
-import { badInputMessage, execCommand } from "./src/cli/exec.ts";
+import { badInputMessage } from "./src/cli/bad-input.ts";
+import { startExecPrefetch } from "./src/cli/exec-prefetch.ts";
 import { EXIT } from "./src/cli/exit-codes.ts";
 import { REVISION, VERSION } from "./src/version.ts";
 
@@ -28,10 +29,13 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("--builds-dir <dir>", "where jobs run (default: .runner/builds)")
     .option("--no-color", "no colours (also NO_COLOR)")
     .action(async (jobs, opts) => {
+      // git starts first and runs while the parser and the job machinery load.
+      const prefetch = startExecPrefetch(opts.cwd, env);
+      const { execCommand } = await import("./src/cli/exec.ts");
       exitCode = await execCommand({
         jobs,
         file: opts.file,
-        cwd: opts.cwd,
+        prefetch,
         variables: opts.variable,
         executor: opts.executor,
         shell: opts.shell,

@@ -3,16 +3,15 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
 import { readPipeline, type JobDefinition, type VariableDefinition } from "../pipeline/definitions.ts";
-import { findRepositoryRoot, readGitFacts } from "../pipeline/git-facts.ts";
 import { runLocalPipeline, type LocalJobResult } from "../pipeline/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
-import { planRun, UnknownJobError } from "../pipeline/plan.ts";
+import { planRun } from "../pipeline/plan.ts";
 import { localProject } from "../pipeline/predefined.ts";
-import { listWorktree } from "../pipeline/worktree.ts";
 import { parseYamlFile } from "../pipeline/yaml-file.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import { TerminalSink } from "../trace/terminal-sink.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
+import type { ExecPrefetch } from "./exec-prefetch.ts";
 import { interruptibleSignals } from "./job-signals.ts";
 import { renderSummary } from "./summary.ts";
 
@@ -20,7 +19,8 @@ import { renderSummary } from "./summary.ts";
 export interface ExecOptions {
   readonly jobs: readonly string[];
   readonly file: string;
-  readonly cwd: string;
+  /** The git calls already under way for the project directory (`--cwd`). */
+  readonly prefetch: ExecPrefetch;
   readonly variables: readonly string[];
   readonly executor: "shell";
   readonly shell: ShellName;
@@ -34,25 +34,16 @@ export interface ExecOptions {
 
 /** `runner exec`: runs jobs of the local `.gitlab-ci.yml` and returns the exit code. */
 export async function execCommand(options: ExecOptions): Promise<number> {
-  const cwd = resolve(options.cwd);
+  const { cwd } = options.prefetch;
   const filePath = isAbsolute(options.file) ? options.file : join(cwd, options.file);
   const pipelineVariables = options.variables.map(parseVariableOption);
   // The project is the directory the run starts in (a subdirectory of a monorepo works as in
-  // gitlab-ci-local); commit facts come from the repository around it. Listing the working tree
-  // takes a git call, which runs while the file is read and parsed.
-  // A directory outside git is walked whole, so that waits until the pipeline is known to be valid.
-  const repositoryRoot = findRepositoryRoot(cwd);
-  const list = () => listWorktree({
-    root: cwd, isRepository: repositoryRoot !== undefined, isRepositoryRoot: repositoryRoot === cwd, env: options.env,
-  });
-  const early = repositoryRoot !== undefined ? list() : undefined;
-  early?.catch(() => {}); // Awaited by each job's get_sources, which reports the failure.
-  const [text, git] = await Promise.all([readConfig(filePath, options.file), readGitFacts(cwd, options.env)]);
+  // gitlab-ci-local); commit facts come from the repository around it.
+  const [text, git] = await Promise.all([readConfig(filePath, options.file), options.prefetch.git]);
   const displayName = relative(cwd, filePath) || filePath;
   const pipeline = readPipeline(parseYamlFile(displayName, text));
   const stages = planRun(pipeline, options.jobs);
-  const worktree = early ?? list();
-  worktree.catch(() => {});
+  const worktree = options.prefetch.worktree();
   const project = localProject(git);
   const createdAt = new Date();
   const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
@@ -111,11 +102,4 @@ function jobPrefix(job: JobDefinition, index: number, width: number, color: bool
   if (!color) return `${name} | `;
   const code = PREFIX_COLORS[index % PREFIX_COLORS.length];
   return `\x1b[${code}m${name}\x1b[0m | `;
-}
-
-/** Turns the errors of bad input into one line and exit code 2; anything else is rethrown. */
-export function badInputMessage(error: unknown): string | undefined {
-  if (error instanceof ConfigError) return `Invalid configuration: ${error.describe()}`;
-  if (error instanceof UnknownJobError || error instanceof UsageError) return error.message;
-  return undefined;
 }

@@ -1,5 +1,5 @@
 import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
-import type { StreamFilter } from "./stream-filter.ts";
+import { holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 const MASK = utf8("[MASKED]");
 
@@ -14,10 +14,8 @@ export function phraseMasker(phrases: readonly string[]): StreamFilter {
   if (needles.length === 0) return { write: (chunk) => chunk, end: () => EMPTY };
   const startsNeedle = new Uint8Array(256);
   for (const needle of needles) startsNeedle[needle[0]!] = 1;
-  let held: Uint8Array = EMPTY;
-
   /** Masks `data`; unless `final`, a possible phrase at the end is held back for the next write. */
-  const scan = (data: Uint8Array, final: boolean): Uint8Array => {
+  const scan = (data: Uint8Array, final: boolean): ScanResult => {
     const out: Uint8Array[] = [];
     let last = 0;
     let i = 0;
@@ -37,31 +35,17 @@ export function phraseMasker(phrases: readonly string[]): StreamFilter {
         if (match === "partial" && !final) {
           // A longer phrase may still complete here: hold everything from i until more bytes come.
           out.push(data.subarray(last, i));
-          held = data.slice(i);
-          return concatBytes(out);
+          return { output: concatBytes(out), held: data.slice(i) };
         }
       }
       i++;
     }
     out.push(data.subarray(last));
-    return concatBytes(out);
+    return { output: concatBytes(out), held: EMPTY };
   };
 
-  return {
-    write(chunk) {
-      const data = held.length > 0 ? concatBytes([held, chunk]) : chunk;
-      held = EMPTY;
-      return scan(data, false);
-    },
-    end() {
-      const rest = held;
-      held = EMPTY;
-      // No more bytes can come: what was held as a possible longer phrase may still hold a shorter one.
-      return scan(rest, true);
-    },
-  };
+  return holdingFilter(scan);
 }
-
 /** Whether `needle` is at `data[at]`: fully, only as far as `data` goes, or not at all. */
 function matchAt(data: Uint8Array, at: number, needle: Uint8Array): "full" | "partial" | "none" {
   const available = Math.min(needle.length, data.length - at);

@@ -7,6 +7,36 @@ export interface StreamFilter {
   end(): Uint8Array;
 }
 
+/** What one scan of a holding filter gives: final bytes, and a tail held until more input comes. */
+export interface ScanResult {
+  readonly output: Uint8Array;
+  readonly held: Uint8Array;
+}
+
+/**
+ * A filter that may hold back the tail of its input until the next write. `scan` sees the held
+ * bytes followed by the new chunk; with `final` set no more input will come, so it must hold
+ * nothing. `finish` adds what the filter owes at the very end (say, a pending mask).
+ */
+export function holdingFilter(
+  scan: (data: Uint8Array, final: boolean) => ScanResult,
+  finish: () => Uint8Array = () => new Uint8Array(0),
+): StreamFilter {
+  let held: Uint8Array = new Uint8Array(0);
+  return {
+    write(chunk) {
+      const result = scan(held.length > 0 ? join(held, chunk) : chunk, false);
+      held = result.held;
+      return result.output;
+    },
+    end() {
+      const result = held.length > 0 ? scan(held, true) : { output: held, held };
+      held = new Uint8Array(0);
+      return join(result.output, finish());
+    },
+  };
+}
+
 /** Chains filters, outermost first. */
 export function chainFilters(filters: readonly StreamFilter[]): StreamFilter {
   return {

@@ -1,5 +1,5 @@
 import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
-import type { StreamFilter } from "./stream-filter.ts";
+import { holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 const MASK = utf8("[MASKED]");
 
@@ -21,12 +21,11 @@ export function valueMasker(options: {
     startsPrefix[prefix[0]!] = 1;
     if (options.caseInsensitive) startsPrefix[prefix[0]!] = startsPrefix[toUpperByte(prefix[0]!)] = 1;
   }
-  let held: Uint8Array = EMPTY;
   let masking = false;
   let sawValue = false;
 
   /** Masks `data`; unless `final`, a possible prefix at the end is held back for the next write. */
-  const scan = (data: Uint8Array, final: boolean): Uint8Array => {
+  const scan = (data: Uint8Array, final: boolean): ScanResult => {
     const out: Uint8Array[] = [];
     let last = 0;
     let i = 0;
@@ -36,7 +35,7 @@ export function valueMasker(options: {
         while (j < data.length && options.isValueByte(data[j]!)) j++;
         if (j > i) sawValue = true;
         last = j;
-        if (j === data.length) return concatBytes(out);
+        if (j === data.length) return { output: concatBytes(out), held: EMPTY };
         if (sawValue) out.push(MASK);
         masking = sawValue = false;
         i = j;
@@ -49,8 +48,7 @@ export function valueMasker(options: {
       const match = longestPrefixAt(data, i, prefixes, fold);
       if (match === "partial" && !final) {
         out.push(data.subarray(last, i));
-        held = data.slice(i);
-        return concatBytes(out);
+        return { output: concatBytes(out), held: data.slice(i) };
       }
       if (typeof match === "number" && match > 0) {
         i += match;
@@ -62,23 +60,14 @@ export function valueMasker(options: {
       i++;
     }
     out.push(data.subarray(last));
-    return concatBytes(out);
+    return { output: concatBytes(out), held: EMPTY };
   };
 
-  return {
-    write(chunk) {
-      const data = held.length > 0 ? concatBytes([held, chunk]) : chunk;
-      held = EMPTY;
-      return scan(data, false);
-    },
-    end() {
-      const rest = held.length > 0 ? scan(held, true) : EMPTY;
-      held = EMPTY;
-      const mask = masking && sawValue ? MASK : EMPTY;
-      masking = sawValue = false;
-      return concatBytes([rest, mask]);
-    },
-  };
+  return holdingFilter(scan, () => {
+    const mask = masking && sawValue ? MASK : EMPTY;
+    masking = sawValue = false;
+    return mask;
+  });
 }
 
 /** The length of the longest prefix at `at`, `"partial"` when one may complete with more data, else 0. */

@@ -156,6 +156,20 @@ describe("dist/runner exec", () => {
     expect(out).toContain("from-other-file\n");
   });
 
+  test("an image is ignored by the shell executor, with a notice", () => {
+    const { dir } = fixture("job:\n  image: alpine:3.20\n  script: echo ran\n");
+    const { code, out } = runner(["exec"], dir);
+    expect(code).toBe(0);
+    expect(out).toContain('WARNING: image "alpine:3.20" is ignored by the shell executor\n');
+  });
+
+  test("--shell sh runs the job with POSIX sh", () => {
+    const { dir } = fixture("job:\n  script: echo \"shell=$0\"\n");
+    const { code, out } = runner(["exec", "--shell", "sh"], dir);
+    expect(code).toBe(0);
+    expect(out).toMatch(/shell=(sh|bash)\n/);
+  });
+
   test("output has no escape codes when stdout is not a terminal", () => {
     const { dir } = fixture();
     expect(runner(["exec", "deploy"], dir).out).not.toContain("\x1b");

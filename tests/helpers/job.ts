@@ -48,7 +48,9 @@ export function testSignals(): JobSignals & { cancel_(): void; abort_(): void } 
 /** Runs `job` on a shell executor in a fresh builds directory; returns its outcome and plain trace. */
 export async function runShellJob(
   job: JobResponse,
-  options: { signals?: JobSignals; sources?: SourceProvider; buildsDir?: string; onTrace?: (text: string) => void } = {},
+  options: {
+    signals?: JobSignals; sources?: SourceProvider; buildsDir?: string; onTrace?: (text: string) => void; shell?: "bash" | "sh";
+  } = {},
 ): Promise<{ outcome: JobOutcome; trace: string; raw: string; buildsDir: string; projectDir: string }> {
   const buildsDir = options.buildsDir ?? mkdtempSync(join(tmpdir(), "runner-job-"));
   const projectDir = join(buildsDir, "acme", "widget");
@@ -57,7 +59,7 @@ export async function runShellJob(
   const outcome = await runJob({
     job,
     executor: createShellExecutor({
-      shell: "bash", hostEnv: process.env, graceMs: 500,
+      shell: options.shell ?? "bash", hostEnv: process.env, graceMs: 500,
       directories: { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` },
     }),
     sink: {

@@ -171,4 +171,34 @@ describe("a job on the shell executor", () => {
     expect(outcome.failure?.failureReason).toBe("runner_configuration_error");
     expect(trace).toContain("ERROR: Job failed: unknown GIT_SUBMODULE_STRATEGY: sideways\n");
   });
+
+  test("after_script has its own timeout, and running over it only warns", async () => {
+    const job = makeJob(["echo main"], {
+      afterScript: ["sleep 20"],
+      variables: [variable("GIT_STRATEGY", "none"), variable("RUNNER_AFTER_SCRIPT_TIMEOUT", "1s")],
+    });
+    const started = performance.now();
+    const { outcome, trace } = await runShellJob(job);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(outcome.status).toBe("success");
+    expect(trace).toContain("WARNING: after_script failed, but job will continue unaffected: execution took longer than 1s seconds\n");
+  });
+
+  test("AFTER_SCRIPT_IGNORE_ERRORS=false makes an after_script failure fail the job", async () => {
+    const job = makeJob(["true"], {
+      afterScript: ["exit 5"],
+      variables: [variable("GIT_STRATEGY", "none"), variable("AFTER_SCRIPT_IGNORE_ERRORS", "false")],
+    });
+    const { outcome } = await runShellJob(job);
+    expect(outcome.failure).toMatchObject({ failureReason: "script_failure", exitCode: 5 });
+  });
+
+  test("a job runs the same under POSIX sh", async () => {
+    const passing = await runShellJob(makeJob(['echo "in $0 with $CI_JOB_STATUS"'], { afterScript: ["echo after=$CI_JOB_STATUS"] }), { shell: "sh" });
+    expect(passing.outcome.status).toBe("success");
+    expect(passing.trace).toMatch(/in (sh|bash) with running\n/);
+    expect(passing.trace).toContain("after=success\n");
+    const failing = await runShellJob(makeJob(["exit 6"]), { shell: "sh" });
+    expect(failing.outcome.failure?.exitCode).toBe(6);
+  });
 });

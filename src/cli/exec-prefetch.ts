@@ -1,0 +1,33 @@
+import { resolve } from "node:path";
+import { findRepositoryRoot, readGitFacts, type GitFacts } from "../pipeline/git-facts.ts";
+import { listWorktree, type WorktreeListing } from "../pipeline/worktree.ts";
+
+/**
+ * What `runner exec` asks git before it knows anything else. Started before the heavier parts of
+ * the runner are loaded, so that git runs on another core while they load.
+ */
+export interface ExecPrefetch {
+  readonly cwd: string;
+  readonly git: Promise<GitFacts>;
+  /** The working tree's listing; started at once inside a repository, else on first use. */
+  worktree(): Promise<WorktreeListing>;
+}
+
+/** Starts the git calls of `runner exec` for the project in `cwd`. Light: imports no parser. */
+export function startExecPrefetch(cwdOption: string, env: Record<string, string>): ExecPrefetch {
+  const cwd = resolve(cwdOption);
+  const repositoryRoot = findRepositoryRoot(cwd);
+  let listing: Promise<WorktreeListing> | undefined;
+  const worktree = () => {
+    listing ??= listWorktree({
+      root: cwd, isRepository: repositoryRoot !== undefined, isRepositoryRoot: repositoryRoot === cwd, env,
+    });
+    listing.catch(() => {}); // Awaited by each job's get_sources, which reports the failure.
+    return listing;
+  };
+  // A directory outside git is walked whole, so that waits until the pipeline is known to be valid.
+  if (repositoryRoot !== undefined) worktree();
+  const git = readGitFacts(cwd, env);
+  git.catch(() => {});
+  return { cwd, git, worktree };
+}
