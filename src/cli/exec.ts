@@ -2,12 +2,12 @@ import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
-import { readPipeline, type JobDefinition, type VariableDefinition } from "../pipeline/definitions.ts";
+import type { JobDefinition, VariableDefinition } from "../pipeline/definitions.ts";
+import { loadPipeline } from "../pipeline/pipeline-cache.ts";
 import { runLocalPipeline, type LocalJobResult } from "../pipeline/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
 import { planRun } from "../pipeline/plan.ts";
 import { localProject } from "../pipeline/predefined.ts";
-import { parseYamlFile } from "../pipeline/yaml-file.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import { TerminalSink } from "../trace/terminal-sink.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
@@ -26,6 +26,8 @@ export interface ExecOptions {
   readonly shell: ShellName;
   readonly concurrency?: number;
   readonly buildsDir?: string;
+  /** Whether parsed pipelines are cached in `.runner/cache` (on unless `--no-cache`). */
+  readonly cache: boolean;
   readonly color: boolean;
   readonly print: (text: string) => void;
   readonly printError: (text: string) => void;
@@ -41,7 +43,9 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   // gitlab-ci-local); commit facts come from the repository around it.
   const [text, git] = await Promise.all([readConfig(filePath, options.file), options.prefetch.git]);
   const displayName = relative(cwd, filePath) || filePath;
-  const pipeline = readPipeline(parseYamlFile(displayName, text));
+  const pipeline = await loadPipeline({
+    text, displayName, cacheDir: options.cache ? join(cwd, ".runner", "cache", "pipelines") : undefined,
+  });
   const stages = planRun(pipeline, options.jobs);
   const worktree = options.prefetch.worktree();
   const project = localProject(git);

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { readPlainGitConfig } from "./git-config.ts";
 
 /** What a local run knows about the repository it runs in. */
 export interface GitFacts {
@@ -27,12 +28,14 @@ const SEP = "\x1f";
 export async function readGitFacts(cwd: string, env: Record<string, string>): Promise<GitFacts> {
   const format = ["%H", "%D", "%an", "%ae", "%cI", "%B"].join(SEP);
   const top = findRepositoryRoot(cwd);
+  // Plain config files are read here; git is asked only when they use what only git understands.
+  const plain = readPlainGitConfig(top, env);
   const [head, config] = await Promise.all([
     top === undefined ? undefined : git(cwd, env, ["log", "-1", `--format=${format}`]),
-    git(cwd, env, ["config", "--get-regexp", "^(remote\\.origin\\.url|user\\.name|user\\.email)$"]),
+    plain ?? git(cwd, env, ["config", "--get-regexp", "^(remote\\.origin\\.url|user\\.name|user\\.email)$"]),
   ]);
-  const settings = new Map<string, string>();
-  for (const line of (config ?? "").split("\n")) {
+  const settings = config instanceof Map ? config : new Map<string, string>();
+  for (const line of (typeof config === "string" ? config : "").split("\n")) {
     const space = line.indexOf(" ");
     if (space > 0) settings.set(line.slice(0, space), line.slice(space + 1));
   }

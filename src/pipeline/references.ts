@@ -1,6 +1,6 @@
 import { ConfigError } from "./config-error.ts";
 import { isHash } from "./extends.ts";
-import { Reference } from "./yaml-file.ts";
+import { Reference } from "./reference.ts";
 
 /**
  * Replaces every `!reference [a, b, …]` with the value at that path of the configuration, nested

@@ -1,11 +1,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags } from "yaml";
 import { ConfigError, type SourcePosition } from "./config-error.ts";
+import { Reference } from "./reference.ts";
 import { RubyFloat } from "./ruby-scalars.ts";
-
-/** A `!reference [job, key, …]` that is still to be resolved. */
-export class Reference {
-  constructor(readonly path: readonly string[]) {}
-}
 
 const referenceTag = {
   tag: "!reference",

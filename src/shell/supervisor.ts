@@ -11,10 +11,15 @@ export interface ProcessResult {
   readonly interrupted: boolean;
 }
 
-export interface SuperviseOptions {
+/** Where and with what environment a process starts. */
+export interface SpawnOptions {
   readonly cwd?: string;
   /** The complete environment of the child; nothing of the runner's own is added. */
   readonly env: Readonly<Record<string, string>>;
+}
+
+/** What a started process is given to run, and how it is stopped. */
+export interface RunOptions {
   readonly stdin?: string;
   readonly onStdout?: (chunk: Uint8Array) => void;
   readonly onStderr?: (chunk: Uint8Array) => void;
@@ -24,22 +29,58 @@ export interface SuperviseOptions {
   readonly graceMs?: number;
 }
 
+export type SuperviseOptions = SpawnOptions & RunOptions;
+
 /**
- * Runs `argv` in a process group of its own, drains both output streams, and stops the group on
- * abort. When the leader exits, whatever it left running in its group is stopped too, so no
- * process outlives its stage.
+ * A process started in a process group of its own, waiting for its standard input. Starting it
+ * early lets its start-up overlap other work; `run` then feeds it and supervises it to the end.
  */
-export async function supervise(argv: readonly string[], options: SuperviseOptions): Promise<ProcessResult> {
-  const graceMs = options.graceMs ?? 5000;
+export interface StartedProcess {
+  run(options: RunOptions): Promise<ProcessResult>;
+  /** Stops a process that will not be run after all. */
+  discard(): Promise<void>;
+}
+
+/** Starts `argv` in a process group of its own, its standard input kept open for `run`. */
+export function startProcess(argv: readonly string[], options: SpawnOptions): StartedProcess {
   const child = Bun.spawn([...argv], {
     cwd: options.cwd,
     env: { ...options.env },
-    stdin: options.stdin === undefined ? "ignore" : new TextEncoder().encode(options.stdin),
+    stdin: "pipe",
     stdout: "pipe",
     stderr: "pipe",
     detached: true,
   });
   const pgid = child.pid;
+  return {
+    run: (runOptions) => runStarted(child, pgid, runOptions),
+    async discard() {
+      closeStdin(child);
+      await stopGroup(pgid, 200);
+      await child.exited;
+    },
+  };
+}
+
+/**
+ * Runs `argv` in a process group of its own, drains both output streams, and stops the group on
+ * abort. When the leader exits, whatever it left running in its group is stopped too, so no
+ * process outlives its stage.
+ */
+export function supervise(argv: readonly string[], options: SuperviseOptions): Promise<ProcessResult> {
+  return startProcess(argv, options).run(options);
+}
+
+type Child = Bun.Subprocess<"pipe", "pipe", "pipe">;
+
+async function runStarted(child: Child, pgid: number, options: RunOptions): Promise<ProcessResult> {
+  const graceMs = options.graceMs ?? 5000;
+  try {
+    if (options.stdin !== undefined) child.stdin.write(options.stdin);
+  } catch {
+    // The child exited before reading its input; its exit status tells the rest.
+  }
+  closeStdin(child);
   let interrupted = false;
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= stopGroup(pgid, graceMs));
@@ -62,6 +103,14 @@ export async function supervise(argv: readonly string[], options: SuperviseOptio
   const signal = typeof code === "number" ? signalName(code) : (code ?? undefined);
   const exitCode = child.exitCode ?? 128 + signalNumber(signal);
   return { exitCode, signal, interrupted };
+}
+
+function closeStdin(child: Child): void {
+  try {
+    void child.stdin.end();
+  } catch {
+    // Already closed.
+  }
 }
 
 async function drain(stream: ReadableStream<Uint8Array>, onChunk?: (chunk: Uint8Array) => void): Promise<void> {

@@ -1,7 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
-import { supervise } from "../../shell/supervisor.ts";
+import { stdinScriptCommand } from "../../shell/launch.ts";
+import { startProcess, type StartedProcess } from "../../shell/supervisor.ts";
 
 /** The host variables a local shell job keeps: enough to find programs and a home, nothing more. */
 const INHERITED = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"];
@@ -21,6 +22,11 @@ export interface ShellExecutorOptions {
  */
 export function createShellExecutor(options: ShellExecutorOptions): Executor {
   const env = baseEnvironment(options.hostEnv);
+  const startShell = () =>
+    startProcess(stdinScriptCommand(options.shell), { cwd: options.directories.buildsDir, env });
+  // One idle shell is kept started, so that its start-up overlaps the stage before it. It is still
+  // a fresh process for each stage: a spare only ever runs one script.
+  let spare: StartedProcess | undefined;
   return {
     name: "shell",
     shell: options.shell,
@@ -29,20 +35,27 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
     directories: options.directories,
     async prepare() {
       await mkdir(options.directories.buildsDir, { recursive: true });
+      spare = startShell();
     },
     async run(command: StageCommand, output: StageOutput) {
-      const result = await supervise([options.shell === "bash" ? "bash" : "sh"], {
-        cwd: options.directories.buildsDir,
-        env,
+      const shell = spare ?? startShell();
+      spare = undefined;
+      const running = shell.run({
         stdin: command.script,
         onStdout: (chunk) => output.stdout.write(chunk),
         onStderr: (chunk) => output.stderr.write(chunk),
         signal: command.signal,
         graceMs: options.graceMs ?? 5000,
       });
+      if (command.stage !== "cleanup_file_variables") spare = startShell();
+      const result = await running;
       return { exitCode: result.exitCode };
     },
-    async cleanup() {},
+    async cleanup() {
+      const idle = spare;
+      spare = undefined;
+      await idle?.discard();
+    },
   };
 }
 

@@ -1,0 +1,50 @@
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { REVISION, VERSION } from "../version.ts";
+import type { PipelineDefinition } from "./definitions.ts";
+
+const KEEP = 20;
+
+/**
+ * Reads a pipeline file into its definition, through a cache of earlier results keyed by the
+ * file's name and bytes and the runner's build. A hit costs one small JSON read: the YAML parser is
+ * not even loaded. A file that does not parse is never cached.
+ */
+export async function loadPipeline(options: {
+  text: string;
+  displayName: string;
+  /** Where cached definitions live, e.g. `.runner/cache/pipelines`; none disables the cache. */
+  cacheDir?: string;
+}): Promise<PipelineDefinition> {
+  const { text, displayName, cacheDir } = options;
+  const key = Bun.hash(`${VERSION}\0${REVISION}\0${displayName}\0${text}`).toString(16);
+  const path = cacheDir ? join(cacheDir, `${key}.json`) : undefined;
+  if (path) {
+    const cached = await Bun.file(path).json().catch(() => undefined);
+    if (cached) return cached as PipelineDefinition;
+  }
+  const [{ parseYamlFile }, { readPipeline }] = await Promise.all([
+    import("./yaml-file.ts"),
+    import("./definitions.ts"),
+  ]);
+  const pipeline = readPipeline(parseYamlFile(displayName, text));
+  if (cacheDir && path) await store(cacheDir, path, pipeline).catch(() => {});
+  return pipeline;
+}
+
+async function store(dir: string, path: string, pipeline: PipelineDefinition): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  await Bun.write(temporary, JSON.stringify(pipeline));
+  await rename(temporary, path);
+  await prune(dir);
+}
+
+/** Keeps the most recently written entries only. */
+async function prune(dir: string): Promise<void> {
+  const names = (await readdir(dir)).filter((n) => n.endsWith(".json"));
+  if (names.length <= KEEP) return;
+  const dated = await Promise.all(names.map(async (n) => ({ n, t: (await stat(join(dir, n))).mtimeMs })));
+  dated.sort((a, b) => b.t - a.t);
+  await Promise.all(dated.slice(KEEP).map(({ n }) => rm(join(dir, n), { force: true })));
+}
