@@ -1,0 +1,23 @@
+import type { FailureReason } from "./types.ts";
+
+const ALWAYS_SUPPORTED: readonly string[] = ["script_failure", "runner_system_failure", "job_execution_timeout"];
+
+const FALLBACKS: Partial<Record<FailureReason, FailureReason>> = {
+  image_pull_failure: "runner_system_failure",
+  runner_configuration_error: "script_failure",
+  runner_external_dependency_failure: "runner_system_failure",
+};
+
+/**
+ * The failure reason to send (gitlab-protocol.md §5.2): as is when GitLab lists it in
+ * `features.failure_reasons` or it is one of the three always supported, else its fallback when
+ * that is accepted, else `unknown_failure`. No reason means `script_failure`.
+ */
+export function mapFailureReason(reason: FailureReason | undefined, accepted: readonly string[] | undefined): string {
+  if (reason === undefined) return "script_failure";
+  const supported = (r: string) => ALWAYS_SUPPORTED.includes(r) || (accepted ?? []).includes(r);
+  if (supported(reason)) return reason;
+  const fallback = FALLBACKS[reason];
+  if (fallback !== undefined && supported(fallback)) return fallback;
+  return "unknown_failure";
+}

@@ -1,0 +1,153 @@
+import { VERSION, REVISION, executableArch } from "../version.ts";
+
+/** One HTTP exchange with the coordinator, after GitLab Runner's retries. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: Uint8Array;
+}
+
+/** A request could not be sent or answered at all (refused, reset, timed out). */
+export class NetworkError extends Error {
+  override readonly name = "NetworkError";
+}
+
+/** What to send. `json` bodies get the JSON content type; `body` bodies are sent as they are. */
+export interface HttpRequest {
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** Relative to `<url>/api/v4/`, e.g. `jobs/request`. */
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly json?: unknown;
+  readonly body?: Uint8Array | ReadableStream<Uint8Array> | FormData;
+  /** Whether a JSON answer is expected (adds `Accept: application/json`). */
+  readonly expectJson?: boolean;
+  readonly signal?: AbortSignal;
+  /** Off for requests whose body can be read once only (streams). */
+  readonly retry?: boolean;
+}
+
+const RETRIED = new Set([408, 429, 500, 502, 503, 504]);
+const MAX_ATTEMPTS = 5;
+
+/** `gitlab-runner <version> (<branch>; <go version>; <os>/<arch>)`, as GitLab Runner sends it. */
+export const USER_AGENT = `gitlab-runner ${VERSION} (runner-ts ${REVISION.slice(0, 8)}; bun ${Bun.version}; ${executableArch()})`;
+
+/**
+ * The transport to one GitLab instance (gitlab-protocol.md §1): base URL fixing, the headers every
+ * request carries, and the HTTP-level retry of 408, 429, 5xx and ≥ 512 (at most 5 attempts, waiting
+ * as `RateLimit-ResetTime` or `Retry-After` say, else backing off exponentially from 100 ms).
+ */
+export class HttpClient {
+  readonly baseUrl: string;
+  /** The last non-empty `X-GitLab-Last-Update` seen on any JSON answer. */
+  lastUpdate: string | undefined;
+  readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor(url: string, options: { sleep?: (ms: number, signal?: AbortSignal) => Promise<void> } = {}) {
+    this.baseUrl = apiBaseUrl(url);
+    this.#sleep = options.sleep ?? abortableSleep;
+  }
+
+  async send(request: HttpRequest): Promise<HttpResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.#once(request);
+      if (request.retry === false || attempt >= MAX_ATTEMPTS || !isRetried(response.status)) return response;
+      await this.#sleep(retryDelay(response.headers, attempt), request.signal);
+    }
+  }
+
+  async #once(request: HttpRequest): Promise<HttpResponse> {
+    const headers: Record<string, string> = {
+      "User-Agent": USER_AGENT,
+      "X-Request-Id": crypto.randomUUID().replaceAll("-", ""),
+      ...request.headers,
+    };
+    let body: RequestInit["body"] = request.body as RequestInit["body"];
+    if (request.json !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(request.json);
+    }
+    if (request.expectJson) headers.Accept = "application/json";
+    let response: Response;
+    try {
+      response = await fetch(this.baseUrl + request.path, {
+        method: request.method, headers, body, signal: request.signal, redirect: "manual",
+        // Bun's fetch keeps connections alive; a long poll is held by the server, not by a timeout here.
+        ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
+      } as RequestInit);
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason;
+      throw new NetworkError(error instanceof Error ? error.message : String(error));
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      if (request.signal?.aborted) throw request.signal.reason;
+      throw new NetworkError(`reading the response: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (isJson(response.headers)) {
+      const lastUpdate = response.headers.get("X-GitLab-Last-Update");
+      if (lastUpdate) this.lastUpdate = lastUpdate;
+    }
+    return { status: response.status, headers: response.headers, body: bytes };
+  }
+}
+
+/** `<url>` without a trailing `/` or `/ci`, plus `/api/v4/`. Only http and https are accepted. */
+export function apiBaseUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw new Error(`Unsupported URL scheme "${parsed.protocol}" in ${url}: only http and https work`);
+  }
+  let base = url.replace(/\/+$/, "");
+  if (base.endsWith("/ci")) base = base.slice(0, -3);
+  return `${base.replace(/\/+$/, "")}/api/v4/`;
+}
+
+/** Whether a response says it is JSON. */
+export function isJson(headers: Headers): boolean {
+  return (headers.get("Content-Type") ?? "").toLowerCase().startsWith("application/json");
+}
+
+/** Decodes a JSON body, or undefined when it is not JSON. */
+export function decodeJson(response: HttpResponse): unknown {
+  if (!isJson(response.headers)) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(response.body));
+  } catch {
+    return undefined;
+  }
+}
+
+function isRetried(status: number): boolean {
+  return RETRIED.has(status) || status >= 512;
+}
+
+/** `RateLimit-ResetTime` (an HTTP date), else `Retry-After` (seconds), else 100 ms × 2^(attempt−1), at most 60 s. */
+export function retryDelay(headers: Headers, attempt: number, now = Date.now()): number {
+  const reset = headers.get("RateLimit-ResetTime");
+  if (reset) {
+    const at = Date.parse(reset);
+    if (!Number.isNaN(at)) return Math.max(0, at - now);
+  }
+  const after = headers.get("Retry-After");
+  if (after && /^\d+$/.test(after.trim())) return Number(after) * 1000;
+  const backoff = Math.min(60_000, 100 * 2 ** (attempt - 1));
+  return backoff / 2 + Math.random() * (backoff / 2);
+}
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,137 @@
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { utf8 } from "./bytes.ts";
+
+/** The default `output_limit`: 4 MiB. */
+export const DEFAULT_OUTPUT_LIMIT = 4 * 1024 * 1024;
+
+/**
+ * The stored trace of one job (gitlab-protocol.md §6.5): a temporary file and a running CRC32 over
+ * exactly the stored bytes. Invalid UTF-8 becomes U+FFFD. When the output limit is reached the
+ * write is cut there (never inside a UTF-8 sequence), GitLab's notice is appended once, and later
+ * writes are dropped. Memory use does not grow with the trace.
+ */
+export class TraceBuffer {
+  readonly #fd: number;
+  readonly #path: string;
+  readonly #limit: number;
+  readonly #decoder = new TextDecoder("utf-8", { fatal: false });
+  readonly #encoder = new TextEncoder();
+  #size = 0;
+  #crc = 0;
+  #full = false;
+  #closed = false;
+  /** Whether the decoder holds the start of a UTF-8 sequence split between writes. */
+  #pending = false;
+
+  constructor(options: { limit?: number; dir?: string } = {}) {
+    this.#limit = options.limit ?? DEFAULT_OUTPUT_LIMIT;
+    this.#path = join(options.dir ?? tmpdir(), `runner-trace-${process.pid}-${crypto.randomUUID()}`);
+    this.#fd = openSync(this.#path, "w+", 0o600);
+  }
+
+  /** Bytes stored so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** `crc32:xxxxxxxx` of the stored bytes. */
+  get checksum(): string {
+    return `crc32:${(this.#crc >>> 0).toString(16).padStart(8, "0")}`;
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.#full || this.#closed || bytes.length === 0) return;
+    this.#store(this.#repair(bytes));
+  }
+
+  /** Releases a UTF-8 sequence still waiting for its last bytes (as U+FFFD). */
+  flush(): void {
+    if (this.#closed || this.#full) return;
+    const tail = this.#decoder.decode();
+    this.#pending = false;
+    if (tail.length > 0) this.#store(this.#encoder.encode(tail));
+  }
+
+  /** `length` stored bytes from `offset` (fewer at the end). */
+  read(offset: number, length: number): Uint8Array {
+    const end = Math.min(this.#size, offset + length);
+    if (offset >= end) return new Uint8Array(0);
+    const out = new Uint8Array(end - offset);
+    let done = 0;
+    while (done < out.length) {
+      const n = readSync(this.#fd, out, done, out.length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return out.subarray(0, done);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    closeSync(this.#fd);
+    try {
+      unlinkSync(this.#path);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  #repair(bytes: Uint8Array): Uint8Array {
+    // Plain ASCII (the common case) is valid as it is, unless a split sequence is waiting.
+    if (!this.#pending && isAscii(bytes)) return bytes;
+    this.#pending = endsMidSequence(bytes);
+    return this.#encoder.encode(this.#decoder.decode(bytes, { stream: true }));
+  }
+
+  #store(bytes: Uint8Array): void {
+    const capacity = this.#limit - this.#size;
+    let data = bytes;
+    if (data.length >= capacity) {
+      data = data.subarray(0, utf8Boundary(data, Math.max(0, capacity)));
+      this.#full = true;
+    }
+    this.#append(data);
+    if (this.#full) {
+      this.#append(utf8(
+        `\n\x1b[33;1mJob's log exceeded limit of ${this.#limit} bytes.\n` +
+          "Job execution will continue but no more output will be collected.\x1b[0;m\n",
+      ));
+    }
+  }
+
+  #append(data: Uint8Array): void {
+    if (data.length === 0) return;
+    let done = 0;
+    while (done < data.length) done += writeSync(this.#fd, data, done, data.length - done, this.#size + done);
+    this.#crc = Bun.hash.crc32(data, this.#crc);
+    this.#size += data.length;
+  }
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
+}
+
+/** Whether `bytes` ends with the first bytes of a UTF-8 sequence that has not ended yet. */
+export function endsMidSequence(bytes: Uint8Array): boolean {
+  for (let back = 1; back <= Math.min(4, bytes.length); back++) {
+    const b = bytes[bytes.length - back]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: keep looking for the lead
+    const expected = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return expected > back;
+  }
+  return false;
+}
+
+/** The largest cut ≤ `at` that does not split a UTF-8 sequence of `data`. */
+export function utf8Boundary(data: Uint8Array, at: number): number {
+  let cut = Math.min(at, data.length);
+  if (cut === data.length) return cut;
+  // Step back over continuation bytes (10xxxxxx) to the start of the sequence at the cut.
+  while (cut > 0 && (data[cut]! & 0xc0) === 0x80) cut--;
+  return cut;
+}
