@@ -54,9 +54,18 @@ export function timeoutReason(seconds: number): InterruptedError {
   return new InterruptedError("timeout", `execution took longer than ${goDuration(seconds)} seconds`);
 }
 
-/** The reason to put into an AbortController when the job is canceled. */
-export function cancelReason(): InterruptedError {
-  return new InterruptedError("canceled", "canceled");
+/**
+ * The reason to put into an AbortController when the job is canceled; `notice` is the warning the
+ * trace shows, as GitLab's `script canceled externally (UI, API)`.
+ */
+export function cancelReason(notice?: string): InterruptedError {
+  return Object.assign(new InterruptedError("canceled", "canceled"), { notice });
+}
+
+/** The warning a cancel asked to show in the trace, if any. */
+export function cancelNotice(reason: unknown): string | undefined {
+  const notice = (reason as { notice?: unknown } | undefined)?.notice;
+  return typeof notice === "string" ? notice : undefined;
 }
 
 /** The reason to put into an AbortController when the job is aborted (everything but cleanup stops). */

@@ -4,7 +4,7 @@ import { JobTrace, type TraceSink } from "../trace/job-trace.ts";
 import { REVISION, VERSION } from "../version.ts";
 import type { JobContext, JobSettings, SourceProvider } from "./context.ts";
 import { job as jobSteps } from "./job.ts";
-import { JobFailure, toJobFailure } from "./job-failure.ts";
+import { cancelNotice, JobFailure, toJobFailure } from "./job-failure.ts";
 import { withRunnerVariables, type RunnerIdentity } from "./runner-variables.ts";
 import { maskedPhrases, resolveVariables } from "./variables.ts";
 
@@ -77,6 +77,8 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     await executor.cleanup();
   }
   for (const lost of suppressed) trace.warning(`Cleanup failed: ${lost.message}`);
+  const notice = failure?.interruption === "canceled" ? cancelNotice(signals.cancel.reason) : undefined;
+  if (notice) trace.warning(notice);
   writeResult(trace, failure);
   trace.end();
   const status = failure === undefined ? "success" : failure.interruption === "canceled" ? "canceled" : "failed";

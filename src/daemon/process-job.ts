@@ -1,0 +1,157 @@
+import { join, resolve } from "node:path";
+import type { RunnerConfig } from "../config/config-schema.ts";
+import { createShellExecutor } from "../executors/shell/shell-executor.ts";
+import { mapFailureReason } from "../protocol/failure-reason.ts";
+import type { HttpClient } from "../protocol/http-client.ts";
+import { runnerInfo } from "../protocol/runner-info.ts";
+import { projectPath, shortToken } from "../protocol/token.ts";
+import type { JobResponse, JobVariable } from "../protocol/types.ts";
+import type { ShellName } from "../shell/shell-writer.ts";
+import { abortReason, cancelReason } from "../steps/job-failure.ts";
+import { runJob, type JobOutcome } from "../steps/run-job.ts";
+import { variableValue } from "../steps/variables.ts";
+import type { TraceSink, TraceStream } from "../trace/job-trace.ts";
+import { Timestamper } from "../trace/timestamper.ts";
+import { TraceBuffer } from "../trace/trace-buffer.ts";
+import { JobReporter, type ReporterTiming } from "./job-reporter.ts";
+
+/** How the daemon can stop a running job. */
+export interface DaemonSignals {
+  /** Abort every job (SIGTERM/SIGINT): everything but cleanup stops, final updates are still sent. */
+  readonly abort: AbortSignal;
+  /** The shutdown deadline: even cleanup stops. */
+  readonly deadline: AbortSignal;
+}
+
+/** How a coordinator job ended, as far as the runner knows. */
+export type ProcessedJob =
+  | { readonly kind: "dropped" }
+  | { readonly kind: "canceled-at-pickup" }
+  | { readonly kind: "finished"; readonly outcome: JobOutcome; readonly reported: "done" | "gave-up" };
+
+/**
+ * Runs one job handed out by `POST /jobs/request`, from the `running` update to the final one
+ * (gitlab-protocol.md §3.5, §5, §6): the trace goes through the masker and the timestamper into a
+ * size-limited buffer that the reporter PATCHes up, and `Job-Status` answers cancel or abort it.
+ */
+export async function processJob(options: {
+  client: HttpClient;
+  runner: RunnerConfig;
+  job: JobResponse;
+  concurrentId: number;
+  systemId?: string;
+  signals: DaemonSignals;
+  hostEnv: Record<string, string>;
+  timing?: ReporterTiming;
+}): Promise<ProcessedJob> {
+  const { client, runner, job } = options;
+  const shell = (runner.shell === "sh" ? "sh" : "bash") satisfies ShellName;
+  const info = runnerInfo({ executor: runner.executor, shell });
+  const buffer = new TraceBuffer({ limit: runner.output_limit * 1024 });
+  const cancel = new AbortController();
+  const abort = new AbortController();
+  const grace = new AbortController();
+  const reporter = new JobReporter({
+    client, job, info, buffer, timing: options.timing,
+    onCancel: () => cancel.abort(cancelReason("script canceled externally (UI, API)")),
+    onAbort: () => abort.abort(abortReason()),
+  });
+  try {
+    const ack = await reporter.acknowledge();
+    if (ack === "drop") return { kind: "dropped" };
+    if (ack === "canceling") {
+      await reporter.finish({ state: "failed", failure_reason: "job_canceled" });
+      return { kind: "canceled-at-pickup" };
+    }
+    const onDaemonAbort = () => abort.abort(abortReason());
+    const onDeadline = () => grace.abort(abortReason());
+    options.signals.abort.addEventListener("abort", onDaemonAbort, { once: true });
+    options.signals.deadline.addEventListener("abort", onDeadline, { once: true });
+    if (options.signals.abort.aborted) onDaemonAbort();
+    reporter.startTraceUpdates();
+    const sink = traceSink(buffer, timestampsEnabled(runner, job));
+    let outcome: JobOutcome;
+    try {
+      outcome = await runJob({
+        job,
+        executor: createShellExecutor({ shell, hostEnv: options.hostEnv, directories: directories(runner, job, options.concurrentId) }),
+        sink,
+        sources: { kind: "git" },
+        settings: {
+          userAgent: `gitlab-runner ${info.version} ${info.platform}/${info.architecture}`,
+          preGetSourcesScript: lines(runner.pre_get_sources_script ?? runner.pre_clone_script),
+          postGetSourcesScript: lines(runner.post_get_sources_script ?? runner.post_clone_script),
+          preBuildScript: lines(runner.pre_build_script),
+          postBuildScript: lines(runner.post_build_script),
+        },
+        runner: {
+          name: runner.name || "runner", shortToken: shortToken(runner.token), concurrentId: options.concurrentId,
+          ...(options.systemId ? { systemId: options.systemId } : {}),
+        },
+        signals: { cancel: cancel.signal, abort: abort.signal, grace: grace.signal },
+        environment: runner.environment.map(toVariable),
+      });
+    } finally {
+      options.signals.abort.removeEventListener("abort", onDaemonAbort);
+      options.signals.deadline.removeEventListener("abort", onDeadline);
+      sink.end();
+    }
+    const failure = outcome.failure;
+    const reported = await reporter.finish(
+      failure === undefined
+        ? { state: "success" }
+        : {
+            state: "failed",
+            failure_reason: mapFailureReason(failure.failureReason, job.features.failure_reasons),
+            ...(failure.exitCode ? { exit_code: failure.exitCode } : {}),
+          },
+    );
+    return { kind: "finished", outcome, reported };
+  } finally {
+    buffer.close();
+  }
+}
+
+/** `<builds_dir>/<short token>/<concurrent id>/<project path>`, as the shell executor lays it out. */
+export function directories(runner: RunnerConfig, job: JobResponse, concurrentId: number) {
+  const buildsDir = resolve(runner.builds_dir ?? "builds");
+  const projectDir = join(buildsDir, shortToken(runner.token), String(concurrentId), projectPath(job.git_info.repo_url, job.job_info.project_id));
+  return { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` };
+}
+
+/** `FF_TIMESTAMPS`, on by default; the runner's `feature_flags` beat the job's variable. */
+export function timestampsEnabled(runner: RunnerConfig, job: JobResponse): boolean {
+  const configured = runner.feature_flags.FF_TIMESTAMPS;
+  if (configured !== undefined) return configured;
+  const fromJob = variableValue(job.variables, "FF_TIMESTAMPS");
+  return fromJob === undefined ? true : ["1", "t", "T", "true", "TRUE", "True"].includes(fromJob);
+}
+
+/** Masked trace bytes → one timestamper per stream (when on) → the buffer. */
+function traceSink(buffer: TraceBuffer, timestamps: boolean): TraceSink & { end(): void } {
+  const stampers = new Map<string, Timestamper>();
+  return {
+    write(bytes: Uint8Array, stream: TraceStream) {
+      if (!timestamps) return buffer.write(bytes);
+      const key = `${stream.id}${stream.type}`;
+      let stamper = stampers.get(key);
+      if (!stamper) stampers.set(key, (stamper = new Timestamper({ id: stream.id, type: stream.type, write: (b) => buffer.write(b) })));
+      stamper.write(bytes);
+    },
+    end() {
+      for (const stamper of stampers.values()) stamper.end();
+      buffer.flush();
+    },
+  };
+}
+
+function lines(script: string | undefined): string[] {
+  return script === undefined || script.trim() === "" ? [] : [script];
+}
+
+function toVariable(entry: string): JobVariable {
+  const eq = entry.indexOf("=");
+  return eq < 0
+    ? { key: entry, value: "", public: true, masked: false }
+    : { key: entry.slice(0, eq), value: entry.slice(eq + 1), public: true, masked: false };
+}

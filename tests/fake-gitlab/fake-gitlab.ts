@@ -1,0 +1,303 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { FEATURE_KEYS } from "../../src/protocol/runner-info.ts";
+import type { JobResponse, JobVariable } from "../../src/protocol/types.ts";
+
+/** A job as the fake coordinator keeps it. */
+export interface FakeJob {
+  readonly payload: JobResponse;
+  /** `pending` until handed out, then `running`, `canceling`, `canceled`, `success` or `failed`. */
+  status: string;
+  trace: Buffer;
+  readonly updates: Record<string, unknown>[];
+  patches: number;
+  failureReason?: string;
+  exitCode?: number;
+  pickedUpAt?: number;
+  firstPatchAt?: number;
+}
+
+export interface FaultOptions {
+  /** Share of requests (0–1) that get a fault. */
+  readonly rate: number;
+  /** Which faults: a 5xx answer, a connection dropped after the request was applied, a spurious 416. */
+  readonly kinds?: readonly ("5xx" | "drop" | "416")[];
+  /** Which endpoints: `request`, `update`, `patch` (default: update and patch). */
+  readonly endpoints?: readonly string[];
+}
+
+const HEX32 = /^[0-9a-f]{32}$/;
+
+/**
+ * A GitLab coordinator that follows gitlab-protocol.md and writes down every deviation it sees in
+ * `deviations` (tests assert there are none): wrong tokens, a bad Content-Range, a missing header, a
+ * feature key missing from `info`, a checksum or byte size that does not match the stored trace.
+ * Faults can be injected: 5xx answers, dropped connections, forced 416s.
+ */
+export class FakeGitLab {
+  readonly deviations: string[] = [];
+  readonly jobs = new Map<number, FakeJob>();
+  readonly requests: { endpoint: string; status: number }[] = [];
+  faults: FaultOptions = { rate: 0 };
+  /** How long `jobs/request` holds when there is no job. */
+  longPollMs = 0;
+  /** `X-GitLab-Trace-Update-Interval` sent on trace and update answers. */
+  updateInterval = 3;
+  /** When set, the final update is answered 202 this many times before 200. */
+  acceptFinalAfter = 0;
+  readonly runnerToken: string;
+  url = "";
+  #server: Server | undefined;
+  #queue: number[] = [];
+  #waiters: (() => void)[] = [];
+  #nextId = 1000;
+  #lastUpdate = 1;
+  #random: () => number;
+  #finals = new Map<number, (job: FakeJob) => void>();
+
+  constructor(options: { runnerToken?: string; seed?: number } = {}) {
+    this.runnerToken = options.runnerToken ?? "glrt-t1_fakeRunnerToken01";
+    this.#random = seeded(options.seed ?? 42);
+  }
+
+  async start(): Promise<this> {
+    this.#server = createServer((req, res) => void this.#handle(req, res));
+    await new Promise<void>((resolve) => this.#server!.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const wake of this.#waiters.splice(0)) wake();
+    this.#server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server?.close(() => resolve()) ?? resolve());
+  }
+
+  /** Queues a job running `script`; returns its id. */
+  enqueue(script: readonly string[], overrides: Partial<JobResponse> & { afterScript?: string[]; variables?: JobVariable[] } = {}): number {
+    const id = this.#nextId++;
+    const token = `glcbt-64_jobToken${id}`;
+    const { afterScript, variables: _variables, ...rest } = overrides;
+    const payload: JobResponse = {
+      id, token, allow_git_fetch: true,
+      job_info: { id, name: `job-${id}`, stage: "test", project_id: 42, project_name: "widget", project_full_path: "acme/widget" },
+      git_info: {
+        repo_url: `${this.url}/acme/widget.git`, ref: "main", sha: "0".repeat(40), before_sha: "0".repeat(40),
+        ref_type: "branch", refspecs: [], depth: 0,
+      },
+      runner_info: { timeout: 3600 },
+      variables: [
+        { key: "CI_JOB_ID", value: String(id), public: true, masked: false },
+        { key: "CI_JOB_TOKEN", value: token, public: false, masked: true },
+        { key: "GIT_STRATEGY", value: "none", public: true, masked: false },
+        ...(overrides.variables ?? []),
+      ],
+      steps: [
+        { name: "script", script: [...script], timeout: 3600, when: "on_success", allow_failure: false },
+        ...(afterScript ? [{ name: "after_script" as const, script: afterScript, timeout: 3600, when: "always" as const, allow_failure: true }] : []),
+      ],
+      features: { trace_sections: true, token_mask_prefixes: ["glpat-"], failure_reasons: ["script_failure", "job_execution_timeout", "runner_system_failure", "unknown_failure"] },
+      ...rest,
+    };
+    this.jobs.set(id, { payload, status: "pending", trace: Buffer.alloc(0), updates: [], patches: 0 });
+    this.#queue.push(id);
+    this.#lastUpdate++;
+    for (const wake of this.#waiters.splice(0)) wake();
+    return id;
+  }
+
+  /** Cancels a job: gracefully (`canceling`) or at once (`canceled`). */
+  cancel(id: number, graceful: boolean): void {
+    this.jobs.get(id)!.status = graceful ? "canceling" : "canceled";
+  }
+
+  /** Resolves when the job's final state has been reported. */
+  finished(id: number): Promise<FakeJob> {
+    const job = this.jobs.get(id)!;
+    if (job.status === "success" || job.status === "failed") return Promise.resolve(job);
+    return new Promise((resolve) => this.#finals.set(id, resolve));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const path = (req.url ?? "").split("?")[0]!;
+    this.#checkCommonHeaders(req, path);
+    let match: RegExpExecArray | null;
+    if (req.method === "POST" && path === "/api/v4/jobs/request") return this.#request(req, res, body);
+    if (req.method === "PUT" && (match = /^\/api\/v4\/jobs\/(\d+)$/.exec(path))) return this.#update(req, res, Number(match[1]), body);
+    if (req.method === "PATCH" && (match = /^\/api\/v4\/jobs\/(\d+)\/trace$/.exec(path))) return this.#patch(req, res, Number(match[1]), body);
+    if (req.method === "POST" && path === "/api/v4/runners/verify") return this.#verify(res, body);
+    if (req.method === "POST" && path === "/api/v4/runners") return this.#register(res, body);
+    if (req.method === "DELETE" && path === "/api/v4/runners") return this.#unregister(res, body);
+    this.deviations.push(`unexpected request ${req.method} ${path}`);
+    this.#send(res, "other", 404, { message: "404 Not Found" });
+  }
+
+  #checkCommonHeaders(req: IncomingMessage, path: string): void {
+    if (!HEX32.test(String(req.headers["x-request-id"] ?? ""))) this.deviations.push(`${path}: X-Request-Id is not 32 hex digits`);
+    if (!String(req.headers["user-agent"] ?? "").startsWith("gitlab-runner ")) this.deviations.push(`${path}: User-Agent does not name gitlab-runner`);
+  }
+
+  #fault(endpoint: string): "5xx" | "drop" | "416" | undefined {
+    const f = this.faults;
+    if (f.rate <= 0 || !(f.endpoints ?? ["update", "patch"]).includes(endpoint)) return undefined;
+    if (this.#random() >= f.rate) return undefined;
+    const kinds = f.kinds ?? ["5xx", "drop", "416"];
+    return kinds[Math.floor(this.#random() * kinds.length)];
+  }
+
+  async #request(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const body = json(raw);
+    if (req.headers["runner-token"] !== this.runnerToken || body?.token !== this.runnerToken) {
+      if (body?.token !== this.runnerToken) return this.#send(res, "request", 403, { message: "403 Forbidden" });
+      this.deviations.push("jobs/request: RUNNER-TOKEN header differs from the body token");
+    }
+    const features = body?.info?.features ?? {};
+    const missing = FEATURE_KEYS.filter((k) => typeof features[k] !== "boolean");
+    if (missing.length > 0) this.deviations.push(`jobs/request: info.features misses ${missing.join(", ")}`);
+    if (body?.info?.config?.gpus !== "") this.deviations.push("jobs/request: info.config.gpus is not \"\"");
+    if (!String(req.headers["accept"] ?? "").includes("application/json")) this.deviations.push("jobs/request: no Accept: application/json");
+    if (this.#fault("request") === "5xx") return this.#send(res, "request", 502, "bad gateway");
+    let id = this.#queue.shift();
+    if (id === undefined && this.longPollMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.longPollMs);
+        this.#waiters.push(() => (clearTimeout(timer), resolve()));
+        req.on("close", () => (clearTimeout(timer), resolve()));
+      });
+      id = this.#queue.shift();
+    }
+    if (id === undefined) return this.#send(res, "request", 204, undefined, { "X-GitLab-Last-Update": String(this.#lastUpdate) });
+    const job = this.jobs.get(id)!;
+    job.status = "running";
+    job.pickedUpAt = performance.now();
+    this.#send(res, "request", 201, job.payload, { "X-GitLab-Last-Update": String(this.#lastUpdate) });
+  }
+
+  #update(req: IncomingMessage, res: ServerResponse, id: number, raw: Buffer): void {
+    const job = this.jobs.get(id);
+    const body = json(raw);
+    if (!job) return this.#send(res, "update", 404, { message: "404 Not Found" });
+    if (req.headers["job-token"] !== job.payload.token || body?.token !== job.payload.token) {
+      this.deviations.push(`PUT jobs/${id}: JOB-TOKEN or body token is not the job's`);
+      return this.#send(res, "update", 403, { message: "403 Forbidden" });
+    }
+    if (typeof body?.info !== "object") this.deviations.push(`PUT jobs/${id}: no info`);
+    if (typeof body?.output !== "object") this.deviations.push(`PUT jobs/${id}: no output object`);
+    const fault = this.#fault("update");
+    if (fault === "5xx") return this.#send(res, "update", 503, "unavailable");
+    job.updates.push(body);
+    const headers = { "Job-Status": job.status, "X-GitLab-Trace-Update-Interval": String(this.updateInterval) };
+    if (job.status === "canceled") return this.#send(res, "update", 403, { message: "403 Forbidden - Job is not running" }, headers);
+    const state = body.state;
+    if (state === "success" || state === "failed") {
+      if (this.acceptFinalAfter > 0) {
+        this.acceptFinalAfter--;
+        return this.#send(res, "update", 202, "202", headers);
+      }
+      this.#checkOutput(id, job, body);
+      job.status = state;
+      job.failureReason = body.failure_reason;
+      job.exitCode = body.exit_code;
+      this.#finals.get(id)?.(job);
+    } else if (state !== undefined && state !== "running") {
+      this.deviations.push(`PUT jobs/${id}: unknown state ${state}`);
+    }
+    if (fault === "drop") return void res.socket?.destroy();
+    this.#send(res, "update", 200, "200", { ...headers, "Job-Status": job.status });
+  }
+
+  #checkOutput(id: number, job: FakeJob, body: Record<string, any>): void {
+    const checksum = `crc32:${Bun.hash.crc32(job.trace).toString(16).padStart(8, "0")}`;
+    if (body.output?.checksum !== checksum) this.deviations.push(`PUT jobs/${id}: checksum ${body.output?.checksum} but the stored trace has ${checksum}`);
+    if (body.checksum !== body.output?.checksum) this.deviations.push(`PUT jobs/${id}: top-level checksum differs from output.checksum`);
+    if (body.output?.bytesize !== job.trace.length) this.deviations.push(`PUT jobs/${id}: bytesize ${body.output?.bytesize} but ${job.trace.length} bytes are stored`);
+  }
+
+  #patch(req: IncomingMessage, res: ServerResponse, id: number, content: Buffer): void {
+    const job = this.jobs.get(id);
+    if (!job) return this.#send(res, "patch", 404, { message: "404 Not Found" });
+    if (req.headers["job-token"] !== job.payload.token) {
+      this.deviations.push(`PATCH jobs/${id}/trace: JOB-TOKEN is not the job's`);
+      return this.#send(res, "patch", 403, { message: "403 Forbidden" });
+    }
+    if (!/^\/api\/v4\/jobs\/\d+\/trace\?debug_trace=(true|false)$/.test(req.url ?? "")) this.deviations.push(`PATCH ${req.url}: no debug_trace query`);
+    if (req.headers["content-type"] !== "text/plain") this.deviations.push(`PATCH jobs/${id}/trace: Content-Type is ${req.headers["content-type"]}`);
+    const range = /^(\d+)-(\d+)$/.exec(String(req.headers["content-range"] ?? ""));
+    if (!range) {
+      this.deviations.push(`PATCH jobs/${id}/trace: bad Content-Range "${req.headers["content-range"]}"`);
+      return this.#send(res, "patch", 400, { message: "400 Bad Request" });
+    }
+    const start = Number(range[1]);
+    if (Number(range[2]) !== start + content.length - 1) this.deviations.push(`PATCH jobs/${id}/trace: Content-Range ${range[0]} does not end at start + length - 1 (${content.length} bytes)`);
+    if (content.length === 0) this.deviations.push(`PATCH jobs/${id}/trace: empty patch`);
+    if (content.length > 1024 * 1024) this.deviations.push(`PATCH jobs/${id}/trace: patch over 1 MiB`);
+    job.patches++;
+    job.firstPatchAt ??= performance.now();
+    const headers = { "Job-Status": job.status, "X-GitLab-Trace-Update-Interval": String(this.updateInterval) };
+    const fault = this.#fault("patch");
+    if (fault === "5xx") return this.#send(res, "patch", 500, "error", headers);
+    if (fault === "416" || start !== job.trace.length) {
+      return this.#send(res, "patch", 416, "416", { ...headers, Range: `0-${job.trace.length}` });
+    }
+    if (job.status === "canceled") return this.#send(res, "patch", 403, { message: "403 Forbidden" }, headers);
+    job.trace = Buffer.concat([job.trace, content]);
+    if (fault === "drop") return void res.socket?.destroy();
+    this.#send(res, "patch", 202, "202", { ...headers, Range: `0-${job.trace.length}` });
+  }
+
+  #verify(res: ServerResponse, raw: Buffer): void {
+    const body = json(raw);
+    if (body?.token !== this.runnerToken) return this.#send(res, "verify", 403, { message: "403 Forbidden" });
+    if (typeof body.info?.features !== "object") this.deviations.push("runners/verify: no full info");
+    this.#send(res, "verify", 200, { id: 7, token: this.runnerToken, token_expires_at: null });
+  }
+
+  #register(res: ServerResponse, raw: Buffer): void {
+    const body = json(raw);
+    if (body?.token !== "GR1348941legacyRegistration") return this.#send(res, "register", 403, { message: "403 Forbidden" });
+    if (typeof body.run_untagged !== "boolean" || typeof body.locked !== "boolean" || typeof body.paused !== "boolean") {
+      this.deviations.push("runners: run_untagged, locked and paused must always be sent");
+    }
+    this.#send(res, "register", 201, { id: 8, token: "glrt-t1_fromLegacyRegistration", token_expires_at: null });
+  }
+
+  #unregister(res: ServerResponse, raw: Buffer): void {
+    const body = json(raw);
+    this.#send(res, "unregister", body?.token === this.runnerToken ? 204 : 403, undefined);
+  }
+
+  #send(res: ServerResponse, endpoint: string, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    this.requests.push({ endpoint, status });
+    const isJson = typeof body === "object" && body !== null;
+    res.writeHead(status, { ...(isJson ? { "Content-Type": "application/json" } : {}), ...headers });
+    res.end(body === undefined ? undefined : isJson ? JSON.stringify(body) : String(body));
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+function json(raw: Buffer): Record<string, any> | undefined {
+  try {
+    return JSON.parse(raw.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
