@@ -50,6 +50,101 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     });
 
+  const configOption = () => new Option("-c, --config <file>", "config.toml (default: /etc/gitlab-runner/config.toml as root, else ~/.gitlab-runner/config.toml)").env("CONFIG_FILE");
+  const io = { env, say: (line: string) => process.stderr.write(`${line}\n`) };
+
+  program
+    .command("run")
+    .description("Run the daemon: ask GitLab for jobs for every runner in config.toml and run them")
+    .addOption(configOption())
+    .option("--listen-address <host:port>", "serve Prometheus metrics here (overrides listen_address)")
+    .action(async (opts) => {
+      const { runDaemon } = await import("./src/cli/daemon.ts");
+      exitCode = await runDaemon({ env, configFile: opts.config, listenAddress: opts.listenAddress, writeLog: io.say });
+    });
+
+  program
+    .command("run-single")
+    .description("Run one runner given on the command line, without a config file")
+    .addOption(new Option("-u, --url <url>", "GitLab instance URL").env("CI_SERVER_URL"))
+    .addOption(new Option("-t, --token <token>", "runner authentication token").env("CI_SERVER_TOKEN"))
+    .addOption(new Option("--executor <executor>", "executor").env("RUNNER_EXECUTOR").default("shell"))
+    .addOption(new Option("--name <name>", "runner name").env("RUNNER_NAME"))
+    .addOption(new Option("--shell <shell>", "bash or sh").env("RUNNER_SHELL"))
+    .addOption(new Option("--builds-dir <dir>", "where builds are stored").env("RUNNER_BUILDS_DIR"))
+    .addOption(new Option("--cache-dir <dir>", "where caches are stored").env("RUNNER_CACHE_DIR"))
+    .option("--max-builds <n>", "stop after this many jobs (0: no limit)", positiveOrZero)
+    .option("--wait-timeout <seconds>", "stop when no job came within this many seconds (0: wait forever)", positiveOrZero)
+    .option("--output-limit <KiB>", "maximum trace size", positiveInteger)
+    .option("--listen-address <host:port>", "serve Prometheus metrics here")
+    .action(async (opts) => {
+      const { runSingle } = await import("./src/cli/daemon.ts");
+      exitCode = await runSingle({
+        env, writeLog: io.say, url: opts.url, token: opts.token ?? env.RUNNER_TOKEN, executor: opts.executor, name: opts.name,
+        shell: opts.shell, buildsDir: opts.buildsDir, cacheDir: opts.cacheDir, maxBuilds: opts.maxBuilds || undefined,
+        waitTimeout: opts.waitTimeout || undefined, outputLimit: opts.outputLimit, listenAddress: opts.listenAddress,
+      });
+    });
+
+  program
+    .command("register")
+    .description("Add a runner to config.toml: a glrt- token is verified, a registration token registers")
+    .addOption(configOption())
+    .addOption(new Option("-u, --url <url>", "GitLab instance URL").env("CI_SERVER_URL"))
+    .addOption(new Option("-t, --token <token>", "runner authentication token (glrt-…)").env("CI_SERVER_TOKEN"))
+    .addOption(new Option("-r, --registration-token <token>", "legacy registration token (deprecated)").env("REGISTRATION_TOKEN"))
+    .addOption(new Option("--executor <executor>", "executor").env("RUNNER_EXECUTOR").default("shell"))
+    .addOption(new Option("--name, --description <name>", "runner name").env("RUNNER_NAME"))
+    .addOption(new Option("--shell <shell>", "bash or sh").env("RUNNER_SHELL"))
+    .addOption(new Option("--builds-dir <dir>", "where builds are stored").env("RUNNER_BUILDS_DIR"))
+    .addOption(new Option("--cache-dir <dir>", "where caches are stored").env("RUNNER_CACHE_DIR"))
+    .addOption(new Option("--tag-list <tags>", "comma-separated tags (registration tokens only)").env("RUNNER_TAG_LIST"))
+    .option("--run-untagged", "run untagged jobs (registration tokens only)")
+    .option("--locked", "lock to the project (registration tokens only)")
+    .option("--paused", "register paused (registration tokens only)")
+    .option("--limit <n>", "at most this many jobs at once", positiveInteger)
+    .option("-n, --non-interactive", "never prompt (the only mode)")
+    .action(async (opts) => {
+      const { register } = await import("./src/cli/registration.ts");
+      exitCode = await register({
+        ...io, configFile: opts.config, url: opts.url, token: opts.token ?? env.RUNNER_TOKEN,
+        registrationToken: opts.registrationToken, executor: opts.executor, name: opts.description, shell: opts.shell,
+        buildsDir: opts.buildsDir, cacheDir: opts.cacheDir, tagList: opts.tagList, runUntagged: opts.runUntagged,
+        locked: opts.locked, paused: opts.paused, limit: opts.limit,
+      });
+    });
+
+  program
+    .command("verify")
+    .description("Check with GitLab that each configured runner's token is valid")
+    .addOption(configOption())
+    .option("--delete", "remove runners whose tokens are not valid")
+    .action(async (opts) => {
+      const { verify } = await import("./src/cli/registration.ts");
+      exitCode = await verify({ ...io, configFile: opts.config, delete: opts.delete });
+    });
+
+  program
+    .command("unregister")
+    .description("Remove runners from GitLab and from config.toml")
+    .addOption(configOption())
+    .option("--name <name>", "the runner with this name")
+    .option("-t, --token <token>", "the runner with this token")
+    .option("--all-runners", "every runner in config.toml")
+    .action(async (opts) => {
+      const { unregister } = await import("./src/cli/registration.ts");
+      exitCode = await unregister({ ...io, configFile: opts.config, name: opts.name, token: opts.token, allRunners: opts.allRunners });
+    });
+
+  program
+    .command("list")
+    .description("List the runners in config.toml")
+    .addOption(configOption())
+    .action(async (opts) => {
+      const { list } = await import("./src/cli/registration.ts");
+      exitCode = await list({ ...io, configFile: opts.config, print: (line) => process.stdout.write(`${line}\n`) });
+    });
+
   // The completion library is only loaded when a shell asks for completions; otherwise the command
   // is listed for --help alone.
   if (argv[0] === "completion" || argv[0] === "complete") {
@@ -71,6 +166,12 @@ async function main(argv: readonly string[]): Promise<number> {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+function positiveOrZero(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a whole number");
+  return n;
 }
 
 function positiveInteger(value: string): number {

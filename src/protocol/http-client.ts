@@ -25,6 +25,8 @@ export interface HttpRequest {
   readonly signal?: AbortSignal;
   /** Off for requests whose body can be read once only (streams). */
   readonly retry?: boolean;
+  /** The endpoint's name for metrics, e.g. `request_job`. */
+  readonly endpoint?: string;
 }
 
 const RETRIED = new Set([408, 429, 500, 502, 503, 504]);
@@ -42,6 +44,8 @@ export class HttpClient {
   readonly baseUrl: string;
   /** The last non-empty `X-GitLab-Last-Update` seen on any JSON answer. */
   lastUpdate: string | undefined;
+  /** Told of every answer (or of status 0 for a network error): for metrics. */
+  onResponse: ((endpoint: string, status: number, durationMs: number) => void) | undefined;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(url: string, options: { sleep?: (ms: number, signal?: AbortSignal) => Promise<void> } = {}) {
@@ -58,6 +62,19 @@ export class HttpClient {
   }
 
   async #once(request: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const endpoint = request.endpoint ?? request.path.split("?")[0]!.replace(/\d+/g, ":id");
+    try {
+      const response = await this.#exchange(request);
+      this.onResponse?.(endpoint, response.status, performance.now() - started);
+      return response;
+    } catch (error) {
+      this.onResponse?.(endpoint, 0, performance.now() - started);
+      throw error;
+    }
+  }
+
+  async #exchange(request: HttpRequest): Promise<HttpResponse> {
     const headers: Record<string, string> = {
       "User-Agent": USER_AGENT,
       "X-Request-Id": crypto.randomUUID().replaceAll("-", ""),

@@ -24,7 +24,7 @@ export async function requestJob(
   let response: HttpResponse;
   try {
     response = await client.send({
-      method: "POST", path: "jobs/request", expectJson: true, signal: request.signal,
+      method: "POST", path: "jobs/request", endpoint: "request_job", expectJson: true, signal: request.signal,
       headers: { "RUNNER-TOKEN": request.token },
       json: {
         info: request.info, token: request.token,
@@ -99,7 +99,7 @@ export async function updateJob(
   let response: HttpResponse;
   try {
     response = await client.send({
-      method: "PUT", path: `jobs/${job.id}`, signal,
+      method: "PUT", path: `jobs/${job.id}`, endpoint: "update_job", signal,
       headers: { "JOB-TOKEN": job.token },
       json: {
         info, token: job.token,
@@ -141,7 +141,7 @@ export async function patchTrace(
   let response: HttpResponse;
   try {
     response = await client.send({
-      method: "PATCH", path: `jobs/${job.id}/trace?debug_trace=${patch.debugTrace ? "true" : "false"}`,
+      method: "PATCH", path: `jobs/${job.id}/trace?debug_trace=${patch.debugTrace ? "true" : "false"}`, endpoint: "patch_trace",
       signal: patch.signal, body: patch.content,
       headers: {
         "JOB-TOKEN": job.token, "Content-Type": "text/plain",

@@ -1,0 +1,154 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../config/config-file.ts";
+import { configSchema, runnerSchema, type Config } from "../config/config-schema.ts";
+import { loadSystemId } from "../config/system-id.ts";
+import { createLogger, type Logger } from "../daemon/logger.ts";
+import { Metrics } from "../daemon/metrics.ts";
+import { runPoller, type PollerOptions, type StopSignals } from "../daemon/poller.ts";
+import { EXIT, UsageError } from "./exit-codes.ts";
+
+/** GitLab Runner's default config file: system-wide for root, per user otherwise. */
+export function defaultConfigFile(env: Record<string, string>): string {
+  if (env.CONFIG_FILE) return env.CONFIG_FILE;
+  return process.getuid?.() === 0 ? "/etc/gitlab-runner/config.toml" : join(env.HOME ?? homedir(), ".gitlab-runner", "config.toml");
+}
+
+/**
+ * GitLab Runner's signals: SIGQUIT stops asking for jobs and lets running ones finish; SIGTERM and
+ * SIGINT also abort running jobs (their final updates are still sent) and give them
+ * `shutdown_timeout` seconds before even cleanup is cut short and the process exits.
+ */
+export function daemonSignals(shutdownTimeoutSeconds: number, log: Logger): StopSignals & { dispose(): void } {
+  const stopPolling = new AbortController();
+  const abort = new AbortController();
+  const deadline = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const graceful = () => {
+    log.warn("Stopping to ask for jobs; running jobs will finish (SIGQUIT)");
+    stopPolling.abort();
+  };
+  const forceful = (signal: string) => {
+    if (abort.signal.aborted) {
+      deadline.abort();
+      return;
+    }
+    log.warn(`Aborting running jobs and exiting (${signal})`, { shutdown_timeout: shutdownTimeoutSeconds });
+    stopPolling.abort();
+    abort.abort();
+    const ms = (shutdownTimeoutSeconds > 0 ? shutdownTimeoutSeconds : 30) * 1000;
+    timer = setTimeout(() => {
+      deadline.abort();
+      // Whatever has not ended by the deadline is left to the operating system.
+      setTimeout(() => process.exit(EXIT.jobFailed), 1000).unref();
+    }, ms);
+    timer.unref();
+  };
+  const onTerm = () => forceful("SIGTERM");
+  const onInt = () => forceful("SIGINT");
+  process.on("SIGQUIT", graceful);
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  return {
+    stopPolling: stopPolling.signal, abort: abort.signal, deadline: deadline.signal,
+    dispose() {
+      process.off("SIGQUIT", graceful);
+      process.off("SIGTERM", onTerm);
+      process.off("SIGINT", onInt);
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+interface DaemonIO {
+  readonly env: Record<string, string>;
+  readonly writeLog: (line: string) => void;
+}
+
+/** `runner run`: the daemon for every `[[runners]]` of config.toml. */
+export async function runDaemon(options: DaemonIO & { configFile?: string; listenAddress?: string }): Promise<number> {
+  const configFile = options.configFile ?? defaultConfigFile(options.env);
+  const { config, warnings } = await loadConfig(configFile, options.env);
+  const log = createLogger({ level: config.log_level, format: config.log_format, write: options.writeLog });
+  for (const warning of warnings) log.warn(warning);
+  if (config.runners.length === 0) log.warn(`No runners in ${configFile}; register one with runner register`);
+  const systemId = await loadSystemId(configFile);
+  return serve(config, { ...options, log, systemId, listenAddress: options.listenAddress ?? config.listen_address });
+}
+
+/** The options of `runner run-single` (GitLab Runner's flags). */
+export interface RunSingleOptions extends DaemonIO {
+  readonly url?: string;
+  readonly token?: string;
+  readonly executor?: string;
+  readonly name?: string;
+  readonly shell?: string;
+  readonly buildsDir?: string;
+  readonly cacheDir?: string;
+  readonly maxBuilds?: number;
+  readonly waitTimeout?: number;
+  readonly outputLimit?: number;
+  readonly listenAddress?: string;
+}
+
+/** `runner run-single`: one runner from flags (or GitLab Runner's variables), no config file. */
+export async function runSingle(options: RunSingleOptions): Promise<number> {
+  const env = options.env;
+  const url = options.url ?? env.CI_SERVER_URL;
+  const token = options.token ?? env.CI_SERVER_TOKEN ?? env.RUNNER_TOKEN;
+  if (!url) throw new UsageError("Missing --url (or CI_SERVER_URL)");
+  if (!token) throw new UsageError("Missing --token (or CI_SERVER_TOKEN / RUNNER_TOKEN)");
+  const executor = options.executor ?? env.RUNNER_EXECUTOR ?? "shell";
+  if (executor !== "shell") throw new UsageError(`The ${executor} executor is not available in this version; use --executor shell`);
+  const runner = runnerSchema.parse({
+    name: options.name ?? env.RUNNER_NAME ?? "run-single", url, token, executor,
+    ...(options.shell ?? env.RUNNER_SHELL ? { shell: options.shell ?? env.RUNNER_SHELL } : {}),
+    ...(options.buildsDir ?? env.RUNNER_BUILDS_DIR ? { builds_dir: options.buildsDir ?? env.RUNNER_BUILDS_DIR } : {}),
+    ...(options.cacheDir ?? env.RUNNER_CACHE_DIR ? { cache_dir: options.cacheDir ?? env.RUNNER_CACHE_DIR } : {}),
+    ...(options.outputLimit ? { output_limit: options.outputLimit } : {}),
+  });
+  const config = configSchema.parse({ concurrent: 1, runners: [] });
+  const log = createLogger({ level: "info", format: "runner", write: options.writeLog });
+  return serve({ ...config, runners: [runner] }, {
+    ...options, log,
+    ...(options.maxBuilds ? { maxBuilds: options.maxBuilds } : {}),
+    ...(options.waitTimeout ? { waitTimeoutSeconds: options.waitTimeout } : {}),
+  });
+}
+
+async function serve(
+  config: Config,
+  options: DaemonIO & {
+    log: Logger; systemId?: string; listenAddress?: string; maxBuilds?: number; waitTimeoutSeconds?: number;
+  } & Pick<PollerOptions, "timing">,
+): Promise<number> {
+  const { log } = options;
+  const signals = daemonSignals(config.shutdown_timeout, log);
+  const metrics = new Metrics();
+  const server = options.listenAddress ? metrics.serve(options.listenAddress) : undefined;
+  if (server) log.info("Metrics server listening", { address: server.url });
+  // --wait-timeout: give up when no job has come within that many seconds.
+  const stopWaiting = new AbortController();
+  const waitTimer = options.waitTimeoutSeconds
+    ? setTimeout(() => {
+        log.warn("No job received within --wait-timeout; stopping");
+        stopWaiting.abort();
+      }, options.waitTimeoutSeconds * 1000)
+    : undefined;
+  log.info("Starting runner", { concurrent: config.concurrent, runners: config.runners.length, system_id: options.systemId ?? "" });
+  try {
+    await runPoller({
+      config, hostEnv: options.env, log, metrics,
+      signals: { ...signals, stopPolling: AbortSignal.any([signals.stopPolling, stopWaiting.signal]) },
+      ...(options.systemId ? { systemId: options.systemId } : {}),
+      ...(options.maxBuilds ? { maxBuilds: options.maxBuilds } : {}),
+      onJobStarted: () => clearTimeout(waitTimer),
+    });
+  } finally {
+    clearTimeout(waitTimer);
+    signals.dispose();
+    server?.stop();
+  }
+  log.info("Runner stopped");
+  return EXIT.ok;
+}

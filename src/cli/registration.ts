@@ -1,0 +1,145 @@
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { loadConfig, saveConfig } from "../config/config-file.ts";
+import { configSchema, runnerSchema, type Config } from "../config/config-schema.ts";
+import { loadSystemId } from "../config/system-id.ts";
+import { HttpClient } from "../protocol/http-client.ts";
+import { runnerInfo } from "../protocol/runner-info.ts";
+import { isRunnerAuthenticationToken, registerRunner, unregisterRunner, verifyRunner } from "../protocol/runners-api.ts";
+import { shortToken } from "../protocol/token.ts";
+import { defaultConfigFile } from "./daemon.ts";
+import { EXIT, UsageError } from "./exit-codes.ts";
+
+interface CommandIO {
+  readonly env: Record<string, string>;
+  readonly configFile?: string;
+  /** Messages for the person at the terminal (GitLab Runner prints them on stderr). */
+  readonly say: (line: string) => void;
+}
+
+export interface RegisterOptions extends CommandIO {
+  readonly url?: string;
+  readonly token?: string;
+  readonly registrationToken?: string;
+  readonly executor?: string;
+  readonly name?: string;
+  readonly shell?: string;
+  readonly buildsDir?: string;
+  readonly cacheDir?: string;
+  readonly tagList?: string;
+  readonly runUntagged?: boolean;
+  readonly locked?: boolean;
+  readonly paused?: boolean;
+  readonly limit?: number;
+}
+
+/**
+ * `runner register`: a `glrt-` runner authentication token is checked with `POST /runners/verify`;
+ * a legacy registration token registers with `POST /runners`. The runner is appended to config.toml
+ * (created 0600 when missing).
+ */
+export async function register(options: RegisterOptions): Promise<number> {
+  const env = options.env;
+  const url = options.url ?? env.CI_SERVER_URL;
+  const token = options.token ?? env.CI_SERVER_TOKEN ?? env.RUNNER_TOKEN;
+  const registrationToken = options.registrationToken ?? env.REGISTRATION_TOKEN;
+  if (!url) throw new UsageError("Missing --url (or CI_SERVER_URL)");
+  if (!token && !registrationToken) throw new UsageError("Missing --token (or CI_SERVER_TOKEN / RUNNER_TOKEN)");
+  const executor = options.executor ?? env.RUNNER_EXECUTOR ?? "shell";
+  const configFile = options.configFile ?? defaultConfigFile(env);
+  const client = new HttpClient(url);
+  const info = runnerInfo({});
+  let result;
+  if (token) {
+    if (!isRunnerAuthenticationToken(token) && registrationToken === undefined) {
+      options.say("WARNING: this token is not a runner authentication token (glrt-); treating it as one");
+    }
+    const systemId = await loadSystemIdFor(configFile);
+    result = await verifyRunner(client, { token, info, systemId });
+  } else {
+    options.say("WARNING: Registration tokens are deprecated and will be removed; create the runner in GitLab and use its glrt- token");
+    result = await registerRunner(client, {
+      registrationToken: registrationToken!, info,
+      parameters: {
+        description: options.name ?? env.RUNNER_NAME ?? "", runUntagged: options.runUntagged ?? false,
+        locked: options.locked ?? true, paused: options.paused ?? false,
+        tagList: (options.tagList ?? env.RUNNER_TAG_LIST ?? "").split(",").map((t) => t.trim()).filter(Boolean),
+      },
+    });
+  }
+  if (result.kind !== "ok") {
+    options.say(`ERROR: Registering runner... ${result.kind === "forbidden" ? "forbidden (check the token)" : "failed"}: ${result.message}`);
+    return EXIT.jobFailed;
+  }
+  const config = existsSync(configFile) ? (await loadConfig(configFile, env)).config : configSchema.parse({ concurrent: 1, check_interval: 0 });
+  const runner = runnerSchema.parse({
+    name: options.name ?? env.RUNNER_NAME ?? "runner", url, token: result.token, executor,
+    ...(result.id !== undefined ? { id: result.id } : {}),
+    token_obtained_at: new Date(),
+    ...(options.shell ? { shell: options.shell } : {}),
+    ...(options.buildsDir ? { builds_dir: options.buildsDir } : {}),
+    ...(options.cacheDir ? { cache_dir: options.cacheDir } : {}),
+    ...(options.limit ? { limit: options.limit } : {}),
+  });
+  await mkdir(dirname(configFile), { recursive: true });
+  await saveConfig(configFile, { ...config, runners: [...config.runners, runner] });
+  options.say(`Runner registered successfully. Configuration (with the authentication token) was saved in "${configFile}"`);
+  return EXIT.ok;
+}
+
+/** `runner verify`: asks GitLab whether each configured runner's token is valid; `--delete` drops the rest. */
+export async function verify(options: CommandIO & { delete?: boolean }): Promise<number> {
+  const configFile = options.configFile ?? defaultConfigFile(options.env);
+  const { config } = await loadConfig(configFile, options.env);
+  const systemId = await loadSystemId(configFile);
+  const kept = [];
+  let allValid = true;
+  for (const runner of config.runners) {
+    const result = await verifyRunner(new HttpClient(runner.url), { token: runner.token, info: runnerInfo({ executor: runner.executor }), systemId });
+    const label = `Verifying runner... ${result.kind === "ok" ? "is valid" : "is not valid"}`;
+    options.say(`${label}  runner=${shortToken(runner.token)} name=${runner.name}`);
+    if (result.kind === "ok" || !options.delete) kept.push(runner);
+    if (result.kind !== "ok") allValid = false;
+  }
+  if (options.delete && kept.length !== config.runners.length) await saveConfig(configFile, { ...config, runners: kept });
+  return allValid ? EXIT.ok : EXIT.jobFailed;
+}
+
+/** `runner unregister`: removes runners from GitLab and from config.toml. */
+export async function unregister(
+  options: CommandIO & { name?: string; token?: string; allRunners?: boolean },
+): Promise<number> {
+  const configFile = options.configFile ?? defaultConfigFile(options.env);
+  const { config } = await loadConfig(configFile, options.env);
+  const chosen = config.runners.filter((r) => options.allRunners || r.name === options.name || r.token === options.token);
+  if (chosen.length === 0) throw new UsageError("No runner matches; give --name, --token or --all-runners");
+  const systemId = await loadSystemId(configFile);
+  let failed = false;
+  for (const runner of chosen) {
+    const result = await unregisterRunner(new HttpClient(runner.url), {
+      token: runner.token, ...(isRunnerAuthenticationToken(runner.token) ? { systemId } : {}),
+    });
+    options.say(`Unregistering runner from GitLab ${result.kind === "ok" ? "succeeded" : `failed: ${result.message}`}  runner=${shortToken(runner.token)}`);
+    if (result.kind !== "ok") failed = true;
+  }
+  await saveConfig(configFile, { ...config, runners: config.runners.filter((r) => !chosen.includes(r)) } satisfies Config);
+  return failed ? EXIT.jobFailed : EXIT.ok;
+}
+
+/** `runner list`: the configured runners, as GitLab Runner lists them. */
+export async function list(options: CommandIO & { print: (line: string) => void }): Promise<number> {
+  const configFile = options.configFile ?? defaultConfigFile(options.env);
+  const { config } = await loadConfig(configFile, options.env);
+  options.say(`Listing configured runners    ConfigFile=${configFile}`);
+  const width = Math.max(0, ...config.runners.map((r) => r.name.length));
+  for (const r of config.runners) {
+    options.print(`${r.name.padEnd(width)}  Executor=${r.executor} Token=${shortToken(r.token)} URL=${r.url}`);
+  }
+  return EXIT.ok;
+}
+
+async function loadSystemIdFor(configFile: string): Promise<string> {
+  await mkdir(dirname(configFile), { recursive: true });
+  return loadSystemId(configFile);
+}

@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { configSchema, runnerSchema } from "../../src/config/config-schema.ts";
+import { createLogger } from "../../src/daemon/logger.ts";
+import { Metrics } from "../../src/daemon/metrics.ts";
+import { runPoller } from "../../src/daemon/poller.ts";
+import { abortableSleep } from "../../src/protocol/http-client.ts";
+import { FakeGitLab } from "../fake-gitlab/fake-gitlab.ts";
+
+const hostEnv = { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" };
+const timing = { intervalMs: 20, forceSendIntervalMs: 100, finalBackoffStartMs: 5, sleep: (ms: number, s?: AbortSignal) => abortableSleep(Math.min(ms, 20), s) };
+const fakes: FakeGitLab[] = [];
+afterEach(async () => {
+  for (const f of fakes.splice(0)) await f.stop();
+});
+
+async function fake(options: { runnerToken?: string } = {}): Promise<FakeGitLab> {
+  const f = await new FakeGitLab(options).start();
+  fakes.push(f);
+  return f;
+}
+
+function config(runners: { fake: FakeGitLab; token?: string; limit?: number; request_concurrency?: number; unhealthy_requests_limit?: number }[], concurrent = 4) {
+  return configSchema.parse({
+    concurrent, check_interval: 1,
+    runners: runners.map((r, i) => runnerSchema.parse({
+      name: `r${i}`, url: r.fake.url, token: r.token ?? r.fake.runnerToken, executor: "shell",
+      builds_dir: mkdtempSync(join(tmpdir(), "runner-poll-")), limit: r.limit ?? 0,
+      request_concurrency: r.request_concurrency ?? 1, unhealthy_requests_limit: r.unhealthy_requests_limit ?? 3,
+    })),
+  });
+}
+
+function controls() {
+  const stopPolling = new AbortController();
+  return { stopPolling, signals: { stopPolling: stopPolling.signal, abort: new AbortController().signal, deadline: new AbortController().signal } };
+}
+
+const quiet = createLogger({ level: "error", format: "runner", write: () => {} });
+
+describe("runPoller()", () => {
+  test("runs queued jobs at once one after the other, then waits; stops when told", async () => {
+    const gitlab = await fake();
+    const ids = [gitlab.enqueue(["echo one"]), gitlab.enqueue(["echo two"]), gitlab.enqueue(["echo three"])];
+    const { stopPolling, signals } = controls();
+    const metrics = new Metrics();
+    const done = runPoller({ config: config([{ fake: gitlab }]), hostEnv, signals, log: quiet, metrics, timing });
+    await Promise.all(ids.map((id) => gitlab.finished(id)));
+    stopPolling.abort();
+    const { jobs } = await done;
+    expect(jobs).toBe(3);
+    expect(ids.map((id) => gitlab.jobs.get(id)!.status)).toEqual(["success", "success", "success"]);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/gitlab_runner_jobs_total\{runner="[^"]+",state="success"\} 3/);
+    expect(text).toMatch(/gitlab_runner_api_request_statuses_total\{endpoint="request_job",status="201"\} 3/);
+    expect(gitlab.deviations).toEqual([]);
+  });
+
+  test("limit caps one runner's jobs at a time; concurrent caps them all", async () => {
+    const gitlab = await fake();
+    const ids = Array.from({ length: 4 }, () => gitlab.enqueue(["sleep 0.3"]));
+    let running = 0;
+    let most = 0;
+    const sampler = setInterval(() => {
+      running = [...gitlab.jobs.values()].filter((j) => j.status === "running").length;
+      most = Math.max(most, running);
+    }, 10);
+    const { stopPolling, signals } = controls();
+    const done = runPoller({ config: config([{ fake: gitlab, limit: 2, request_concurrency: 4 }], 4), hostEnv, signals, log: quiet, timing });
+    await Promise.all(ids.map((id) => gitlab.finished(id)));
+    clearInterval(sampler);
+    stopPolling.abort();
+    await done;
+    expect(most).toBe(2);
+  });
+
+  test("a runner whose token is refused is paused after unhealthy_requests_limit answers in a row", async () => {
+    const gitlab = await fake();
+    const { stopPolling, signals } = controls();
+    const done = runPoller({
+      config: config([{ fake: gitlab, token: "glrt-wrong", unhealthy_requests_limit: 2 }]), hostEnv, signals, log: quiet,
+      timing: { ...timing, unhealthyIntervalMs: 60_000 },
+    });
+    await Bun.sleep(2500);
+    stopPolling.abort();
+    await done;
+    expect(gitlab.requests.filter((r) => r.endpoint === "request").length).toBe(2);
+  });
+
+  test("a long poll held by one GitLab stalls neither another runner nor shutdown", async () => {
+    const holding = await fake();
+    holding.longPollMs = 50_000;
+    const busy = await fake({ runnerToken: "glrt-t1_secondRunnerToken" });
+    const id = busy.enqueue(["echo from the busy one"]);
+    const { stopPolling, signals } = controls();
+    const started = performance.now();
+    const done = runPoller({ config: config([{ fake: holding }, { fake: busy }]), hostEnv, signals, log: quiet, timing });
+    await busy.finished(id);
+    expect(performance.now() - started).toBeLessThan(5000);
+    const stopAt = performance.now();
+    stopPolling.abort();
+    await done;
+    expect(performance.now() - stopAt).toBeLessThan(1000);
+  });
+});
