@@ -60,7 +60,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("--listen-address <host:port>", "serve Prometheus metrics here (overrides listen_address)")
     .action(async (opts) => {
       const { runDaemon } = await import("./src/cli/daemon.ts");
-      exitCode = await runDaemon({ env, configFile: opts.config, listenAddress: opts.listenAddress, writeLog: io.say });
+      exitCode = await runDaemon({ env, configFile: opts.config, listenAddress: opts.listenAddress, writeLog: (line) => process.stderr.write(line) });
     });
 
   program
@@ -80,7 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .action(async (opts) => {
       const { runSingle } = await import("./src/cli/daemon.ts");
       exitCode = await runSingle({
-        env, writeLog: io.say, url: opts.url, token: opts.token ?? env.RUNNER_TOKEN, executor: opts.executor, name: opts.name,
+        env, writeLog: (line) => process.stderr.write(line), url: opts.url, token: opts.token ?? env.RUNNER_TOKEN, executor: opts.executor, name: opts.name,
         shell: opts.shell, buildsDir: opts.buildsDir, cacheDir: opts.cacheDir, maxBuilds: opts.maxBuilds || undefined,
         waitTimeout: opts.waitTimeout || undefined, outputLimit: opts.outputLimit, listenAddress: opts.listenAddress,
       });

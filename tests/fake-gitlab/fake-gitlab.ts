@@ -129,6 +129,7 @@ export class FakeGitLab {
     if (req.method === "POST" && path === "/api/v4/runners/verify") return this.#verify(res, body);
     if (req.method === "POST" && path === "/api/v4/runners") return this.#register(res, body);
     if (req.method === "DELETE" && path === "/api/v4/runners") return this.#unregister(res, body);
+    if (req.method === "DELETE" && path === "/api/v4/runners/managers") return this.#unregisterManager(res, body);
     this.deviations.push(`unexpected request ${req.method} ${path}`);
     this.#send(res, "other", 404, { message: "404 Not Found" });
   }
@@ -264,6 +265,12 @@ export class FakeGitLab {
 
   #unregister(res: ServerResponse, raw: Buffer): void {
     const body = json(raw);
+    this.#send(res, "unregister", body?.token === this.runnerToken ? 204 : 403, undefined);
+  }
+
+  #unregisterManager(res: ServerResponse, raw: Buffer): void {
+    const body = json(raw);
+    if (!/^[sr]_[0-9A-Za-z]{12}$/.test(String(body?.system_id ?? ""))) this.deviations.push("runners/managers: bad system_id");
     this.#send(res, "unregister", body?.token === this.runnerToken ? 204 : 403, undefined);
   }
 

@@ -1,0 +1,148 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { FakeGitLab } from "../fake-gitlab/fake-gitlab.ts";
+
+const BINARY = resolve(import.meta.dir, "../../dist/runner");
+let fake: FakeGitLab;
+let dir: string;
+
+beforeAll(() => {
+  if (!existsSync(BINARY)) {
+    const build = Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: resolve(import.meta.dir, "../..") });
+    if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+  }
+});
+beforeEach(async () => {
+  fake = await new FakeGitLab().start();
+  dir = mkdtempSync(join(tmpdir(), "runner-e2e-daemon-"));
+});
+afterEach(async () => {
+  await fake.stop();
+});
+
+const env = () => ({ PATH: process.env.PATH!, HOME: dir });
+
+/** Runs the binary to its end without blocking the fake GitLab in this process. */
+async function runner(args: string[], extraEnv: Record<string, string> = {}) {
+  const child = Bun.spawn([BINARY, ...args], { cwd: dir, env: { ...env(), ...extraEnv }, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  return { code, out, err };
+}
+
+function writeConfig(extra = "", runnerExtra = ""): string {
+  const file = join(dir, "config.toml");
+  writeFileSync(file, `concurrent = 2\ncheck_interval = 1\nshutdown_timeout = 5\n${extra}\n[[runners]]\n  name = "e2e"\n  url = "${fake.url}"\n  token = "${fake.runnerToken}"\n  executor = "shell"\n  builds_dir = "${join(dir, "builds")}"\n${runnerExtra}`);
+  return file;
+}
+
+describe("dist/runner as a GitLab runner", () => {
+  test("register with a glrt- token verifies it and writes config.toml 0600; list, verify, unregister", async () => {
+    const config = join(dir, "etc", "config.toml");
+    const reg = await runner(["register", "--non-interactive", "--config", config, "--url", fake.url, "--token", fake.runnerToken, "--executor", "shell", "--name", "box-1"]);
+    expect(reg.code).toBe(0);
+    expect(reg.err).toContain("Runner registered successfully");
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    expect(readFileSync(config, "utf8")).toContain(`token = "${fake.runnerToken}"`);
+    expect(existsSync(join(dir, "etc", ".runner_system_id"))).toBe(true);
+    const listed = await runner(["list", "--config", config]);
+    expect(listed.out).toMatch(/^box-1 {2}Executor=shell Token=fakeRunne URL=http:\/\/127\.0\.0\.1:\d+\n$/);
+    const verified = await runner(["verify", "--config", config]);
+    expect(verified.code).toBe(0);
+    expect(verified.err).toContain("Verifying runner... is valid");
+    const removed = await runner(["unregister", "--config", config, "--name", "box-1"]);
+    expect(removed.code).toBe(0);
+    expect(readFileSync(config, "utf8")).not.toContain("box-1");
+    expect(fake.deviations).toEqual([]);
+  });
+
+  test("register with a legacy registration token registers through POST /runners, with a warning", async () => {
+    const config = join(dir, "config.toml");
+    const reg = await runner(["register", "-n", "--config", config, "--url", fake.url, "--registration-token", "GR1348941legacyRegistration", "--tag-list", "a,b"]);
+    expect(reg.code).toBe(0);
+    expect(reg.err).toContain("Registration tokens are deprecated");
+    expect(readFileSync(config, "utf8")).toContain('token = "glrt-t1_fromLegacyRegistration"');
+    expect(fake.deviations).toEqual([]);
+  });
+
+  test("a refused token fails register with a clear line and exit 1", async () => {
+    const reg = await runner(["register", "-n", "--config", join(dir, "c.toml"), "--url", fake.url, "--token", "glrt-nope"]);
+    expect(reg.code).toBe(1);
+    expect(reg.err).toContain("Registering runner... forbidden");
+  });
+
+  test("run-single runs --max-builds jobs and exits 0", async () => {
+    const ids = [fake.enqueue(["echo first"]), fake.enqueue(["echo second"])];
+    const result = await runner(["run-single", "--url", fake.url, "--token", fake.runnerToken, "--executor", "shell", "--builds-dir", join(dir, "b"), "--max-builds", "2"]);
+    expect(result.code).toBe(0);
+    expect(ids.map((id) => fake.jobs.get(id)!.status)).toEqual(["success", "success"]);
+    expect(result.err).not.toContain(fake.runnerToken);
+    expect(fake.deviations).toEqual([]);
+  });
+
+  test("run-single reads GitLab Runner's environment variables and stops after --wait-timeout", async () => {
+    const started = performance.now();
+    const result = await runner(["run-single", "--wait-timeout", "1"], { CI_SERVER_URL: fake.url, CI_SERVER_TOKEN: fake.runnerToken });
+    expect(result.code).toBe(0);
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(fake.requests.some((r) => r.endpoint === "request")).toBe(true);
+  });
+
+  test("run: SIGQUIT stops asking and lets the running job finish", async () => {
+    const config = writeConfig();
+    const id = fake.enqueue(["echo started", "sleep 1", "echo finished"]);
+    const child = Bun.spawn([BINARY, "run", "--config", config], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+    while (!fake.jobs.get(id)!.trace.toString().includes("started")) await Bun.sleep(20);
+    child.kill("SIGQUIT");
+    expect(await child.exited).toBe(0);
+    const job = fake.jobs.get(id)!;
+    expect(job.status).toBe("success");
+    expect(job.trace.toString()).toContain("finished");
+  });
+
+  test("run: SIGTERM aborts the running job, sends its final update, and exits", async () => {
+    const config = writeConfig();
+    const id = fake.enqueue(["echo started", "sleep 60"]);
+    const child = Bun.spawn([BINARY, "run", "--config", config], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+    while (!fake.jobs.get(id)!.trace.toString().includes("started")) await Bun.sleep(20);
+    const sent = performance.now();
+    child.kill("SIGTERM");
+    await child.exited;
+    expect(performance.now() - sent).toBeLessThan(6000);
+    expect(fake.jobs.get(id)!.status).toBe("failed");
+    expect(fake.deviations).toEqual([]);
+  });
+
+  test("run serves Prometheus metrics on listen_address", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const config = writeConfig(`listen_address = "127.0.0.1:${port}"`);
+    const id = fake.enqueue(["echo metered"]);
+    const child = Bun.spawn([BINARY, "run", "--config", config], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+    await fake.finished(id);
+    let text = "";
+    for (let i = 0; i < 50 && !text.includes('state="success"'); i++) {
+      text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => "");
+      await Bun.sleep(50);
+    }
+    child.kill("SIGQUIT");
+    await child.exited;
+    expect(text).toMatch(/gitlab_runner_jobs_total\{runner="fakeRunne",state="success"\} 1/);
+    expect(text).toContain('gitlab_runner_api_request_statuses_total{endpoint="update_job",status="200"}');
+  });
+
+  test("a config.toml with a wrong type exits 2 naming the key; unknown keys only warn", async () => {
+    const bad = join(dir, "bad.toml");
+    writeFileSync(bad, `concurrent = "many"\n`);
+    const result = await runner(["run", "--config", bad]);
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/^Error: .*bad\.toml: concurrent: /);
+    const unknown = writeConfig("colour = \"red\"");
+    const child = Bun.spawn([BINARY, "run", "--config", unknown], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(500);
+    child.kill("SIGQUIT");
+    const err = await new Response(child.stderr).text();
+    expect(await child.exited).toBe(0);
+    expect(err).toContain("unknown key colour");
+  });
+});
