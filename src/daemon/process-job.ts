@@ -1,12 +1,14 @@
 import { join, resolve } from "node:path";
 import type { RunnerConfig } from "../config/config-schema.ts";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
+import { downloadArtifact, uploadArtifact } from "../protocol/artifacts-api.ts";
 import { mapFailureReason } from "../protocol/failure-reason.ts";
 import type { HttpClient } from "../protocol/http-client.ts";
 import { runnerInfo } from "../protocol/runner-info.ts";
 import { projectPath, shortToken } from "../protocol/token.ts";
 import type { JobResponse, JobVariable } from "../protocol/types.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
+import type { ArtifactTransfer } from "../steps/artifact-transfer.ts";
 import { abortReason, cancelReason } from "../steps/job-failure.ts";
 import { runJob, type JobOutcome } from "../steps/run-job.ts";
 import { variableValue } from "../steps/variables.ts";
@@ -77,12 +79,14 @@ export async function processJob(options: {
         executor: createShellExecutor({ shell, hostEnv: options.hostEnv, directories: directories(runner, job, options.concurrentId) }),
         sink,
         sources: { kind: "git" },
+        artifacts: coordinatorArtifacts(client, job),
         settings: {
           userAgent: `gitlab-runner ${info.version} ${info.platform}/${info.architecture}`,
           preGetSourcesScript: lines(runner.pre_get_sources_script ?? runner.pre_clone_script),
           postGetSourcesScript: lines(runner.post_get_sources_script ?? runner.post_clone_script),
           preBuildScript: lines(runner.pre_build_script),
           postBuildScript: lines(runner.post_build_script),
+          cacheDir: resolve(runner.cache_dir ?? "cache"),
         },
         runner: {
           name: runner.name || "runner", shortToken: shortToken(runner.token), concurrentId: options.concurrentId,
@@ -110,6 +114,19 @@ export async function processJob(options: {
   } finally {
     buffer.close();
   }
+}
+
+/** Artifacts to and from the coordinator, each dependency with its own token (§7). */
+function coordinatorArtifacts(client: HttpClient, job: JobResponse): ArtifactTransfer {
+  return {
+    upload: ({ artifact, file, filename, signal }) =>
+      uploadArtifact({
+        baseUrl: client.baseUrl, jobId: job.id, jobToken: job.token, file, filename, signal,
+        query: { artifact_type: artifact.artifact_type, artifact_format: artifact.artifact_format, expire_in: artifact.expire_in },
+      }),
+    download: ({ dependency, file, signal }) =>
+      downloadArtifact({ baseUrl: client.baseUrl, jobId: dependency.id, token: dependency.token, file, signal }),
+  };
 }
 
 /** `<builds_dir>/<short token>/<concurrent id>/<project path>`, as the shell executor lays it out. */

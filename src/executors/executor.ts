@@ -54,6 +54,8 @@ export interface Executor {
   /** `CI_SHARED_ENVIRONMENT` (shell, ssh) or `CI_DISPOSABLE_ENVIRONMENT` (docker). */
   readonly environment: "shared" | "disposable";
   readonly directories: BuildDirectories;
+  /** Whether the build directories are on this machine, so that the runner can read and write them. */
+  readonly filesAreLocal: boolean;
   prepare(options: { signal: AbortSignal }): Promise<void>;
   /** Runs one stage script to its end and returns its exit code. Throws only when it cannot run it. */
   run(command: StageCommand, output: StageOutput): Promise<{ exitCode: number }>;

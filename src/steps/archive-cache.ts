@@ -1,15 +1,51 @@
+import { mkdir, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
+import { collectEntries } from "./archive/collect.ts";
+import { writeZip } from "./archive/zip.ts";
 import type { JobContext } from "./context.ts";
+import { localProjectDir } from "./local-files.ts";
+import { cacheArchivePath, cacheKey, cachePolicy } from "./restore-cache.ts";
+import { expand } from "./local-files.ts";
 
 /** Whether a cache should be saved for a job that ended as `succeeded` says. */
 export function hasCacheToArchive(ctx: JobContext, succeeded: boolean): boolean {
-  return (ctx.job.cache ?? []).some(
-    (c) => c.policy !== "pull" && (c.when === "always" || c.when === (succeeded ? "on_success" : "on_failure")),
-  );
+  return (ctx.job.cache ?? []).some((c) => c.when === "always" || c.when === (succeeded ? "on_success" : "on_failure"));
 }
 
-/** archive_cache / archive_cache_on_failure: saves the job's caches. Cache storage is not built yet. */
+/**
+ * archive_cache / archive_cache_on_failure (§8.1): each cache whose `when` fits and whose policy is
+ * not `pull` is zipped into its key's archive, replacing the old one at once. Failures only warn.
+ */
 export async function archiveCache(ctx: JobContext): Promise<void> {
+  const succeeded = ctx.primary === undefined;
   for (const cache of ctx.job.cache ?? []) {
-    ctx.trace.warning(`Cache "${cache.key}" was not saved: this runner has no cache storage yet`);
+    if (!(cache.when === "always" || cache.when === (succeeded ? "on_success" : "on_failure"))) continue;
+    if (cachePolicy(ctx, cache) === "pull") {
+      ctx.trace.info(`Not uploading cache ${expand(ctx, cache.key)} due to policy`);
+      continue;
+    }
+    const key = cacheKey(ctx, cache.key);
+    if (key === undefined || !ctx.settings.cacheDir) {
+      ctx.trace.warning(`Cache "${cache.key}" was not saved: ${key === undefined ? "its key is empty" : "no cache directory is configured"}`);
+      continue;
+    }
+    const projectDir = localProjectDir(ctx);
+    ctx.trace.info(`Creating cache ${key}...`);
+    const collected = await collectEntries({
+      projectDir, kind: "cache", env: {}, paths: cache.paths.map((p) => expand(ctx, p)), untracked: cache.untracked ?? false,
+    });
+    for (const line of collected.lines) ctx.trace.println(line);
+    for (const warning of collected.warnings) ctx.trace.warning(warning);
+    const archive = cacheArchivePath(ctx, key);
+    const partial = `${archive}.${process.pid}.tmp`;
+    try {
+      await mkdir(dirname(archive), { recursive: true });
+      await writeZip(projectDir, collected.entries, partial);
+      await rename(partial, archive);
+      ctx.trace.info("Created cache");
+    } catch (error) {
+      await rm(partial, { force: true });
+      ctx.trace.warning(`Failed to create cache: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 }

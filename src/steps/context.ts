@@ -2,6 +2,7 @@ import type { Executor } from "../executors/executor.ts";
 import type { JobResponse } from "../protocol/types.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { JobTrace } from "../trace/job-trace.ts";
+import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { StepScope } from "./compose.ts";
 import type { ResolvedVariable } from "./variables.ts";
 
@@ -25,6 +26,8 @@ export interface JobSettings {
   readonly postGetSourcesScript?: readonly string[];
   readonly preBuildScript?: readonly string[];
   readonly postBuildScript?: readonly string[];
+  /** Where local caches live: `<cacheDir>/<project path>/<key>/cache.zip`. None: no cache. */
+  readonly cacheDir?: string;
 }
 
 /** Everything a step may use. Steps never call each other; they share only this and the build dir. */
@@ -36,6 +39,8 @@ export interface JobContext extends StepScope {
   /** The job's variables after the runner's expansion, runner variables included. */
   readonly variables: readonly ResolvedVariable[];
   readonly sources: SourceProvider;
+  /** Where artifacts go and come from; none means artifacts are not available to this job. */
+  readonly artifacts?: ArtifactTransfer;
   readonly settings: JobSettings;
   /** Aborted when the job is aborted outright: nothing but cleanup runs any more. */
   readonly abortSignal: AbortSignal;

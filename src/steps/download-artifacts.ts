@@ -1,13 +1,38 @@
+import { rm } from "node:fs/promises";
+import { extractZip } from "./archive/zip.ts";
 import type { JobContext } from "./context.ts";
+import { scriptFailure } from "./job-failure.ts";
+import { localProjectDir, temporaryArchive } from "./local-files.ts";
 
 /** Whether download_artifacts has anything to do. */
 export function hasArtifactsToDownload(ctx: JobContext): boolean {
-  return (ctx.job.dependencies ?? []).some((d) => d.artifacts_file !== undefined);
+  return (ctx.job.dependencies ?? []).some((d) => d.artifacts_file?.filename);
 }
 
-/** download_artifacts: the artifacts of the job's dependencies. Artifact transfer is not built yet. */
+/**
+ * download_artifacts (§7.2): the artifacts of each dependency that has some, downloaded with its
+ * token and extracted into the project directory; an entry that would leave it is refused.
+ */
 export async function downloadArtifacts(ctx: JobContext): Promise<void> {
-  for (const dependency of ctx.job.dependencies ?? []) {
-    ctx.trace.warning(`Artifacts of ${dependency.name} were not downloaded: artifact transfer is not built yet`);
+  for (const dependency of (ctx.job.dependencies ?? []).filter((d) => d.artifacts_file?.filename)) {
+    if (!ctx.artifacts) {
+      ctx.trace.warning(`Artifacts of ${dependency.name} were not downloaded: artifacts are not available here`);
+      continue;
+    }
+    const projectDir = localProjectDir(ctx);
+    ctx.trace.info(`Downloading artifacts for ${dependency.name} (${dependency.id})...`);
+    const file = temporaryArchive("artifacts.zip");
+    try {
+      ctx.trace.println(await ctx.artifacts.download({ dependency, file, signal: ctx.signal }));
+      await extractZip(file, projectDir);
+    } catch (error) {
+      if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "UnsafeArchiveError")) {
+        ctx.trace.error(error.message);
+        throw scriptFailure(1);
+      }
+      throw error;
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 }

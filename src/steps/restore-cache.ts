@@ -1,13 +1,73 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { projectPath } from "../protocol/token.ts";
+import type { Cache } from "../protocol/types.ts";
+import { extractZip } from "./archive/zip.ts";
+import { sanitizeCacheKey } from "./cache-key.ts";
 import type { JobContext } from "./context.ts";
+import { expand, localProjectDir } from "./local-files.ts";
+import { variableValue } from "./variables.ts";
 
-/** Whether restore_cache has anything to do. */
+/** Whether restore_cache has anything to do or say (a push-only cache says it is not downloaded). */
 export function hasCacheToRestore(ctx: JobContext): boolean {
-  return (ctx.job.cache ?? []).some((c) => c.policy !== "push" && c.paths.length + (c.untracked ? 1 : 0) > 0);
+  return (ctx.job.cache ?? []).length > 0;
 }
 
-/** restore_cache: the job's caches into the project directory. Cache storage is not built yet. */
+/** The cache's policy with variables expanded (`pull-push` when empty). */
+export function cachePolicy(ctx: JobContext, cache: Cache): string {
+  return expand(ctx, cache.policy || "pull-push");
+}
+
+/** The sanitized key of a cache: its key expanded, or `<job name>/<ref>` when it has none. */
+export function cacheKey(ctx: JobContext, raw: string): string | undefined {
+  const expanded = expand(ctx, raw) || `${ctx.job.job_info.name}/${ctx.job.git_info.ref}`;
+  const key = sanitizeCacheKey(expanded);
+  if (key !== expanded && key !== "") ctx.trace.warning(`cache key "${expanded}" sanitized to "${key}"`);
+  return key === "" ? undefined : key;
+}
+
+/** `<cache dir>/<project path>/<key>/cache.zip` (§8.1). */
+export function cacheArchivePath(ctx: JobContext, key: string): string {
+  return join(ctx.settings.cacheDir!, projectPath(ctx.job.git_info.repo_url, ctx.job.job_info.project_id), key, "cache.zip");
+}
+
+/**
+ * restore_cache (§8.1): for each cache not `push`-only, its key, then each fallback key, then
+ * `CACHE_FALLBACK_KEY`, until one is found and extracted. A missing cache is only a warning.
+ */
 export async function restoreCache(ctx: JobContext): Promise<void> {
   for (const cache of ctx.job.cache ?? []) {
-    ctx.trace.warning(`Cache "${cache.key}" was not restored: this runner has no cache storage yet`);
+    const policy = cachePolicy(ctx, cache);
+    if (policy === "push") {
+      ctx.trace.info(`Not downloading cache ${expand(ctx, cache.key)} due to policy`);
+      continue;
+    }
+    if (!ctx.settings.cacheDir) {
+      ctx.trace.warning(`Cache "${cache.key}" was not restored: no cache directory is configured`);
+      continue;
+    }
+    const projectDir = localProjectDir(ctx);
+    const fallback = variableValue(ctx.variables, "CACHE_FALLBACK_KEY");
+    const candidates = [cache.key, ...(cache.fallback_keys ?? []), ...(fallback && !fallback.endsWith("-protected") ? [fallback] : [])];
+    let restored = false;
+    for (const raw of candidates) {
+      const key = cacheKey(ctx, raw);
+      if (key === undefined) continue;
+      ctx.trace.info(`Checking cache for ${key}...`);
+      const archive = cacheArchivePath(ctx, key);
+      if (!existsSync(archive)) {
+        ctx.trace.warning(`${archive}: file does not exist`);
+        continue;
+      }
+      try {
+        await extractZip(archive, projectDir);
+        ctx.trace.info("Successfully extracted cache");
+        restored = true;
+        break;
+      } catch (error) {
+        ctx.trace.warning(`Failed to extract cache: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (!restored) ctx.trace.warning("Failed to extract cache");
   }
 }

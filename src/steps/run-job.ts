@@ -2,6 +2,7 @@ import type { Executor } from "../executors/executor.ts";
 import type { JobResponse, JobVariable } from "../protocol/types.ts";
 import { JobTrace, type TraceSink } from "../trace/job-trace.ts";
 import { REVISION, VERSION } from "../version.ts";
+import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { JobContext, JobSettings, SourceProvider } from "./context.ts";
 import { job as jobSteps } from "./job.ts";
 import { cancelNotice, JobFailure, toJobFailure } from "./job-failure.ts";
@@ -32,6 +33,8 @@ export interface RunJobOptions {
   readonly executor: Executor;
   readonly sink: TraceSink;
   readonly sources: SourceProvider;
+  /** Where artifacts go and come from; none: artifacts are not available to the job. */
+  readonly artifacts?: ArtifactTransfer;
   readonly settings: JobSettings;
   readonly runner: RunnerIdentity;
   readonly signals: JobSignals;
@@ -59,6 +62,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     job, executor, trace, variables,
     shell: executor.shell,
     sources: options.sources,
+    ...(options.artifacts ? { artifacts: options.artifacts } : {}),
     settings: options.settings,
     signal: AbortSignal.any([signals.cancel, signals.abort]),
     abortSignal: signals.abort,

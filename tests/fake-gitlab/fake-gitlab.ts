@@ -15,6 +15,7 @@ export interface FakeJob {
   exitCode?: number;
   pickedUpAt?: number;
   firstPatchAt?: number;
+  readonly artifacts: { type: string; format: string; expireIn: string | null; filename: string; data: Buffer }[];
 }
 
 export interface FaultOptions {
@@ -43,6 +44,8 @@ export class FakeGitLab {
   longPollMs = 0;
   /** `X-GitLab-Trace-Update-Interval` sent on trace and update answers. */
   updateInterval = 3;
+  /** Serve artifact downloads through a redirect to "object storage" (which must get no job token). */
+  redirectDownloads = false;
   /** When set, the final update is answered 202 this many times before 200. */
   acceptFinalAfter = 0;
   readonly runnerToken: string;
@@ -88,6 +91,9 @@ export class FakeGitLab {
       runner_info: { timeout: 3600 },
       variables: [
         { key: "CI_JOB_ID", value: String(id), public: true, masked: false },
+        { key: "CI_JOB_NAME", value: `job-${id}`, public: true, masked: false },
+        { key: "CI_COMMIT_REF_NAME", value: "main", public: true, masked: false },
+        { key: "CI_PROJECT_PATH", value: "acme/widget", public: true, masked: false },
         { key: "CI_JOB_TOKEN", value: token, public: false, masked: true },
         { key: "GIT_STRATEGY", value: "none", public: true, masked: false },
         ...(overrides.variables ?? []),
@@ -99,7 +105,7 @@ export class FakeGitLab {
       features: { trace_sections: true, token_mask_prefixes: ["glpat-"], failure_reasons: ["script_failure", "job_execution_timeout", "runner_system_failure", "unknown_failure"] },
       ...rest,
     };
-    this.jobs.set(id, { payload, status: "pending", trace: Buffer.alloc(0), updates: [], patches: 0 });
+    this.jobs.set(id, { payload, status: "pending", trace: Buffer.alloc(0), updates: [], patches: 0, artifacts: [] });
     this.#queue.push(id);
     this.#lastUpdate++;
     for (const wake of this.#waiters.splice(0)) wake();
@@ -121,11 +127,14 @@ export class FakeGitLab {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const path = (req.url ?? "").split("?")[0]!;
-    this.#checkCommonHeaders(req, path);
+    if (path.startsWith("/api/")) this.#checkCommonHeaders(req, path);
     let match: RegExpExecArray | null;
     if (req.method === "POST" && path === "/api/v4/jobs/request") return this.#request(req, res, body);
     if (req.method === "PUT" && (match = /^\/api\/v4\/jobs\/(\d+)$/.exec(path))) return this.#update(req, res, Number(match[1]), body);
     if (req.method === "PATCH" && (match = /^\/api\/v4\/jobs\/(\d+)\/trace$/.exec(path))) return this.#patch(req, res, Number(match[1]), body);
+    if (req.method === "POST" && (match = /^\/api\/v4\/jobs\/(\d+)\/artifacts$/.exec(path))) return this.#upload(req, res, Number(match[1]), body);
+    if (req.method === "GET" && (match = /^\/api\/v4\/jobs\/(\d+)\/artifacts$/.exec(path))) return this.#download(req, res, Number(match[1]));
+    if (req.method === "GET" && (match = /^\/objects\/(\d+)$/.exec(path))) return this.#object(req, res, Number(match[1]));
     if (req.method === "POST" && path === "/api/v4/runners/verify") return this.#verify(res, body);
     if (req.method === "POST" && path === "/api/v4/runners") return this.#register(res, body);
     if (req.method === "DELETE" && path === "/api/v4/runners") return this.#unregister(res, body);
@@ -245,6 +254,50 @@ export class FakeGitLab {
     job.trace = Buffer.concat([job.trace, content]);
     if (fault === "drop") return void res.socket?.destroy();
     this.#send(res, "patch", 202, "202", { ...headers, Range: `0-${job.trace.length}` });
+  }
+
+  async #upload(req: IncomingMessage, res: ServerResponse, id: number, raw: Buffer): Promise<void> {
+    const job = this.jobs.get(id);
+    if (!job || req.headers["job-token"] !== job.payload.token) {
+      this.deviations.push(`POST jobs/${id}/artifacts: JOB-TOKEN is not the job's`);
+      return this.#send(res, "artifacts", 403, { message: "403 Forbidden" });
+    }
+    const contentType = String(req.headers["content-type"] ?? "");
+    if (!contentType.startsWith("multipart/form-data")) this.deviations.push(`POST jobs/${id}/artifacts: not multipart/form-data`);
+    const form = await new Response(raw, { headers: { "Content-Type": contentType } }).formData();
+    const fields = [...form.keys()];
+    if (fields.length !== 1 || fields[0] !== "file") this.deviations.push(`POST jobs/${id}/artifacts: fields ${fields.join(", ")} (only "file" is allowed)`);
+    const file = form.get("file") as File;
+    const query = new URL(req.url ?? "", "http://x").searchParams;
+    job.artifacts.push({
+      type: query.get("artifact_type") ?? "archive", format: query.get("artifact_format") ?? "zip",
+      expireIn: query.get("expire_in"), filename: file.name, data: Buffer.from(await file.arrayBuffer()),
+    });
+    this.#send(res, "artifacts", 201, "201");
+  }
+
+  #download(req: IncomingMessage, res: ServerResponse, id: number): void {
+    const job = this.jobs.get(id);
+    const archive = job?.artifacts.find((a) => a.type === "archive");
+    if (!job || !archive) return this.#send(res, "download", 404, { message: "404 Not Found" });
+    if (req.headers["job-token"] !== job.payload.token) return this.#send(res, "download", 403, { message: "403 Forbidden" });
+    if (this.redirectDownloads && (req.url ?? "").includes("direct_download=true")) {
+      return this.#send(res, "download", 302, undefined, { Location: `${this.url}/objects/${id}` });
+    }
+    this.#sendBytes(res, archive.data);
+  }
+
+  #object(req: IncomingMessage, res: ServerResponse, id: number): void {
+    if (req.headers["job-token"] !== undefined) this.deviations.push("object storage was sent the job token");
+    const archive = this.jobs.get(id)?.artifacts.find((a) => a.type === "archive");
+    if (!archive) return this.#send(res, "object", 404, "not found");
+    this.#sendBytes(res, archive.data);
+  }
+
+  #sendBytes(res: ServerResponse, data: Buffer): void {
+    this.requests.push({ endpoint: "download", status: 200 });
+    res.writeHead(200, { "Content-Type": "application/zip", "Content-Length": String(data.length) });
+    res.end(data);
   }
 
   #verify(res: ServerResponse, raw: Buffer): void {

@@ -33,6 +33,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
     description: `Using Shell (${options.shell}) executor...`,
     environment: "shared",
     directories: options.directories,
+    filesAreLocal: true,
     async prepare() {
       await mkdir(options.directories.buildsDir, { recursive: true });
       spare = startShell();
