@@ -8,6 +8,7 @@ const DEFAULT_INTERVAL_MS = 3000;
 const FORCE_SEND_INTERVAL_MS = 30_000;
 const FINAL_UPDATE_RETRY_LIMIT = 10;
 const FINAL_BACKOFF_MAX_MS = 60 * 60 * 1000;
+const FIRST_PATCH_POLL_MS = 10;
 
 /** Timing knobs, all with GitLab Runner's defaults; tests shorten them. */
 export interface ReporterTiming {
@@ -133,7 +134,9 @@ export class JobReporter {
   async #traceLoop(): Promise<void> {
     const stop = this.#stop.signal;
     while (!stop.aborted) {
-      await this.#sleep(this.#intervalMs, stop);
+      // Until the first patch has gone out the loop looks often, so the log shows up at once;
+      // after that it keeps to the update interval.
+      await this.#sleep(this.#sentOffset === 0 ? Math.min(FIRST_PATCH_POLL_MS, this.#intervalMs) : this.#intervalMs, stop);
       if (stop.aborted) break;
       if (!this.#traceGone && this.#sentOffset < this.#buffer.size) await this.#patch();
       if (Date.now() - this.#lastContact >= this.#timing.forceSendIntervalMs) await this.#keepAlive();

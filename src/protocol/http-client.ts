@@ -104,7 +104,8 @@ export class HttpClient {
       if (request.signal?.aborted) throw request.signal.reason;
       throw new NetworkError(`reading the response: ${error instanceof Error ? error.message : String(error)}`);
     }
-    if (isJson(response.headers)) {
+    // GitLab Runner keeps the header from any answer to a JSON call (a 204 has no body at all).
+    if (request.expectJson) {
       const lastUpdate = response.headers.get("X-GitLab-Last-Update");
       if (lastUpdate) this.lastUpdate = lastUpdate;
     }
