@@ -40,6 +40,8 @@ export class JobReporter {
   #lastContact = Date.now();
   #loop: Promise<void> | undefined;
   #traceGone = false;
+  /** One buffer for every patch body: each request ends before the next read. */
+  readonly #patchBuffer = new Uint8Array(PATCH_LIMIT);
 
   constructor(options: {
     client: HttpClient;
@@ -145,7 +147,7 @@ export class JobReporter {
 
   /** One PATCH of up to 1 MiB from the sent offset. */
   async #patch(): Promise<"ok" | "retry" | "abort" | "gone" | "failed"> {
-    const content = this.#buffer.read(this.#sentOffset, PATCH_LIMIT);
+    const content = this.#buffer.read(this.#sentOffset, PATCH_LIMIT, this.#patchBuffer);
     if (content.length === 0) return "ok";
     const result = await patchTrace(this.#client, this.#job, { offset: this.#sentOffset, content });
     this.#adopt(result);

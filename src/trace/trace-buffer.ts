@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -54,11 +55,14 @@ export class TraceBuffer {
     if (tail.length > 0) this.#store(this.#encoder.encode(tail));
   }
 
-  /** `length` stored bytes from `offset` (fewer at the end). */
-  read(offset: number, length: number): Uint8Array {
+  /**
+   * `length` stored bytes from `offset` (fewer at the end), read into `into` when given (so that a
+   * caller sending patch after patch reuses one buffer), else into a new one.
+   */
+  read(offset: number, length: number, into?: Uint8Array): Uint8Array {
     const end = Math.min(this.#size, offset + length);
     if (offset >= end) return new Uint8Array(0);
-    const out = new Uint8Array(end - offset);
+    const out = into && into.length >= end - offset ? into.subarray(0, end - offset) : new Uint8Array(end - offset);
     let done = 0;
     while (done < out.length) {
       const n = readSync(this.#fd, out, done, out.length - done, offset + done);
@@ -80,8 +84,8 @@ export class TraceBuffer {
   }
 
   #repair(bytes: Uint8Array): Uint8Array {
-    // Plain ASCII (the common case) is valid as it is, unless a split sequence is waiting.
-    if (!this.#pending && isAscii(bytes)) return bytes;
+    // Valid UTF-8 (the common case, checked natively) is stored as it is, unless a split sequence is waiting.
+    if (!this.#pending && isUtf8(bytes)) return bytes;
     this.#pending = endsMidSequence(bytes);
     return this.#encoder.encode(this.#decoder.decode(bytes, { stream: true }));
   }
@@ -109,11 +113,6 @@ export class TraceBuffer {
     this.#crc = Bun.hash.crc32(data, this.#crc);
     this.#size += data.length;
   }
-}
-
-function isAscii(bytes: Uint8Array): boolean {
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
-  return true;
 }
 
 /** Whether `bytes` ends with the first bytes of a UTF-8 sequence that has not ended yet. */

@@ -1,4 +1,6 @@
 import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
+import { candidateScanner } from "./candidates.ts";
+import { NeedleSearch } from "./needles.ts";
 import { holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 const MASK = utf8("[MASKED]");
@@ -13,20 +15,16 @@ export function valueMasker(options: {
   isValueByte: (byte: number) => boolean;
   caseInsensitive?: boolean;
 }): StreamFilter {
-  const fold = options.caseInsensitive ? toLowerByte : (b: number) => b;
   const prefixes = options.prefixes.map((p) => utf8(options.caseInsensitive ? p.toLowerCase() : p));
   if (prefixes.length === 0) return { write: (chunk) => chunk, end: () => EMPTY };
-  const startsPrefix = new Uint8Array(256);
-  for (const prefix of prefixes) {
-    startsPrefix[prefix[0]!] = 1;
-    if (options.caseInsensitive) startsPrefix[prefix[0]!] = startsPrefix[toUpperByte(prefix[0]!)] = 1;
-  }
+  const finder = options.caseInsensitive ? foldedFinder(prefixes) : exactFinder(prefixes);
   let masking = false;
   let sawValue = false;
 
   /** Masks `data`; unless `final`, a possible prefix at the end is held back for the next write. */
   const scan = (data: Uint8Array, final: boolean): ScanResult => {
     const out: Uint8Array[] = [];
+    const find = finder(data, final);
     let last = 0;
     let i = 0;
     while (i < data.length) {
@@ -41,23 +39,16 @@ export function valueMasker(options: {
         i = j;
         continue;
       }
-      if (startsPrefix[data[i]!] === 0) {
-        i++;
-        continue;
+      const hit = find(i);
+      if (hit === undefined) break;
+      if (hit.kind === "partial") {
+        out.push(data.subarray(last, hit.at));
+        return { output: concatBytes(out), held: data.slice(hit.at) };
       }
-      const match = longestPrefixAt(data, i, prefixes, fold);
-      if (match === "partial" && !final) {
-        out.push(data.subarray(last, i));
-        return { output: concatBytes(out), held: data.slice(i) };
-      }
-      if (typeof match === "number" && match > 0) {
-        i += match;
-        out.push(data.subarray(last, i));
-        last = i;
-        masking = true;
-        continue;
-      }
-      i++;
+      i = hit.at + hit.length;
+      out.push(data.subarray(last, i));
+      last = i;
+      masking = true;
     }
     out.push(data.subarray(last));
     return { output: concatBytes(out), held: EMPTY };
@@ -68,6 +59,43 @@ export function valueMasker(options: {
     masking = sawValue = false;
     return mask;
   });
+}
+
+/** The next prefix in a chunk: a full one, or (unless final) one the chunk's end cuts short. */
+type Hit = { kind: "full"; at: number; length: number } | { kind: "partial"; at: number };
+type Finder = (data: Uint8Array, final: boolean) => (from: number) => Hit | undefined;
+
+/** Case-sensitive prefixes, searched whole with the native search. */
+function exactFinder(prefixes: readonly Uint8Array[]): Finder {
+  const search = new NeedleSearch(prefixes);
+  return (data, final) => {
+    const next = search.scanner(data);
+    return (from) => {
+      const full = next(from);
+      const tail = final ? -1 : search.partialTail(data, from);
+      if (tail !== -1 && (full === undefined || tail < full.at)) return { kind: "partial", at: tail };
+      return full && { kind: "full", at: full.at, length: full.length };
+    };
+  };
+}
+
+/** Case-insensitive prefixes (URL parameters), found from their rare first bytes (`?`, `&`). */
+function foldedFinder(prefixes: readonly Uint8Array[]): Finder {
+  const firstBytes = [...new Set(prefixes.flatMap((p) => [p[0]!, toUpperByte(p[0]!)]))];
+  return (data, final) => {
+    const next = candidateScanner(data, firstBytes);
+    return (from) => {
+      for (let i = next(from); i !== -1; i = next(i + 1)) {
+        const match = longestPrefixAt(data, i, prefixes, toLowerByte);
+        if (match === "partial") {
+          if (!final) return { kind: "partial", at: i };
+        } else if (match > 0) {
+          return { kind: "full", at: i, length: match };
+        }
+      }
+      return undefined;
+    };
+  };
 }
 
 /** The length of the longest prefix at `at`, `"partial"` when one may complete with more data, else 0. */

@@ -1,0 +1,77 @@
+/**
+ * Times the daemon against the fake GitLab of tests/ (on 127.0.0.1): job pickup latency (job queued →
+ * first trace PATCH) and trace throughput of a job printing 1 GiB, with the runner's peak RSS.
+ * Prints figures; asserts nothing. Run after `bun run build`: `bun bench/daemon.ts`.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { FakeGitLab } from "../tests/fake-gitlab/fake-gitlab.ts";
+
+const BINARY = resolve(import.meta.dir, "../dist/runner");
+const PICKUPS = Number(process.env.BENCH_PICKUPS ?? 20);
+const TRACE_MIB = Number(process.env.BENCH_TRACE_MIB ?? 1024);
+
+const fake = await new FakeGitLab().start();
+fake.longPollMs = 50_000;
+fake.keepTraces = false;
+const dir = mkdtempSync(join(tmpdir(), "runner-bench-daemon-"));
+writeFileSync(join(dir, "config.toml"), [
+  "concurrent = 2", "check_interval = 1",
+  "[[runners]]", '  name = "bench"', `  url = "${fake.url}"`, `  token = "${fake.runnerToken}"`, '  executor = "shell"',
+  `  builds_dir = "${join(dir, "builds")}"`,
+  // Big enough that the whole trace is stored and sent.
+  `  output_limit = ${TRACE_MIB * 1024 + 65536}`,
+].join("\n"));
+const child = Bun.spawn([BINARY, "run", "--config", join(dir, "config.toml")], { cwd: dir, stdout: "ignore", stderr: "ignore" });
+
+/** CPU seconds (user + system) the runner has used so far, from /proc. */
+function cpuSeconds(): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The runner's peak resident set so far, from /proc. */
+function peakRssMiB(): number {
+  const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+// Pickup latency: the runner is long-polling; a job is queued; the clock stops at its first PATCH.
+await Bun.sleep(500);
+const latencies: number[] = [];
+for (let i = 0; i < PICKUPS; i++) {
+  const queued = performance.now();
+  const id = fake.enqueue(["echo hello"]);
+  const job = await fake.finished(id);
+  latencies.push((job.firstPatchAt ?? Number.NaN) - queued);
+}
+latencies.sort((a, b) => a - b);
+
+// Throughput: one job writes TRACE_MIB MiB of 100-byte lines; the clock runs from pickup to the final update.
+const rssBefore = peakRssMiB();
+const cpuBefore = cpuSeconds();
+const id = fake.enqueue([`{ yes 'a line of trace output, ninety-nine bytes long, as a build tool might print it, over and over ..' || true; } | head -c ${TRACE_MIB}M`]);
+const started = performance.now();
+let scriptDone = 0;
+const watch = setInterval(() => {
+  const j = fake.jobs.get(id)!;
+  if (!scriptDone && j.patches > 0 && j.traceLength >= TRACE_MIB * 1048576 * 1.2) scriptDone = performance.now();
+}, 5);
+const job = await fake.finished(id);
+clearInterval(watch);
+const seconds = (performance.now() - started) / 1000;
+if (process.env.BENCH_VERBOSE) console.log(`  (patches: ${job.patches}, last bytes arrived ${((performance.now() - started) / 1000).toFixed(2)} s after pickup)`);
+const rss = peakRssMiB();
+const cpu = cpuSeconds() - cpuBefore;
+child.kill("SIGQUIT");
+await child.exited;
+await fake.stop();
+
+const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+console.log(`runner daemon benchmark (fake GitLab on 127.0.0.1, ${navigator.hardwareConcurrency} cores)`);
+console.log(`  pickup latency (queued → first PATCH)  median ${q(0.5).toFixed(1)} ms  p90 ${q(0.9).toFixed(1)} ms  (n=${latencies.length}; target ≤ 50 ms median)`);
+console.log(`  trace throughput                       ${(job.traceLength / 1e6 / seconds).toFixed(0)} MB/s  (${(job.traceLength / 1048576).toFixed(0)} MiB in ${seconds.toFixed(1)} s; target ≥ 200 MB/s)`);
+console.log(`  runner CPU for that job                ${cpu.toFixed(2)} s  (${(job.traceLength / 1e6 / cpu).toFixed(0)} MB of trace per CPU second; the job's producer and the fake GitLab share the 2 cores)`);
+console.log(`  runner peak RSS                        ${rss.toFixed(0)} MiB  (before the big job ${rssBefore.toFixed(0)} MiB; target ≤ 128 MB)`);
+console.log(`  job state                              ${job.status}, ${fake.deviations.length} protocol deviations`);
