@@ -19,7 +19,7 @@ export interface HttpRequest {
   readonly path: string;
   readonly headers?: Record<string, string>;
   readonly json?: unknown;
-  readonly body?: Uint8Array | ReadableStream<Uint8Array> | FormData;
+  readonly body?: Uint8Array | Blob | ReadableStream<Uint8Array> | FormData;
   /** Whether a JSON answer is expected (adds `Accept: application/json`). */
   readonly expectJson?: boolean;
   readonly signal?: AbortSignal;

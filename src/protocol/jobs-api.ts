@@ -136,7 +136,7 @@ export type PatchTraceResult = JobStatusHeaders &
 export async function patchTrace(
   client: HttpClient,
   job: { id: number; token: string },
-  patch: { offset: number; content: Uint8Array; debugTrace?: boolean; signal?: AbortSignal },
+  patch: { offset: number; content: Uint8Array | Blob; debugTrace?: boolean; signal?: AbortSignal },
 ): Promise<PatchTraceResult> {
   let response: HttpResponse;
   try {
@@ -145,7 +145,7 @@ export async function patchTrace(
       signal: patch.signal, body: patch.content,
       headers: {
         "JOB-TOKEN": job.token, "Content-Type": "text/plain",
-        "Content-Range": `${patch.offset}-${patch.offset + patch.content.length - 1}`,
+        "Content-Range": `${patch.offset}-${patch.offset + size(patch.content) - 1}`,
       },
     });
   } catch (error) {
@@ -156,7 +156,7 @@ export async function patchTrace(
   if (headers.jobStatus === "canceled" || headers.jobStatus === "failed" || response.status === 403) {
     return { ...headers, kind: "abort", status: response.status };
   }
-  if (response.status === 202) return { ...headers, kind: "ok", sentOffset: patch.offset + patch.content.length };
+  if (response.status === 202) return { ...headers, kind: "ok", sentOffset: patch.offset + size(patch.content) };
   if (response.status === 416) {
     const match = /^\d+-(\d+)$/.exec(response.headers.get("Range") ?? "");
     return { ...headers, kind: "range-mismatch", sentOffset: match ? Number(match[1]) : 0 };
@@ -164,6 +164,10 @@ export async function patchTrace(
   if (response.status === 404) return { ...headers, kind: "not-found", status: 404 };
   if (response.status >= 400 && response.status < 500) return { ...headers, kind: "abort", status: response.status };
   return { ...headers, kind: "failed", status: response.status };
+}
+
+function size(content: Uint8Array | Blob): number {
+  return content instanceof Blob ? content.size : content.length;
 }
 
 /** GitLab's error text: `{"message": "…"}` or `{"message": {"field": ["…"]}}`. */

@@ -7,23 +7,46 @@ export class NeedleSearch {
   readonly needles: readonly Uint8Array[];
   readonly #maxLength: number;
 
+  readonly #heads: readonly { head: Uint8Array; needles: readonly Uint8Array[] }[];
+
   constructor(needles: readonly Uint8Array[]) {
     this.needles = [...needles].sort((a, b) => b.length - a.length);
     this.#maxLength = this.needles[0]?.length ?? 0;
+    const groups = new Map<string, { head: Uint8Array; needles: Uint8Array[] }>();
+    for (const needle of this.needles) {
+      const head = needle.subarray(0, Math.min(2, needle.length));
+      const key = head.join(",");
+      const group = groups.get(key) ?? { head, needles: [] };
+      group.needles.push(needle);
+      groups.set(key, group);
+    }
+    this.#heads = [...groups.values()];
   }
 
-  /** A scanner over `data` that yields full matches in order, earliest first, longest at a position. */
+  /**
+   * A scanner over `data` that yields full matches in order, earliest first, longest at a position.
+   * Needles are grouped by their first two bytes (GitLab's token prefixes nearly all begin `gl`):
+   * one native search per group finds the places where any of its needles may start.
+   */
   scanner(data: Uint8Array): (from: number) => { at: number; length: number } | undefined {
-    const next = this.needles.map((n) => indexOf(data, n, 0));
+    const heads = this.#heads;
+    const next = heads.map((h) => indexOf(data, h.head, 0));
     return (from) => {
-      let best: { at: number; length: number } | undefined;
-      for (let k = 0; k < this.needles.length; k++) {
-        let at = next[k]!;
-        if (at !== -1 && at < from) next[k] = at = indexOf(data, this.needles[k]!, from);
-        if (at === -1) continue;
-        if (best === undefined || at < best.at) best = { at, length: this.needles[k]!.length };
+      for (;;) {
+        let group = -1;
+        for (let k = 0; k < heads.length; k++) {
+          let at = next[k]!;
+          if (at !== -1 && at < from) next[k] = at = indexOf(data, heads[k]!.head, from);
+          if (at !== -1 && (group === -1 || at < next[group]!)) group = k;
+        }
+        if (group === -1) return undefined;
+        const at = next[group]!;
+        for (const needle of heads[group]!.needles) {
+          if (needle.length <= data.length - at && startsWith(data, at, needle, needle.length)) return { at, length: needle.length };
+        }
+        // No needle of the group is whole here: look again after this place, for this group only.
+        next[group] = indexOf(data, heads[group]!.head, at + 1);
       }
-      return best;
     };
   }
 

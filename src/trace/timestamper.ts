@@ -10,7 +10,8 @@ const HEADER_LENGTH = 32;
  * with `YYYY-MM-DDTHH:MM:SS.ffffffZ <id><O|E><' '|'+'>`. A write holding `\r` but no further `\n`
  * is flushed whole as one line (a progress bar, a section marker) and the next line on the stream
  * is marked `+`; a partial line is held up to 8 KiB, then flushed and continued with `+`.
- * The lines of one write share one timestamp (they arrived together) and leave as one buffer.
+ * The lines of one write share one timestamp (they arrived together) and leave as one buffer,
+ * which is reused by the next write: `write` must copy what it keeps (the trace buffer does).
  */
 export class Timestamper {
   readonly #stream: Uint8Array;
@@ -18,6 +19,7 @@ export class Timestamper {
   readonly #now: () => number;
   #held: Uint8Array | undefined;
   #continuation = false;
+  #scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
 
   constructor(options: { id: number; type: "O" | "E"; write: (bytes: Uint8Array) => void; now?: () => number }) {
     this.#stream = utf8(options.id.toString(16).padStart(2, "0") + options.type);
@@ -34,14 +36,16 @@ export class Timestamper {
     header.set(this.#stream, HEADER_LENGTH - 4);
     header[HEADER_LENGTH - 1] = 0x20;
     const held = this.#held;
-    // Room for every line at 100 bytes and up; a chunk of shorter lines makes the buffer grow.
-    let buffer = Buffer.allocUnsafe(data.length + HEADER_LENGTH * (2 + (data.length >> 6)) + (held?.length ?? 0) + 1);
+    // Room for every line at 64 bytes and up; a chunk of shorter lines makes the buffer grow.
+    const wanted = data.length + HEADER_LENGTH * (2 + (data.length >> 6)) + (held?.length ?? 0) + 1;
+    if (this.#scratch.length < wanted) this.#scratch = Buffer.allocUnsafe(wanted);
+    let buffer = this.#scratch;
     let length = 0;
     const reserve = (more: number) => {
       if (length + more <= buffer.length) return;
       const bigger = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + more));
       buffer.copy(bigger, 0, 0, length);
-      buffer = bigger;
+      buffer = this.#scratch = bigger;
     };
     const putHeader = () => {
       reserve(HEADER_LENGTH);

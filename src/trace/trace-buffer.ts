@@ -32,6 +32,11 @@ export class TraceBuffer {
     this.#fd = openSync(this.#path, "w+", 0o600);
   }
 
+  /** The stored bytes from `offset`, at most `length` of them, as a slice of the file (sent without copying). */
+  slice(offset: number, length: number): Blob {
+    return Bun.file(this.#path).slice(offset, Math.min(this.#size, offset + length));
+  }
+
   /** Bytes stored so far. */
   get size(): number {
     return this.#size;
