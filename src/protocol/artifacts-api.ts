@@ -29,13 +29,15 @@ export async function uploadArtifact(options: {
   let tries503 = 0;
   let triesOther = 0;
   for (;;) {
-    const form = new FormData();
-    form.append("file", Bun.file(options.file), options.filename);
+    const multipart = multipartFile(options.file, options.filename);
     let response: Response;
     try {
       response = await fetch(url, {
-        method: "POST", body: form, redirect: "manual", signal: options.signal,
-        headers: { "JOB-TOKEN": options.jobToken, "User-Agent": USER_AGENT, "X-Request-Id": requestId() },
+        method: "POST", body: multipart.body, redirect: "manual", signal: options.signal,
+        headers: {
+          "JOB-TOKEN": options.jobToken, "User-Agent": USER_AGENT, "X-Request-Id": requestId(),
+          "Content-Type": multipart.contentType,
+        },
       });
       await response.arrayBuffer();
     } catch (error) {
@@ -106,6 +108,40 @@ export async function downloadArtifact(options: {
     if (attempt >= 2) throw new ArtifactTransferError(`Downloading artifacts from coordinator... failed  id=${options.jobId} responseStatus=${status}`);
     await sleep(1000, options.signal);
   }
+}
+
+/**
+ * A `multipart/form-data` body with one part named `file` (RFC 7578), streamed from disk with chunked
+ * transfer encoding as GitLab Runner sends it. Bun's FormData would hold the whole file in memory
+ * (2 GB of RSS for a 1 GiB artifact); this keeps it flat.
+ */
+export function multipartFile(path: string, filename: string): { body: ReadableStream<Uint8Array>; contentType: string } {
+  const boundary = `----runner${crypto.randomUUID().replaceAll("-", "")}`;
+  const quoted = filename.replace(/[\\"\r\n]/g, (c) => (c === "\r" || c === "\n" ? " " : `\\${c}`));
+  const encoder = new TextEncoder();
+  const head = encoder.encode(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted}"\r\n` +
+      "Content-Type: application/octet-stream\r\n\r\n",
+  );
+  const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
+  let chunks: AsyncIterator<Uint8Array> | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(head);
+    },
+    async pull(controller) {
+      chunks ??= (Bun.file(path).stream() as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+      const { done, value } = await chunks.next();
+      if (done) {
+        controller.enqueue(tail);
+        controller.close();
+      } else controller.enqueue(value);
+    },
+    cancel() {
+      void chunks?.return?.();
+    },
+  });
+  return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 function requestId(): string {

@@ -131,6 +131,21 @@ describe("dist/runner as a GitLab runner", () => {
     expect(text).toContain('gitlab_runner_api_request_statuses_total{endpoint="update_job",status="200"}');
   });
 
+  test("a 512 MiB artifact streams: the runner's memory does not grow with it", async () => {
+    const config = writeConfig();
+    const id = fake.enqueue(["head -c 512M /dev/zero > big.bin"], {
+      artifacts: [{ name: "big", paths: ["big.bin"], when: "on_success", artifact_type: "archive", artifact_format: "zip" }],
+    });
+    const child = Bun.spawn([BINARY, "run", "--config", config], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+    const job = await fake.finished(id);
+    const peakKiB = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1]);
+    child.kill("SIGQUIT");
+    await child.exited;
+    expect(job.status).toBe("success");
+    expect(job.artifacts[0]!.data.length).toBeGreaterThan(100_000);
+    expect(peakKiB / 1024).toBeLessThan(200);
+  }, 60_000);
+
   test("a config.toml with a wrong type exits 2 naming the key; unknown keys only warn", async () => {
     const bad = join(dir, "bad.toml");
     writeFileSync(bad, `concurrent = "many"\n`);
