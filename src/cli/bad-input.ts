@@ -1,4 +1,4 @@
-import { ConfigFileError } from "../config/config-file.ts";
+import { ConfigFileError } from "../config/config-file-error.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
 import { UnknownJobError } from "../pipeline/plan.ts";
 import { UsageError } from "./exit-codes.ts";

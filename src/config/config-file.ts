@@ -1,12 +1,10 @@
 import { chmod, rename, writeFile } from "node:fs/promises";
 import { parse, stringify, TomlError } from "smol-toml";
 import { z } from "zod";
+import { ConfigFileError } from "./config-file-error.ts";
 import { configSchema, type Config } from "./config-schema.ts";
 
-/** config.toml could not be read: the message names the file and the key (or line) at fault. */
-export class ConfigFileError extends Error {
-  override readonly name = "ConfigFileError";
-}
+export { ConfigFileError };
 
 /** A loaded config.toml and what in it was not understood. */
 export interface LoadedConfig {

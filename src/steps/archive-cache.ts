@@ -1,7 +1,6 @@
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { collectEntries } from "./archive/collect.ts";
-import { writeZip } from "./archive/zip.ts";
 import type { JobContext } from "./context.ts";
 import { localProjectDir } from "./local-files.ts";
 import { cacheArchivePath, cacheKey, cachePolicy } from "./restore-cache.ts";
@@ -40,7 +39,7 @@ export async function archiveCache(ctx: JobContext): Promise<void> {
     const partial = `${archive}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(archive), { recursive: true });
-      await writeZip(projectDir, collected.entries, partial);
+      await (await import("./archive/zip.ts")).writeZip(projectDir, collected.entries, partial);
       await rename(partial, archive);
       ctx.trace.info("Created cache");
     } catch (error) {

@@ -1,5 +1,4 @@
 import { rm } from "node:fs/promises";
-import { extractZip } from "./archive/zip.ts";
 import type { JobContext } from "./context.ts";
 import { scriptFailure } from "./job-failure.ts";
 import { localProjectDir, temporaryArchive } from "./local-files.ts";
@@ -24,7 +23,7 @@ export async function downloadArtifacts(ctx: JobContext): Promise<void> {
     const file = temporaryArchive("artifacts.zip");
     try {
       ctx.trace.println(await ctx.artifacts.download({ dependency, file, signal: ctx.signal }));
-      await extractZip(file, projectDir);
+      await (await import("./archive/zip.ts")).extractZip(file, projectDir);
     } catch (error) {
       if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "UnsafeArchiveError")) {
         ctx.trace.error(error.message);

@@ -2,7 +2,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { projectPath } from "../protocol/token.ts";
 import type { Cache } from "../protocol/types.ts";
-import { extractZip } from "./archive/zip.ts";
 import { sanitizeCacheKey } from "./cache-key.ts";
 import type { JobContext } from "./context.ts";
 import { expand, localProjectDir } from "./local-files.ts";
@@ -60,7 +59,7 @@ export async function restoreCache(ctx: JobContext): Promise<void> {
         continue;
       }
       try {
-        await extractZip(archive, projectDir);
+        await (await import("./archive/zip.ts")).extractZip(archive, projectDir);
         ctx.trace.info("Successfully extracted cache");
         restored = true;
         break;

@@ -2,8 +2,6 @@ import { rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Artifact } from "../protocol/types.ts";
 import { collectEntries } from "./archive/collect.ts";
-import { writeGzip } from "./archive/gzip.ts";
-import { writeZip } from "./archive/zip.ts";
 import type { JobContext } from "./context.ts";
 import { scriptFailure } from "./job-failure.ts";
 import { expand, localProjectDir, temporaryArchive } from "./local-files.ts";
@@ -54,8 +52,9 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
         ctx.trace.error(`The raw format needs exactly one file; ${files.length} matched`);
         throw scriptFailure(1);
       }
-      if (format === "gzip") await writeGzip(projectDir, files, archive!);
-      else if (format === "zip") await writeZip(projectDir, collected.entries, archive!);
+      // The archivers are loaded only by jobs that have artifacts: they cost start-up time.
+      if (format === "gzip") await (await import("./archive/gzip.ts")).writeGzip(projectDir, files, archive!);
+      else if (format === "zip") await (await import("./archive/zip.ts")).writeZip(projectDir, collected.entries, archive!);
       const line = await ctx.artifacts.upload({
         artifact, filename, file: archive ?? join(projectDir, files[0]!), signal: ctx.signal,
       });
