@@ -18,8 +18,8 @@ export class Metrics {
     labelNames: ["endpoint", "status"], registers: [this.registry],
   });
   readonly #durations = new Histogram({
-    name: "gitlab_runner_api_request_duration_seconds", help: "Durations of requests to GitLab by endpoint",
-    labelNames: ["endpoint"], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60], registers: [this.registry],
+    name: "gitlab_runner_api_request_duration_seconds", help: "Durations of requests to GitLab by endpoint and status",
+    labelNames: ["endpoint", "status"], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60], registers: [this.registry],
   });
 
   jobStarted(runner: RunnerConfig): void {
@@ -33,7 +33,7 @@ export class Metrics {
 
   recordRequest(endpoint: string, status: number, durationMs: number): void {
     this.#requests.inc({ endpoint, status: String(status) });
-    this.#durations.observe({ endpoint }, durationMs / 1000);
+    this.#durations.observe({ endpoint, status: String(status) }, durationMs / 1000);
   }
 
   /** Serves `/metrics` on `host:port`; returns a function that stops the server. */

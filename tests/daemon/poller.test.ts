@@ -55,6 +55,7 @@ describe("runPoller()", () => {
     const text = await metrics.registry.metrics();
     expect(text).toMatch(/gitlab_runner_jobs_total\{runner="[^"]+",state="success"\} 3/);
     expect(text).toMatch(/gitlab_runner_api_request_statuses_total\{endpoint="request_job",status="201"\} 3/);
+    expect(text).toMatch(/gitlab_runner_api_request_duration_seconds_count\{endpoint="patch_trace",status="202"\} \d+/);
     expect(gitlab.deviations).toEqual([]);
   });
 
