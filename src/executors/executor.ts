@@ -1,4 +1,5 @@
 import type { ShellName } from "../shell/shell-writer.ts";
+import type { BuildFiles } from "./build-files.ts";
 import type { OutputWriter } from "../trace/job-trace.ts";
 
 /** The build stages of GitLab Runner (gitlab-protocol.md §11.1). */
@@ -54,8 +55,8 @@ export interface Executor {
   /** `CI_SHARED_ENVIRONMENT` (shell, ssh) or `CI_DISPOSABLE_ENVIRONMENT` (docker). */
   readonly environment: "shared" | "disposable";
   readonly directories: BuildDirectories;
-  /** Whether the build directories are on this machine, so that the runner can read and write them. */
-  readonly filesAreLocal: boolean;
+  /** The build directories' files, for artifacts, caches and the working-tree copy. */
+  readonly files: BuildFiles;
   prepare(options: { signal: AbortSignal }): Promise<void>;
   /** Runs one stage script to its end and returns its exit code. Throws only when it cannot run it. */
   run(command: StageCommand, output: StageOutput): Promise<{ exitCode: number }>;

@@ -2,9 +2,8 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { collectEntries } from "./archive/collect.ts";
 import type { JobContext } from "./context.ts";
-import { localProjectDir } from "./local-files.ts";
 import { cacheArchivePath, cacheKey, cachePolicy } from "./restore-cache.ts";
-import { expand } from "./local-files.ts";
+import { expand, untrackedLister } from "./local-files.ts";
 
 /** Whether a cache should be saved for a job that ended as `succeeded` says. */
 export function hasCacheToArchive(ctx: JobContext, succeeded: boolean): boolean {
@@ -28,10 +27,11 @@ export async function archiveCache(ctx: JobContext): Promise<void> {
       ctx.trace.warning(`Cache "${cache.key}" was not saved: ${key === undefined ? "its key is empty" : "no cache directory is configured"}`);
       continue;
     }
-    const projectDir = localProjectDir(ctx);
+    const { projectDir } = ctx.executor.directories;
     ctx.trace.info(`Creating cache ${key}...`);
     const collected = await collectEntries({
-      projectDir, kind: "cache", env: {}, paths: cache.paths.map((p) => expand(ctx, p)), untracked: cache.untracked ?? false,
+      files: ctx.executor.files, projectDir, kind: "cache", paths: cache.paths.map((p) => expand(ctx, p)),
+      untracked: untrackedLister(ctx, cache.untracked),
     });
     for (const line of collected.lines) ctx.trace.println(line);
     for (const warning of collected.warnings) ctx.trace.warning(warning);
@@ -39,7 +39,7 @@ export async function archiveCache(ctx: JobContext): Promise<void> {
     const partial = `${archive}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(archive), { recursive: true });
-      await (await import("./archive/zip.ts")).writeZip(projectDir, collected.entries, partial);
+      await (await import("./archive/zip.ts")).writeZip(ctx.executor.files, projectDir, collected.entries, partial);
       await rename(partial, archive);
       ctx.trace.info("Created cache");
     } catch (error) {

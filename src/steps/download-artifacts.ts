@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import type { JobContext } from "./context.ts";
 import { scriptFailure } from "./job-failure.ts";
-import { localProjectDir, temporaryArchive } from "./local-files.ts";
+import { temporaryArchive } from "./local-files.ts";
 
 /** Whether download_artifacts has anything to do. */
 export function hasArtifactsToDownload(ctx: JobContext): boolean {
@@ -18,12 +18,12 @@ export async function downloadArtifacts(ctx: JobContext): Promise<void> {
       ctx.trace.warning(`Artifacts of ${dependency.name} were not downloaded: artifacts are not available here`);
       continue;
     }
-    const projectDir = localProjectDir(ctx);
+    const { projectDir } = ctx.executor.directories;
     ctx.trace.info(`Downloading artifacts for ${dependency.name} (${dependency.id})...`);
     const file = temporaryArchive("artifacts.zip");
     try {
       ctx.trace.println(await ctx.artifacts.download({ dependency, file, signal: ctx.signal }));
-      await (await import("./archive/zip.ts")).extractZip(file, projectDir);
+      await (await import("./archive/zip.ts")).extractZip(file, ctx.executor.files, projectDir);
     } catch (error) {
       if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "UnsafeArchiveError")) {
         ctx.trace.error(error.message);

@@ -1,18 +1,9 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { localFiles } from "../executors/local-files.ts";
+import { localUntrackedFiles } from "./archive/collect.ts";
 import type { JobContext } from "./context.ts";
-import { JobFailure } from "./job-failure.ts";
 import { expandVariables } from "./variables.ts";
-
-/** The project directory on this machine; archives are made and unpacked by the runner itself. */
-export function localProjectDir(ctx: JobContext): string {
-  if (!ctx.executor.filesAreLocal) {
-    throw new JobFailure(`Artifacts and caches are not available with the ${ctx.executor.name} executor yet`, {
-      failureReason: "runner_system_failure", system: true,
-    });
-  }
-  return ctx.executor.directories.projectDir;
-}
 
 /** Expands `$VAR` in an artifact or cache setting against the job's variables, as the runner does. */
 export function expand(ctx: JobContext, text: string): string {
@@ -20,7 +11,15 @@ export function expand(ctx: JobContext, text: string): string {
   return expandVariables(text, (key) => values.get(key) ?? "");
 }
 
-/** A temporary file path for an archive, outside the project directory. */
+/** A temporary file path for an archive, on this machine, outside any build directory. */
 export function temporaryArchive(name: string): string {
   return join(tmpdir(), `runner-${process.pid}-${crypto.randomUUID()}-${name}`);
+}
+
+/** How to list untracked files when a job asks for them: git on this machine; elsewhere, with a warning, not at all. */
+export function untrackedLister(ctx: JobContext, wanted: boolean | undefined): (() => Promise<readonly string[]>) | undefined {
+  if (!wanted) return undefined;
+  if (ctx.executor.files === localFiles) return () => localUntrackedFiles(ctx.executor.directories.projectDir);
+  ctx.trace.warning(`untracked: files cannot be listed with the ${ctx.executor.name} executor yet; only paths are taken`);
+  return undefined;
 }

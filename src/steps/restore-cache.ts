@@ -4,7 +4,7 @@ import { projectPath } from "../protocol/token.ts";
 import type { Cache } from "../protocol/types.ts";
 import { sanitizeCacheKey } from "./cache-key.ts";
 import type { JobContext } from "./context.ts";
-import { expand, localProjectDir } from "./local-files.ts";
+import { expand } from "./local-files.ts";
 import { variableValue } from "./variables.ts";
 
 /** Whether restore_cache has anything to do or say (a push-only cache says it is not downloaded). */
@@ -45,7 +45,7 @@ export async function restoreCache(ctx: JobContext): Promise<void> {
       ctx.trace.warning(`Cache "${cache.key}" was not restored: no cache directory is configured`);
       continue;
     }
-    const projectDir = localProjectDir(ctx);
+    const { projectDir } = ctx.executor.directories;
     const fallback = variableValue(ctx.variables, "CACHE_FALLBACK_KEY");
     const candidates = [cache.key, ...(cache.fallback_keys ?? []), ...(fallback && !fallback.endsWith("-protected") ? [fallback] : [])];
     let restored = false;
@@ -59,7 +59,7 @@ export async function restoreCache(ctx: JobContext): Promise<void> {
         continue;
       }
       try {
-        await (await import("./archive/zip.ts")).extractZip(archive, projectDir);
+        await (await import("./archive/zip.ts")).extractZip(archive, ctx.executor.files, projectDir);
         ctx.trace.info("Successfully extracted cache");
         restored = true;
         break;

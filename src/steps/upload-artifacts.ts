@@ -4,7 +4,7 @@ import type { Artifact } from "../protocol/types.ts";
 import { collectEntries } from "./archive/collect.ts";
 import type { JobContext } from "./context.ts";
 import { scriptFailure } from "./job-failure.ts";
-import { expand, localProjectDir, temporaryArchive } from "./local-files.ts";
+import { expand, temporaryArchive, untrackedLister } from "./local-files.ts";
 
 /** Whether an artifact is uploaded for a job that ended as `succeeded` says. */
 function wanted(artifact: Artifact, succeeded: boolean): boolean {
@@ -29,35 +29,35 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
       ctx.trace.warning(`Artifact "${artifact.name}" was not uploaded: artifacts are not available here`);
       continue;
     }
-    const projectDir = localProjectDir(ctx);
+    const { projectDir } = ctx.executor.directories;
+    const files = ctx.executor.files;
     ctx.trace.info("Uploading artifacts...");
     const collected = await collectEntries({
-      projectDir, kind: "artifact", env: {},
+      files, projectDir, kind: "artifact",
       paths: artifact.paths.map((p) => expand(ctx, p)),
       exclude: (artifact.exclude ?? []).map((p) => expand(ctx, p)),
-      untracked: artifact.untracked ?? false,
+      untracked: untrackedLister(ctx, artifact.untracked),
     });
     for (const line of collected.lines) ctx.trace.println(line);
     for (const warning of collected.warnings) ctx.trace.warning(warning);
-    const files = await onlyFiles(projectDir, collected.entries);
-    if (files.length === 0) {
+    const regular = await onlyFiles(ctx, collected.entries);
+    if (regular.length === 0) {
       ctx.trace.error("No files to upload");
       continue;
     }
     const format = artifact.artifact_format || "zip";
     const filename = basename(expand(ctx, artifact.name) || "artifacts") + (EXTENSIONS[format] ?? "");
-    const archive = format === "raw" ? undefined : temporaryArchive(filename);
+    let archive: string | undefined = format === "raw" ? undefined : temporaryArchive(filename);
     try {
-      if (format === "raw" && files.length !== 1) {
-        ctx.trace.error(`The raw format needs exactly one file; ${files.length} matched`);
+      if (format === "raw" && regular.length !== 1) {
+        ctx.trace.error(`The raw format needs exactly one file; ${regular.length} matched`);
         throw scriptFailure(1);
       }
       // The archivers are loaded only by jobs that have artifacts: they cost start-up time.
-      if (format === "gzip") await (await import("./archive/gzip.ts")).writeGzip(projectDir, files, archive!);
-      else if (format === "zip") await (await import("./archive/zip.ts")).writeZip(projectDir, collected.entries, archive!);
-      const line = await ctx.artifacts.upload({
-        artifact, filename, file: archive ?? join(projectDir, files[0]!), signal: ctx.signal,
-      });
+      if (format === "gzip") await (await import("./archive/gzip.ts")).writeGzip(files, projectDir, regular, archive!);
+      else if (format === "zip") await (await import("./archive/zip.ts")).writeZip(files, projectDir, collected.entries, archive!);
+      else await copyOut(ctx, join(projectDir, regular[0]!), (archive = temporaryArchive(filename)));
+      const line = await ctx.artifacts.upload({ artifact, filename, file: archive!, signal: ctx.signal });
       ctx.trace.println(line);
     } catch (error) {
       if (error instanceof Error && error.name === "ArtifactTransferError") {
@@ -71,9 +71,18 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
   }
 }
 
-async function onlyFiles(root: string, entries: readonly string[]): Promise<string[]> {
-  const { lstat } = await import("node:fs/promises");
-  const files: string[] = [];
-  for (const entry of entries) if (!(await lstat(join(root, entry))).isDirectory()) files.push(entry);
-  return files;
+async function onlyFiles(ctx: JobContext, entries: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of entries) {
+    const stat = await ctx.executor.files.stat(join(ctx.executor.directories.projectDir, entry));
+    if (stat && stat.type !== "directory") out.push(entry);
+  }
+  return out;
+}
+
+/** A raw artifact is uploaded as it is: copied to this machine first when it lives elsewhere. */
+async function copyOut(ctx: JobContext, from: string, to: string): Promise<void> {
+  const { createWriteStream } = await import("node:fs");
+  const { pipeline } = await import("node:stream/promises");
+  await pipeline(ctx.executor.files.read(from), createWriteStream(to, { mode: 0o600 }));
 }

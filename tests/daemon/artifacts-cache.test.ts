@@ -9,6 +9,7 @@ import { abortableSleep, HttpClient } from "../../src/protocol/http-client.ts";
 import { requestJob } from "../../src/protocol/jobs-api.ts";
 import { runnerInfo } from "../../src/protocol/runner-info.ts";
 import type { Artifact } from "../../src/protocol/types.ts";
+import { localFiles } from "../../src/executors/local-files.ts";
 import { extractZip } from "../../src/steps/archive/zip.ts";
 import { FakeGitLab } from "../fake-gitlab/fake-gitlab.ts";
 
@@ -49,7 +50,7 @@ async function unzip(data: Buffer): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "runner-unzip-"));
   const file = join(dir, "a.zip");
   writeFileSync(file, data);
-  await extractZip(file, join(dir, "out"));
+  await extractZip(file, localFiles, join(dir, "out"));
   return join(dir, "out");
 }
 

@@ -2,6 +2,7 @@ import { mkdir } from "node:fs/promises";
 import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import { stdinScriptCommand } from "../../shell/launch.ts";
+import { localFiles } from "../local-files.ts";
 import { startProcess, type StartedProcess } from "../../shell/supervisor.ts";
 
 /** The host variables a local shell job keeps: enough to find programs and a home, nothing more. */
@@ -33,7 +34,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
     description: `Using Shell (${options.shell}) executor...`,
     environment: "shared",
     directories: options.directories,
-    filesAreLocal: true,
+    files: localFiles,
     async prepare() {
       await mkdir(options.directories.buildsDir, { recursive: true });
       spare = startShell();

@@ -1,9 +1,9 @@
-import { lstat, readdir } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { join } from "node:path";
+import type { BuildFiles } from "../../executors/build-files.ts";
 
 /** What `paths`, `exclude` and `untracked` picked, and what they said about it. */
 export interface Collected {
-  /** Paths relative to the project directory: files, symbolic links and (empty) directories. */
+  /** Paths relative to the project directory: files, symbolic links and directories. */
   readonly entries: readonly string[];
   /** GitLab Runner's log lines, e.g. `coverage/: found 12 matching artifact files and directories`. */
   readonly lines: readonly string[];
@@ -16,40 +16,43 @@ export interface Collected {
  * Nothing outside the project directory is ever taken.
  */
 export async function collectEntries(options: {
+  files: BuildFiles;
   projectDir: string;
   paths: readonly string[];
   exclude?: readonly string[];
-  untracked?: boolean;
+  /** The untracked files, when the job asks for them and they can be listed here. */
+  untracked?: () => Promise<readonly string[]>;
   kind: "artifact" | "cache";
-  env: Record<string, string>;
 }): Promise<Collected> {
-  const { projectDir } = options;
+  const all = await options.files.list(options.projectDir);
   const found = new Set<string>();
   const lines: string[] = [];
   const warnings: string[] = [];
-  const excludes = (options.exclude ?? []).map((p) => new Bun.Glob(clean(p)));
-  const excluded = (path: string) => excludes.some((g) => g.match(path) || g.match(`${path}/`));
+  const excludes = (options.exclude ?? []).map((p) => new Bun.Glob(clean(p).replace(/\/$/, "")));
+  const excluded = (path: string) => excludes.some((g) => g.match(path));
   for (const raw of options.paths) {
-    const pattern = clean(raw);
-    if (pattern === "" || pattern.startsWith("..") || pattern.startsWith("/")) {
+    const pattern = clean(raw).replace(/\/$/, "");
+    if (pattern === "" || pattern === ".." || pattern.startsWith("../") || pattern.startsWith("/")) {
       warnings.push(`${raw}: not in the project directory; ignored`);
       continue;
     }
+    const glob = new Bun.Glob(pattern);
+    const roots = all.filter((e) => glob.match(e.path));
     let count = 0;
-    for await (const match of new Bun.Glob(pattern).scan({ cwd: projectDir, dot: true, onlyFiles: false, followSymlinks: false })) {
-      for (const entry of await expand(projectDir, match)) {
-        if (excluded(entry) || found.has(entry)) continue;
-        found.add(entry);
+    for (const root of roots) {
+      const below = root.type === "directory" ? all.filter((e) => e.path.startsWith(`${root.path}/`)) : [];
+      for (const entry of [root, ...below]) {
+        if (excluded(entry.path) || found.has(entry.path)) continue;
+        found.add(entry.path);
         count++;
       }
     }
-    if (count === 0) warnings.push(`${raw}: no matching files. Ensure that the ${options.kind} path is relative to the working directory (${projectDir})`);
+    if (count === 0) warnings.push(`${raw}: no matching files. Ensure that the ${options.kind} path is relative to the working directory (${options.projectDir})`);
     else lines.push(`${raw}: found ${count} matching ${options.kind} files and directories`);
   }
   if (options.untracked) {
-    const untracked = await untrackedFiles(projectDir, options.env);
     let count = 0;
-    for (const entry of untracked) {
+    for (const entry of await options.untracked()) {
       if (excluded(entry) || found.has(entry)) continue;
       found.add(entry);
       count++;
@@ -59,23 +62,21 @@ export async function collectEntries(options: {
   return { entries: [...found].sort(), lines, warnings };
 }
 
-/** A match, or every entry below it when it is a directory (the directory itself first). */
-async function expand(root: string, path: string): Promise<string[]> {
-  const normalized = path.split(sep).join("/").replace(/\/$/, "");
-  const stat = await lstat(join(root, normalized)).catch(() => undefined);
-  if (!stat) return [];
-  if (!stat.isDirectory()) return [normalized];
-  const below = await readdir(join(root, normalized), { recursive: true, withFileTypes: true });
-  return [normalized, ...below.map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join("/"))];
-}
-
-async function untrackedFiles(projectDir: string, env: Record<string, string>): Promise<string[]> {
-  const child = Bun.spawn(["git", "ls-files", "-z", "--others"], { cwd: projectDir, env, stdout: "pipe", stderr: "ignore" });
+/** The untracked files of a local git work tree (`git ls-files --others`). */
+export async function localUntrackedFiles(projectDir: string): Promise<string[]> {
+  const child = Bun.spawn(["git", "ls-files", "-z", "--others"], {
+    cwd: projectDir, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, stdout: "pipe", stderr: "ignore",
+  });
   const [out, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
   return code === 0 ? out.split("\0").filter(Boolean) : [];
 }
 
-/** `./a/b/` → `a/b/`, `a//b` → `a/b`; a trailing slash names a directory, which is kept. */
+/** `./a/b/` → `a/b/`, `a//b` → `a/b`. */
 function clean(pattern: string): string {
   return pattern.trim().replace(/^(\.\/)+/, "").replace(/\/{2,}/g, "/");
+}
+
+/** The absolute path of a collected entry. */
+export function entryPath(projectDir: string, entry: string): string {
+  return join(projectDir, entry);
 }

@@ -1,17 +1,18 @@
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
+import type { BuildFiles } from "../../executors/build-files.ts";
 
 /**
  * The `gzip` artifact format (reports such as junit and dotenv): one gzip member per file,
  * concatenated (gitlab-protocol.md §7.1), streaming.
  */
-export async function writeGzip(root: string, files: readonly string[], file: string): Promise<void> {
+export async function writeGzip(files: BuildFiles, root: string, entries: readonly string[], file: string): Promise<void> {
   const out = createWriteStream(file, { mode: 0o600 });
-  for (const entry of files) {
+  for (const entry of entries) {
     // Node's gzip writes no name into the header; GitLab reads the members in order.
-    await pipeline(createReadStream(join(root, entry)), createGzip(), out, { end: false });
+    await pipeline(files.read(join(root, entry)), createGzip(), out, { end: false });
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }

@@ -1,9 +1,9 @@
 import { createWriteStream } from "node:fs";
-import { chmod, lstat, mkdir, readlink, realpath, symlink, rm } from "node:fs/promises";
-import { dirname, isAbsolute, join, normalize, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, normalize, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
 import yazl from "yazl";
+import type { BuildFiles } from "../../executors/build-files.ts";
 
 /** An archive entry would land outside the directory it is extracted into. */
 export class UnsafeArchiveError extends Error {
@@ -11,43 +11,49 @@ export class UnsafeArchiveError extends Error {
 }
 
 /**
- * Writes a zip of `entries` (relative to `root`) to `file`, streaming: memory does not grow with the
- * size of the files. Large archives get ZIP64 records. Symbolic links are stored as links.
+ * Writes a zip of `entries` (relative to `root` in `files`) to the local `file`, streaming: memory
+ * does not grow with the size of the files, and each file is opened only when its turn comes.
+ * Large archives get ZIP64 records. Symbolic links are stored as links.
  */
-export async function writeZip(root: string, entries: readonly string[], file: string): Promise<void> {
+export async function writeZip(files: BuildFiles, root: string, entries: readonly string[], file: string): Promise<void> {
   const zip = new yazl.ZipFile();
   const written = pipeline(zip.outputStream, createWriteStream(file, { mode: 0o600 }));
   for (const entry of entries) {
     const path = join(root, entry);
-    const stat = await lstat(path);
-    const options = { mtime: stat.mtime, mode: stat.mode };
-    if (stat.isDirectory()) zip.addEmptyDirectory(entry, options);
-    else if (stat.isSymbolicLink()) zip.addBuffer(Buffer.from(await readlink(path)), entry, { ...options, compress: false });
-    else zip.addFile(path, entry, options);
+    const stat = await files.stat(path);
+    if (!stat) continue;
+    const options = { mtime: new Date(stat.mtimeMs), mode: stat.mode | typeBits(stat.type) };
+    if (stat.type === "directory") zip.addEmptyDirectory(entry, options);
+    else if (stat.type === "symlink") zip.addBuffer(Buffer.from(await files.readlink(path)), entry, { ...options, compress: false });
+    else zip.addReadStreamLazy(entry, { ...options, size: stat.size }, (done) => done(null, files.read(path)));
   }
   zip.end();
   await written;
 }
 
+function typeBits(type: "file" | "directory" | "symlink"): number {
+  return type === "directory" ? 0o040000 : type === "symlink" ? 0o120000 : 0o100000;
+}
+
 /**
- * Extracts the zip `file` into `dest`, streaming. An entry whose path would leave `dest` (`..`, an
- * absolute path, or through a symbolic link) is refused before anything of it is written.
+ * Extracts the local zip `file` into `dest` in `files`, streaming. An entry whose path would leave
+ * `dest` (`..`, an absolute path, or through a symbolic link) is refused before anything of it is written.
  */
-export async function extractZip(file: string, dest: string): Promise<{ files: number }> {
-  const root = resolve(dest);
-  await mkdir(root, { recursive: true });
-  const realRoot = await realpath(root);
+export async function extractZip(file: string, files: BuildFiles, dest: string): Promise<{ files: number }> {
+  const root = normalize(dest);
+  await files.mkdir(root);
+  const realRoot = await files.realpath(root);
   const zip = await new Promise<yauzl.ZipFile>((ok, fail) =>
-    yauzl.open(file, { lazyEntries: true, autoClose: true, strictFileNames: false }, (e, z) => (e ? fail(e) : ok(z!))),
+    yauzl.open(file, { lazyEntries: true, autoClose: true }, (e, z) => (e ? fail(unsafeNameError(e)) : ok(z!))),
   );
-  let files = 0;
+  let count = 0;
   await new Promise<void>((done, fail) => {
     zip.on("error", (error: Error) => fail(unsafeNameError(error)));
     zip.on("end", done);
     zip.on("entry", (entry: yauzl.Entry) => {
-      extractEntry(zip, entry, root, realRoot)
+      extractEntry(zip, entry, files, root, realRoot)
         .then((isFile) => {
-          if (isFile) files++;
+          if (isFile) count++;
           zip.readEntry();
         })
         .catch((error) => {
@@ -57,7 +63,7 @@ export async function extractZip(file: string, dest: string): Promise<{ files: n
     });
     zip.readEntry();
   });
-  return { files };
+  return { files: count };
 }
 
 /** yauzl refuses `..` and absolute names itself; such an archive is refused like any unsafe one. */
@@ -67,33 +73,33 @@ function unsafeNameError(error: Error): Error {
     : error;
 }
 
-async function extractEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, root: string, realRoot: string): Promise<boolean> {
+async function extractEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, files: BuildFiles, root: string, realRoot: string): Promise<boolean> {
   const name = entry.fileName;
   const target = normalize(join(root, name));
   if (isAbsolute(name) || (target !== root && !target.startsWith(root + sep))) {
     throw new UnsafeArchiveError(`${name}: the path leaves the extraction directory; the archive is refused`);
   }
   // A parent that is a symbolic link pointing elsewhere must not carry the entry out either.
-  await mkdir(dirname(target), { recursive: true });
-  const parent = await realpath(dirname(target));
+  await files.mkdir(dirname(target));
+  const parent = await files.realpath(dirname(target));
   if (parent !== realRoot && !parent.startsWith(realRoot + sep)) {
     throw new UnsafeArchiveError(`${name}: a symbolic link in its path leaves the extraction directory; the archive is refused`);
   }
   const mode = (entry.externalFileAttributes >>> 16) & 0o177777;
-  const isDirectory = name.endsWith("/") || (mode & 0o170000) === 0o040000;
-  if (isDirectory) {
-    await mkdir(target, { recursive: true });
+  if (name.endsWith("/") || (mode & 0o170000) === 0o040000) {
+    await files.mkdir(target);
     return false;
   }
   const stream = await new Promise<NodeJS.ReadableStream>((ok, fail) => zip.openReadStream(entry, (e, s) => (e ? fail(e) : ok(s!))));
-  await rm(target, { force: true, recursive: true });
+  await files.remove(target);
   if ((mode & 0o170000) === 0o120000) {
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
-    await symlink(Buffer.concat(chunks).toString("utf8"), target);
+    await files.symlink(Buffer.concat(chunks).toString("utf8"), target);
     return true;
   }
-  await pipeline(stream, createWriteStream(target, { mode: 0o644 }));
-  if (mode & 0o777) await chmod(target, mode & 0o777);
+  await pipeline(stream, files.write(target, 0o644));
+  const modified = entry.getLastModDate().getTime();
+  await files.setModeAndTime(target, mode & 0o777 || 0o644, modified);
   return true;
 }
