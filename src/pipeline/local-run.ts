@@ -10,7 +10,7 @@ import type { GitFacts } from "./git-facts.ts";
 import type { PlannedStage } from "./plan.ts";
 import { slugify } from "./slug.ts";
 import { readGitSettings } from "../steps/git-settings.ts";
-import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
+import { syncWorktree, type SyncSummary, type SyncTarget, type WorktreeListing } from "./worktree.ts";
 
 /** How one job of a local run ended; `skipped` jobs never started. */
 export interface LocalJobResult {
@@ -74,7 +74,7 @@ async function runOne(job: JobDefinition, index: number, options: LocalRunOption
     job: payload,
     executor,
     sink,
-    sources: localSources(options.projectRoot, startCopy(payload, projectDir, options)),
+    sources: localSources(options.projectRoot, startCopy(payload, { files: executor.files, dir: projectDir }, options)),
     settings: { userAgent: "runner local" },
     runner: { name: "local runner" },
     signals: options.signals,
@@ -89,11 +89,11 @@ async function runOne(job: JobDefinition, index: number, options: LocalRunOption
  * overlaps the job's first stages; get_sources then only waits for it. Nothing is started for
  * `GIT_STRATEGY` none or empty, which keep or empty the directory instead.
  */
-function startCopy(payload: JobResponse, projectDir: string, options: LocalRunOptions): Promise<SyncSummary> | undefined {
+function startCopy(payload: JobResponse, target: SyncTarget, options: LocalRunOptions): Promise<SyncSummary> | undefined {
   const { strategy } = readGitSettings(payload, payload.variables).settings;
   if (strategy !== "clone" && strategy !== "fetch") return undefined;
   const copy = options.worktree.then((listing) =>
-    syncWorktree(listing, projectDir, { sha: options.git.sha, env: options.hostEnv }),
+    syncWorktree(listing, target, { sha: options.git.sha, env: options.hostEnv }),
   );
   copy.catch(() => {}); // Awaited by get_sources, which reports the failure.
   return copy;

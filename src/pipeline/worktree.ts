@@ -1,5 +1,9 @@
 import { existsSync } from "node:fs";
-import { copyFile, lstat, mkdir, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from "node:fs/promises";
+import { createReadStream } from "node:fs";
+import { copyFile, lstat, mkdir, readdir, readFile, readlink, utimes, writeFile } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import type { BuildFiles, FileEntry } from "../executors/build-files.ts";
+import { localFiles } from "../executors/local-files.ts";
 import type { Stats } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 
@@ -42,50 +46,62 @@ export async function listWorktree(options: {
   return { root, isRepositoryRoot: options.isRepository && options.isRepositoryRoot, files };
 }
 
+/** Where a working tree is copied to: a directory in an executor's build files. */
+export interface SyncTarget {
+  readonly files: BuildFiles;
+  readonly dir: string;
+}
+
 /**
- * Makes `dest` hold the listed working tree. Only changed files are copied (size, mtime and mode
- * decide), and whatever else is in `dest` is removed, as `git clean -ffdx` would. In a repository,
- * `dest/.git` is a small repository of its own that borrows the objects of the original and has
- * HEAD detached at `sha`, as GitLab's checkout has.
+ * Makes `target.dir` hold the listed working tree. Only changed files are copied (size, mtime to
+ * the second and mode decide), and whatever else is there is removed, as `git clean -ffdx` would.
+ * For a repository's top copied on this machine, `.git` is a small repository of its own that
+ * borrows the objects of the original and has HEAD detached at `sha`, as GitLab's checkout has.
  */
 export async function syncWorktree(
   listing: WorktreeListing,
-  dest: string,
+  target: SyncTarget,
   options: { sha: string; env: Record<string, string> },
 ): Promise<SyncSummary> {
   const { root, files } = listing;
-  await mkdir(dest, { recursive: true });
-  const existing = new Set(await walkFiles(dest, [".git"]));
+  const { dir } = target;
+  await target.files.mkdir(dir);
+  const existing = new Map<string, FileEntry>();
+  for (const entry of await target.files.list(dir)) {
+    if (entry.path !== ".git" && !entry.path.startsWith(".git/")) existing.set(entry.path, entry);
+  }
   const toCopy: string[] = [];
   await inBatches([...files], async ([path, from]) => {
-    const to = existing.has(path) ? await lstat(join(dest, path)).catch(() => undefined) : undefined;
-    if (!(await sameEntry(join(root, path), from, join(dest, path), to))) toCopy.push(path);
+    if (!(await sameEntry(join(root, path), from, target, join(dir, path), existing.get(path)))) toCopy.push(path);
   });
-  const stale = [...existing].filter((path) => !files.has(path));
-  await inBatches(stale, (path) => rm(join(dest, path), { force: true }));
-  await removeEmptyDirectories(dest, files);
-  await inBatches(toCopy, (path) => copyEntry(join(root, path), join(dest, path)));
-  if (listing.isRepositoryRoot) await linkRepository(root, dest, options.sha, options.env);
+  const stale = [...existing.values()].filter((e) => e.type !== "directory" && !files.has(e.path)).map((e) => e.path);
+  await inBatches(stale, (path) => target.files.remove(join(dir, path)));
+  await removeEmptyDirectories(target, existing, files);
+  await inBatches(toCopy, (path) => copyEntry(join(root, path), target, join(dir, path)));
+  if (listing.isRepositoryRoot && target.files === localFiles) await linkRepository(root, dir, options.sha, options.env);
   return { files: files.size, copied: toCopy.length, removed: stale.length };
 }
 
-/** Files are the same when size, mtime and mode agree; links when they point at the same path. */
-async function sameEntry(fromPath: string, from: Stats, toPath: string, to: Stats | undefined): Promise<boolean> {
-  if (to === undefined || to.isSymbolicLink() !== from.isSymbolicLink()) return false;
-  if (from.isSymbolicLink()) return (await readlink(fromPath)) === (await readlink(toPath));
-  return to.size === from.size && Math.floor(to.mtimeMs) === Math.floor(from.mtimeMs) && to.mode === from.mode;
+/** Files are the same when size, mtime (to the second, as SFTP keeps it) and mode agree; links when they point at the same path. */
+async function sameEntry(fromPath: string, from: Stats, target: SyncTarget, toPath: string, to: FileEntry | undefined): Promise<boolean> {
+  if (to === undefined || (to.type === "symlink") !== from.isSymbolicLink()) return false;
+  if (from.isSymbolicLink()) return (await readlink(fromPath)) === (await target.files.readlink(toPath));
+  return to.type === "file" && to.size === from.size && Math.floor(to.mtimeMs / 1000) === Math.floor(from.mtimeMs / 1000) &&
+    to.mode === (from.mode & 0o7777);
 }
 
-async function copyEntry(from: string, to: string): Promise<void> {
-  await mkdir(dirname(to), { recursive: true });
+async function copyEntry(from: string, target: SyncTarget, to: string): Promise<void> {
   const stat = await lstat(from);
-  await rm(to, { force: true, recursive: true });
-  if (stat.isSymbolicLink()) {
-    await symlink(await readlink(from), to);
+  await target.files.mkdir(dirname(to));
+  await target.files.remove(to);
+  if (stat.isSymbolicLink()) return target.files.symlink(await readlink(from), to);
+  if (target.files === localFiles) {
+    await copyFile(from, to);
+    await utimes(to, stat.atime, stat.mtime);
     return;
   }
-  await copyFile(from, to);
-  await utimes(to, stat.atime, stat.mtime);
+  await pipeline(createReadStream(from), target.files.write(to, stat.mode & 0o7777));
+  await target.files.setModeAndTime(to, stat.mode & 0o7777, stat.mtimeMs);
 }
 
 /** The files git would show in the tree: tracked ones and untracked ones it does not ignore. */
@@ -119,18 +135,13 @@ function isRunnerPath(path: string): boolean {
   return path === RUNNER_DIR || path.startsWith(`${RUNNER_DIR}/`);
 }
 
-async function removeEmptyDirectories(dest: string, wanted: ReadonlyMap<string, unknown>): Promise<void> {
+async function removeEmptyDirectories(target: SyncTarget, existing: ReadonlyMap<string, FileEntry>, wanted: ReadonlyMap<string, unknown>): Promise<void> {
   const keep = new Set<string>();
   for (const path of wanted.keys()) {
-    for (let dir = dirname(path); dir !== "." && !keep.has(dir); dir = dirname(dir)) keep.add(dir);
+    for (let parent = dirname(path); parent !== "." && !keep.has(parent); parent = dirname(parent)) keep.add(parent);
   }
-  const entries = await readdir(dest, { recursive: true, withFileTypes: true });
-  const dirs = entries
-    .filter((e) => e.isDirectory())
-    .map((e) => relative(dest, join(e.parentPath, e.name)).split(sep).join("/"))
-    .filter((d) => d !== ".git" && !d.startsWith(".git/") && !keep.has(d))
-    .sort((a, b) => b.length - a.length);
-  for (const dir of dirs) await rm(join(dest, dir), { recursive: true, force: true });
+  const dirs = [...existing.values()].filter((e) => e.type === "directory" && !keep.has(e.path)).map((e) => e.path);
+  for (const dir of dirs.sort((a, b) => b.length - a.length)) await target.files.remove(join(target.dir, dir));
 }
 
 /** A repository in `dest` that reads its objects from `root` and has HEAD detached at `sha`. */

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { localFiles } from "../../src/executors/local-files.ts";
 import { listWorktree, syncWorktree } from "../../src/pipeline/worktree.ts";
 import { git, makeRepository } from "../helpers/git-fixture.ts";
 
@@ -18,7 +19,7 @@ describe("syncWorktree()", () => {
   writeFileSync(join(repo.work, ".runner", "builds", "x"), "runner's own");
   symlinkSync("file2.txt", join(repo.work, "link"));
   const dest = join(mkdtempSync(join(tmpdir(), "runner-sync-")), "project");
-  const sync = async () => syncWorktree(await listWorktree({ root: repo.work, isRepository: true, isRepositoryRoot: true, env }), dest, { sha, env });
+  const sync = async () => syncWorktree(await listWorktree({ root: repo.work, isRepository: true, isRepositoryRoot: true, env }), { files: localFiles, dir: dest }, { sha, env });
 
   test("copies tracked and untracked files with uncommitted changes, not ignored ones nor .runner", async () => {
     const summary = await sync();
@@ -62,7 +63,7 @@ describe("syncWorktree()", () => {
     writeFileSync(join(repo.work, "sub", "y.txt"), "y");
     const target = join(mkdtempSync(join(tmpdir(), "runner-sub-")), "project");
     const listing = await listWorktree({ root: join(repo.work, "sub"), isRepository: true, isRepositoryRoot: false, env });
-    const summary = await syncWorktree(listing, target, { sha, env });
+    const summary = await syncWorktree(listing, { files: localFiles, dir: target }, { sha, env });
     expect(summary.files).toBe(2);
     expect(readFileSync(join(target, "deep", "x.txt"), "utf8")).toBe("x");
     expect(existsSync(join(target, ".git"))).toBe(false);
@@ -74,7 +75,7 @@ describe("syncWorktree()", () => {
     writeFileSync(join(plain, "src", "a.ts"), "a");
     const target = join(plain, ".runner", "builds", "job", "project");
     const listing = await listWorktree({ root: plain, isRepository: false, isRepositoryRoot: false, env });
-    const summary = await syncWorktree(listing, target, { sha: "0".repeat(40), env });
+    const summary = await syncWorktree(listing, { files: localFiles, dir: target }, { sha: "0".repeat(40), env });
     expect(summary.files).toBe(1);
     expect(readFileSync(join(target, "src", "a.ts"), "utf8")).toBe("a");
     expect(existsSync(join(target, ".git"))).toBe(false);
