@@ -1,6 +1,5 @@
 import { join, resolve } from "node:path";
 import type { RunnerConfig } from "../config/config-schema.ts";
-import { createShellExecutor } from "../executors/shell/shell-executor.ts";
 import { downloadArtifact, uploadArtifact } from "../protocol/artifacts-api.ts";
 import { mapFailureReason } from "../protocol/failure-reason.ts";
 import type { HttpClient } from "../protocol/http-client.ts";
@@ -15,6 +14,7 @@ import { variableValue } from "../steps/variables.ts";
 import type { TraceSink, TraceStream } from "../trace/job-trace.ts";
 import { Timestamper } from "../trace/timestamper.ts";
 import { TraceBuffer } from "../trace/trace-buffer.ts";
+import { executorFor } from "./executor-factory.ts";
 import { JobReporter, type ReporterTiming } from "./job-reporter.ts";
 
 /** How the daemon can stop a running job. */
@@ -76,7 +76,7 @@ export async function processJob(options: {
     try {
       outcome = await runJob({
         job,
-        executor: createShellExecutor({ shell, hostEnv: options.hostEnv, directories: directories(runner, job, options.concurrentId) }),
+        executor: executorFor(runner, job, options.concurrentId, options.hostEnv),
         sink,
         sources: { kind: "git" },
         artifacts: coordinatorArtifacts(client, job),
@@ -127,13 +127,6 @@ function coordinatorArtifacts(client: HttpClient, job: JobResponse): ArtifactTra
     download: ({ dependency, file, signal }) =>
       downloadArtifact({ baseUrl: client.baseUrl, jobId: dependency.id, token: dependency.token, file, signal }),
   };
-}
-
-/** `<builds_dir>/<short token>/<concurrent id>/<project path>`, as the shell executor lays it out. */
-export function directories(runner: RunnerConfig, job: JobResponse, concurrentId: number) {
-  const buildsDir = resolve(runner.builds_dir ?? "builds");
-  const projectDir = join(buildsDir, shortToken(runner.token), String(concurrentId), projectPath(job.git_info.repo_url, job.job_info.project_id));
-  return { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` };
 }
 
 /** `FF_TIMESTAMPS`, on by default; the runner's `feature_flags` beat the job's variable. */

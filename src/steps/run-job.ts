@@ -48,32 +48,36 @@ export interface RunJobOptions {
 export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   const started = performance.now();
   const { job, executor, signals } = options;
-  const variables = resolveVariables(
-    withRunnerVariables(job, executor, options.runner, options.environment),
-    executor.directories.tmpDir,
-  );
+  // Masking needs only the job's own variables; the runner's (directories among them) are known
+  // once the executor is prepared: a remote build directory is resolved on the remote host.
+  const secrets = resolveVariables([...(options.environment ?? []), ...job.variables], "");
   const trace = new JobTrace({
     sink: options.sink,
-    masking: { phrases: maskedPhrases(variables), tokenPrefixes: job.features.token_mask_prefixes ?? [] },
+    masking: { phrases: maskedPhrases(secrets), tokenPrefixes: job.features.token_mask_prefixes ?? [] },
     sections: job.features.trace_sections,
   });
   const suppressed: JobFailure[] = [];
-  const ctx: JobContext = {
-    job, executor, trace, variables,
-    shell: executor.shell,
-    sources: options.sources,
-    ...(options.artifacts ? { artifacts: options.artifacts } : {}),
-    settings: options.settings,
-    signal: AbortSignal.any([signals.cancel, signals.abort]),
-    abortSignal: signals.abort,
-    graceSignal: signals.grace,
-    suppressed: (error) => suppressed.push(error),
-  };
+  const signal = AbortSignal.any([signals.cancel, signals.abort]);
   writeHeader(trace, options.runner);
   for (const warning of options.warnings ?? []) trace.warning(warning);
   let failure: JobFailure | undefined;
   try {
-    await prepareExecutor(ctx);
+    await prepareExecutor(trace, executor, signal);
+    const ctx: JobContext = {
+      job, executor, trace,
+      variables: resolveVariables(
+        withRunnerVariables(job, executor, options.runner, options.environment),
+        executor.directories.tmpDir,
+      ),
+      shell: executor.shell,
+      sources: options.sources,
+      ...(options.artifacts ? { artifacts: options.artifacts } : {}),
+      settings: options.settings,
+      signal,
+      abortSignal: signals.abort,
+      graceSignal: signals.grace,
+      suppressed: (error) => suppressed.push(error),
+    };
     await jobSteps(ctx);
   } catch (error) {
     failure = toJobFailure(error);
@@ -96,18 +100,18 @@ function writeHeader(trace: JobTrace, runner: RunnerIdentity): void {
   trace.println(`  on ${runner.name}${token}${systemId}`);
 }
 
-async function prepareExecutor(ctx: JobContext): Promise<void> {
-  ctx.trace.sectionStart("prepare_executor", `Preparing the "${ctx.executor.name}" executor`);
+async function prepareExecutor(trace: JobTrace, executor: Executor, signal: AbortSignal): Promise<void> {
+  trace.sectionStart("prepare_executor", `Preparing the "${executor.name}" executor`);
   try {
-    ctx.trace.println(ctx.executor.description);
-    await ctx.executor.prepare({ signal: ctx.signal });
+    trace.println(executor.description);
+    await executor.prepare({ signal });
   } catch (error) {
     const failure = toJobFailure(error);
     throw failure.interruption ? failure : new JobFailure(failure.message, {
       failureReason: failure.failureReason, system: true, cause: error,
     });
   } finally {
-    ctx.trace.sectionEnd("prepare_executor");
+    trace.sectionEnd("prepare_executor");
   }
 }
 

@@ -1,0 +1,74 @@
+import { join, resolve } from "node:path";
+import type { RunnerConfig } from "../config/config-schema.ts";
+import type { Executor } from "../executors/executor.ts";
+import { createShellExecutor } from "../executors/shell/shell-executor.ts";
+import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
+import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
+import { projectPath, shortToken } from "../protocol/token.ts";
+import type { JobResponse } from "../protocol/types.ts";
+import { JobFailure } from "../steps/job-failure.ts";
+
+/**
+ * The executor `[[runners]] executor` names, for one job. A configuration it cannot work with gives
+ * an executor that fails when prepared, so the job still ends with its failure in the trace.
+ */
+export function executorFor(runner: RunnerConfig, job: JobResponse, concurrentId: number, hostEnv: Record<string, string>): Executor {
+  try {
+    return chooseExecutor(runner, job, concurrentId, hostEnv);
+  } catch (error) {
+    return failingExecutor(runner.executor, error);
+  }
+}
+
+function failingExecutor(name: string, error: unknown): Executor {
+  const unprepared = () => {
+    throw error;
+  };
+  return {
+    name, shell: "bash", description: `Using ${name} executor...`, environment: "shared",
+    get directories() {
+      return unprepared();
+    },
+    get files() {
+      return unprepared();
+    },
+    prepare: async () => unprepared(),
+    run: async () => unprepared(),
+    cleanup: async () => {},
+  };
+}
+
+function chooseExecutor(runner: RunnerConfig, job: JobResponse, concurrentId: number, hostEnv: Record<string, string>): Executor {
+  const relative = join(shortToken(runner.token), String(concurrentId), projectPath(job.git_info.repo_url, job.job_info.project_id));
+  switch (runner.executor) {
+    case "shell": {
+      const buildsDir = resolve(runner.builds_dir ?? "builds");
+      const projectDir = join(buildsDir, relative);
+      return createShellExecutor({
+        shell: runner.shell === "sh" ? "sh" : "bash", hostEnv,
+        directories: { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` },
+      });
+    }
+    case "ssh":
+      return createSshExecutor({ settings: sshSettings(runner), projectPath: relative, ...(runner.builds_dir ? { buildsDir: runner.builds_dir } : {}) });
+    default:
+      throw new JobFailure(`The ${runner.executor} executor is not available in this version (shell and ssh are)`, {
+        failureReason: "runner_configuration_error", system: true,
+      });
+  }
+}
+
+/** `[runners.ssh]` with GitLab Runner's defaults (port 22, known_hosts in ~/.ssh). */
+export function sshSettings(runner: RunnerConfig): SshSettings {
+  const ssh = runner.ssh;
+  if (!ssh?.host) {
+    throw new JobFailure("The ssh executor needs [runners.ssh] host", { failureReason: "runner_configuration_error", system: true });
+  }
+  return {
+    host: ssh.host, port: Number(ssh.port ?? 22), user: ssh.user ?? "root",
+    disableStrictHostKeyChecking: ssh.disable_strict_host_key_checking ?? false,
+    ...(ssh.password !== undefined ? { password: ssh.password } : {}),
+    ...(ssh.identity_file ? { identityFile: ssh.identity_file } : {}),
+    ...(ssh.known_hosts_file ? { knownHostsFile: ssh.known_hosts_file } : {}),
+  };
+}

@@ -1,0 +1,75 @@
+import { join, posix } from "node:path";
+import type { SFTPWrapper, Stats } from "ssh2";
+import type { BuildFiles, FileEntry } from "../build-files.ts";
+
+const S_IFMT = 0o170000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+/** A remote build directory, read and written over SFTP, streaming. */
+export function sftpFiles(sftp: SFTPWrapper): BuildFiles {
+  const call = <T>(fn: (done: (error: Error | null | undefined, value?: T) => void) => void) =>
+    new Promise<T>((resolve, reject) => fn((error, value) => (error ? reject(error) : resolve(value as T))));
+  const lstat = (path: string) => call<Stats>((done) => sftp.lstat(path, done)).catch(() => undefined);
+  const files: BuildFiles = {
+    async list(dir) {
+      const out: FileEntry[] = [];
+      const walk = async (relative: string) => {
+        const entries = await call<{ filename: string; attrs: Stats }[]>((done) => sftp.readdir(join(dir, relative), done)).catch(() => []);
+        for (const entry of entries) {
+          if (entry.filename === "." || entry.filename === "..") continue;
+          const path = relative === "" ? entry.filename : `${relative}/${entry.filename}`;
+          const described = describe(entry.attrs);
+          out.push({ path, ...described });
+          if (described.type === "directory") await walk(path);
+        }
+      };
+      await walk("");
+      return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+    },
+    async stat(path) {
+      const stats = await lstat(path);
+      return stats && describe(stats);
+    },
+    read: (path) => sftp.createReadStream(path),
+    write: (path, mode) => sftp.createWriteStream(path, { mode }),
+    async mkdir(path) {
+      const parts = posix.normalize(path).split("/");
+      for (let i = 1; i <= parts.length; i++) {
+        const partial = parts.slice(0, i).join("/");
+        if (partial === "" || partial === ".") continue;
+        if ((await lstat(partial))?.isDirectory()) continue;
+        await call((done) => sftp.mkdir(partial, done)).catch(async (error) => {
+          if (!(await lstat(partial))?.isDirectory()) throw error;
+        });
+      }
+    },
+    readlink: (path) => call<string>((done) => sftp.readlink(path, done)),
+    symlink: (target, path) => call((done) => sftp.symlink(target, path, done)),
+    async remove(path) {
+      const stats = await lstat(path);
+      if (!stats) return;
+      if (stats.isDirectory()) {
+        const entries = await call<{ filename: string }[]>((done) => sftp.readdir(path, done)).catch(() => []);
+        for (const entry of entries) if (entry.filename !== "." && entry.filename !== "..") await files.remove(join(path, entry.filename));
+        await call((done) => sftp.rmdir(path, done));
+      } else {
+        await call((done) => sftp.unlink(path, done));
+      }
+    },
+    async rename(from, to) {
+      await files.remove(to);
+      await call((done) => sftp.rename(from, to, done));
+    },
+    setModeAndTime: (path, mode, mtimeMs) =>
+      call((done) => sftp.setstat(path, { mode, atime: Math.floor(Date.now() / 1000), mtime: Math.floor(mtimeMs / 1000) }, done)),
+    realpath: (path) => call<string>((done) => sftp.realpath(path, done)),
+  };
+  return files;
+}
+
+function describe(stats: Stats): Omit<FileEntry, "path"> {
+  const format = stats.mode & S_IFMT;
+  const type = format === S_IFDIR ? "directory" : format === S_IFLNK ? "symlink" : "file";
+  return { type, size: stats.size, mtimeMs: stats.mtime * 1000, mode: stats.mode & 0o7777 };
+}
