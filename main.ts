@@ -16,6 +16,9 @@ async function main(argv: readonly string[]): Promise<number> {
     .configureOutput({ outputError: (text, write) => write(`Error: ${text.replace(/^error: /, "")}`) })
     .showHelpAfterError('(run "runner --help" for usage)');
 
+  const configOption = () => new Option("-c, --config <file>", "config.toml (default: /etc/gitlab-runner/config.toml as root, else ~/.gitlab-runner/config.toml)").env("CONFIG_FILE");
+  const io = { env, say: (line: string) => process.stderr.write(`${line}\n`) };
+
   program
     .command("exec")
     .description("Run jobs of the local .gitlab-ci.yml (all of them, stage by stage, when none is named)")
@@ -23,7 +26,15 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("-f, --file <path>", "the pipeline file", ".gitlab-ci.yml")
     .option("--cwd <dir>", "the project directory", ".")
     .option("-v, --variable <KEY=VALUE>", "a pipeline variable, beats the file's (repeatable)", collect, [] as string[])
-    .addOption(new Option("--executor <name>", "where jobs run").choices(["shell"] as const).default("shell" as const))
+    .addOption(new Option("--executor <name>", "where jobs run").choices(["shell", "ssh"] as const).default("shell" as const))
+    .option("--ssh-host <host>", "ssh executor: the host")
+    .option("--ssh-port <port>", "ssh executor: the port (22)", positiveInteger)
+    .option("--ssh-user <user>", "ssh executor: the user")
+    .option("--ssh-password <password>", "ssh executor: the password")
+    .option("--ssh-identity-file <file>", "ssh executor: the private key")
+    .option("--ssh-known-hosts-file <file>", "ssh executor: known_hosts (~/.ssh/known_hosts)")
+    .option("--ssh-disable-strict-host-key-checking", "ssh executor: accept any host key")
+    .addOption(configOption())
     .addOption(new Option("--shell <shell>", "the job shell").choices(["bash", "sh"] as const).default("bash" as const))
     .option("-j, --concurrency <n>", "jobs of a stage that run at once (default: cores)", positiveInteger)
     .option("--builds-dir <dir>", "where jobs run (default: .runner/builds)")
@@ -32,13 +43,21 @@ async function main(argv: readonly string[]): Promise<number> {
     .action(async (jobs, opts) => {
       // git starts first and runs while the parser and the job machinery load.
       const prefetch = startExecPrefetch(opts.cwd, env);
-      const { execCommand } = await import("./src/cli/exec.ts");
+      const { execCommand, sshSettingsFrom } = await import("./src/cli/exec.ts");
+      const ssh = opts.executor === "ssh"
+        ? await sshSettingsFrom({
+            configFile: opts.config, env, host: opts.sshHost, port: opts.sshPort, user: opts.sshUser, password: opts.sshPassword,
+            identityFile: opts.sshIdentityFile, knownHostsFile: opts.sshKnownHostsFile,
+            disableStrictHostKeyChecking: opts.sshDisableStrictHostKeyChecking,
+          })
+        : undefined;
       exitCode = await execCommand({
         jobs,
         file: opts.file,
         prefetch,
         variables: opts.variable,
         executor: opts.executor,
+        ...(ssh ? { ssh } : {}),
         shell: opts.shell,
         concurrency: opts.concurrency,
         buildsDir: opts.buildsDir,
@@ -50,8 +69,6 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     });
 
-  const configOption = () => new Option("-c, --config <file>", "config.toml (default: /etc/gitlab-runner/config.toml as root, else ~/.gitlab-runner/config.toml)").env("CONFIG_FILE");
-  const io = { env, say: (line: string) => process.stderr.write(`${line}\n`) };
 
   program
     .command("run")

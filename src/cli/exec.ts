@@ -1,6 +1,8 @@
 import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
+import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
+import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
 import type { JobDefinition, VariableDefinition } from "../pipeline/definitions.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
@@ -22,7 +24,9 @@ export interface ExecOptions {
   /** The git calls already under way for the project directory (`--cwd`). */
   readonly prefetch: ExecPrefetch;
   readonly variables: readonly string[];
-  readonly executor: "shell";
+  readonly executor: "shell" | "ssh";
+  /** For `--executor ssh`: where and how to connect, and the remote builds directory. */
+  readonly ssh?: { readonly settings: SshSettings; readonly buildsDir?: string };
   readonly shell: ShellName;
   readonly concurrency?: number;
   readonly buildsDir?: string;
@@ -67,7 +71,10 @@ export async function execCommand(options: ExecOptions): Promise<number> {
       buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds"),
       concurrency: options.concurrency ?? availableParallelism(),
       payloadFor: (job, index) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx),
-      executorFor: (_job, directories) => createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
+      executorFor: (_job, directories, relative) =>
+        options.executor === "ssh" && options.ssh
+          ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
+          : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
       sinkFor: (job) => new TerminalSink({
         print: options.print, color: options.color,
         prefix: allJobs.length > 1 ? jobPrefix(job, allJobs.indexOf(job), width, options.color) : "",
@@ -93,6 +100,48 @@ export function parseVariableOption(text: string): VariableDefinition {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new UsageError(`Invalid --variable "${text}": expected KEY=VALUE`);
   return { key: text.slice(0, eq), value: text.slice(eq + 1), raw: false };
+}
+
+/**
+ * The SSH settings of `runner exec --executor ssh`: the `--ssh-*` flags, over the `[runners.ssh]`
+ * of the first SSH runner in `--config` when one is given.
+ */
+export async function sshSettingsFrom(options: {
+  configFile?: string; env: Record<string, string>;
+  host?: string; port?: number; user?: string; password?: string; identityFile?: string; knownHostsFile?: string;
+  disableStrictHostKeyChecking?: boolean; buildsDir?: string;
+}): Promise<{ settings: SshSettings; buildsDir?: string }> {
+  let fromConfig: { settings?: Partial<SshSettings>; buildsDir?: string } = {};
+  if (options.configFile) {
+    const { loadConfig } = await import("../config/config-file.ts");
+    const { config } = await loadConfig(options.configFile, options.env);
+    const runner = config.runners.find((r) => r.executor === "ssh") ?? config.runners.find((r) => r.ssh?.host);
+    const ssh = runner?.ssh;
+    if (ssh) {
+      fromConfig = {
+        settings: {
+          ...(ssh.host ? { host: ssh.host } : {}), ...(ssh.port ? { port: Number(ssh.port) } : {}), ...(ssh.user ? { user: ssh.user } : {}),
+          ...(ssh.password !== undefined ? { password: ssh.password } : {}), ...(ssh.identity_file ? { identityFile: ssh.identity_file } : {}),
+          ...(ssh.known_hosts_file ? { knownHostsFile: ssh.known_hosts_file } : {}),
+          ...(ssh.disable_strict_host_key_checking !== undefined ? { disableStrictHostKeyChecking: ssh.disable_strict_host_key_checking } : {}),
+        },
+        ...(runner?.builds_dir ? { buildsDir: runner.builds_dir } : {}),
+      };
+    }
+  }
+  const host = options.host ?? fromConfig.settings?.host;
+  if (!host) throw new UsageError("--executor ssh needs --ssh-host (or a [runners.ssh] host in --config)");
+  const settings: SshSettings = {
+    host,
+    port: options.port ?? fromConfig.settings?.port ?? 22,
+    user: options.user ?? fromConfig.settings?.user ?? options.env.USER ?? "root",
+    disableStrictHostKeyChecking: options.disableStrictHostKeyChecking ?? fromConfig.settings?.disableStrictHostKeyChecking ?? false,
+    ...((options.password ?? fromConfig.settings?.password) !== undefined ? { password: options.password ?? fromConfig.settings?.password } : {}),
+    ...((options.identityFile ?? fromConfig.settings?.identityFile) ? { identityFile: options.identityFile ?? fromConfig.settings?.identityFile } : {}),
+    ...((options.knownHostsFile ?? fromConfig.settings?.knownHostsFile) ? { knownHostsFile: options.knownHostsFile ?? fromConfig.settings?.knownHostsFile } : {}),
+  };
+  const buildsDir = options.buildsDir ?? fromConfig.buildsDir;
+  return { settings, ...(buildsDir ? { buildsDir } : {}) };
 }
 
 function imageNotice(job: JobDefinition, executor: string): string[] {

@@ -25,7 +25,7 @@ function failingExecutor(name: string, error: unknown): Executor {
     throw error;
   };
   return {
-    name, shell: "bash", description: `Using ${name} executor...`, environment: "shared",
+    name, shell: "bash", description: `Using ${name} executor...`, environment: "shared", local: false,
     get directories() {
       return unprepared();
     },

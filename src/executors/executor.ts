@@ -55,6 +55,8 @@ export interface Executor {
   /** `CI_SHARED_ENVIRONMENT` (shell, ssh) or `CI_DISPOSABLE_ENVIRONMENT` (docker). */
   readonly environment: "shared" | "disposable";
   readonly directories: BuildDirectories;
+  /** Whether the build directory is on this machine (known before `prepare`). */
+  readonly local: boolean;
   /** The build directories' files, for artifacts, caches and the working-tree copy. */
   readonly files: BuildFiles;
   prepare(options: { signal: AbortSignal }): Promise<void>;

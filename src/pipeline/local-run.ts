@@ -10,7 +10,7 @@ import type { GitFacts } from "./git-facts.ts";
 import type { PlannedStage } from "./plan.ts";
 import { slugify } from "./slug.ts";
 import { readGitSettings } from "../steps/git-settings.ts";
-import { syncWorktree, type SyncSummary, type SyncTarget, type WorktreeListing } from "./worktree.ts";
+import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
 /** How one job of a local run ended; `skipped` jobs never started. */
 export interface LocalJobResult {
@@ -34,7 +34,8 @@ export interface LocalRunOptions {
   readonly signals: JobSignals;
   readonly hostEnv: Record<string, string>;
   readonly payloadFor: (job: JobDefinition, index: number) => JobResponse;
-  readonly executorFor: (job: JobDefinition, directories: Executor["directories"]) => Executor;
+  /** The executor of a job; `relative` is its directory below a builds directory (for remote hosts). */
+  readonly executorFor: (job: JobDefinition, directories: Executor["directories"], relative: string) => Executor;
   /** The sink that shows one job's trace. */
   readonly sinkFor: (job: JobDefinition) => TraceSink & { flush(): void };
   readonly warningsFor: (job: JobDefinition) => readonly string[];
@@ -66,15 +67,16 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJ
 
 async function runOne(job: JobDefinition, index: number, options: LocalRunOptions): Promise<LocalJobResult> {
   const payload = options.payloadFor(job, index);
-  const buildsDir = join(options.buildsRoot, slugify(job.name) || `job-${index}`);
+  const slug = slugify(job.name) || `job-${index}`;
+  const buildsDir = join(options.buildsRoot, slug);
   const projectDir = join(buildsDir, payload.job_info.project_name);
-  const executor = options.executorFor(job, { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` });
+  const executor = options.executorFor(job, { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` }, `${slug}/${payload.job_info.project_name}`);
   const sink = options.sinkFor(job);
   const outcome = await runJob({
     job: payload,
     executor,
     sink,
-    sources: localSources(options.projectRoot, startCopy(payload, { files: executor.files, dir: projectDir }, options)),
+    sources: localSources(options.projectRoot, copier(payload, executor, options)),
     settings: { userAgent: "runner local" },
     runner: { name: "local runner" },
     signals: options.signals,
@@ -85,28 +87,31 @@ async function runOne(job: JobDefinition, index: number, options: LocalRunOption
 }
 
 /**
- * Starts copying the working tree into the job's project directory right away, so that the copy
- * overlaps the job's first stages; get_sources then only waits for it. Nothing is started for
- * `GIT_STRATEGY` none or empty, which keep or empty the directory instead.
+ * How the working tree reaches the job's project directory. On this machine the copy starts right
+ * away and overlaps the job's first stages; on a remote host it starts when get_sources asks, once
+ * the executor is connected. Nothing is copied for `GIT_STRATEGY` none or empty.
  */
-function startCopy(payload: JobResponse, target: SyncTarget, options: LocalRunOptions): Promise<SyncSummary> | undefined {
+function copier(payload: JobResponse, executor: Executor, options: LocalRunOptions): (() => Promise<SyncSummary>) | undefined {
   const { strategy } = readGitSettings(payload, payload.variables).settings;
   if (strategy !== "clone" && strategy !== "fetch") return undefined;
-  const copy = options.worktree.then((listing) =>
-    syncWorktree(listing, target, { sha: options.git.sha, env: options.hostEnv }),
-  );
-  copy.catch(() => {}); // Awaited by get_sources, which reports the failure.
-  return copy;
+  const start = () =>
+    options.worktree.then((listing) =>
+      syncWorktree(listing, { files: executor.files, dir: executor.directories.projectDir }, { sha: options.git.sha, env: options.hostEnv }),
+    );
+  if (!executor.local) return start;
+  const early = start();
+  early.catch(() => {}); // Awaited by get_sources, which reports the failure.
+  return () => early;
 }
 
 /** get_sources for a local run: the working tree, uncommitted changes included, copied in. */
-function localSources(root: string, copy: Promise<SyncSummary> | undefined): SourceProvider {
+function localSources(root: string, copy: (() => Promise<SyncSummary>) | undefined): SourceProvider {
   return {
     kind: "local",
     async provide(ctx) {
       if (copy === undefined) throw new Error("The working tree was not copied for this job");
       ctx.trace.info(`Copying the working tree of ${root} (uncommitted changes included)...`);
-      const summary = await copy;
+      const summary = await copy();
       ctx.trace.println(`${summary.files} files, ${summary.copied} copied, ${summary.removed} removed`);
     },
   };

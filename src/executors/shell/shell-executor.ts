@@ -34,6 +34,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
     description: `Using Shell (${options.shell}) executor...`,
     environment: "shared",
     directories: options.directories,
+    local: true,
     files: localFiles,
     async prepare() {
       await mkdir(options.directories.buildsDir, { recursive: true });

@@ -57,6 +57,7 @@ export function createSshExecutor(options: SshExecutorOptions): Executor {
     },
     description: `Using SSH executor...`,
     environment: "shared",
+    local: false,
     get directories(): BuildDirectories {
       if (!directories) throw new Error("The SSH executor is not prepared yet");
       return directories;
