@@ -97,6 +97,20 @@ describeSsh("the SSH executor against a real sshd", () => {
     expect(livingMembers(pgid)).toEqual([]);
   });
 
+  test("the job timeout stops the remote stage and fails with job_execution_timeout", async () => {
+    let pgid = 0;
+    const job = makeJob(['echo "pgid $(ps -o pgid= $$)"', "sleep 60"], { runner_info: { timeout: 1 } });
+    const started = performance.now();
+    const { outcome } = await runOverSsh(job, {
+      onTrace: (text) => void (pgid ||= Number(/pgid\s+(\d+)/.exec(text)?.[1] ?? 0)),
+    });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(outcome.failure).toMatchObject({ failureReason: "job_execution_timeout" });
+    await Bun.sleep(100);
+    expect(pgid).toBeGreaterThan(0);
+    expect(livingMembers(pgid)).toEqual([]);
+  });
+
   test("a connection killed mid-job fails it as a runner system failure with a clear line", async () => {
     const before = new Set(sessions());
     const job = makeJob(["echo started", "sleep 30"]);
