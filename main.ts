@@ -39,6 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("-j, --concurrency <n>", "jobs of a stage that run at once (default: cores)", positiveInteger)
     .option("--builds-dir <dir>", "where jobs run (default: .runner/builds)")
     .option("--no-color", "no colours (also NO_COLOR)")
+    .option("--json", "print the run's events as JSON lines instead of the job logs")
     .option("--no-cache", "parse the pipeline file even when it has not changed since the last run")
     .action(async (jobs, opts) => {
       // git starts first and runs while the parser and the job machinery load.
@@ -62,6 +63,7 @@ async function main(argv: readonly string[]): Promise<number> {
         concurrency: opts.concurrency,
         buildsDir: opts.buildsDir,
         cache: opts.cache,
+        json: opts.json === true,
         color: opts.color && process.stdout.isTTY === true && !env.NO_COLOR,
         print: (text) => process.stdout.write(text),
         printError: (text) => process.stderr.write(`${text}\n`),

@@ -11,6 +11,8 @@ import { toJobPayload } from "../pipeline/payload.ts";
 import { planRun } from "../pipeline/plan.ts";
 import { localProject } from "../pipeline/predefined.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
+import type { RecordEvent } from "../record/phases.ts";
+import { RunRecord } from "../record/run-record.ts";
 import { TerminalSink } from "../trace/terminal-sink.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
 import type { ExecPrefetch } from "./exec-prefetch.ts";
@@ -33,6 +35,8 @@ export interface ExecOptions {
   /** Whether parsed pipelines are cached in `.runner/cache` (on unless `--no-cache`). */
   readonly cache: boolean;
   readonly color: boolean;
+  /** Stream the run record's events as JSON lines on stdout instead of the human view. */
+  readonly json?: boolean;
   readonly print: (text: string) => void;
   readonly printError: (text: string) => void;
   readonly env: Record<string, string>;
@@ -64,10 +68,14 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const signals = interruptibleSignals((count) =>
     options.printError(count === 1 ? "Canceling: after_script still runs; Ctrl-C again to abort" : "Aborting"),
   );
+  // The run leaves its record in .runner/runs; with --json its events are the output.
+  const record = new RunRecord(join(cwd, ".runner", "runs"), {
+    ...(options.json ? { onEvent: (event: RecordEvent) => options.print(`${JSON.stringify(event)}\n`) } : {}),
+  });
   let results: LocalJobResult[];
   try {
     results = await runLocalPipeline({
-      stages, git, worktree, projectRoot: cwd, signals, hostEnv: options.env,
+      stages, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
       buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds"),
       concurrency: options.concurrency ?? availableParallelism(),
       payloadFor: (job, index) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx),
@@ -75,7 +83,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
         options.executor === "ssh" && options.ssh
           ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
           : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
-      sinkFor: (job) => new TerminalSink({
+      sinkFor: (job) => options.json ? silentSink : new TerminalSink({
         print: options.print, color: options.color,
         prefix: allJobs.length > 1 ? jobPrefix(job, allJobs.indexOf(job), width, options.color) : "",
       }),
@@ -84,10 +92,13 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   } finally {
     signals.dispose();
   }
-  if (allJobs.length > 1) options.print(renderSummary(results, options.color));
+  record.finish();
+  if (!options.json && (allJobs.length > 1 || results.some((r) => r.status === "failed"))) options.print(renderSummary(results, options.color));
   const failed = results.some((r) => (r.status === "failed" || r.status === "canceled") && !r.allowFailure);
   return failed ? EXIT.jobFailed : EXIT.ok;
 }
+
+const silentSink = { write() {}, flush() {} };
 
 async function readConfig(path: string, shown: string): Promise<string> {
   const file = Bun.file(path);

@@ -1,6 +1,6 @@
 import type { LocalJobResult } from "../pipeline/local-run.ts";
 
-const MARKS: Record<LocalJobResult["status"] | "allowed", { text: string; color: number }> = {
+const MARKS: Record<string, { text: string; color: number }> = {
   success: { text: "passed", color: 32 },
   failed: { text: "failed", color: 31 },
   allowed: { text: "failed (allowed)", color: 33 },
@@ -8,17 +8,37 @@ const MARKS: Record<LocalJobResult["status"] | "allowed", { text: string; color:
   skipped: { text: "skipped", color: 90 },
 };
 
-/** A few closing lines: each job with its status, duration and failure. */
+/** One row of the closing table. */
+export interface SummaryRow {
+  readonly job: string;
+  readonly status: string;
+  readonly allowFailure: boolean;
+  readonly durationMs?: number;
+  readonly failedPhase?: string;
+  readonly why?: string;
+}
+
+/** The closing lines of a run: each job with its status, duration, and the phase that failed. */
 export function renderSummary(results: readonly LocalJobResult[], color: boolean): string {
-  const width = Math.max(...results.map((r) => r.job.name.length));
-  const lines = results.map((r) => {
-    const key = r.status === "failed" && r.allowFailure ? "allowed" : r.status;
-    const mark = MARKS[key];
+  return renderTable(results.map((r) => ({
+    job: r.job.name, status: r.status, allowFailure: r.allowFailure,
+    ...(r.outcome ? { durationMs: r.outcome.durationMs } : {}),
+    ...(r.summary?.failed_phase ? { failedPhase: r.summary.failed_phase } : {}),
+    ...(r.outcome?.failure ? { why: r.outcome.failure.message } : {}),
+  })), color);
+}
+
+/** The table itself, from rows that a run record can give as well. */
+export function renderTable(rows: readonly SummaryRow[], color: boolean): string {
+  const width = Math.max(...rows.map((r) => r.job.length));
+  const lines = rows.map((r) => {
+    const mark = MARKS[r.status === "failed" && r.allowFailure ? "allowed" : r.status] ?? { text: r.status, color: 37 };
     const status = mark.text.padEnd(16);
     const shown = color ? `\x1b[${mark.color}m${status}\x1b[0m` : status;
-    const duration = r.outcome ? `${(r.outcome.durationMs / 1000).toFixed(2)}s` : "";
-    const why = r.outcome?.failure ? `  ${r.outcome.failure.message}` : "";
-    return `  ${shown} ${r.job.name.padEnd(width)}  ${duration.padStart(7)}${why}`;
+    const duration = r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(2)}s` : "";
+    const where = r.failedPhase ? `  in ${r.failedPhase}` : "";
+    const why = r.why ? `: ${r.why}` : "";
+    return `  ${shown} ${r.job.padEnd(width)}  ${duration.padStart(7)}${where}${why}`;
   });
   return `\n${lines.join("\n")}\n`;
 }

@@ -9,7 +9,9 @@ import type { JobDefinition } from "./definitions.ts";
 import type { GitFacts } from "./git-facts.ts";
 import type { PlannedStage } from "./plan.ts";
 import { slugify } from "./slug.ts";
+import { RunRecord, type JobSummary } from "../record/run-record.ts";
 import { readGitSettings } from "../steps/git-settings.ts";
+import { maskedPhrases, resolveVariables } from "../steps/variables.ts";
 import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
 /** How one job of a local run ended; `skipped` jobs never started. */
@@ -18,6 +20,8 @@ export interface LocalJobResult {
   readonly status: JobOutcome["status"] | "skipped";
   readonly allowFailure: boolean;
   readonly outcome?: JobOutcome;
+  /** The job's summary in the run record. */
+  readonly summary?: JobSummary;
 }
 
 /** What a local run is made of; the command line decides each part. */
@@ -39,6 +43,8 @@ export interface LocalRunOptions {
   /** The sink that shows one job's trace. */
   readonly sinkFor: (job: JobDefinition) => TraceSink & { flush(): void };
   readonly warningsFor: (job: JobDefinition) => readonly string[];
+  /** The run's record on disk. */
+  readonly record?: RunRecord;
 }
 
 /**
@@ -56,7 +62,11 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJ
     const stageResults = await mapConcurrently(indexed, options.concurrency, async ({ job, index: i }) => {
       const runs = job.when === "always" || (job.when === "on_failure" ? failedBefore : !failedBefore);
       if (!runs || options.signals.cancel.aborted || options.signals.abort.aborted) {
-        return { job, status: "skipped", allowFailure: job.allowFailure } satisfies LocalJobResult;
+        const reason = !runs ? (failedBefore ? "a job of an earlier stage failed" : "no job of an earlier stage failed") : "the run was canceled";
+        const files = options.record?.job(recordOptions(job, i, options));
+        files?.recorder.start();
+        const summary = files?.finish({ status: "skipped", skipReason: reason });
+        return { job, status: "skipped", allowFailure: job.allowFailure, ...(summary ? { summary } : {}) } satisfies LocalJobResult;
       }
       return runOne(job, i, options);
     });
@@ -71,19 +81,34 @@ async function runOne(job: JobDefinition, index: number, options: LocalRunOption
   const buildsDir = join(options.buildsRoot, slug);
   const projectDir = join(buildsDir, payload.job_info.project_name);
   const executor = options.executorFor(job, { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` }, `${slug}/${payload.job_info.project_name}`);
-  const sink = options.sinkFor(job);
+  const view = options.sinkFor(job);
+  const files = options.record?.job(recordOptions(job, index, options, payload));
+  const sink: TraceSink = files ? { write: (b, s) => (files.traceSink.write(b, s), view.write(b, s)) } : view;
   const outcome = await runJob({
     job: payload,
     executor,
     sink,
+    ...(files ? { recorder: files.recorder } : {}),
     sources: localSources(options.projectRoot, copier(payload, executor, options)),
     settings: { userAgent: "runner local" },
     runner: { name: "local runner" },
     signals: options.signals,
     warnings: options.warningsFor(job),
   });
-  sink.flush();
-  return { job, status: outcome.status, allowFailure: job.allowFailure, outcome };
+  view.flush();
+  const summary = files?.finish({ status: outcome.status, ...(outcome.failure ? { failure: outcome.failure } : {}) });
+  return { job, status: outcome.status, allowFailure: job.allowFailure, outcome, ...(summary ? { summary } : {}) };
+}
+
+/** What the run record needs of a job: its script lines (for the per-line phases) and its secrets (to mask them). */
+function recordOptions(job: JobDefinition, index: number, options: LocalRunOptions, given?: JobResponse) {
+  const payload = given ?? options.payloadFor(job, index);
+  const script = payload.steps.find((s) => s.name === "script")?.script ?? [];
+  return {
+    name: job.name, slug: slugify(job.name) || `job-${index}`, stage: job.stage, allowFailure: job.allowFailure,
+    commands: script.filter((c) => c.trim() !== ""),
+    maskedPhrases: maskedPhrases(resolveVariables(payload.variables, "")),
+  };
 }
 
 /**

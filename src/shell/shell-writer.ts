@@ -28,8 +28,11 @@ export interface ShellWriter {
   warning(text: string): void;
   /** A red line of output. */
   error(text: string): void;
-  /** Echoes a user's command as GitLab does (green `$ cmd`), then runs it. */
-  userCommand(command: string): void;
+  /**
+   * Echoes a user's command as GitLab does (green `$ cmd`), then runs it. With `mark`, an invisible
+   * mark numbering the command is printed first (the runner takes it out of the output).
+   */
+  userCommand(command: string, mark?: string): void;
   /** `if [ -d path ]; then … else … fi` */
   ifDirectory(path: string, then: () => void, otherwise?: () => void): void;
   /** `if command; then … else … fi` for a quoted command. */
@@ -76,7 +79,8 @@ export function createShellWriter(shell: ShellName): ShellWriter {
     notice: (text) => echo(`${ANSI.boldGreen}${text}${ANSI.reset}`),
     warning: (text) => echo(`${ANSI.yellow}${text}${ANSI.reset}`),
     error: (text) => echo(`${ANSI.boldRed}${text}${ANSI.reset}`),
-    userCommand(command) {
+    userCommand(command, mark) {
+      if (mark !== undefined) emit(`printf '%s' ${quote(mark)}`);
       const [first = "", ...rest] = command.split("\n");
       const shown = rest.some((l) => l.trim() !== "") ? `${first} # collapsed multi-line command` : first;
       echo(`${ANSI.boldGreen}$ ${shown}${ANSI.reset}`);

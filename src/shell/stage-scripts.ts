@@ -18,13 +18,18 @@ export function userScript(
   shell: ShellName,
   env: ScriptEnvironment,
   commands: readonly string[],
-  options: { afterScript?: boolean } = {},
+  options: { afterScript?: boolean; mark?: (index: number) => string } = {},
 ): string {
   const w = createShellWriter(shell);
   writeVariables(w, env);
   w.cd(env.projectDir);
   if (options.afterScript) w.notice("Running after script...");
-  for (const command of commands) if (command.trim() !== "") w.userCommand(command);
+  let index = 0;
+  for (const command of commands) {
+    if (command.trim() === "") continue;
+    index++;
+    w.userCommand(command, options.mark?.(index));
+  }
   return w.finish();
 }
 

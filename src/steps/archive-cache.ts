@@ -16,7 +16,9 @@ export function hasCacheToArchive(ctx: JobContext, succeeded: boolean): boolean 
  */
 export async function archiveCache(ctx: JobContext): Promise<void> {
   const succeeded = ctx.primary === undefined;
-  for (const cache of ctx.job.cache ?? []) {
+  const caches = ctx.job.cache ?? [];
+  if (caches.length > 0 && caches.every((c) => cachePolicy(ctx, c) === "pull")) ctx.record?.skip("job.cache_save", "policy: pull");
+  for (const cache of caches) {
     if (!(cache.when === "always" || cache.when === (succeeded ? "on_success" : "on_failure"))) continue;
     if (cachePolicy(ctx, cache) === "pull") {
       ctx.trace.info(`Not uploading cache ${expand(ctx, cache.key)} due to policy`);

@@ -104,7 +104,8 @@ export function withTimeout<C extends StepScope>(seconds: (ctx: C) => number, st
 /** What `section` needs to write its markers. */
 export interface SectionTrace {
   sectionStart(name: string, header: string): void;
-  sectionEnd(name: string): void;
+  /** Ends a section; `failure` tells how the step in it ended, for the run record. */
+  sectionEnd(name: string, failure?: JobFailure): void;
 }
 
 /** Wraps `step` in a trace section: the start marker and header before, the end marker after, always. */
@@ -115,10 +116,14 @@ export function section<C extends StepScope & { readonly trace: SectionTrace }>(
 ): Step<C> {
   return async (ctx) => {
     ctx.trace.sectionStart(name, header);
+    let failure: JobFailure | undefined;
     try {
       await step(ctx);
+    } catch (error) {
+      failure = toJobFailure(error);
+      throw failure;
     } finally {
-      ctx.trace.sectionEnd(name);
+      ctx.trace.sectionEnd(name, failure);
     }
   };
 }

@@ -2,6 +2,7 @@ import type { Executor } from "../executors/executor.ts";
 import type { JobResponse } from "../protocol/types.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { JobTrace } from "../trace/job-trace.ts";
+import type { PhaseCode } from "../record/phases.ts";
 import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { StepScope } from "./compose.ts";
 import type { ResolvedVariable } from "./variables.ts";
@@ -39,6 +40,8 @@ export interface JobContext extends StepScope {
   /** The job's variables after the runner's expansion, runner variables included. */
   readonly variables: readonly ResolvedVariable[];
   readonly sources: SourceProvider;
+  /** The run record, told of phases a step deliberately skips. */
+  readonly record?: { skip(phase: PhaseCode, reason: string): void };
   /** Where artifacts go and come from; none means artifacts are not available to this job. */
   readonly artifacts?: ArtifactTransfer;
   readonly settings: JobSettings;

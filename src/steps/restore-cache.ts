@@ -35,7 +35,9 @@ export function cacheArchivePath(ctx: JobContext, key: string): string {
  * `CACHE_FALLBACK_KEY`, until one is found and extracted. A missing cache is only a warning.
  */
 export async function restoreCache(ctx: JobContext): Promise<void> {
-  for (const cache of ctx.job.cache ?? []) {
+  const caches = ctx.job.cache ?? [];
+  if (caches.length > 0 && caches.every((c) => cachePolicy(ctx, c) === "push")) ctx.record?.skip("job.cache_restore", "policy: push");
+  for (const cache of caches) {
     const policy = cachePolicy(ctx, cache);
     if (policy === "push") {
       ctx.trace.info(`Not downloading cache ${expand(ctx, cache.key)} due to policy`);

@@ -6,6 +6,7 @@ import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { JobContext, JobSettings, SourceProvider } from "./context.ts";
 import { job as jobSteps } from "./job.ts";
 import { cancelNotice, JobFailure, toJobFailure } from "./job-failure.ts";
+import type { JobRecorder } from "../record/job-recorder.ts";
 import { withRunnerVariables, type RunnerIdentity } from "./runner-variables.ts";
 import { maskedPhrases, resolveVariables } from "./variables.ts";
 
@@ -40,6 +41,8 @@ export interface RunJobOptions {
   readonly signals: JobSignals;
   /** `[[runners]] environment`: variables the runner adds before the job's own. */
   readonly environment?: readonly JobVariable[];
+  /** The run record of this job, when one is kept. */
+  readonly recorder?: JobRecorder;
   /** Warnings about settings, printed right after the header (§9.3 item 4). */
   readonly warnings?: readonly string[];
 }
@@ -55,7 +58,9 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     sink: options.sink,
     masking: { phrases: maskedPhrases(secrets), tokenPrefixes: job.features.token_mask_prefixes ?? [] },
     sections: job.features.trace_sections,
+    ...(options.recorder ? { observer: options.recorder } : {}),
   });
+  options.recorder?.start();
   const suppressed: JobFailure[] = [];
   const signal = AbortSignal.any([signals.cancel, signals.abort]);
   writeHeader(trace, options.runner);
@@ -73,6 +78,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       sources: options.sources,
       ...(options.artifacts ? { artifacts: options.artifacts } : {}),
       settings: options.settings,
+      ...(options.recorder ? { record: options.recorder } : {}),
       signal,
       abortSignal: signals.abort,
       graceSignal: signals.grace,
@@ -107,12 +113,13 @@ async function prepareExecutor(trace: JobTrace, executor: Executor, signal: Abor
     await executor.prepare({ signal });
   } catch (error) {
     const failure = toJobFailure(error);
-    throw failure.interruption ? failure : new JobFailure(failure.message, {
+    const reported = failure.interruption ? failure : new JobFailure(failure.message, {
       failureReason: failure.failureReason, system: true, cause: error,
     });
-  } finally {
-    trace.sectionEnd("prepare_executor");
+    trace.sectionEnd("prepare_executor", reported);
+    throw reported;
   }
+  trace.sectionEnd("prepare_executor");
 }
 
 function writeResult(trace: JobTrace, failure: JobFailure | undefined): void {

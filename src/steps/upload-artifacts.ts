@@ -42,6 +42,7 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
     for (const warning of collected.warnings) ctx.trace.warning(warning);
     const regular = await onlyFiles(ctx, collected.entries);
     if (regular.length === 0) {
+      ctx.record?.skip("job.artifact_save", "no paths matched");
       ctx.trace.error("No files to upload");
       continue;
     }

@@ -1,6 +1,8 @@
 import { ANSI } from "./ansi.ts";
 import { utf8 } from "./bytes.ts";
 import { createMasker, type MaskingRules } from "./masking.ts";
+import { scriptMarkFilter } from "../record/script-markers.ts";
+import type { JobFailure } from "../steps/job-failure.ts";
 import type { StreamFilter } from "./stream-filter.ts";
 
 /** Which stream a trace write came from: `00` runner messages, `01` the job's script (§9.4). */
@@ -16,6 +18,14 @@ export const SCRIPT_STDERR: TraceStream = { id: 1, type: "E" };
 /** Receives the already-masked bytes of a trace. */
 export interface TraceSink {
   write(bytes: Uint8Array, stream: TraceStream): void;
+}
+
+/** Told what happens in a trace, for the run record: sections, numbered script lines, bytes. */
+export interface TraceObserver {
+  sectionStart(name: string, time: number): void;
+  sectionEnd(name: string, time: number, failure: JobFailure | undefined): void;
+  scriptLine(index: number, time: number): void;
+  bytes(count: number): void;
 }
 
 /** Where an executor writes a stage's output. */
@@ -34,6 +44,7 @@ export class JobTrace {
   readonly #ends: (() => void)[] = [];
   readonly #sections: boolean;
   readonly #now: () => number;
+  readonly #observer: TraceObserver | undefined;
 
   constructor(options: {
     sink: TraceSink;
@@ -42,16 +53,29 @@ export class JobTrace {
     sections: boolean;
     /** Milliseconds since the epoch; for section timestamps. */
     now?: () => number;
+    observer?: TraceObserver;
   }) {
     this.#sections = options.sections;
     this.#now = options.now ?? Date.now;
+    this.#observer = options.observer;
+    const sink: TraceSink = options.observer
+      ? { write: (bytes, stream) => (options.observer!.bytes(bytes.length), options.sink.write(bytes, stream)) }
+      : options.sink;
     const open = (stream: TraceStream) => {
       const masker = createMasker(options.masking);
-      this.#ends.push(() => emit(options.sink, stream, masker.end()));
-      return (bytes: Uint8Array) => emit(options.sink, stream, masker.write(bytes));
+      this.#ends.push(() => emit(sink, stream, masker.end()));
+      return (bytes: Uint8Array) => emit(sink, stream, masker.write(bytes));
     };
     this.#runner = open(RUNNER_STREAM);
-    const out = open(SCRIPT_STDOUT);
+    // The runner's script-line marks come out of the script's stdout before anything else sees it;
+    // what came before a mark is written before the line it starts is reported.
+    const masked = open(SCRIPT_STDOUT);
+    const marks = scriptMarkFilter((index, before) => {
+      if (before.length > 0) masked(before);
+      this.#observer?.scriptLine(index, this.#now());
+    });
+    this.#ends.unshift(() => masked(marks.end()));
+    const out = (bytes: Uint8Array) => masked(marks.write(bytes));
     const err = open(SCRIPT_STDERR);
     this.stdout = { write: out };
     this.stderr = { write: err };
@@ -79,13 +103,15 @@ export class JobTrace {
 
   /** Opens a section and writes its bold-cyan header. */
   sectionStart(name: string, header: string): void {
+    this.#observer?.sectionStart(name, this.#now());
     if (this.#sections) this.#runner(utf8(`section_start:${this.#seconds()}:${name}\r${ANSI.clear}`));
     this.println(`${ANSI.boldCyan}${header}${ANSI.reset}`);
   }
 
-  /** Closes a section. */
-  sectionEnd(name: string): void {
+  /** Closes a section; `failure` says how the step in it ended (for the observer). */
+  sectionEnd(name: string, failure?: JobFailure): void {
     if (this.#sections) this.#runner(utf8(`section_end:${this.#seconds()}:${name}\r${ANSI.clear}`));
+    this.#observer?.sectionEnd(name, this.#now(), failure);
   }
 
   /** Releases whatever the maskers still hold; the trace takes no writes after this. */

@@ -1,0 +1,162 @@
+import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import type { JobFailure } from "../steps/job-failure.ts";
+import type { TraceSink } from "../trace/job-trace.ts";
+import { createMasker } from "../trace/masking.ts";
+import { JobRecorder, type PhaseRecord } from "./job-recorder.ts";
+import type { PhaseCode, RecordEvent } from "./phases.ts";
+
+/** summary.json of one job. */
+export interface JobSummary {
+  readonly job: string;
+  readonly stage: string;
+  readonly status: string;
+  readonly allow_failure: boolean;
+  readonly exit_code?: number;
+  readonly failure_reason?: string;
+  readonly failed_phase?: PhaseCode;
+  readonly started_at: string;
+  readonly finished_at: string;
+  readonly duration_ms: number;
+  readonly phases: readonly PhaseRecord[];
+}
+
+/** summary.json of a run. */
+export interface RunSummary {
+  readonly run_id: string;
+  readonly created_at: string;
+  readonly finished_at: string;
+  /** GitLab's pipeline status: `success` (warnings when an allowed failure), `failed`, `canceled`. */
+  readonly pipeline_status: "success" | "failed" | "canceled";
+  readonly warnings: boolean;
+  readonly jobs: readonly {
+    readonly job: string; readonly stage: string; readonly status: string; readonly allow_failure: boolean;
+    readonly duration_ms: number; readonly failed_phase?: PhaseCode; readonly dir: string;
+  }[];
+}
+
+export const RECORD_FILES = ["summary.json", "manifest.json", "events.jsonl", "trace.log"] as const;
+
+/** One job's files in a run record, and the recorder that fills them. */
+export interface JobRecordFiles {
+  readonly recorder: JobRecorder;
+  /** Takes the job's masked trace for trace.log. */
+  readonly traceSink: TraceSink;
+  /** Writes summary.json and manifest.json once the job has ended. */
+  finish(outcome: { status: string; failure?: JobFailure; skipReason?: string }): JobSummary;
+}
+
+/**
+ * The record a run leaves in `<dir>/<run id>/`: per job its events as they happen (events.jsonl),
+ * its masked trace (trace.log), and at its end summary.json and manifest.json; per run a summary.json.
+ * `<dir>/latest` points at the newest run. Every text that could hold a secret goes through the
+ * job's masker first.
+ */
+export class RunRecord {
+  readonly dir: string;
+  readonly runId: string;
+  readonly #root: string;
+  readonly #created = new Date();
+  readonly #jobs: JobSummary[] = [];
+  readonly #dirs = new Map<string, string>();
+  readonly #onEvent: ((event: RecordEvent) => void) | undefined;
+
+  constructor(root: string, options: { onEvent?: (event: RecordEvent) => void } = {}) {
+    this.#root = root;
+    this.runId = `${this.#created.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${process.pid}`;
+    this.dir = join(root, this.runId);
+    this.#onEvent = options.onEvent;
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** The files and recorder of one job. */
+  job(options: {
+    name: string; slug: string; stage: string; allowFailure: boolean;
+    commands: readonly string[]; maskedPhrases: readonly string[];
+  }): JobRecordFiles {
+    const dir = join(this.dir, options.slug);
+    mkdirSync(dir, { recursive: true });
+    this.#dirs.set(options.name, options.slug);
+    const eventsFile = join(dir, "events.jsonl");
+    const mask = (text: string) => {
+      const masker = createMasker({ phrases: options.maskedPhrases });
+      return new TextDecoder().decode(Buffer.concat([masker.write(new TextEncoder().encode(text)), masker.end()]));
+    };
+    const recorder = new JobRecorder({
+      job: options.name,
+      commands: (index) => {
+        const command = options.commands[index - 1];
+        return command === undefined ? undefined : mask(command);
+      },
+      emit: (event) => {
+        appendFileSync(eventsFile, `${JSON.stringify(event)}\n`);
+        this.#onEvent?.(event);
+      },
+    });
+    const traceFd = openSync(join(dir, "trace.log"), "w", 0o600);
+    let traceOpen = true;
+    return {
+      recorder,
+      traceSink: { write: (bytes) => void (traceOpen && writeSync(traceFd, bytes)) },
+      finish: (outcome) => {
+        if (traceOpen) {
+          closeSync(traceFd);
+          traceOpen = false;
+        }
+        const { failedPhase } = recorder.finish(outcome);
+        const phases = recorder.phases;
+        const started = phases.reduce((min, p) => (p.started_at < min ? p.started_at : min), new Date().toISOString());
+        const finished = new Date();
+        const failure = outcome.failure;
+        const summary: JobSummary = {
+          job: options.name, stage: options.stage, status: outcome.status, allow_failure: options.allowFailure,
+          ...(failure?.exitCode ? { exit_code: failure.exitCode } : {}),
+          ...(failure ? { failure_reason: failure.failureReason } : {}),
+          ...(failedPhase ? { failed_phase: failedPhase } : {}),
+          started_at: started, finished_at: finished.toISOString(),
+          duration_ms: Math.max(0, finished.getTime() - Date.parse(started)), phases,
+        };
+        writeJson(join(dir, "summary.json"), summary);
+        writeJson(join(dir, "manifest.json"), {
+          job: options.name,
+          files: [...RECORD_FILES],
+          phases: phases.map((p) => ({
+            phase: p.phase, status: p.status, ...(p.index !== undefined ? { index: p.index } : {}),
+            trace: { file: "trace.log", start: p.trace.start, end: p.trace.end },
+          })),
+        });
+        this.#jobs.push(summary);
+        return summary;
+      },
+    };
+  }
+
+  /** Writes the run's summary.json and points `latest` at this run. */
+  finish(): RunSummary {
+    const failed = this.#jobs.some((j) => (j.status === "failed" || j.status === "canceled") && !j.allow_failure);
+    const canceled = this.#jobs.some((j) => j.status === "canceled" && !j.allow_failure);
+    const summary: RunSummary = {
+      run_id: this.runId, created_at: this.#created.toISOString(), finished_at: new Date().toISOString(),
+      pipeline_status: canceled && !this.#jobs.some((j) => j.status === "failed" && !j.allow_failure) ? "canceled" : failed ? "failed" : "success",
+      warnings: this.#jobs.some((j) => j.status === "failed" && j.allow_failure),
+      jobs: this.#jobs.map((j) => ({
+        job: j.job, stage: j.stage, status: j.status, allow_failure: j.allow_failure, duration_ms: j.duration_ms,
+        ...(j.failed_phase ? { failed_phase: j.failed_phase } : {}), dir: this.#dirs.get(j.job) ?? "",
+      })),
+    };
+    writeJson(join(this.dir, "summary.json"), summary);
+    const link = join(this.#root, "latest");
+    const temporary = `${link}.${process.pid}`;
+    try {
+      symlinkSync(this.runId, temporary);
+      renameSync(temporary, link);
+    } catch {
+      // A file system without symbolic links keeps the run without the pointer.
+    }
+    return summary;
+  }
+}
+
+function writeJson(file: string, value: unknown): void {
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,55 @@
+import { concatBytes, EMPTY, utf8 } from "../trace/bytes.ts";
+import { holdingFilter, type ScanResult, type StreamFilter } from "../trace/stream-filter.ts";
+
+/** The invisible mark a stage script prints before its N-th user command (an OSC sequence). */
+export const MARK_PREFIX = "\x1b]7711;runner-line=";
+const PREFIX = utf8(MARK_PREFIX);
+const BELL = 0x07;
+const MAX_DIGITS = 6;
+
+/** The text of the mark for command `index` (1-based). */
+export function scriptLineMark(index: number): string {
+  return `${MARK_PREFIX}${index}\x07`;
+}
+
+/**
+ * Takes the runner's script-line marks out of a stage's output (they never reach the trace) and
+ * reports each with its number, also when a mark is split between writes. The output before a mark
+ * is handed over with it (`before`), so that it is counted against the line it belongs to; the
+ * filter's own output is what follows the last mark.
+ */
+export function scriptMarkFilter(onMark: (index: number, before: Uint8Array) => void): StreamFilter {
+  const scan = (data: Uint8Array, final: boolean): ScanResult => {
+    const out: Uint8Array[] = [];
+    const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    let last = 0;
+    for (let at = buffer.indexOf(PREFIX); at !== -1; at = buffer.indexOf(PREFIX, last)) {
+      const digitsFrom = at + PREFIX.length;
+      const bell = buffer.indexOf(BELL, digitsFrom);
+      if (bell === -1 || bell - digitsFrom > MAX_DIGITS) {
+        if (!final && data.length - digitsFrom <= MAX_DIGITS) return held(out, data, last, at);
+        // Not a mark after all: keep the bytes.
+        out.push(data.subarray(last, digitsFrom));
+        last = digitsFrom;
+        continue;
+      }
+      out.push(data.subarray(last, at));
+      onMark(Number(new TextDecoder().decode(data.subarray(digitsFrom, bell))), concatBytes(out.splice(0)));
+      last = bell + 1;
+    }
+    // The end of the chunk may hold the start of a mark.
+    if (!final) {
+      for (let k = Math.min(PREFIX.length - 1, data.length - last); k > 0; k--) {
+        if (buffer.subarray(data.length - k).equals(PREFIX.subarray(0, k))) return held(out, data, last, data.length - k);
+      }
+    }
+    out.push(data.subarray(last));
+    return { output: concatBytes(out), held: EMPTY };
+  };
+  return holdingFilter(scan);
+}
+
+function held(out: Uint8Array[], data: Uint8Array, last: number, from: number): ScanResult {
+  out.push(data.subarray(last, from));
+  return { output: concatBytes(out), held: data.slice(from) };
+}
