@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 import { badInputMessage } from "./src/cli/bad-input.ts";
 import { startExecPrefetch } from "./src/cli/exec-prefetch.ts";
-import { EXIT } from "./src/cli/exit-codes.ts";
+import { EXIT, UsageError } from "./src/cli/exit-codes.ts";
 import { REVISION, VERSION } from "./src/version.ts";
 
 /** Parses the command line, wires the parts, maps errors to exit codes. */
@@ -162,6 +162,36 @@ async function main(argv: readonly string[]): Promise<number> {
     .action(async (opts) => {
       const { list } = await import("./src/cli/registration.ts");
       exitCode = await list({ ...io, configFile: opts.config, print: (line) => process.stdout.write(`${line}\n`) });
+    });
+
+  program
+    .command("show")
+    .description("Show a recorded run again (the latest by default); --html writes a page of it")
+    .argument("[run]", "a run id from .runner/runs (default: latest)")
+    .option("--cwd <dir>", "the project directory", ".")
+    .option("--html <file>", "write one self-contained HTML page of the run")
+    .option("--no-color", "no colours (also NO_COLOR)")
+    .action(async (run, opts) => {
+      const { show } = await import("./src/cli/show.ts");
+      exitCode = show({
+        cwd: opts.cwd, ...(run ? { run } : {}), ...(opts.html ? { html: opts.html } : {}),
+        color: opts.color && process.stdout.isTTY === true && !env.NO_COLOR, print: (text) => process.stdout.write(text),
+      });
+    });
+
+  program
+    .command("schema")
+    .description("Print the JSON Schema of a run record file (event, job-summary, manifest, run-summary)")
+    .argument("[name]", "which schema; none lists them")
+    .action(async (name) => {
+      const { SCHEMAS, SCHEMA_FILES } = await import("./src/record/schemas.ts");
+      if (!name) {
+        for (const [key, file] of Object.entries(SCHEMA_FILES)) process.stdout.write(`${key.padEnd(12)} ${file}\n`);
+        return;
+      }
+      const schema = SCHEMAS[name as keyof typeof SCHEMAS];
+      if (!schema) throw new UsageError(`No schema "${name}"; there are: ${Object.keys(SCHEMAS).join(", ")}`);
+      process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
     });
 
   // The completion library is only loaded when a shell asks for completions; otherwise the command
