@@ -64,6 +64,7 @@ async function main(argv: readonly string[]): Promise<number> {
         buildsDir: opts.buildsDir,
         cache: opts.cache,
         json: opts.json === true,
+        terminal: process.stdout.isTTY === true,
         color: opts.color && process.stdout.isTTY === true && !env.NO_COLOR,
         print: (text) => process.stdout.write(text),
         printError: (text) => process.stderr.write(`${text}\n`),

@@ -17,6 +17,7 @@ import { TerminalSink } from "../trace/terminal-sink.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
 import type { ExecPrefetch } from "./exec-prefetch.ts";
 import { interruptibleSignals } from "./job-signals.ts";
+import { StatusLine } from "./status-line.ts";
 import { renderSummary } from "./summary.ts";
 
 /** The options of `runner exec`. */
@@ -37,6 +38,8 @@ export interface ExecOptions {
   readonly color: boolean;
   /** Stream the run record's events as JSON lines on stdout instead of the human view. */
   readonly json?: boolean;
+  /** Whether stdout is a terminal: then a live status line is kept at the bottom. */
+  readonly terminal?: boolean;
   readonly print: (text: string) => void;
   readonly printError: (text: string) => void;
   readonly env: Record<string, string>;
@@ -68,9 +71,15 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const signals = interruptibleSignals((count) =>
     options.printError(count === 1 ? "Canceling: after_script still runs; Ctrl-C again to abort" : "Aborting"),
   );
+  const status = options.terminal && !options.json ? new StatusLine(options.print) : undefined;
+  const print = status ? (text: string) => status.print(text) : options.print;
   // The run leaves its record in .runner/runs; with --json its events are the output.
   const record = new RunRecord(join(cwd, ".runner", "runs"), {
-    ...(options.json ? { onEvent: (event: RecordEvent) => options.print(`${JSON.stringify(event)}\n`) } : {}),
+    onEvent: (event: RecordEvent) => {
+      if (options.json) options.print(`${JSON.stringify(event)}\n`);
+      if (event.type === "job.start") status?.jobStarted(event.job);
+      if (event.type === "job.finish") status?.jobFinished(event.job);
+    },
   });
   let results: LocalJobResult[];
   try {
@@ -84,13 +93,14 @@ export async function execCommand(options: ExecOptions): Promise<number> {
           ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
           : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
       sinkFor: (job) => options.json ? silentSink : new TerminalSink({
-        print: options.print, color: options.color,
+        print, color: options.color,
         prefix: allJobs.length > 1 ? jobPrefix(job, allJobs.indexOf(job), width, options.color) : "",
       }),
       warningsFor: (job) => imageNotice(job, options.executor),
     });
   } finally {
     signals.dispose();
+    status?.stop();
   }
   record.finish();
   if (!options.json && (allJobs.length > 1 || results.some((r) => r.status === "failed"))) options.print(renderSummary(results, options.color));

@@ -65,6 +65,8 @@ export const runnerSchema = z.object({
   get_sources_timeout: z.unknown().optional(), debug_trace_disabled: bool.optional(),
   safe_directory_checkout: bool.optional(), clean_git_config: bool.optional(),
   feature_flags: z.record(str, bool).default({}), labels: z.record(str, str).optional(),
+  // This runner's own: keep a run record (events.jsonl, summary.json, …) of each job in this directory.
+  record_dir: str.optional(),
   custom_build_dir: z.object({ enabled: bool.optional() }).optional(),
   artifact: z.object({ upload_timeout: z.unknown().optional(), response_header_timeout: z.unknown().optional() }).optional(),
   docker: dockerSchema.optional(), ssh: sshSchema.optional(), cache: cacheSchema.optional(),

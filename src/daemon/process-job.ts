@@ -15,6 +15,7 @@ import type { TraceSink, TraceStream } from "../trace/job-trace.ts";
 import { Timestamper } from "../trace/timestamper.ts";
 import { TraceBuffer } from "../trace/trace-buffer.ts";
 import { executorFor } from "./executor-factory.ts";
+import { RunRecord } from "../record/run-record.ts";
 import { JobReporter, type ReporterTiming } from "./job-reporter.ts";
 
 /** How the daemon can stop a running job. */
@@ -71,7 +72,15 @@ export async function processJob(options: {
     options.signals.deadline.addEventListener("abort", onDeadline, { once: true });
     if (options.signals.abort.aborted) onDaemonAbort();
     reporter.startTraceUpdates();
-    const sink = traceSink(buffer, timestampsEnabled(runner, job));
+    const stored = traceSink(buffer, timestampsEnabled(runner, job));
+    // With `record_dir`, the job also leaves a run record of its own (`job-<id>`).
+    const record = runner.record_dir ? new RunRecord(runner.record_dir, { runId: `job-${job.id}` }) : undefined;
+    const files = record?.job({
+      name: job.job_info.name, slug: "job", stage: job.job_info.stage, allowFailure: job.steps.some((s) => s.name === "script" && s.allow_failure),
+      commands: job.steps.find((s) => s.name === "script")?.script.filter((c) => c.trim() !== "") ?? [],
+      maskedPhrases: job.variables.filter((v) => v.masked).map((v) => v.value),
+    });
+    const sink = files ? { write: (b: Uint8Array, s: TraceStream) => (files.traceSink.write(b, s), stored.write(b, s)), end: () => stored.end() } : stored;
     let outcome: JobOutcome;
     try {
       outcome = await runJob({
@@ -93,6 +102,7 @@ export async function processJob(options: {
           ...(options.systemId ? { systemId: options.systemId } : {}),
         },
         signals: { cancel: cancel.signal, abort: abort.signal, grace: grace.signal },
+        ...(files ? { recorder: files.recorder } : {}),
         environment: runner.environment.map(toVariable),
       });
     } finally {
@@ -100,6 +110,8 @@ export async function processJob(options: {
       options.signals.deadline.removeEventListener("abort", onDeadline);
       sink.end();
     }
+    files?.finish({ status: outcome.status, ...(outcome.failure ? { failure: outcome.failure } : {}) });
+    record?.finish();
     const failure = outcome.failure;
     const reported = await reporter.finish(
       failure === undefined

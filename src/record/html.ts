@@ -37,7 +37,7 @@ h1{font-size:20px;margin:0 0 4px}.status{padding:2px 8px;border-radius:10px;colo
 .name{width:320px;flex:none;font-weight:600}.meta{display:block;font-weight:400;color:#666;font-size:12px}.why{display:block;color:#dd2b0e;font-size:12px}
 .dot{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:6px}
 .track{position:relative;flex:1;height:28px;background:#fff;border:1px solid #e5e5e5;border-radius:3px}
-.bar{position:absolute;top:3px;height:14px;border-radius:2px;opacity:.9}.bar.line{top:20px;height:5px}
+.bar{position:absolute;top:3px;height:14px;border-radius:2px}.bar.line{top:20px;height:5px}
 .legend span{margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-2px}
 </style></head><body>
 <h1>Run ${escape(run.run_id)} <span class="status">${escape(run.pipeline_status)}${run.warnings ? " with warnings" : ""}</span></h1>

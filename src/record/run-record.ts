@@ -61,9 +61,9 @@ export class RunRecord {
   readonly #dirs = new Map<string, string>();
   readonly #onEvent: ((event: RecordEvent) => void) | undefined;
 
-  constructor(root: string, options: { onEvent?: (event: RecordEvent) => void } = {}) {
+  constructor(root: string, options: { onEvent?: (event: RecordEvent) => void; runId?: string } = {}) {
     this.#root = root;
-    this.runId = `${this.#created.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${process.pid}`;
+    this.runId = options.runId ?? `${this.#created.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${process.pid}`;
     this.dir = join(root, this.runId);
     this.#onEvent = options.onEvent;
     mkdirSync(this.dir, { recursive: true });

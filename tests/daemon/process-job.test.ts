@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RunnerConfig } from "../../src/config/config-schema.ts";
@@ -137,6 +137,15 @@ describe("a job from the coordinator", () => {
     expect(trace).toContain("secret=[MASKED] token=[MASKED]");
     expect(trace).not.toContain("hunter2-and-more");
     expect(trace).not.toContain(job.payload.token);
+  });
+
+  test("with record_dir the job leaves a run record of its own", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runner-daemon-record-"));
+    const id = fake.enqueue(["echo recorded", "exit 2"]);
+    await pickUpAndRun({ runner: runnerConfig({ record_dir: dir }) });
+    const summary = JSON.parse(readFileSync(join(dir, `job-${id}`, "job", "summary.json"), "utf8"));
+    expect(summary).toMatchObject({ job: `job-${id}`, status: "failed", exit_code: 2, failed_phase: "job.execution" });
+    expect(readFileSync(join(dir, `job-${id}`, "job", "trace.log"), "utf8")).toContain("recorded");
   });
 
   test("a 202 on the final update is retried until GitLab takes it", async () => {

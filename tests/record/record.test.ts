@@ -97,6 +97,19 @@ describe("the run record of runner exec", () => {
     for (const line of lines) expect(validators.event!(line)).toBe(true);
   });
 
+  test("on a terminal a live status line names the running jobs; without one there is none", () => {
+    const repo = makeRepository(1);
+    writeFileSync(join(repo.work, ".gitlab-ci.yml"), "slowjob:\n  script: [sleep 0.5, echo done]\n");
+    const log = join(repo.work, "tty.log");
+    // script(1) runs the command on a pseudo-terminal and keeps what it printed.
+    Bun.spawnSync(["script", "-q", "-c", `${BINARY} exec`, log], { cwd: repo.work, env: { PATH: process.env.PATH!, TERM: "xterm" } });
+    const shown = readFileSync(log, "utf8");
+    expect(shown).toMatch(/1 running: slowjob · \d+\.\ds/);
+    expect(shown).toContain("\r\x1b[2K");
+    const plain = Bun.spawnSync([BINARY, "exec"], { cwd: repo.work }).stdout.toString();
+    expect(plain).not.toContain("running:");
+  });
+
   test("runner show prints the table again; runner schema prints the shipped schemas", () => {
     const { repo } = exec("a:\n  script: [exit 2]\n");
     const shown = Bun.spawnSync([BINARY, "show"], { cwd: repo.work });
