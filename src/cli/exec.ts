@@ -8,8 +8,9 @@ import type { JobDefinition, VariableDefinition } from "../pipeline/definitions.
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
 import { runLocalPipeline, type LocalJobResult } from "../pipeline/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
-import { planRun } from "../pipeline/plan.ts";
-import { localProject } from "../pipeline/predefined.ts";
+import { planRun, type PlanContext } from "../pipeline/plan.ts";
+import type { GitFacts } from "../pipeline/git-facts.ts";
+import { localProject, predefinedVariables, type LocalPipeline } from "../pipeline/predefined.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { RecordEvent } from "../record/phases.ts";
 import { RunRecord } from "../record/run-record.ts";
@@ -57,16 +58,18 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const pipeline = await loadPipeline({
     text, displayName, cacheDir: options.cache ? join(cwd, ".runner", "cache", "pipelines") : undefined,
   });
-  const stages = planRun(pipeline, options.jobs);
-  const worktree = options.prefetch.worktree();
   const project = localProject(git);
   const createdAt = new Date();
   const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
+  const localPipeline = { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) };
+  const plan = planRun(pipeline, options.jobs, ruleContext({ git, project, pipeline: localPipeline, globals: pipeline.variables, pipelineVariables, cwd, env: options.env }));
+  for (const { job, reason } of plan.excluded) if (!options.json) options.printError(`Not running ${job}: ${reason}`);
+  const worktree = options.prefetch.worktree();
   const ctx = {
-    git, project, globalVariables: pipeline.variables, pipelineVariables,
-    pipeline: { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) },
+    git, project, pipelineVariables, pipeline: localPipeline,
+    globalVariables: [...pipeline.variables, ...plan.workflowVariables],
   };
-  const allJobs = stages.flatMap((s) => s.jobs);
+  const allJobs = plan.jobs.map((p) => p.job);
   const width = Math.max(...allJobs.map((j) => j.name.length));
   const signals = interruptibleSignals((count) =>
     options.printError(count === 1 ? "Canceling: after_script still runs; Ctrl-C again to abort" : "Aborting"),
@@ -84,7 +87,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   let results: LocalJobResult[];
   try {
     results = await runLocalPipeline({
-      stages, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
+      jobs: plan.jobs, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
       buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds"),
       concurrency: options.concurrency ?? availableParallelism(),
       payloadFor: (job, index) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx),
@@ -109,6 +112,48 @@ export async function execCommand(options: ExecOptions): Promise<number> {
 }
 
 const silentSink = { write() {}, flush() {} };
+
+/**
+ * What `rules:` see in a local run: the pipeline's predefined variables, the file's global and the
+ * workflow rule's variables, the job's own (unexpanded, as GitLab's rule context) and `--variable`;
+ * `changes:` against the working tree's changes (or `compare_to`), `exists:` against tracked files.
+ */
+function ruleContext(input: {
+  git: GitFacts; project: ReturnType<typeof localProject>; pipeline: LocalPipeline;
+  globals: readonly VariableDefinition[]; pipelineVariables: readonly VariableDefinition[]; cwd: string; env: Record<string, string>;
+}): PlanContext {
+  const git = (...args: string[]) => {
+    const result = Bun.spawnSync(["git", ...args], { cwd: input.cwd, env: input.env });
+    return result.exitCode === 0 ? result.stdout.toString() : undefined;
+  };
+  let tracked: string[] | undefined;
+  return {
+    ruleVariables(job, workflow) {
+      const predefined = predefinedVariables({
+        git: input.git, project: input.project, pipeline: input.pipeline,
+        job: { id: 0, name: job?.name ?? "", stage: job?.stage ?? "" },
+      });
+      const vars: Record<string, string> = {};
+      for (const [key, value] of Object.entries(predefined)) {
+        if (job || !(key.startsWith("CI_JOB_") || key.startsWith("CI_BUILD_"))) vars[key] = value;
+      }
+      for (const v of [...input.globals, ...workflow, ...(job?.variables ?? []), ...input.pipelineVariables]) vars[v.key] = v.value;
+      return vars;
+    },
+    changedFiles(compareTo) {
+      const working = (git("status", "--porcelain", "-z", "--untracked-files=all") ?? "")
+        .split("\0").filter(Boolean).map((line) => line.slice(3));
+      const compared = compareTo ? (git("diff", "--name-only", "-z", `${compareTo}...HEAD`) ?? "").split("\0").filter(Boolean) : [];
+      const changed = [...new Set([...working, ...compared])];
+      // GitLab: a pipeline without a diff lets `changes` hold.
+      return changed.length === 0 && !compareTo ? undefined : changed;
+    },
+    trackedFiles() {
+      tracked ??= (git("ls-files", "-z") ?? "").split("\0").filter(Boolean);
+      return tracked;
+    },
+  };
+}
 
 async function readConfig(path: string, shown: string): Promise<string> {
   const file = Bun.file(path);

@@ -6,6 +6,7 @@ import {
   type JobWhen,
 } from "./keywords.ts";
 import { resolveReferences } from "./references.ts";
+import { readRules, type Rule } from "./rules.ts";
 import { RubyFloat, rubyString } from "./ruby-scalars.ts";
 import type { YamlFile } from "./yaml-file.ts";
 
@@ -29,7 +30,17 @@ export interface JobDefinition {
   readonly when: JobWhen;
   readonly allowFailure: boolean;
   readonly timeoutSeconds?: number;
+  readonly rules?: readonly Rule[];
+  /** `needs:`; undefined means the job waits for every job of the earlier stages. */
+  readonly needs?: readonly Need[];
   readonly position?: SourcePosition;
+}
+
+/** One entry of `needs:`. */
+export interface Need {
+  readonly job: string;
+  readonly optional: boolean;
+  readonly artifacts: boolean;
 }
 
 /** The whole file: its stages in order (`.pre` first, `.post` last), global variables and jobs. */
@@ -37,6 +48,7 @@ export interface PipelineDefinition {
   readonly stages: readonly string[];
   readonly variables: readonly VariableDefinition[];
   readonly jobs: readonly JobDefinition[];
+  readonly workflow?: { readonly rules?: readonly Rule[]; readonly name?: string };
 }
 
 /**
@@ -67,7 +79,9 @@ export function readPipeline(file: YamlFile): PipelineDefinition {
       );
     }
   }
-  return { stages, variables, jobs };
+  checkNeeds(jobs, stages);
+  const workflow = readWorkflow(config.workflow, at("workflow"));
+  return { stages, variables, jobs, ...(workflow ? { workflow } : {}) };
 }
 
 type Position = (key?: string) => SourcePosition | undefined;
@@ -105,6 +119,10 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
   }
   const unknown = Object.keys(value).filter((k) => !JOB_KEYWORDS.has(k));
   if (unknown.length > 0) throw new ConfigError(`${location} config contains unknown keys: ${unknown.join(", ")}`, position);
+  const exclusive = ["only", "except", "start_in"].filter((k) => k in value);
+  if ("rules" in value && exclusive.length > 0) {
+    throw new ConfigError(`${location} config key may not be used with \`rules\`: ${exclusive.join(", ")}`, position);
+  }
   const job: Record<string, unknown> = { ...value };
   for (const key of DEFAULT_KEYWORDS) if (!(key in job) && key in defaults) job[key] = defaults[key];
   if ("run" in job || "trigger" in job) {
@@ -127,8 +145,70 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     when: when as JobWhen,
     allowFailure: readAllowFailure(job.allow_failure, when === "manual", `${location}:allow_failure`, position),
     timeoutSeconds: readTimeout(job.timeout, `${location}:timeout`, position),
+    ...(job.rules !== undefined ? { rules: readRules(job.rules, `${location}:rules`, position, "job") } : {}),
+    ...(job.needs !== undefined && job.needs !== null ? { needs: readNeeds(job.needs, `${location}:needs`, position) } : {}),
     position,
   };
+}
+
+function readNeeds(value: unknown, location: string, position?: SourcePosition): Need[] {
+  const list = Array.isArray(value) ? value.flat(10) : undefined;
+  if (!list) throw new ConfigError(`${location} config should be an array`, position);
+  return list.map((entry) => {
+    if (typeof entry === "string") return { job: entry, optional: false, artifacts: true };
+    if (isHash(entry) && typeof entry.job === "string") {
+      return { job: entry.job, optional: entry.optional === true, artifacts: entry.artifacts !== false };
+    }
+    throw new ConfigError(`${location} config should be a string or a hash with a job`, position);
+  });
+}
+
+function readWorkflow(value: unknown, position?: SourcePosition): PipelineDefinition["workflow"] {
+  if (value === undefined || value === null) return undefined;
+  if (!isHash(value)) throw new ConfigError("workflow config should be a hash", position);
+  return {
+    ...(value.rules !== undefined ? { rules: readRules(value.rules, "workflow:rules", position, "workflow") } : {}),
+    ...(typeof value.name === "string" ? { name: value.name } : {}),
+  };
+}
+
+/** GitLab's logical checks of `needs` (C yaml_processor.rb): the first problem found is the error. */
+function checkNeeds(jobs: readonly JobDefinition[], stages: readonly string[]): void {
+  const byName = new Map(jobs.map((j) => [j.name, j]));
+  for (const job of jobs) {
+    const names = (job.needs ?? []).map((n) => n.job);
+    const duplicated = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+    if (duplicated.length > 0) throw new ConfigError(`${job.name} has the following needs duplicated: ${duplicated.join(", ")}.`, job.position);
+    for (const need of job.needs ?? []) {
+      const target = byName.get(need.job);
+      if (!target) {
+        if (need.optional) continue;
+        throw new ConfigError(`${job.name} job: undefined need: ${need.job}`, job.position);
+      }
+      if (stages.indexOf(target.stage) > stages.indexOf(job.stage)) {
+        throw new ConfigError(`${job.name} job: need ${need.job} is not defined in current or prior stages`, job.position);
+      }
+    }
+  }
+  const visiting = new Set<string>();
+  const done = new Set<string>();
+  const visit = (name: string, path: readonly string[]) => {
+    if (done.has(name)) return;
+    if (visiting.has(name)) {
+      const cycle = path.slice(path.indexOf(name), -1);
+      throw new ConfigError(`The pipeline has circular dependencies: topological sort failed: [${cycle.map((c) => `"${c}"`).join(", ")}]`);
+    }
+    visiting.add(name);
+    for (const need of byName.get(name)?.needs ?? []) if (byName.has(need.job)) visit(need.job, [...path, need.job]);
+    visiting.delete(name);
+    done.add(name);
+  };
+  for (const job of jobs) {
+    if ((job.needs ?? []).some((n) => n.job === job.name)) {
+      throw new ConfigError(`The pipeline has circular dependencies: self-dependency: ${job.name}`);
+    }
+  }
+  for (const job of jobs) visit(job.name, [job.name]);
 }
 
 function readScript(value: unknown, location: string, position?: SourcePosition): string[] {

@@ -7,7 +7,7 @@ import { runJob, type JobOutcome, type JobSignals } from "../steps/run-job.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
 import type { JobDefinition } from "./definitions.ts";
 import type { GitFacts } from "./git-facts.ts";
-import type { PlannedStage } from "./plan.ts";
+import type { PlannedJob } from "./plan.ts";
 import { slugify } from "./slug.ts";
 import { RunRecord, type JobSummary } from "../record/run-record.ts";
 import { readGitSettings } from "../steps/git-settings.ts";
@@ -26,7 +26,7 @@ export interface LocalJobResult {
 
 /** What a local run is made of; the command line decides each part. */
 export interface LocalRunOptions {
-  readonly stages: readonly PlannedStage[];
+  readonly jobs: readonly PlannedJob[];
   readonly git: GitFacts;
   /** The directory the run is for: its `.runner/` holds builds and records. */
   readonly projectRoot: string;
@@ -48,31 +48,53 @@ export interface LocalRunOptions {
 }
 
 /**
- * Runs the planned stages in order; the jobs of a stage run side by side, at most `concurrency` at a
- * time. Whether a job runs depends on the jobs before it, as in GitLab: `on_success` after success,
- * `on_failure` after a failure, `always` in any case; a failure that is allowed counts as success.
+ * Runs the planned jobs as GitLab's DAG does: a job starts once every job it waits for (its needs, or
+ * all jobs of the earlier stages) has ended, at most `concurrency` at a time. Whether it runs depends
+ * on how those ended: `on_success` after success, `on_failure` after a failure, `always` in any case;
+ * an allowed failure counts as success and a skipped job does not count.
  */
 export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJobResult[]> {
   await ignoreRunnerDirectory(options.projectRoot);
-  const results: LocalJobResult[] = [];
-  let index = 0;
-  for (const stage of options.stages) {
-    const failedBefore = results.some((r) => (r.status === "failed" || r.status === "canceled") && !r.allowFailure);
-    const indexed = stage.jobs.map((job) => ({ job, index: index++ }));
-    const stageResults = await mapConcurrently(indexed, options.concurrency, async ({ job, index: i }) => {
-      const runs = job.when === "always" || (job.when === "on_failure" ? failedBefore : !failedBefore);
-      if (!runs || options.signals.cancel.aborted || options.signals.abort.aborted) {
-        const reason = !runs ? (failedBefore ? "a job of an earlier stage failed" : "no job of an earlier stage failed") : "the run was canceled";
-        const files = options.record?.job(recordOptions(job, i, options));
-        files?.recorder.start();
-        const summary = files?.finish({ status: "skipped", skipReason: reason });
-        return { job, status: "skipped", allowFailure: job.allowFailure, ...(summary ? { summary } : {}) } satisfies LocalJobResult;
-      }
-      return runOne(job, i, options);
+  const planned = options.jobs;
+  const results = new Map<string, LocalJobResult>();
+  const started = new Set<string>();
+  const running = new Set<Promise<void>>();
+  const failedUpstream = (job: PlannedJob) =>
+    job.after.some((name) => {
+      const r = results.get(name);
+      return r !== undefined && (r.status === "failed" || r.status === "canceled") && !r.allowFailure;
     });
-    results.push(...stageResults);
+  for (;;) {
+    const ready = planned.filter((p) => !started.has(p.job.name) && p.after.every((name) => results.has(name)));
+    for (const next of ready) {
+      if (running.size >= Math.max(1, options.concurrency)) break;
+      started.add(next.job.name);
+      const index = planned.indexOf(next);
+      const task = decide(next, index, failedUpstream(next), options).then((result) => {
+        results.set(next.job.name, result);
+        running.delete(task);
+      });
+      running.add(task);
+    }
+    if (running.size === 0) break;
+    await Promise.race(running);
   }
-  return results;
+  return planned.map((p) => results.get(p.job.name)!);
+}
+
+async function decide(planned: PlannedJob, index: number, failedBefore: boolean, options: LocalRunOptions): Promise<LocalJobResult> {
+  const { job } = planned;
+  const runs = job.when === "always" || job.when === "manual" || (job.when === "on_failure" ? failedBefore : !failedBefore);
+  if (!runs || options.signals.cancel.aborted || options.signals.abort.aborted) {
+    const reason = !runs
+      ? failedBefore ? `a job it waits for failed (when: ${job.when})` : `no job it waits for failed (when: ${job.when})`
+      : "the run was canceled";
+    const files = options.record?.job(recordOptions(job, index, options));
+    files?.recorder.start();
+    const summary = files?.finish({ status: "skipped", skipReason: reason });
+    return { job, status: "skipped", allowFailure: job.allowFailure, ...(summary ? { summary } : {}) };
+  }
+  return runOne(job, index, options);
 }
 
 async function runOne(job: JobDefinition, index: number, options: LocalRunOptions): Promise<LocalJobResult> {
@@ -150,15 +172,3 @@ async function ignoreRunnerDirectory(root: string): Promise<void> {
   await Bun.write(ignore, "# Created by runner: builds and run records stay out of git.\n*\n");
 }
 
-async function mapConcurrently<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await task(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}

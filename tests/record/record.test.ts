@@ -76,13 +76,28 @@ describe("the run record of runner exec", () => {
     expect(events("build").some((e) => e.index === 3)).toBe(false);
     const deploy = job("deploy");
     expect(deploy.status).toBe("skipped");
+    const reason = "a job it waits for failed (when: on_success)";
     expect(deploy.phases.map((p) => [p.phase, p.status, p.skip_reason])).toEqual([
-      ["job.provider_prepare", "skipped", "a job of an earlier stage failed"],
-      ["job.execution", "skipped", "a job of an earlier stage failed"],
-      ["job.cleanup", "skipped", "a job of an earlier stage failed"],
+      ["job.provider_prepare", "skipped", reason],
+      ["job.execution", "skipped", reason],
+      ["job.cleanup", "skipped", reason],
     ]);
     expect(out).toMatch(/failed\s+build\s+\S+\s+in job\.execution/);
     expect(JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"))).toMatchObject({ pipeline_status: "failed" });
+    expect(validateRun(dir)).toEqual([]);
+  });
+
+  test("a job skipped because its need failed still has a skipped job.cleanup; an unrelated job runs", () => {
+    const { job, dir } = exec([
+      "stages: [build, test]",
+      "lib:\n  stage: build\n  script: [exit 1]",
+      "app:\n  stage: build\n  script: [echo app]",
+      "test-lib:\n  stage: test\n  needs: [lib]\n  script: [echo never]",
+      "test-app:\n  stage: test\n  needs: [app]\n  script: [echo app-tested]",
+    ].join("\n"));
+    expect(job("test-lib").status).toBe("skipped");
+    expect(job("test-lib").phases.find((p) => p.phase === "job.cleanup")).toMatchObject({ status: "skipped", skip_reason: "a job it waits for failed (when: on_success)" });
+    expect(job("test-app").status).toBe("success");
     expect(validateRun(dir)).toEqual([]);
   });
 
