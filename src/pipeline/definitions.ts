@@ -6,6 +6,7 @@ import {
   type JobWhen,
 } from "./keywords.ts";
 import { resolveReferences } from "./references.ts";
+import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
 import { RubyFloat, rubyString } from "./ruby-scalars.ts";
 import type { YamlFile } from "./yaml-file.ts";
@@ -33,6 +34,8 @@ export interface JobDefinition {
   readonly rules?: readonly Rule[];
   /** `needs:`; undefined means the job waits for every job of the earlier stages. */
   readonly needs?: readonly Need[];
+  /** For an instance of a `parallel` job: its number, how many there are, and the job's own name. */
+  readonly parallel?: { readonly index: number; readonly total: number; readonly group: string };
   readonly position?: SourcePosition;
 }
 
@@ -68,7 +71,20 @@ export function readPipeline(file: YamlFile): PipelineDefinition {
   const jobs: JobDefinition[] = [];
   for (const [name, value] of Object.entries(config)) {
     if (GLOBAL_KEYWORDS.has(name) || name.startsWith(".")) continue;
-    jobs.push(readJob(name, value, defaults, at(name)));
+    const job = readJob(name, value, defaults, at(name));
+    const parallel = isHash(value) && value.parallel !== undefined && value.parallel !== null
+      ? readParallel(value.parallel, `jobs:${name.toLowerCase()}:parallel`, at(name))
+      : undefined;
+    jobs.push(...(parallel ? expandParallel(job, parallel) : [job]));
+  }
+  // A need (or dependency) naming a parallel job means every one of its instances.
+  for (const [i, job] of jobs.entries()) {
+    if (!job.needs) continue;
+    const needs = job.needs.flatMap((need) => {
+      const instances = jobs.filter((j) => j.parallel?.group === need.job);
+      return instances.length > 0 ? instances.map((j) => ({ ...need, job: j.name })) : [need];
+    });
+    jobs[i] = { ...job, needs };
   }
   if (jobs.length === 0) throw new ConfigError("jobs config should contain at least one visible job");
   for (const job of jobs) {

@@ -29,7 +29,10 @@ export interface PayloadContext {
 export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadContext): JobResponse {
   const predefined = predefinedVariables({
     git: ctx.git, project: ctx.project, pipeline: ctx.pipeline,
-    job: { id: jobId, name: job.name, stage: job.stage, ...(job.image ? { image: job.image.name } : {}) },
+    job: {
+      id: jobId, name: job.name, stage: job.stage,
+      ...(job.image ? { image: job.image.name } : {}), ...(job.parallel ? { parallel: job.parallel } : {}),
+    },
   });
   const token = `local-job-token-${jobId}`;
   const toVariable = (v: VariableDefinition): JobVariable => ({

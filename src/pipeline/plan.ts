@@ -36,7 +36,8 @@ export interface PlanContext extends Omit<RuleContext, "variables"> {
  */
 export function planRun(pipeline: PipelineDefinition, selected: readonly string[], ctx?: PlanContext): Plan {
   const byName = new Map(pipeline.jobs.map((j) => [j.name, j]));
-  const missing = selected.filter((name) => !byName.has(name));
+  const groups = new Set(pipeline.jobs.flatMap((j) => (j.parallel ? [j.parallel.group] : [])));
+  const missing = selected.filter((name) => !byName.has(name) && !groups.has(name));
   if (missing.length > 0) {
     const known = pipeline.jobs.map((j) => j.name).join(", ");
     throw new UnknownJobError(`Job ${missing.map((m) => `"${m}"`).join(", ")} is not defined in the pipeline; jobs are: ${known}`);
@@ -50,7 +51,7 @@ export function planRun(pipeline: PipelineDefinition, selected: readonly string[
   const excluded: { job: string; reason: string }[] = [];
   const included: JobDefinition[] = [];
   for (const definition of pipeline.jobs) {
-    const named = selected.includes(definition.name);
+    const named = selected.includes(definition.name) || (definition.parallel !== undefined && selected.includes(definition.parallel.group));
     if (selected.length > 0 && !named) continue;
     const job = ctx ? applyRules(definition, workflowVariables, ctx) : { job: definition };
     if ("reason" in job) {

@@ -41,7 +41,7 @@ export function predefinedVariables(input: {
   git: GitFacts;
   project: LocalProject;
   pipeline: LocalPipeline;
-  job: { id: number; name: string; stage: string; image?: string };
+  job: { id: number; name: string; stage: string; image?: string; parallel?: { index: number; total: number; group: string } };
 }): Record<string, string> {
   const { git, project, pipeline, job } = input;
   const [title = "", ...body] = git.message.split("\n");
@@ -85,11 +85,12 @@ export function predefinedVariables(input: {
     CI_JOB_ID: String(job.id),
     CI_JOB_NAME: job.name,
     CI_JOB_NAME_SLUG: slugify(job.name),
-    CI_JOB_GROUP_NAME: job.name,
+    CI_JOB_GROUP_NAME: job.parallel?.group ?? job.name,
     CI_JOB_STAGE: job.stage,
     CI_JOB_URL: `${project.serverUrl}/${project.path}/-/jobs/${job.id}`,
     CI_JOB_STARTED_AT: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
-    CI_NODE_TOTAL: "1",
+    CI_NODE_TOTAL: String(job.parallel?.total ?? 1),
+    ...(job.parallel ? { CI_NODE_INDEX: String(job.parallel.index) } : {}),
     GITLAB_USER_NAME: git.userName ?? git.authorName,
     GITLAB_USER_EMAIL: git.userEmail ?? git.authorEmail,
     GITLAB_USER_LOGIN: (git.userEmail ?? git.authorEmail).split("@")[0] ?? "",

@@ -118,3 +118,36 @@ describe("needs (§8.2) and planning errors", () => {
     expect(plan("a:\n  script: x\n  needs:\n    - job: gone\n      optional: true\n").jobs).toMatchObject({ a: { after: [] } });
   });
 });
+
+describe("parallel (§8.6)", () => {
+  const names = (yaml: string) => readPipeline(parseYamlFile("f", yaml)).jobs.map((j) => j.name);
+
+  test("parallel: N makes `name i/N` with CI_NODE_INDEX and CI_NODE_TOTAL", () => {
+    const jobs = readPipeline(parseYamlFile("f", "test:\n  script: x\n  parallel: 3\n")).jobs;
+    expect(jobs.map((j) => j.name)).toEqual(["test 1/3", "test 2/3", "test 3/3"]);
+    expect(jobs[1]!.parallel).toEqual({ index: 2, total: 3, group: "test" });
+  });
+
+  test("a matrix expands each entry's product, the first key varying slowest, in order", () => {
+    expect(names("deploy:\n  script: x\n  parallel:\n    matrix:\n      - PROVIDER: [aws, gcp]\n        STACK: [app, db]\n      - PROVIDER: ovh\n        STACK: 1.0\n")).toEqual([
+      "deploy: [aws, app]", "deploy: [aws, db]", "deploy: [gcp, app]", "deploy: [gcp, db]", "deploy: [ovh, 1.0]",
+    ]);
+    const job = readPipeline(parseYamlFile("f", "d:\n  script: x\n  variables: { PROVIDER: none }\n  parallel:\n    matrix:\n      - PROVIDER: [aws]\n")).jobs[0]!;
+    expect(job.variables.at(-1)).toEqual({ key: "PROVIDER", value: "aws", raw: false });
+  });
+
+  test("a need on a parallel job waits for every instance", () => {
+    const result = plan("stages: [a, b]\nbuild:\n  stage: a\n  script: x\n  parallel: 2\nuse:\n  stage: b\n  needs: [build]\n  script: y\n");
+    expect(result.jobs.use!.after).toEqual(["build 1/2", "build 2/2"]);
+  });
+
+  test("naming a parallel job runs all its instances", () => {
+    const result = plan("build:\n  script: x\n  parallel: 2\nother:\n  script: y\n", BRANCH, {}, ["build"]);
+    expect(Object.keys(result.jobs)).toEqual(["build 1/2", "build 2/2"]);
+  });
+
+  test("more than 200 instances is an error in GitLab's words", () => {
+    expect(() => names("m:\n  script: x\n  parallel:\n    matrix:\n      - A: [" + Array.from({ length: 15 }, (_, i) => i).join(",") + "]\n        B: [" + Array.from({ length: 15 }, (_, i) => i).join(",") + "]\n"))
+      .toThrow("jobs:m:parallel:matrix config generates too many jobs (maximum is 200)");
+  });
+});
