@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
@@ -68,6 +69,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const ctx = {
     git, project, pipelineVariables, pipeline: localPipeline,
     globalVariables: [...pipeline.variables, ...plan.workflowVariables],
+    hashFiles: (files: readonly string[]) => hashFiles(cwd, files),
   };
   const allJobs = plan.jobs.map((p) => p.job);
   const width = Math.max(...allJobs.map((j) => j.name.length));
@@ -90,7 +92,8 @@ export async function execCommand(options: ExecOptions): Promise<number> {
       jobs: plan.jobs, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
       buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds"),
       concurrency: options.concurrency ?? availableParallelism(),
-      payloadFor: (job, index) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx),
+      payloadFor: (job, index, received) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx, received),
+      cacheDir: join(cwd, ".runner", "cache"),
       executorFor: (_job, directories, relative) =>
         options.executor === "ssh" && options.ssh
           ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
@@ -112,6 +115,20 @@ export async function execCommand(options: ExecOptions): Promise<number> {
 }
 
 const silentSink = { write() {}, flush() {} };
+
+/** `cache:key:files`: a SHA-1 of the files' contents (in path order), or undefined when none exists. */
+function hashFiles(cwd: string, files: readonly string[]): string | undefined {
+  const hash = new Bun.CryptoHasher("sha1");
+  let found = false;
+  for (const pattern of [...files].sort()) {
+    for (const path of [...new Bun.Glob(pattern).scanSync({ cwd, dot: true })].sort()) {
+      hash.update(path);
+      hash.update(readFileSync(join(cwd, path)));
+      found = true;
+    }
+  }
+  return found ? hash.digest("hex") : undefined;
+}
 
 /**
  * What `rules:` see in a local run: the pipeline's predefined variables, the file's global and the

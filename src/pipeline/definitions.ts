@@ -6,6 +6,7 @@ import {
   type JobWhen,
 } from "./keywords.ts";
 import { resolveReferences } from "./references.ts";
+import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefinition } from "./job-files.ts";
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
 import { RubyFloat, rubyString } from "./ruby-scalars.ts";
@@ -34,6 +35,10 @@ export interface JobDefinition {
   readonly rules?: readonly Rule[];
   /** `needs:`; undefined means the job waits for every job of the earlier stages. */
   readonly needs?: readonly Need[];
+  readonly artifacts?: ArtifactsDefinition;
+  readonly cache?: readonly CacheDefinition[];
+  /** `dependencies:`; undefined means every job of the earlier stages (or the needs). */
+  readonly dependencies?: readonly string[];
   /** For an instance of a `parallel` job: its number, how many there are, and the job's own name. */
   readonly parallel?: { readonly index: number; readonly total: number; readonly group: string };
   readonly position?: SourcePosition;
@@ -163,8 +168,15 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     timeoutSeconds: readTimeout(job.timeout, `${location}:timeout`, position),
     ...(job.rules !== undefined ? { rules: readRules(job.rules, `${location}:rules`, position, "job") } : {}),
     ...(job.needs !== undefined && job.needs !== null ? { needs: readNeeds(job.needs, `${location}:needs`, position) } : {}),
+    ...optional("artifacts", readArtifacts(job.artifacts, `${location}:artifacts`, position)),
+    ...optional("cache", readCaches(job.cache, `${location}:cache`, position)),
+    ...(Array.isArray(job.dependencies) ? { dependencies: job.dependencies.map(String) } : {}),
     position,
   };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 function readNeeds(value: unknown, location: string, position?: SourcePosition): Need[] {

@@ -12,6 +12,8 @@ import { slugify } from "./slug.ts";
 import { RunRecord, type JobSummary } from "../record/run-record.ts";
 import { readGitSettings } from "../steps/git-settings.ts";
 import { maskedPhrases, resolveVariables } from "../steps/variables.ts";
+import { LocalArtifacts } from "./local-artifacts.ts";
+import type { Received } from "./payload.ts";
 import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
 /** How one job of a local run ended; `skipped` jobs never started. */
@@ -37,7 +39,9 @@ export interface LocalRunOptions {
   readonly concurrency: number;
   readonly signals: JobSignals;
   readonly hostEnv: Record<string, string>;
-  readonly payloadFor: (job: JobDefinition, index: number) => JobResponse;
+  readonly payloadFor: (job: JobDefinition, index: number, received?: Received) => JobResponse;
+  /** Where caches are kept between runs (`.runner/cache`). */
+  readonly cacheDir?: string;
   /** The executor of a job; `relative` is its directory below a builds directory (for remote hosts). */
   readonly executorFor: (job: JobDefinition, directories: Executor["directories"], relative: string) => Executor;
   /** The sink that shows one job's trace. */
@@ -56,6 +60,7 @@ export interface LocalRunOptions {
 export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJobResult[]> {
   await ignoreRunnerDirectory(options.projectRoot);
   const planned = options.jobs;
+  const artifacts = new LocalArtifacts();
   const results = new Map<string, LocalJobResult>();
   const started = new Set<string>();
   const running = new Set<Promise<void>>();
@@ -70,7 +75,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJ
       if (running.size >= Math.max(1, options.concurrency)) break;
       started.add(next.job.name);
       const index = planned.indexOf(next);
-      const task = decide(next, index, failedUpstream(next), options).then((result) => {
+      const task = decide(next, index, failedUpstream(next), { ...options, artifacts }).then((result) => {
         results.set(next.job.name, result);
         running.delete(task);
       });
@@ -82,7 +87,9 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJ
   return planned.map((p) => results.get(p.job.name)!);
 }
 
-async function decide(planned: PlannedJob, index: number, failedBefore: boolean, options: LocalRunOptions): Promise<LocalJobResult> {
+type RunOptions = LocalRunOptions & { readonly artifacts: LocalArtifacts };
+
+async function decide(planned: PlannedJob, index: number, failedBefore: boolean, options: RunOptions): Promise<LocalJobResult> {
   const { job } = planned;
   const runs = job.when === "always" || job.when === "manual" || (job.when === "on_failure" ? failedBefore : !failedBefore);
   if (!runs || options.signals.cancel.aborted || options.signals.abort.aborted) {
@@ -94,11 +101,13 @@ async function decide(planned: PlannedJob, index: number, failedBefore: boolean,
     const summary = files?.finish({ status: "skipped", skipReason: reason });
     return { job, status: "skipped", allowFailure: job.allowFailure, ...(summary ? { summary } : {}) };
   }
-  return runOne(job, index, options);
+  return runOne(planned, index, options);
 }
 
-async function runOne(job: JobDefinition, index: number, options: LocalRunOptions): Promise<LocalJobResult> {
-  const payload = options.payloadFor(job, index);
+async function runOne(planned: PlannedJob, index: number, options: RunOptions): Promise<LocalJobResult> {
+  const { job } = planned;
+  const idOf = (name: string) => options.payloadFor(options.jobs.find((p) => p.job.name === name)!.job, options.jobs.findIndex((p) => p.job.name === name)).id;
+  const payload = options.payloadFor(job, index, options.artifacts.received(planned, options.jobs, idOf));
   const slug = slugify(job.name) || `job-${index}`;
   const buildsDir = join(options.buildsRoot, slug);
   const projectDir = join(buildsDir, payload.job_info.project_name);
@@ -112,7 +121,8 @@ async function runOne(job: JobDefinition, index: number, options: LocalRunOption
     sink,
     ...(files ? { recorder: files.recorder } : {}),
     sources: localSources(options.projectRoot, copier(payload, executor, options)),
-    settings: { userAgent: "runner local" },
+    ...(files ? { artifacts: options.artifacts.transferFor(job.name, files.dir) } : {}),
+    settings: { userAgent: "runner local", ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) },
     runner: { name: "local runner" },
     signals: options.signals,
     warnings: options.warningsFor(job),

@@ -1,4 +1,4 @@
-import type { JobResponse, JobVariable } from "../protocol/types.ts";
+import type { Artifact, Cache, Dependency, JobResponse, JobVariable } from "../protocol/types.ts";
 import type { JobDefinition, VariableDefinition } from "./definitions.ts";
 import type { GitFacts } from "./git-facts.ts";
 import { expandNested } from "./nested-expansion.ts";
@@ -20,13 +20,61 @@ export interface PayloadContext {
   readonly globalVariables: readonly VariableDefinition[];
   /** `--variable KEY=VALUE`: pipeline variables, which beat the file's. */
   readonly pipelineVariables: readonly VariableDefinition[];
+  /** The hash of `cache:key:files`, or undefined when none of the files exists. */
+  readonly hashFiles?: (files: readonly string[]) => string | undefined;
+}
+
+/** What a job receives from the jobs before it: their artifacts and their dotenv variables. */
+export interface Received {
+  readonly dependencies: readonly Dependency[];
+  readonly dotenv: readonly { readonly key: string; readonly value: string }[];
+}
+
+const REPORT_FORMATS: Record<string, { name: string; format: "gzip" | "raw" | "zip" }> = {
+  dotenv: { name: ".env", format: "gzip" }, junit: { name: "junit.xml", format: "gzip" },
+  metrics: { name: "metrics.txt", format: "gzip" }, lsif: { name: "lsif.json", format: "zip" },
+};
+
+function artifactsOf(job: JobDefinition): Artifact[] {
+  const a = job.artifacts;
+  if (!a) return [];
+  const archive: Artifact[] = a.paths.length > 0 || a.untracked
+    ? [{
+        name: a.name ?? "artifacts", paths: a.paths, ...(a.exclude.length > 0 ? { exclude: a.exclude } : {}),
+        ...(a.untracked ? { untracked: true } : {}), when: a.when, ...(a.expireIn ? { expire_in: a.expireIn } : {}),
+        artifact_type: "archive", artifact_format: "zip",
+      }]
+    : [];
+  const reports: Artifact[] = Object.entries(a.reports).map(([type, paths]) => ({
+    name: REPORT_FORMATS[type]?.name ?? `gl-${type}-report.json`, paths, when: "always",
+    ...(a.expireIn ? { expire_in: a.expireIn } : {}), artifact_type: type, artifact_format: REPORT_FORMATS[type]?.format ?? "raw",
+  }));
+  return [...archive, ...reports];
+}
+
+/** GitLab's cache keys (§8.9): `key:files` hashed, `-non_protected` appended (a local ref is not protected). */
+function cachesOf(job: JobDefinition, ctx: PayloadContext): Cache[] {
+  const suffix = "-non_protected";
+  return (job.cache ?? []).map((c) => {
+    let key: string;
+    if (typeof c.key === "string") key = c.key;
+    else {
+      const hash = ctx.hashFiles?.(c.key.files);
+      key = [c.key.prefix, hash ?? "default"].filter(Boolean).join("-");
+    }
+    return {
+      key: `${key}${suffix}`, paths: c.paths, policy: c.policy, when: c.when,
+      ...(c.untracked ? { untracked: true } : {}),
+      ...(c.fallbackKeys.length > 0 ? { fallback_keys: c.fallbackKeys.map((k) => `${k}${suffix}`) } : {}),
+    };
+  });
 }
 
 /**
  * The job as GitLab would send it to a runner: the same {@link JobResponse} a coordinator answers
  * `POST /jobs/request` with, so that a local run takes the same road as a remote one.
  */
-export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadContext): JobResponse {
+export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadContext, received: Received = { dependencies: [], dotenv: [] }): JobResponse {
   const predefined = predefinedVariables({
     git: ctx.git, project: ctx.project, pipeline: ctx.pipeline,
     job: {
@@ -43,6 +91,8 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
       ...Object.entries(predefined).map(([key, value]) => ({ key, value, public: true, masked: false })),
       ...ctx.globalVariables.map(toVariable),
       ...job.variables.map(toVariable),
+      // dotenv variables of the jobs it depends on: above the file's, below pipeline variables (§8.9).
+      ...received.dotenv.map((v) => ({ key: v.key, value: v.value, public: true, masked: false, raw: true })),
       ...ctx.pipelineVariables.map(toVariable),
     ],
     job.name,
@@ -71,9 +121,9 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
     ],
     image: job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : null,
     services: [],
-    artifacts: [],
-    cache: [],
-    dependencies: [],
+    artifacts: artifactsOf(job),
+    cache: cachesOf(job, ctx),
+    dependencies: [...received.dependencies],
     features: { trace_sections: true, token_mask_prefixes: [], failure_reasons: FAILURE_REASONS },
   };
 }

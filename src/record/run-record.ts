@@ -39,6 +39,8 @@ export const RECORD_FILES = ["summary.json", "manifest.json", "events.jsonl", "t
 
 /** One job's files in a run record, and the recorder that fills them. */
 export interface JobRecordFiles {
+  /** The job's folder in the record. */
+  readonly dir: string;
   readonly recorder: JobRecorder;
   /** Takes the job's masked trace for trace.log. */
   readonly traceSink: TraceSink;
@@ -96,6 +98,7 @@ export class RunRecord {
     const traceFd = openSync(join(dir, "trace.log"), "w", 0o600);
     let traceOpen = true;
     return {
+      dir,
       recorder,
       traceSink: { write: (bytes) => void (traceOpen && writeSync(traceFd, bytes)) },
       finish: (outcome) => {

@@ -170,6 +170,24 @@ describe("dist/runner exec", () => {
     expect(out).toMatch(/shell=(sh|bash)\n/);
   });
 
+  test("artifacts and dotenv variables reach later jobs; needs with artifacts: false blocks them; caches persist between runs", () => {
+    const { dir } = fixture([
+      "stages: [build, test]",
+      "build:\n  stage: build\n  script:\n    - mkdir -p out && echo binary > out/app\n    - echo VERSION=1.2.3 > build.env\n    - ls vendor 2>/dev/null || echo no-cache-yet\n    - mkdir -p vendor && echo dep > vendor/lib\n  artifacts:\n    paths: [out/]\n    reports:\n      dotenv: build.env\n  cache:\n    key: deps\n    paths: [vendor/]",
+      "test:\n  stage: test\n  script:\n    - cat out/app\n    - echo version=$VERSION",
+      "isolated:\n  stage: test\n  needs:\n    - job: build\n      artifacts: false\n  script:\n    - test ! -e out/app && echo isolated-version=${VERSION:-unset}",
+    ].join("\n"));
+    const first = runner(["exec"], dir);
+    expect(first.code).toBe(0);
+    expect(first.out).toContain("build    | no-cache-yet\n");
+    expect(first.out).toContain("test     | binary\n");
+    expect(first.out).toContain("test     | version=1.2.3\n");
+    expect(first.out).toContain("isolated | isolated-version=unset\n");
+    const second = runner(["exec", "build"], dir);
+    expect(second.out).toContain("Successfully extracted cache");
+    expect(second.out).toContain("$ ls vendor 2>/dev/null || echo no-cache-yet\nlib\n");
+  });
+
   test("output has no escape codes when stdout is not a terminal", () => {
     const { dir } = fixture();
     expect(runner(["exec", "deploy"], dir).out).not.toContain("\x1b");
