@@ -57,7 +57,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const [text, git] = await Promise.all([readConfig(filePath, options.file), options.prefetch.git]);
   const displayName = relative(cwd, filePath) || filePath;
   const pipeline = await loadPipeline({
-    text, displayName, cacheDir: options.cache ? join(cwd, ".runner", "cache", "pipelines") : undefined,
+    text, displayName, root: cwd, cacheDir: options.cache ? join(cwd, ".runner", "cache", "pipelines") : undefined,
   });
   const project = localProject(git);
   const createdAt = new Date();

@@ -6,6 +6,7 @@ import {
   type JobWhen,
 } from "./keywords.ts";
 import { resolveReferences } from "./references.ts";
+import { resolveIncludes, type IncludeReader } from "./includes.ts";
 import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefinition } from "./job-files.ts";
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
@@ -57,19 +58,22 @@ export interface PipelineDefinition {
   readonly variables: readonly VariableDefinition[];
   readonly jobs: readonly JobDefinition[];
   readonly workflow?: { readonly rules?: readonly Rule[]; readonly name?: string };
+  /** The included files the definition was made from, with the hashes of their texts. */
+  readonly sources?: readonly { readonly path: string; readonly hash: string }[];
 }
 
 /**
  * Turns a parsed `.gitlab-ci.yml` into job definitions, in GitLab's order: `extends`, then
  * `!reference`, then validation with GitLab's messages and `default:` applied.
  */
-export function readPipeline(file: YamlFile): PipelineDefinition {
+export function readPipeline(file: YamlFile, includes?: IncludeReader): PipelineDefinition {
   const at = (key?: string) => (key === undefined ? undefined : file.positionOf(key));
   if (file.value === null || file.value === undefined || file.value === "") {
     throw new ConfigError("Please provide content of .gitlab-ci.yml", { file: file.file, line: 1, column: 1 });
   }
   if (!isHash(file.value)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
-  const config = resolveReferences(resolveExtends(file.value));
+  const withIncludes = includes ? resolveIncludes(file.value, includes) : file.value;
+  const config = resolveReferences(resolveExtends(withIncludes));
   const defaults = readDefaults(config, at);
   const stages = readStages(config.stages ?? config.types, at("stages"));
   const variables = readVariables(config.variables, "variables", at("variables"), { global: true });
@@ -102,7 +106,10 @@ export function readPipeline(file: YamlFile): PipelineDefinition {
   }
   checkNeeds(jobs, stages);
   const workflow = readWorkflow(config.workflow, at("workflow"));
-  return { stages, variables, jobs, ...(workflow ? { workflow } : {}) };
+  return {
+    stages, variables, jobs, ...(workflow ? { workflow } : {}),
+    ...(includes && includes.sources.length > 0 ? { sources: [...includes.sources] } : {}),
+  };
 }
 
 type Position = (key?: string) => SourcePosition | undefined;

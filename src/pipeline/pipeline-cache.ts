@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { REVISION, VERSION } from "../version.ts";
@@ -13,6 +14,8 @@ const KEEP = 20;
 export async function loadPipeline(options: {
   text: string;
   displayName: string;
+  /** The project's root, where `include:local` paths start. */
+  root: string;
   /** Where cached definitions live, e.g. `.runner/cache/pipelines`; none disables the cache. */
   cacheDir?: string;
 }): Promise<PipelineDefinition> {
@@ -20,16 +23,37 @@ export async function loadPipeline(options: {
   const key = Bun.hash(`${VERSION}\0${REVISION}\0${displayName}\0${text}`).toString(16);
   const path = cacheDir ? join(cacheDir, `${key}.json`) : undefined;
   if (path) {
-    const cached = await Bun.file(path).json().catch(() => undefined);
-    if (cached) return cached as PipelineDefinition;
+    const cached = (await Bun.file(path).json().catch(() => undefined)) as PipelineDefinition | undefined;
+    // Included files are part of the plan: a changed one means parsing again.
+    if (cached && (cached.sources ?? []).every((s) => Bun.hash(readOrEmpty(join(options.root, s.path))).toString(16) === s.hash)) {
+      return cached;
+    }
   }
   const [{ parseYamlFile }, { readPipeline }] = await Promise.all([
     import("./yaml-file.ts"),
     import("./definitions.ts"),
   ]);
-  const pipeline = readPipeline(parseYamlFile(displayName, text));
-  if (cacheDir && path) await store(cacheDir, path, pipeline).catch(() => {});
+  let globbed = false;
+  const reader = {
+    read: (file: string) => {
+      const full = join(options.root, file);
+      return existsSync(full) ? readFileSync(full, "utf8") : undefined;
+    },
+    glob: (pattern: string) => {
+      globbed = true;
+      return [...new Bun.Glob(pattern).scanSync({ cwd: options.root, dot: true })];
+    },
+    parse: parseYamlFile,
+    sources: [],
+  };
+  const pipeline = readPipeline(parseYamlFile(displayName, text), reader);
+  // A glob can match a file added later: such a plan is not cached.
+  if (cacheDir && path && !globbed) await store(cacheDir, path, pipeline).catch(() => {});
   return pipeline;
+}
+
+function readOrEmpty(file: string): string {
+  return existsSync(file) ? readFileSync(file, "utf8") : "";
 }
 
 async function store(dir: string, path: string, pipeline: PipelineDefinition): Promise<void> {

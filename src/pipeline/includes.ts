@@ -1,0 +1,68 @@
+import { ConfigError } from "./config-error.ts";
+import { deepMerge, isHash } from "./extends.ts";
+import type { YamlFile } from "./yaml-file.ts";
+
+const MAX_INCLUDES = 150;
+
+/** How includes reach files: the project's root, reading, globbing and parsing, and a log of what was read. */
+export interface IncludeReader {
+  read(path: string): string | undefined;
+  glob(pattern: string): string[];
+  parse(path: string, text: string): YamlFile;
+  /** Every included file read, with the hash of its text (so a cached plan knows when to look again). */
+  readonly sources: { path: string; hash: string }[];
+}
+
+type Hash = Record<string, unknown>;
+
+/**
+ * Resolves `include:` (gitlab-ci-yaml.md §7.4): depth first, in list order; what is included is merged
+ * first and the including file on top (the including file wins; hashes merge, the rest replaces).
+ * `local` files (with `*`/`**` globs) come from the project; `remote`, `project`, `template` and
+ * `component` need the network or another project and are refused with a clear error.
+ */
+export function resolveIncludes(config: Hash, reader: IncludeReader, counter = { count: 0 }): Hash {
+  const { include, ...own } = config;
+  if (include === undefined || include === null) return own;
+  const items = Array.isArray(include) ? include : [include];
+  let merged: Hash = {};
+  for (const item of items) {
+    for (const path of localPaths(item, reader)) {
+      if (++counter.count > MAX_INCLUDES) throw new ConfigError(`Maximum of ${MAX_INCLUDES} nested includes are allowed!`);
+      if (!/\.ya?ml$/i.test(path)) throw new ConfigError(`Included file \`${path}\` does not have YAML extension!`);
+      const text = reader.read(path);
+      if (text === undefined) throw new ConfigError(`Local file \`${path}\` does not exist!`);
+      if (text.trim() === "") throw new ConfigError(`Local file \`${path}\` is empty!`);
+      reader.sources.push({ path, hash: Bun.hash(text).toString(16) });
+      const parsed = reader.parse(path, text).value;
+      if (!isHash(parsed)) throw new ConfigError(`Included file \`${path}\` does not have valid YAML syntax!`);
+      merged = deepMerge(merged, resolveIncludes(parsed, reader, counter));
+    }
+  }
+  return deepMerge(merged, own);
+}
+
+function localPaths(item: unknown, reader: IncludeReader): string[] {
+  let local: unknown;
+  if (typeof item === "string") {
+    if (/^https?:\/\//.test(item)) refuse("remote", item);
+    local = item;
+  } else if (isHash(item)) {
+    for (const kind of ["remote", "project", "template", "component"] as const) {
+      if (kind in item) refuse(kind, String(item[kind]));
+    }
+    local = item.local;
+  }
+  if (typeof local !== "string") throw new ConfigError(`Included file \`${JSON.stringify(item)}\` needs to be a string`);
+  const path = local.replace(/^\/+/, "");
+  if (!path.includes("*")) return [path];
+  const matches = reader.glob(path).sort();
+  return matches;
+}
+
+function refuse(kind: string, location: string): never {
+  throw new ConfigError(
+    `include:${kind} \`${location}\` is not available offline: a local run reads only this project's files; ` +
+      "copy the file into the project and include it with include:local",
+  );
+}

@@ -1,0 +1,93 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { ConfigError } from "../../src/pipeline/config-error.ts";
+import { loadPipeline } from "../../src/pipeline/pipeline-cache.ts";
+
+let root: string;
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), "runner-include-"));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+function write(path: string, text: string): void {
+  mkdirSync(dirname(join(root, path)), { recursive: true });
+  writeFileSync(join(root, path), text);
+}
+
+const load = (text: string, cacheDir?: string) =>
+  loadPipeline({ text, displayName: ".gitlab-ci.yml", root, ...(cacheDir ? { cacheDir } : {}) });
+
+async function errorOf(text: string): Promise<string> {
+  try {
+    await load(text);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.describe();
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("include:local", () => {
+  test("an included file's jobs, stages and variables join the pipeline; the including file wins", async () => {
+    write("ci/base.yml", "stages: [one, two]\nvariables: { A: base, B: base }\n.tmpl: { script: echo tmpl }\nbuild:\n  stage: one\n  script: echo base\n");
+    const p = await load("include: ci/base.yml\nvariables: { B: own }\nbuild:\n  script: echo own\ntest:\n  extends: .tmpl\n  stage: two\n");
+    expect(p.stages).toEqual([".pre", "one", "two", ".post"]);
+    expect(p.variables.map((v) => [v.key, v.value])).toEqual([["A", "base"], ["B", "own"]]);
+    const build = p.jobs.find((j) => j.name === "build")!;
+    expect(build.script).toEqual(["echo own"]);
+    expect(build.stage).toBe("one"); // hashes merge deeply: the included stage stays
+    expect(p.jobs.find((j) => j.name === "test")!.script).toEqual(["echo tmpl"]);
+  });
+
+  test("the hash form, a leading slash, nested includes and globs in sorted order", async () => {
+    write("ci/a.yml", "include: { local: /ci/nested/c.yml }\na: { script: echo a }\n");
+    write("ci/nested/c.yml", "c: { script: echo c }\n");
+    write("jobs/z.yml", "z: { script: echo z }\n");
+    write("jobs/y.yml", "y: { script: echo y }\n");
+    const p = await load("include:\n  - local: /ci/a.yml\n  - 'jobs/*.yml'\nown: { script: echo own }\n");
+    expect(p.jobs.map((j) => j.name).sort()).toEqual(["a", "c", "own", "y", "z"]);
+    expect(p.sources!.map((s) => s.path)).toEqual(["ci/a.yml", "ci/nested/c.yml", "jobs/y.yml", "jobs/z.yml"]);
+  });
+
+  test("GitLab's errors: a missing file, a file that is not YAML, an empty one, too many", async () => {
+    expect(await errorOf("include: nope.yml\na: { script: x }\n")).toContain("Local file `nope.yml` does not exist!");
+    write("notes.txt", "a: b\n");
+    expect(await errorOf("include: notes.txt\na: { script: x }\n")).toContain("Included file `notes.txt` does not have YAML extension!");
+    write("empty.yml", "\n");
+    expect(await errorOf("include: empty.yml\na: { script: x }\n")).toContain("Local file `empty.yml` is empty!");
+    write("loop.yml", "include: loop.yml\n");
+    expect(await errorOf("include: loop.yml\na: { script: x }\n")).toContain("Maximum of 150 nested includes are allowed!");
+  });
+
+  test("an included file's syntax error names that file, line and column", async () => {
+    write("bad.yml", "a:\n  script: [x\n");
+    const message = await errorOf("include: bad.yml\nb: { script: x }\n");
+    expect(message).toMatch(/^bad\.yml:3:1: /);
+  });
+
+  test("remote, project, template and component includes are refused offline with a way out", async () => {
+    for (const include of [
+      "https://example.com/ci.yml",
+      "{ remote: 'https://example.com/ci.yml' }",
+      "{ project: group/p, file: ci.yml }",
+      "{ template: Auto-DevOps.gitlab-ci.yml }",
+      "{ component: 'gitlab.com/a/b@1' }",
+    ]) {
+      const message = await errorOf(`include: ${include}\na: { script: x }\n`);
+      expect(message).toContain("is not available offline");
+      expect(message).toContain("include:local");
+    }
+  });
+
+  test("a cached plan is parsed again when an included file changes", async () => {
+    const cacheDir = join(root, ".runner", "cache", "pipelines");
+    write("ci/jobs.yml", "a: { script: echo one }\n");
+    const text = "include: ci/jobs.yml\n";
+    expect((await load(text, cacheDir)).jobs[0]!.script).toEqual(["echo one"]);
+    expect((await load(text, cacheDir)).jobs[0]!.script).toEqual(["echo one"]);
+    write("ci/jobs.yml", "a: { script: echo two }\n");
+    expect((await load(text, cacheDir)).jobs[0]!.script).toEqual(["echo two"]);
+  });
+});
