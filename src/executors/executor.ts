@@ -59,7 +59,8 @@ export interface Executor {
   readonly local: boolean;
   /** The build directories' files, for artifacts, caches and the working-tree copy. */
   readonly files: BuildFiles;
-  prepare(options: { signal: AbortSignal }): Promise<void>;
+  /** `log` writes a line of the executor's own to the trace (pulling images, starting services). */
+  prepare(options: { signal: AbortSignal; log?: (line: string) => void }): Promise<void>;
   /** Runs one stage script to its end and returns its exit code. Throws only when it cannot run it. */
   run(command: StageCommand, output: StageOutput): Promise<{ exitCode: number }>;
   cleanup(): Promise<void>;

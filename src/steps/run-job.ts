@@ -110,7 +110,7 @@ async function prepareExecutor(trace: JobTrace, executor: Executor, signal: Abor
   trace.sectionStart("prepare_executor", `Preparing the "${executor.name}" executor`);
   try {
     trace.println(executor.description);
-    await executor.prepare({ signal });
+    await executor.prepare({ signal, log: (line) => trace.println(line) });
   } catch (error) {
     const failure = toJobFailure(error);
     const reported = failure.interruption ? failure : new JobFailure(failure.message, {

@@ -1,0 +1,132 @@
+import Modem from "docker-modem";
+import { readFileSync } from "node:fs";
+import { Writable, type Duplex } from "node:stream";
+
+/** Where the Docker Engine API is: `[runners.docker] host` or `DOCKER_HOST`, else the local socket. */
+export interface DockerEndpoint {
+  readonly host?: string;
+  readonly tlsCertPath?: string;
+  readonly tlsVerify?: boolean;
+}
+
+/** An error answer of the Engine API, with its status code and the engine's message. */
+export class DockerApiError extends Error {
+  constructor(readonly statusCode: number, message: string) {
+    super(message);
+  }
+}
+
+/** What an exec needs: the command, where its output goes, and optionally its standard input. */
+export interface ExecOptions {
+  readonly cmd: readonly string[];
+  readonly stdin?: string;
+  readonly stdout: (chunk: Buffer) => void;
+  readonly stderr: (chunk: Buffer) => void;
+  readonly env?: readonly string[];
+  readonly workingDir?: string;
+}
+
+/**
+ * The few calls of the Docker Engine API the executor makes, over `docker-modem` (which speaks
+ * unix sockets, tcp and TLS, and hijacks the exec stream). No docker CLI is involved.
+ */
+export class DockerApi {
+  private readonly modem: Modem;
+
+  constructor(endpoint: DockerEndpoint = {}) {
+    this.modem = new Modem(modemOptions(endpoint.host ?? process.env.DOCKER_HOST, endpoint));
+  }
+
+  /** One JSON request; an answer outside 2xx rejects with a `DockerApiError`. */
+  request<T = unknown>(method: string, path: string, options: { query?: Record<string, unknown>; body?: unknown } = {}): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.modem.dial(
+        {
+          path: options.query ? `${path}?` : path, method, options: { _query: options.query ?? {}, _body: options.body ?? {} },
+          ...(options.body === undefined ? { allowEmpty: true } : {}),
+          statusCodes: { 200: true, 201: true, 204: true, 304: true, 400: "bad parameter", 403: "forbidden", 404: "no such object", 409: "conflict", 500: "server error" },
+        },
+        (error: unknown, data: unknown) => (error ? reject(apiError(error)) : resolve(data as T)),
+      );
+    });
+  }
+
+  /** A streamed request (pulling an image): resolves when the stream ends; errors in the stream reject. */
+  stream(method: string, path: string, query: Record<string, unknown>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.modem.dial(
+        { path: `${path}?`, method, isStream: true, options: { _query: query, _body: {} }, allowEmpty: true, statusCodes: { 200: true, 404: "no such image", 500: "server error" } },
+        (error: unknown, result: unknown) => {
+          const stream = result as NodeJS.ReadableStream;
+          if (error) return reject(apiError(error));
+          this.modem.followProgress(stream, (failure: Error | null, events: { error?: string }[]) => {
+            const failed = failure ?? events.find((e) => e.error);
+            if (failed) reject(new DockerApiError(500, failure ? failure.message : String((failed as { error: string }).error)));
+            else resolve();
+          });
+        },
+      );
+    });
+  }
+
+  /** Runs a command in a running container and returns its exit code. */
+  async exec(container: string, options: ExecOptions, signal?: AbortSignal): Promise<number> {
+    const { Id } = await this.request<{ Id: string }>("POST", `/containers/${container}/exec`, { body: {
+      Cmd: options.cmd, AttachStdin: options.stdin !== undefined, AttachStdout: true, AttachStderr: true, Tty: false,
+      ...(options.env ? { Env: options.env } : {}), ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
+    } });
+    const stream = await new Promise<Duplex>((resolve, reject) => {
+      this.modem.dial(
+        {
+          path: `/exec/${Id}/start`, method: "POST", options: { Detach: false, Tty: false }, hijack: true,
+          openStdin: options.stdin !== undefined, isStream: true, statusCodes: { 200: true, 404: "no such exec", 409: "container not running" },
+        },
+        (error: unknown, s: unknown) => (error ? reject(apiError(error)) : resolve(s as Duplex)),
+      );
+    });
+    const ended = new Promise<void>((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", () => resolve());
+    });
+    this.modem.demuxStream(stream, sink(options.stdout), sink(options.stderr));
+    if (options.stdin !== undefined) stream.end(options.stdin);
+    const onAbort = () => stream.destroy();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await ended;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+    // The stream ends a moment before the engine records the exit code.
+    for (let i = 0; i < 200; i++) {
+      const info = await this.request<{ Running: boolean; ExitCode: number | null }>("GET", `/exec/${Id}/json`);
+      if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+      await Bun.sleep(i < 20 ? 5 : 50);
+    }
+    return -1;
+  }
+}
+
+function sink(write: (chunk: Buffer) => void): Writable {
+  return new Writable({ write(chunk: Buffer, _encoding, done) { write(chunk); done(); } });
+}
+
+function modemOptions(host: string | undefined, endpoint: DockerEndpoint): ConstructorParameters<typeof Modem>[0] {
+  if (!host || host.startsWith("unix://")) return { socketPath: host ? host.slice("unix://".length) : "/var/run/docker.sock" };
+  if (host.startsWith("/")) return { socketPath: host };
+  const url = new URL(host.replace(/^tcp:/, endpoint.tlsVerify || endpoint.tlsCertPath ? "https:" : "http:"));
+  const tls = url.protocol === "https:" && endpoint.tlsCertPath
+    ? {
+        ca: readFileSync(`${endpoint.tlsCertPath}/ca.pem`),
+        cert: readFileSync(`${endpoint.tlsCertPath}/cert.pem`),
+        key: readFileSync(`${endpoint.tlsCertPath}/key.pem`),
+      }
+    : {};
+  return { protocol: url.protocol === "https:" ? "https" : "http", host: url.hostname, port: Number(url.port || 2375), ...tls };
+}
+
+function apiError(error: unknown): DockerApiError {
+  const e = error as { statusCode?: number; json?: { message?: string } | null; message?: string };
+  return new DockerApiError(e.statusCode ?? 0, e.json?.message ?? e.message ?? String(error));
+}

@@ -1,0 +1,186 @@
+import { posix } from "node:path";
+import type { PullPolicy } from "../../protocol/types.ts";
+import { quotePosix } from "../../shell/quote.ts";
+import type { ShellName } from "../../shell/shell-writer.ts";
+import { JobFailure } from "../../steps/job-failure.ts";
+import type { BuildFiles } from "../build-files.ts";
+import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
+import { DockerApi } from "./docker-api.ts";
+import { ensureImage } from "./images.ts";
+import { mountedFiles } from "./mounted-files.ts";
+import { labelsFor, removeLabelled, type Ownership } from "./labels.ts";
+
+/** The image a container runs, as the job or `[runners.docker]` names it. */
+export interface ContainerImage {
+  readonly name: string;
+  /** `[]` clears the image's entrypoint; undefined keeps it. */
+  readonly entrypoint?: readonly string[];
+  readonly pullPolicies: readonly PullPolicy[];
+  readonly user?: string;
+  readonly platform?: string;
+}
+
+/** `[runners.docker]` settings the containers are made with. */
+export interface DockerSettings {
+  readonly privileged?: boolean;
+  /** `host:container[:mode]` binds and `/container` anonymous volumes. */
+  readonly volumes?: readonly string[];
+  readonly networkMode?: string;
+  readonly extraHosts?: readonly string[];
+  readonly memory?: string;
+  readonly cpus?: string;
+  readonly shmSize?: number;
+  readonly tmpfs?: Readonly<Record<string, string>>;
+  readonly user?: string;
+}
+
+export interface DockerExecutorOptions {
+  readonly api: DockerApi;
+  readonly image: ContainerImage;
+  readonly helperImage: ContainerImage;
+  readonly settings: DockerSettings;
+  /** The project's path below `/builds`, e.g. `acme/widget`. */
+  readonly projectPath: string;
+  /** Who made the job's containers, for labels and for removing leftovers. */
+  readonly owner: Ownership;
+  /** How long a stage's processes have after TERM before KILL (default 5000 ms). */
+  readonly graceMs?: number;
+}
+
+const BUILDS = "/builds";
+/** Keeps a container alive between stages; each stage is a fresh process made with exec. */
+const KEEP_ALIVE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
+
+/**
+ * Runs a job in containers through the Engine API: a build container from the job's image and a
+ * helper container, both mounting the job's build volume. Every stage is a fresh shell process
+ * (an exec), the runner's own stages in the helper, the user's in the build container. Everything
+ * made carries the job's labels and is removed at the end, whatever happened.
+ */
+export function createDockerExecutor(options: DockerExecutorOptions): Executor {
+  const { api } = options;
+  const labels = labelsFor(options.owner);
+  const prefix = `runner-${options.owner.job}`;
+  const projectDir = posix.join(BUILDS, options.projectPath);
+  const directories: BuildDirectories = { buildsDir: BUILDS, projectDir, tmpDir: `${projectDir}.tmp` };
+  const graceMs = options.graceMs ?? 5000;
+  let files: BuildFiles | undefined;
+  let shell: ShellName = "bash";
+  let build: string | undefined;
+  let helper: string | undefined;
+
+  const createContainer = async (role: "build" | "helper", image: ContainerImage, volume: string, network?: string) => {
+    const s = options.settings;
+    const body = {
+      Image: image.name, Cmd: KEEP_ALIVE, Labels: { ...labels, "dev.runner.role": role },
+      ...(image.entrypoint !== undefined ? { Entrypoint: image.entrypoint } : {}),
+      ...(image.user ?? s.user ? { User: image.user ?? s.user } : {}),
+      WorkingDir: projectDir,
+      HostConfig: {
+        Binds: [`${volume}:${BUILDS}`, ...(s.volumes ?? []).filter((v) => v.includes(":"))],
+        Privileged: role === "build" && (s.privileged ?? false),
+        ...(s.networkMode ? { NetworkMode: s.networkMode } : network ? { NetworkMode: network } : {}),
+        ...(s.extraHosts ? { ExtraHosts: s.extraHosts } : {}),
+        ...(s.memory ? { Memory: parseBytes(s.memory) } : {}),
+        ...(s.cpus ? { NanoCpus: Math.round(Number(s.cpus) * 1e9) } : {}),
+        ...(s.shmSize ? { ShmSize: s.shmSize } : {}),
+        ...(s.tmpfs ? { Tmpfs: s.tmpfs } : {}),
+      },
+      Volumes: Object.fromEntries((s.volumes ?? []).filter((v) => !v.includes(":")).map((v) => [v, {}])),
+    };
+    const query = { name: `${prefix}-${role}`, ...(image.platform ? { platform: image.platform } : {}) };
+    const { Id } = await api.request<{ Id: string }>("POST", "/containers/create", { query, body });
+    await api.request("POST", `/containers/${Id}/start`);
+    return Id;
+  };
+
+  const control = (container: string, script: string) =>
+    api.exec(container, { cmd: ["sh", "-c", script], stdout: () => {}, stderr: () => {} }).catch(() => -1);
+
+  return {
+    name: "docker",
+    get shell() {
+      return shell;
+    },
+    get description() {
+      return `Using Docker executor with image ${options.image.name} ...`;
+    },
+    environment: "disposable",
+    local: false,
+    directories,
+    get files(): BuildFiles {
+      if (!files) throw new Error("The Docker executor is not prepared yet");
+      return files;
+    },
+    async prepare({ log = () => {} }) {
+      await removeLabelled(api, { "dev.runner.job": options.owner.job });
+      await ensureImage(api, options.image.name, options.image.pullPolicies, log);
+      if (options.helperImage.name !== options.image.name) {
+        await ensureImage(api, options.helperImage.name, options.helperImage.pullPolicies, () => {});
+      }
+      const volume = `${prefix}-builds`;
+      const made = await api.request<{ Mountpoint: string }>("POST", "/volumes/create", { body: { Name: volume, Labels: labels } });
+      files = mountedFiles(BUILDS, made.Mountpoint);
+      let network: string | undefined;
+      if (!options.settings.networkMode) {
+        network = `${prefix}-network`;
+        await api.request("POST", "/networks/create", { body: { Name: network, CheckDuplicate: true, Labels: labels } });
+      }
+      [helper, build] = await Promise.all([
+        createContainer("helper", { ...options.helperImage, entrypoint: [] }, volume, network),
+        createContainer("build", options.image, volume, network),
+      ]);
+      const [helperBash, buildBash] = await Promise.all([
+        control(helper, "command -v bash >/dev/null 2>&1"),
+        control(build, "command -v bash >/dev/null 2>&1"),
+      ]);
+      shell = helperBash === 0 && buildBash === 0 ? "bash" : "sh";
+    },
+    async run(command: StageCommand, output: StageOutput) {
+      const container = command.predefined ? helper : build;
+      if (!container) throw new Error("The Docker executor is not prepared yet");
+      const pidFile = `/tmp/runner-stage-${crypto.randomUUID()}.pid`;
+      // An exec's process leads a session and process group of its own: its pid, written down,
+      // lets cancel stop every process the stage started, not just its shell.
+      const launch = shell === "bash"
+        ? `echo $$ > ${pidFile}; exec bash --norc --noprofile -c 'eval "$(cat)"'`
+        : `echo $$ > ${pidFile}; exec sh -c 'eval "$(cat)"'`;
+      const stopGroup = () =>
+        control(container, `p=$(cat ${pidFile} 2>/dev/null) && { kill -TERM -- -$p 2>/dev/null; ` +
+          `i=0; while kill -0 -- -$p 2>/dev/null && [ $i -lt ${Math.ceil(graceMs / 100)} ]; do sleep 0.1; i=$((i+1)); done; ` +
+          `kill -KILL -- -$p 2>/dev/null; }; rm -f ${pidFile}`);
+      let stopping: Promise<number> | undefined;
+      const onAbort = () => void (stopping ??= stopGroup());
+      command.signal.addEventListener("abort", onAbort, { once: true });
+      try {
+        const exitCode = await api.exec(container, {
+          cmd: ["sh", "-c", launch], stdin: command.script,
+          stdout: (chunk) => output.stdout.write(chunk), stderr: (chunk) => output.stderr.write(chunk),
+        }).catch((error: unknown) => {
+          throw new JobFailure(`docker: the stage could not run: ${error instanceof Error ? error.message : String(error)}`, {
+            failureReason: "runner_system_failure", system: true, cause: error,
+          });
+        });
+        await stopping;
+        void control(container, `rm -f ${pidFile}`);
+        return { exitCode: command.signal.aborted && exitCode === 0 ? 137 : exitCode };
+      } finally {
+        command.signal.removeEventListener("abort", onAbort);
+      }
+    },
+    async cleanup() {
+      build = helper = undefined;
+      await removeLabelled(api, { "dev.runner.job": options.owner.job }).catch(() => {});
+    },
+  };
+}
+
+/** Docker's memory strings (`512m`, `2g`, `1024`) in bytes. */
+export function parseBytes(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(text.trim());
+  if (!match) throw new JobFailure(`[runners.docker] memory: ${quotePosix(text)} is not a size like 512m or 2g`, {
+    failureReason: "runner_configuration_error", system: true,
+  });
+  const unit = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[match[2]!.toLowerCase() as "k"];
+  return Math.round(Number(match[1]) * unit);
+}

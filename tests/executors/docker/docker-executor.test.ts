@@ -1,0 +1,96 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { dirname } from "node:path";
+import { DockerApi } from "../../../src/executors/docker/docker-api.ts";
+import { createDockerExecutor, type ContainerImage, type DockerSettings } from "../../../src/executors/docker/docker-executor.ts";
+import { runJob } from "../../../src/steps/run-job.ts";
+import { git, makeRepository } from "../../helpers/git-fixture.ts";
+import { BUSYBOX, DEBIAN, dockerAvailable, labelled, startDocker } from "../../helpers/docker.ts";
+import { makeJob, plain, testSignals, variable } from "../../helpers/job.ts";
+
+const available = dockerAvailable();
+const describeDocker = available ? describe : describe.skip;
+beforeAll(async () => {
+  if (available) await startDocker();
+}, 300_000);
+
+let jobs = 0;
+async function runInDocker(
+  job: ReturnType<typeof makeJob>,
+  options: { image?: Partial<ContainerImage>; settings?: DockerSettings; signals?: ReturnType<typeof testSignals>; onTrace?: (t: string) => void } = {},
+) {
+  const api = new DockerApi();
+  const owner = { runner: "test", job: `test-${process.pid}-${++jobs}` };
+  const executor = createDockerExecutor({
+    api, owner, projectPath: "acme/widget", graceMs: 500, settings: options.settings ?? {},
+    image: { name: BUSYBOX, pullPolicies: ["if-not-present"], ...options.image },
+    helperImage: { name: DEBIAN, pullPolicies: ["if-not-present"] },
+  });
+  const chunks: string[] = [];
+  const outcome = await runJob({
+    job, executor, sources: { kind: "git" }, settings: { userAgent: "runner test" }, runner: { name: "docker test" },
+    signals: options.signals ?? testSignals(),
+    sink: { write: (b) => { chunks.push(new TextDecoder().decode(b)); options.onTrace?.(chunks.join("")); } },
+  });
+  return { outcome, trace: plain(chunks.join("")), left: await labelled(`dev.runner.job=${owner.job}`) };
+}
+
+const nothingLeft = { containers: 0, networks: 0, volumes: 0 };
+
+describeDocker("the Docker executor against a real dockerd", () => {
+  test("get_sources in the helper from a git remote, the script in the job's image, nothing left behind", async () => {
+    const repo = makeRepository(2);
+    const job = makeJob(["cat file2.txt", "echo \"dir=$(pwd) busybox=$(readlink /bin/sh)\""], {
+      git_info: { repo_url: `file://${repo.bare}`, ref: "main", sha: repo.shas[1]!, before_sha: "0".repeat(40), ref_type: "branch", refspecs: [], depth: 0 },
+      variables: [variable("GIT_STRATEGY", "clone")],
+    });
+    const bare = dirname(repo.bare);
+    const { outcome, trace, left } = await runInDocker(job, { settings: { volumes: [`${bare}:${bare}:ro`] } });
+    expect(outcome.status, trace).toBe("success");
+    expect(trace).toContain(`Preparing the "docker" executor\nUsing Docker executor with image ${BUSYBOX} ...\n`);
+    expect(trace).toContain("Checking out " + repo.shas[1]!.slice(0, 8));
+    expect(trace).toContain("$ cat file2.txt\ncontent 2\n");
+    expect(trace).toContain("dir=/builds/acme/widget busybox=busybox\n");
+    expect(left).toEqual(nothingLeft);
+    expect(git(repo.bare, "rev-parse", "main")).toBe(repo.shas[1]!);
+  }, 60_000);
+
+  test("a failing job fails with its exit code and stages stay isolated", async () => {
+    const { outcome, trace, left } = await runInDocker(makeJob(["export FROM_SCRIPT=1; echo before", "exit 5"], {
+      afterScript: ['echo "after sees [${FROM_SCRIPT:-}] status=$CI_JOB_STATUS"'],
+    }));
+    expect(outcome.failure).toMatchObject({ failureReason: "script_failure", exitCode: 5 });
+    expect(trace).toContain("after sees [] status=failed\n");
+    expect(trace).toContain("ERROR: Job failed: exit code 5");
+    expect(left).toEqual(nothingLeft);
+  }, 60_000);
+
+  test("a missing image with pull policy never fails with image_pull_failure", async () => {
+    const { outcome, trace, left } = await runInDocker(makeJob(["echo never"]), {
+      image: { name: "local/does-not-exist:1", pullPolicies: ["never"] },
+    });
+    expect(outcome.failure).toMatchObject({ failureReason: "image_pull_failure" });
+    expect(trace).toContain('failed to pull image "local/does-not-exist:1" with specified policies [never]');
+    expect(left).toEqual(nothingLeft);
+  }, 60_000);
+
+  test("cancel stops the stage's processes and leaves no container, network or volume", async () => {
+    const signals = testSignals();
+    const job = makeJob(["echo started", "sleep 60 & sleep 61"], { afterScript: ["echo after=$CI_JOB_STATUS"] });
+    const started = performance.now();
+    const { outcome, trace, left } = await runInDocker(job, {
+      signals,
+      onTrace: (text) => void (text.includes("started\n") && setTimeout(() => signals.cancel_(), 200)),
+    });
+    expect(outcome.status).toBe("canceled");
+    expect(trace).toContain("after=canceled\n");
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(left).toEqual(nothingLeft);
+  }, 60_000);
+
+  test("the job timeout fails with job_execution_timeout and leaves nothing", async () => {
+    const job = makeJob(["sleep 60"], { runner_info: { timeout: 2 } });
+    const { outcome, left } = await runInDocker(job);
+    expect(outcome.failure).toMatchObject({ failureReason: "job_execution_timeout" });
+    expect(left).toEqual(nothingLeft);
+  }, 60_000);
+});
