@@ -26,7 +26,10 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("-f, --file <path>", "the pipeline file", ".gitlab-ci.yml")
     .option("--cwd <dir>", "the project directory", ".")
     .option("-v, --variable <KEY=VALUE>", "a pipeline variable, beats the file's (repeatable)", collect, [] as string[])
-    .addOption(new Option("--executor <name>", "where jobs run").choices(["shell", "ssh"] as const).default("shell" as const))
+    .addOption(new Option("--executor <name>", "where jobs run").choices(["shell", "ssh", "docker"] as const).default("shell" as const))
+    .option("--docker-image <image>", "docker executor: the image of jobs that name none")
+    .option("--helper-image <image>", "docker executor: the image of the runner's own stages (default: runner-helper:<version>, else the job's image)")
+    .addOption(new Option("--pull-policy <policy>", "docker executor: when images are pulled").choices(["always", "if-not-present", "never"] as const).default("if-not-present" as const))
     .option("--ssh-host <host>", "ssh executor: the host")
     .option("--ssh-port <port>", "ssh executor: the port (22)", positiveInteger)
     .option("--ssh-user <user>", "ssh executor: the user")
@@ -59,6 +62,9 @@ async function main(argv: readonly string[]): Promise<number> {
         variables: opts.variable,
         executor: opts.executor,
         ...(ssh ? { ssh } : {}),
+        ...(opts.executor === "docker"
+          ? { docker: { pullPolicy: opts.pullPolicy, ...(opts.dockerImage ? { image: opts.dockerImage } : {}), ...(opts.helperImage ? { helperImage: opts.helperImage } : {}) } }
+          : {}),
         shell: opts.shell,
         concurrency: opts.concurrency,
         buildsDir: opts.buildsDir,

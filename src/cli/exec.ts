@@ -4,6 +4,11 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
 import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
+import { DockerApi } from "../executors/docker/docker-api.ts";
+import { createDockerExecutor } from "../executors/docker/docker-executor.ts";
+import { helperImage, jobImage } from "../executors/docker/docker-options.ts";
+import type { Executor } from "../executors/executor.ts";
+import type { PullPolicy } from "../protocol/types.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
 import type { JobDefinition, VariableDefinition } from "../pipeline/definitions.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
@@ -29,7 +34,9 @@ export interface ExecOptions {
   /** The git calls already under way for the project directory (`--cwd`). */
   readonly prefetch: ExecPrefetch;
   readonly variables: readonly string[];
-  readonly executor: "shell" | "ssh";
+  readonly executor: "shell" | "ssh" | "docker";
+  /** For `--executor docker`: the image of jobs without one, the helper image and the pull policy. */
+  readonly docker?: { readonly image?: string; readonly helperImage?: string; readonly pullPolicy: PullPolicy };
   /** For `--executor ssh`: where and how to connect, and the remote builds directory. */
   readonly ssh?: { readonly settings: SshSettings; readonly buildsDir?: string };
   readonly shell: ShellName;
@@ -94,8 +101,10 @@ export async function execCommand(options: ExecOptions): Promise<number> {
       concurrency: options.concurrency ?? availableParallelism(),
       payloadFor: (job, index, received) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx, received),
       cacheDir: join(cwd, ".runner", "cache"),
-      executorFor: (_job, directories, relative) =>
-        options.executor === "ssh" && options.ssh
+      executorFor: (job, directories, relative) =>
+        options.executor === "docker"
+          ? localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" })
+          : options.executor === "ssh" && options.ssh
           ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
           : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
       sinkFor: (job) => options.json ? silentSink : new TerminalSink({
@@ -115,6 +124,23 @@ export async function execCommand(options: ExecOptions): Promise<number> {
 }
 
 const silentSink = { write() {}, flush() {} };
+
+/**
+ * A local job's Docker executor: the job's image (or `--docker-image`), pulled only when missing
+ * unless told otherwise, and a build volume per project and job that outlives the run, so that an
+ * unchanged working tree is not copied again.
+ */
+function localDockerExecutor(job: JobDefinition, relative: string, cwd: string, docker: NonNullable<ExecOptions["docker"]>): Executor {
+  const config = { ...(docker.image ? { image: docker.image } : {}), ...(docker.helperImage ? { helper_image: docker.helperImage } : {}) };
+  const image = jobImage(config, job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : undefined, [docker.pullPolicy]);
+  const project = Bun.hash(cwd).toString(16);
+  const slug = job.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "job";
+  return createDockerExecutor({
+    api: new DockerApi(), image, helperImage: helperImage(config, [docker.pullPolicy]), helperFallback: !docker.helperImage,
+    settings: {}, owner: { runner: "exec", job: `exec-${process.pid}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}` },
+    projectPath: relative, keptVolume: `runner-exec-${project}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}`,
+  });
+}
 
 /** `cache:key:files`: a SHA-1 of the files' contents (in path order), or undefined when none exists. */
 function hashFiles(cwd: string, files: readonly string[]): string | undefined {
@@ -228,7 +254,7 @@ export async function sshSettingsFrom(options: {
 }
 
 function imageNotice(job: JobDefinition, executor: string): string[] {
-  return job.image ? [`image "${job.image.name}" is ignored by the ${executor} executor`] : [];
+  return job.image && executor !== "docker" ? [`image "${job.image.name}" is ignored by the ${executor} executor`] : [];
 }
 
 const PREFIX_COLORS = [36, 35, 33, 32, 34, 91, 96, 95, 93, 92];

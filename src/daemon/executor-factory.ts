@@ -2,6 +2,9 @@ import { join, resolve } from "node:path";
 import type { RunnerConfig } from "../config/config-schema.ts";
 import type { Executor } from "../executors/executor.ts";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
+import { DockerApi } from "../executors/docker/docker-api.ts";
+import { createDockerExecutor } from "../executors/docker/docker-executor.ts";
+import { dockerSettings, helperImage, jobImage } from "../executors/docker/docker-options.ts";
 import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { projectPath, shortToken } from "../protocol/token.ts";
@@ -51,8 +54,21 @@ function chooseExecutor(runner: RunnerConfig, job: JobResponse, concurrentId: nu
     }
     case "ssh":
       return createSshExecutor({ settings: sshSettings(runner), projectPath: relative, ...(runner.builds_dir ? { buildsDir: runner.builds_dir } : {}) });
+    case "docker": {
+      const docker = runner.docker ?? {};
+      const image = jobImage(docker, job.image);
+      const owner = { runner: shortToken(runner.token), job: `${shortToken(runner.token)}-${job.id}` };
+      return createDockerExecutor({
+        api: new DockerApi({
+          ...(docker.host ? { host: docker.host } : {}), ...(docker.tls_cert_path ? { tlsCertPath: docker.tls_cert_path } : {}),
+          ...(docker.tls_verify !== undefined ? { tlsVerify: docker.tls_verify } : {}),
+        }),
+        image, helperImage: helperImage(docker, image.pullPolicies), helperFallback: docker.helper_image === undefined,
+        settings: dockerSettings(docker), owner, projectPath: projectPath(job.git_info.repo_url, job.job_info.project_id),
+      });
+    }
     default:
-      throw new JobFailure(`The ${runner.executor} executor is not available in this version (shell and ssh are)`, {
+      throw new JobFailure(`The ${runner.executor} executor is not available in this version (shell, ssh and docker are)`, {
         failureReason: "runner_configuration_error", system: true,
       });
   }

@@ -38,6 +38,8 @@ export interface DockerExecutorOptions {
   readonly api: DockerApi;
   readonly image: ContainerImage;
   readonly helperImage: ContainerImage;
+  /** When the helper image is not there (this runner's default one), run the runner's stages in the build container. */
+  readonly helperFallback?: boolean;
   readonly settings: DockerSettings;
   /** The project's path below `/builds`, e.g. `acme/widget`. */
   readonly projectPath: string;
@@ -45,11 +47,32 @@ export interface DockerExecutorOptions {
   readonly owner: Ownership;
   /** How long a stage's processes have after TERM before KILL (default 5000 ms). */
   readonly graceMs?: number;
+  /**
+   * A build volume kept from run to run (local runs: an unchanged working tree is then not copied
+   * again); by default each job has a volume of its own, removed at the end.
+   */
+  readonly keptVolume?: string;
+  /** The job's services (`services:`). */
+  readonly services?: readonly ServiceImage[];
+}
+
+/** A service container: its image and the names it is reached by. */
+export interface ServiceImage extends ContainerImage {
+  readonly aliases: readonly string[];
+  readonly command?: readonly string[];
+  readonly variables?: readonly string[];
 }
 
 const BUILDS = "/builds";
-/** Keeps a container alive between stages; each stage is a fresh process made with exec. */
-const KEEP_ALIVE = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
+/**
+ * Keeps a container alive between stages (each stage is a fresh process made with exec); first it
+ * says in its log whether the image has bash, which saves an exec (the costly call) per container.
+ */
+const KEEP_ALIVE = [
+  "sh", "-c",
+  "if command -v bash >/dev/null 2>&1; then echo runner-shell=bash; else echo runner-shell=sh; fi; " +
+    "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done",
+];
 
 /**
  * Runs a job in containers through the Engine API: a build container from the job's image and a
@@ -115,26 +138,34 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
     async prepare({ log = () => {} }) {
       await removeLabelled(api, { "dev.runner.job": options.owner.job });
       await ensureImage(api, options.image.name, options.image.pullPolicies, log);
-      if (options.helperImage.name !== options.image.name) {
-        await ensureImage(api, options.helperImage.name, options.helperImage.pullPolicies, () => {});
+      let separateHelper = options.helperImage.name !== options.image.name;
+      if (separateHelper) {
+        try {
+          await ensureImage(api, options.helperImage.name, options.helperImage.pullPolicies, () => {});
+        } catch (error) {
+          if (!options.helperFallback) throw error;
+          log(`The helper image ${options.helperImage.name} is not there: the runner's stages run in the job's image`);
+          separateHelper = false;
+        }
       }
-      const volume = `${prefix}-builds`;
-      const made = await api.request<{ Mountpoint: string }>("POST", "/volumes/create", { body: { Name: volume, Labels: labels } });
+      const volume = options.keptVolume ?? `${prefix}-builds`;
+      const volumeLabels = options.keptVolume ? { "dev.runner.managed": "true", "dev.runner.owner": options.owner.runner } : labels;
+      const made = await api.request<{ Mountpoint: string }>("POST", "/volumes/create", { body: { Name: volume, Labels: volumeLabels } });
       files = mountedFiles(BUILDS, made.Mountpoint);
+      // A network of the job's own only when services need one: joining a new network makes a
+      // container start take half as long again.
       let network: string | undefined;
-      if (!options.settings.networkMode) {
+      if (!options.settings.networkMode && (options.services?.length ?? 0) > 0) {
         network = `${prefix}-network`;
         await api.request("POST", "/networks/create", { body: { Name: network, CheckDuplicate: true, Labels: labels } });
       }
       [helper, build] = await Promise.all([
-        createContainer("helper", { ...options.helperImage, entrypoint: [] }, volume, network),
+        separateHelper ? createContainer("helper", { ...options.helperImage, entrypoint: [] }, volume, network) : undefined,
         createContainer("build", options.image, volume, network),
       ]);
-      const [helperBash, buildBash] = await Promise.all([
-        control(helper, "command -v bash >/dev/null 2>&1"),
-        control(build, "command -v bash >/dev/null 2>&1"),
-      ]);
-      shell = helperBash === 0 && buildBash === 0 ? "bash" : "sh";
+      helper ??= build;
+      const shells = await Promise.all([...new Set([helper!, build])].map((id) => shellOf(api, id)));
+      shell = shells.every((s) => s === "bash") ? "bash" : "sh";
     },
     async run(command: StageCommand, output: StageOutput) {
       const container = command.predefined ? helper : build;
@@ -173,6 +204,23 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       await removeLabelled(api, { "dev.runner.job": options.owner.job }).catch(() => {});
     },
   };
+}
+
+/** The shell a container's keep-alive process found (it logs it first thing). */
+async function shellOf(api: DockerApi, container: string): Promise<ShellName> {
+  for (let i = 0; i < 400; i++) {
+    const log = String(await api.request("GET", `/containers/${container}/logs`, { query: { stdout: true } }));
+    const found = /runner-shell=(bash|sh)/.exec(log)?.[1];
+    if (found) return found as ShellName;
+    const { State } = await api.request<{ State: { Running: boolean; ExitCode: number } }>("GET", `/containers/${container}/json`);
+    if (!State.Running) {
+      throw new JobFailure(`docker: the container stopped at once (exit code ${State.ExitCode}); its image needs sh, and an entrypoint that runs the command it is given`, {
+        failureReason: "runner_system_failure", system: true,
+      });
+    }
+    await Bun.sleep(i < 50 ? 2 : 25);
+  }
+  return "sh";
 }
 
 /** Docker's memory strings (`512m`, `2g`, `1024`) in bytes. */
