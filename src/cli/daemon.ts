@@ -116,6 +116,24 @@ export async function runSingle(options: RunSingleOptions): Promise<number> {
   });
 }
 
+/** What a crashed earlier run of a Docker runner left behind (containers, networks, volumes) is removed at start-up. */
+async function removeDockerLeftovers(config: Config, log: Logger): Promise<void> {
+  const dockerRunners = config.runners.filter((r) => r.executor === "docker");
+  if (dockerRunners.length === 0) return;
+  const [{ DockerApi }, { removeLeftovers }, { shortToken }] = await Promise.all([
+    import("../executors/docker/docker-api.ts"), import("../executors/docker/labels.ts"), import("../protocol/token.ts"),
+  ]);
+  for (const runner of dockerRunners) {
+    const docker = runner.docker ?? {};
+    const api = new DockerApi({ ...(docker.host ? { host: docker.host } : {}), ...(docker.tls_cert_path ? { tlsCertPath: docker.tls_cert_path } : {}) });
+    const removed = await removeLeftovers(api, shortToken(runner.token)).catch((error: unknown) => {
+      log.warn("Could not look for leftovers of an earlier run", { runner: runner.name, error: String(error) });
+      return 0;
+    });
+    if (removed > 0) log.info("Removed what an earlier run left behind", { runner: runner.name, removed });
+  }
+}
+
 async function serve(
   config: Config,
   options: DaemonIO & {
@@ -136,6 +154,7 @@ async function serve(
       }, options.waitTimeoutSeconds * 1000)
     : undefined;
   log.info("Starting runner", { concurrent: config.concurrent, runners: config.runners.length, system_id: options.systemId ?? "" });
+  await removeDockerLeftovers(config, log);
   try {
     await runPoller({
       config, hostEnv: options.env, log, metrics,

@@ -4,10 +4,6 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
 import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
-import { DockerApi } from "../executors/docker/docker-api.ts";
-import { createDockerExecutor } from "../executors/docker/docker-executor.ts";
-import { helperImage, jobImage } from "../executors/docker/docker-options.ts";
-import type { Executor } from "../executors/executor.ts";
 import type { PullPolicy } from "../protocol/types.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
 import type { JobDefinition, VariableDefinition } from "../pipeline/definitions.ts";
@@ -93,6 +89,9 @@ export async function execCommand(options: ExecOptions): Promise<number> {
       if (event.type === "job.finish") status?.jobFinished(event.job);
     },
   });
+  // The Docker machinery loads only when it is used.
+  const docker = options.executor === "docker" ? await import("./exec-docker.ts") : undefined;
+  await docker?.removeExecLeftovers();
   let results: LocalJobResult[];
   try {
     results = await runLocalPipeline({
@@ -103,7 +102,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
       cacheDir: join(cwd, ".runner", "cache"),
       executorFor: (job, directories, relative) =>
         options.executor === "docker"
-          ? localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" })
+          ? docker!.localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" })
           : options.executor === "ssh" && options.ssh
           ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
           : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
@@ -125,22 +124,6 @@ export async function execCommand(options: ExecOptions): Promise<number> {
 
 const silentSink = { write() {}, flush() {} };
 
-/**
- * A local job's Docker executor: the job's image (or `--docker-image`), pulled only when missing
- * unless told otherwise, and a build volume per project and job that outlives the run, so that an
- * unchanged working tree is not copied again.
- */
-function localDockerExecutor(job: JobDefinition, relative: string, cwd: string, docker: NonNullable<ExecOptions["docker"]>): Executor {
-  const config = { ...(docker.image ? { image: docker.image } : {}), ...(docker.helperImage ? { helper_image: docker.helperImage } : {}) };
-  const image = jobImage(config, job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : undefined, [docker.pullPolicy]);
-  const project = Bun.hash(cwd).toString(16);
-  const slug = job.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "job";
-  return createDockerExecutor({
-    api: new DockerApi(), image, helperImage: helperImage(config, [docker.pullPolicy]), helperFallback: !docker.helperImage,
-    settings: {}, owner: { runner: "exec", job: `exec-${process.pid}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}` },
-    projectPath: relative, keptVolume: `runner-exec-${project}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}`,
-  });
-}
 
 /** `cache:key:files`: a SHA-1 of the files' contents (in path order), or undefined when none exists. */
 function hashFiles(cwd: string, files: readonly string[]): string | undefined {

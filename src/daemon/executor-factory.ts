@@ -4,7 +4,8 @@ import type { Executor } from "../executors/executor.ts";
 import { createShellExecutor } from "../executors/shell/shell-executor.ts";
 import { DockerApi } from "../executors/docker/docker-api.ts";
 import { createDockerExecutor } from "../executors/docker/docker-executor.ts";
-import { dockerSettings, helperImage, jobImage } from "../executors/docker/docker-options.ts";
+import { allowedServices, dockerSettings, helperImage, jobImage } from "../executors/docker/docker-options.ts";
+import { serviceImages } from "../executors/docker/services.ts";
 import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { projectPath, shortToken } from "../protocol/token.ts";
@@ -65,6 +66,9 @@ function chooseExecutor(runner: RunnerConfig, job: JobResponse, concurrentId: nu
         }),
         image, helperImage: helperImage(docker, image.pullPolicies), helperFallback: docker.helper_image === undefined,
         settings: dockerSettings(docker), owner, projectPath: projectPath(job.git_info.repo_url, job.job_info.project_id),
+        services: serviceImages(allowedServices(docker, job.services), image.pullPolicies),
+        jobVariables: job.variables.filter((v) => !v.file).map((v) => `${v.key}=${v.value}`),
+        ...(docker.wait_for_services_timeout !== undefined ? { waitForServicesSeconds: docker.wait_for_services_timeout } : {}),
       });
     }
     default:

@@ -8,12 +8,13 @@ import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../e
 import { DockerApi } from "./docker-api.ts";
 import { ensureImage } from "./images.ts";
 import { mountedFiles } from "./mounted-files.ts";
+import { startServices } from "./services.ts";
 import { labelsFor, removeLabelled, type Ownership } from "./labels.ts";
 
 /** The image a container runs, as the job or `[runners.docker]` names it. */
 export interface ContainerImage {
   readonly name: string;
-  /** `[]` clears the image's entrypoint; undefined keeps it. */
+  /** `[""]` clears the image's entrypoint (as in Docker); undefined keeps it. */
   readonly entrypoint?: readonly string[];
   readonly pullPolicies: readonly PullPolicy[];
   readonly user?: string;
@@ -54,6 +55,10 @@ export interface DockerExecutorOptions {
   readonly keptVolume?: string;
   /** The job's services (`services:`). */
   readonly services?: readonly ServiceImage[];
+  /** The job's variables as `KEY=value`, which services see as GitLab's do. */
+  readonly jobVariables?: readonly string[];
+  /** How long services have to open their ports (`wait_for_services_timeout`, default 30 s). */
+  readonly waitForServicesSeconds?: number;
 }
 
 /** A service container: its image and the names it is reached by. */
@@ -61,6 +66,8 @@ export interface ServiceImage extends ContainerImage {
   readonly aliases: readonly string[];
   readonly command?: readonly string[];
   readonly variables?: readonly string[];
+  /** Ports to wait for besides those the image exposes (`services:ports`). */
+  readonly ports?: readonly number[];
 }
 
 const BUILDS = "/builds";
@@ -158,9 +165,13 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       if (!options.settings.networkMode && (options.services?.length ?? 0) > 0) {
         network = `${prefix}-network`;
         await api.request("POST", "/networks/create", { body: { Name: network, CheckDuplicate: true, Labels: labels } });
+        await startServices({
+          api, services: options.services!, network, prefix, labels, jobVariables: options.jobVariables ?? [],
+          waitSeconds: options.waitForServicesSeconds ?? 30, log,
+        });
       }
       [helper, build] = await Promise.all([
-        separateHelper ? createContainer("helper", { ...options.helperImage, entrypoint: [] }, volume, network) : undefined,
+        separateHelper ? createContainer("helper", { ...options.helperImage, entrypoint: [""] }, volume, network) : undefined,
         createContainer("build", options.image, volume, network),
       ]);
       helper ??= build;

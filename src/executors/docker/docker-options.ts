@@ -27,9 +27,20 @@ export function jobImage(config: DockerConfig, image: Image | null | undefined, 
   const platform = image?.executor_opts?.docker?.platform;
   return {
     name, pullPolicies: pullPolicies(config, image?.pull_policy, defaultPolicies),
-    ...(image?.entrypoint ? { entrypoint: image.entrypoint.filter((part) => part !== "") } : {}),
+    ...(image?.entrypoint ? { entrypoint: image.entrypoint } : {}),
     ...(user !== undefined ? { user: String(user) } : {}), ...(platform ? { platform } : {}),
   };
+}
+
+/** The job's services, each checked against `allowed_services`. */
+export function allowedServices(config: DockerConfig, services: readonly Image[] | null | undefined): readonly Image[] {
+  const allowed = config.allowed_services;
+  for (const service of services ?? []) {
+    if (allowed?.length && !allowed.some((p) => new Bun.Glob(p).match(service.name))) {
+      fail(`The "${service.name}" service is not present on list of allowed services:\n- ${allowed.join("\n- ")}`);
+    }
+  }
+  return services ?? [];
 }
 
 /** The helper container's image: `helper_image`, else this runner's image. */

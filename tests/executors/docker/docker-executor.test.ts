@@ -1,7 +1,10 @@
 import { beforeAll, describe, expect, test } from "bun:test";
+import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { removeLeftovers } from "../../../src/executors/docker/labels.ts";
 import { DockerApi } from "../../../src/executors/docker/docker-api.ts";
-import { createDockerExecutor, type ContainerImage, type DockerSettings } from "../../../src/executors/docker/docker-executor.ts";
+import { createDockerExecutor, type ContainerImage, type DockerSettings, type ServiceImage } from "../../../src/executors/docker/docker-executor.ts";
+import { serviceAliases } from "../../../src/executors/docker/services.ts";
 import { runJob } from "../../../src/steps/run-job.ts";
 import { git, makeRepository } from "../../helpers/git-fixture.ts";
 import { BUSYBOX, DEBIAN, dockerAvailable, labelled, startDocker } from "../../helpers/docker.ts";
@@ -16,7 +19,10 @@ beforeAll(async () => {
 let jobs = 0;
 async function runInDocker(
   job: ReturnType<typeof makeJob>,
-  options: { image?: Partial<ContainerImage>; settings?: DockerSettings; signals?: ReturnType<typeof testSignals>; onTrace?: (t: string) => void } = {},
+  options: {
+    image?: Partial<ContainerImage>; settings?: DockerSettings; signals?: ReturnType<typeof testSignals>; onTrace?: (t: string) => void;
+    services?: ServiceImage[]; jobVariables?: string[]; waitSeconds?: number;
+  } = {},
 ) {
   const api = new DockerApi();
   const owner = { runner: "test", job: `test-${process.pid}-${++jobs}` };
@@ -24,6 +30,8 @@ async function runInDocker(
     api, owner, projectPath: "acme/widget", graceMs: 500, settings: options.settings ?? {},
     image: { name: BUSYBOX, pullPolicies: ["if-not-present"], ...options.image },
     helperImage: { name: DEBIAN, pullPolicies: ["if-not-present"] },
+    ...(options.services ? { services: options.services } : {}), ...(options.jobVariables ? { jobVariables: options.jobVariables } : {}),
+    ...(options.waitSeconds ? { waitForServicesSeconds: options.waitSeconds } : {}),
   });
   const chunks: string[] = [];
   const outcome = await runJob({
@@ -93,4 +101,60 @@ describeDocker("the Docker executor against a real dockerd", () => {
     expect(outcome.failure).toMatchObject({ failureReason: "job_execution_timeout" });
     expect(left).toEqual(nothingLeft);
   }, 60_000);
+});
+
+describeDocker("services and images", () => {
+  test("a service is reached by its alias and its derived names, sees the job's variables, and is removed", async () => {
+    const job = makeJob([
+      "wget -qO- http://web:8080/ && wget -qO- http://local-busybox:8080/ && wget -qO- http://local__busybox:8080/greeting",
+    ], { variables: [variable("GIT_STRATEGY", "none"), variable("GREETING", "hello from the job")] });
+    const { outcome, trace, left } = await runInDocker(job, {
+      services: [{
+        name: BUSYBOX, pullPolicies: ["if-not-present"], aliases: serviceAliases(BUSYBOX, "web, www"), ports: [8080],
+        command: ["sh", "-c", "mkdir -p /www && echo pong > /www/index.html && echo \"$GREETING\" > /www/greeting && sleep 1 && httpd -f -p 8080 -h /www"],
+      }],
+      jobVariables: ["GREETING=hello from the job"],
+    });
+    expect(outcome.status, trace).toBe("success");
+    expect(trace).toContain("pong\npong\nhello from the job\n");
+    expect(left).toEqual(nothingLeft);
+  }, 60_000);
+
+  test("a service that never opens its port is named with its log, and the job goes on", async () => {
+    const { outcome, trace } = await runInDocker(makeJob(["echo job ran"]), {
+      services: [{ name: BUSYBOX, pullPolicies: ["if-not-present"], aliases: ["db"], ports: [5432], command: ["sh", "-c", "echo cannot start the database; sleep 30"] }],
+      waitSeconds: 1,
+    });
+    expect(outcome.status).toBe("success");
+    expect(trace).toContain(`*** WARNING: Service ${BUSYBOX} probably didn't start properly.`);
+    expect(trace).toContain("cannot start the database");
+    expect(trace).toContain("job ran\n");
+  }, 60_000);
+
+  test("an image entrypoint that execs its command still works", async () => {
+    const { outcome, trace } = await runInDocker(makeJob(["echo \"marker=$(cat /tmp/entrypoint-ran 2>/dev/null)\""]), {
+      image: { entrypoint: ["sh", "-c", "echo yes > /tmp/entrypoint-ran; exec \"$@\"", "entrypoint"] },
+    });
+    expect(outcome.status, trace).toBe("success");
+    expect(trace).toContain("marker=yes\n");
+  }, 60_000);
+});
+
+describeDocker("leftovers of a crashed run", () => {
+  test("what a dead process made is removed at start-up; what a live one uses is kept", async () => {
+    const api = new DockerApi();
+    const make = async (pid: number) => {
+      const labels = { "dev.runner.managed": "true", "dev.runner.owner": "leftover-test", "dev.runner.host": hostname(), "dev.runner.pid": String(pid) };
+      const { Id } = await api.request<{ Id: string }>("POST", "/containers/create", { body: { Image: BUSYBOX, Cmd: ["sleep", "30"], Labels: labels } });
+      await api.request("POST", "/volumes/create", { body: { Name: `leftover-test-${pid}`, Labels: labels } });
+      return Id;
+    };
+    const deadPid = Bun.spawnSync(["true"]).pid; // exited: no such process any more
+    const live = await make(1);
+    await make(deadPid);
+    expect(await removeLeftovers(api, "leftover-test")).toBe(2);
+    expect(await labelled("dev.runner.owner=leftover-test")).toEqual({ containers: 1, networks: 0, volumes: 1 });
+    await api.request("DELETE", `/containers/${live}`, { query: { force: true } });
+    await api.request("DELETE", "/volumes/leftover-test-1");
+  }, 30_000);
 });

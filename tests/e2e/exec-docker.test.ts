@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { DockerApi } from "../../src/executors/docker/docker-api.ts";
+import { git, makeRepository } from "../helpers/git-fixture.ts";
+import { BUSYBOX, DEBIAN, dockerAvailable, labelled, startDocker } from "../helpers/docker.ts";
+
+const BINARY = resolve(import.meta.dir, "../../dist/runner");
+const available = dockerAvailable();
+const api = new DockerApi();
+let project: string;
+beforeAll(async () => {
+  if (!existsSync(BINARY)) Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: resolve(import.meta.dir, "../..") });
+  if (available) await startDocker();
+}, 300_000);
+afterAll(async () => {
+  if (!available) return;
+  // The kept build volumes of this test's project.
+  const volumes = await api.request<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", { query: { filters: { label: ["dev.runner.owner=exec"] } } });
+  const prefix = `runner-exec-${Bun.hash(project).toString(16)}-`;
+  for (const v of volumes.Volumes ?? []) if (v.Name.startsWith(prefix)) await api.request("DELETE", `/volumes/${v.Name}`).catch(() => {});
+});
+
+(available ? describe : describe.skip)("dist/runner exec --executor docker", () => {
+  test("each job in its image, artifacts passed on, the working tree copied once, no container left", async () => {
+    const repo = makeRepository(1);
+    project = repo.work;
+    writeFileSync(join(repo.work, ".gitlab-ci.yml"), `
+build:
+  stage: build
+  image: ${BUSYBOX}
+  script:
+    - cat wip.txt
+    - echo "built in $CI_PROJECT_DIR" > out.txt
+  artifacts: { paths: [out.txt] }
+check:
+  stage: test
+  image: ${DEBIAN}
+  script:
+    - cat out.txt
+    - git --version
+`);
+    git(repo.work, "add", ".gitlab-ci.yml");
+    git(repo.work, "commit", "-q", "-m", "ci");
+    writeFileSync(join(repo.work, "wip.txt"), "uncommitted work\n");
+    const run = async () => {
+      const child = Bun.spawn([BINARY, "exec", "--executor", "docker", "--no-color"], {
+        cwd: repo.work, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" }, stdout: "pipe", stderr: "pipe",
+      });
+      const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+      return { out, err, code, pid: child.pid };
+    };
+    const first = await run();
+    expect(first.code, first.out + first.err).toBe(0);
+    expect(first.out).toContain('Preparing the "docker" executor');
+    expect(first.out).toContain("uncommitted work\n");
+    expect(first.out).toMatch(/check +\| built in \/builds\/\S+\n/);
+    expect(first.out).toMatch(/check +\| git version \d/);
+    expect(first.out).toMatch(/build +\| 3 files, 3 copied, 0 removed/);
+    expect(await labelled(`dev.runner.pid=${first.pid}`)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+    const second = await run();
+    expect(second.code).toBe(0);
+    expect(second.out).toMatch(/build +\| 3 files, 0 copied, \d+ removed/);
+  }, 120_000);
+});
