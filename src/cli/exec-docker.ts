@@ -2,6 +2,7 @@ import { DockerApi } from "../executors/docker/docker-api.ts";
 import { createDockerExecutor } from "../executors/docker/docker-executor.ts";
 import { helperImage, jobImage } from "../executors/docker/docker-options.ts";
 import { removeLeftovers } from "../executors/docker/labels.ts";
+import { serviceImages } from "../executors/docker/services.ts";
 import type { Executor } from "../executors/executor.ts";
 import type { JobDefinition } from "../pipeline/definitions.ts";
 import type { ExecOptions } from "./exec.ts";
@@ -24,6 +25,8 @@ function localDockerExecutor(job: JobDefinition, relative: string, cwd: string, 
   return createDockerExecutor({
     api: new DockerApi(), image, helperImage: helperImage(config, [docker.pullPolicy]), helperFallback: !docker.helperImage,
     settings: {}, owner: { runner: "exec", job: `exec-${process.pid}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}` },
-    projectPath: relative, keptVolume: `runner-exec-${project}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}`,
+    projectPath: relative,
+    services: serviceImages(job.services, image.pullPolicies),
+    jobVariables: job.variables.map((v) => `${v.key}=${v.value}`), keptVolume: `runner-exec-${project}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}`,
   });
 }

@@ -30,6 +30,8 @@ export interface JobDefinition {
   readonly afterScript: readonly string[];
   readonly variables: readonly VariableDefinition[];
   readonly image?: { readonly name: string; readonly entrypoint?: readonly string[] };
+  /** `services:` (run by the Docker executor). */
+  readonly services?: readonly ServiceDefinition[];
   readonly when: JobWhen;
   readonly allowFailure: boolean;
   readonly timeoutSeconds?: number;
@@ -170,6 +172,7 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     afterScript: readScript(job.after_script, `${location}:after_script`, position),
     variables: readVariables(job.variables, `${location}:variables`, position, { global: false }),
     image: readImage(job.image, `${location}:image`, position),
+    ...optional("services", readServices(job.services, `${location}:services`, position)),
     when: when as JobWhen,
     allowFailure: readAllowFailure(job.allow_failure, when === "manual", `${location}:allow_failure`, position),
     timeoutSeconds: readTimeout(job.timeout, `${location}:timeout`, position),
@@ -291,6 +294,36 @@ function readImage(value: unknown, location: string, position?: SourcePosition):
     return entrypoint ? { name: value.name, entrypoint } : { name: value.name };
   }
   throw new ConfigError(`${location} config should be a hash or a string`, position);
+}
+
+/** One of a job's `services:`. */
+export interface ServiceDefinition {
+  readonly name: string;
+  readonly alias?: string;
+  readonly entrypoint?: readonly string[];
+  readonly command?: readonly string[];
+  readonly variables?: readonly { readonly key: string; readonly value: string }[];
+}
+
+function readServices(value: unknown, location: string, position?: SourcePosition): ServiceDefinition[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw new ConfigError(`${location} config should be a array`, position);
+  return value.map((item) => {
+    if (typeof item === "string") return { name: item };
+    if (!isHash(item) || typeof item.name !== "string") {
+      throw new ConfigError(`${location}:service config should be a hash or a string`, position);
+    }
+    const strings = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : undefined);
+    const entrypoint = strings(item.entrypoint);
+    const command = strings(item.command);
+    const variables = isHash(item.variables)
+      ? Object.entries(item.variables).map(([key, v]) => ({ key, value: rubyString(isHash(v) ? v.value : v) }))
+      : undefined;
+    return {
+      name: item.name, ...(typeof item.alias === "string" ? { alias: item.alias } : {}),
+      ...(entrypoint ? { entrypoint } : {}), ...(command ? { command } : {}), ...(variables ? { variables } : {}),
+    };
+  });
 }
 
 function readAllowFailure(value: unknown, manual: boolean, location: string, position?: SourcePosition): boolean {

@@ -120,7 +120,7 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
         : []),
     ],
     image: job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : null,
-    services: [],
+    services: (job.services ?? []).map((service) => ({ ...service })),
     artifacts: artifactsOf(job),
     cache: cachesOf(job, ctx),
     dependencies: [...received.dependencies],

@@ -39,6 +39,19 @@ check:
   script:
     - cat out.txt
     - git --version
+service:
+  stage: test
+  image: ${BUSYBOX}
+  services:
+    - name: ${BUSYBOX}
+      alias: web
+      command:
+        - sh
+        - -c
+        - mkdir /www && echo "pong $GREETING" > /www/index.html && httpd -f -p 8080 -h /www
+      variables: { GREETING: from-the-service-variables }
+  script:
+    - for i in $(seq 50); do wget -qO- http://web:8080/ && break; sleep 0.2; done
 `);
     git(repo.work, "add", ".gitlab-ci.yml");
     git(repo.work, "commit", "-q", "-m", "ci");
@@ -57,6 +70,7 @@ check:
     expect(first.out).toMatch(/check +\| built in \/builds\/\S+\n/);
     expect(first.out).toMatch(/check +\| git version \d/);
     expect(first.out).toMatch(/build +\| 3 files, 3 copied, 0 removed/);
+    expect(first.out).toMatch(/service +\| pong from-the-service-variables\n/);
     expect(await labelled(`dev.runner.pid=${first.pid}`)).toEqual({ containers: 0, networks: 0, volumes: 0 });
     const second = await run();
     expect(second.code).toBe(0);
