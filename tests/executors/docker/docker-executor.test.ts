@@ -2,12 +2,8 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { RunnerConfig } from "../../../src/config/config-schema.ts";
-import { processJob } from "../../../src/daemon/process-job.ts";
-import { abortableSleep, HttpClient } from "../../../src/protocol/http-client.ts";
-import { requestJob } from "../../../src/protocol/jobs-api.ts";
-import { runnerInfo } from "../../../src/protocol/runner-info.ts";
 import { FakeGitLab } from "../../fake-gitlab/fake-gitlab.ts";
+import { runNextJob, runnerConfig } from "../../helpers/next-job.ts";
 import { removeLeftovers } from "../../../src/executors/docker/labels.ts";
 import { DockerApi } from "../../../src/executors/docker/docker-api.ts";
 import { createDockerExecutor, type ContainerImage, type DockerSettings, type ServiceImage } from "../../../src/executors/docker/docker-executor.ts";
@@ -171,20 +167,11 @@ describeDocker("a docker runner of config.toml, against the fake GitLab", () => 
     const fake = await new FakeGitLab().start();
     try {
       const root = mkdtempSync(join(tmpdir(), "runner-docker-art-"));
-      const runner = {
-        name: "docker", url: fake.url, token: fake.runnerToken, limit: 0, output_limit: 4096, request_concurrency: 1,
-        unhealthy_requests_limit: 3, job_status_final_update_retry_limit: 10, executor: "docker", environment: [],
-        feature_flags: { FF_TIMESTAMPS: false }, cache_dir: join(root, "cache"),
-        docker: { image: DEBIAN, helper_image: DEBIAN, pull_policy: "if-not-present", allowed_images: ["local/*"] },
-      } as RunnerConfig;
-      const timing = { intervalMs: 20, forceSendIntervalMs: 100, finalBackoffStartMs: 5, sleep: (ms: number, s?: AbortSignal) => abortableSleep(Math.min(ms, 20), s) };
-      const next = async () => {
-        const client = new HttpClient(fake.url);
-        const result = await requestJob(client, { token: fake.runnerToken, info: runnerInfo({ executor: "docker" }) });
-        if (result.kind !== "job") throw new Error(result.kind);
-        await processJob({ client, runner, job: result.job, concurrentId: 0, hostEnv: {}, timing, signals: { abort: new AbortController().signal, deadline: new AbortController().signal } });
-        return fake.jobs.get(result.job.id)!;
-      };
+      const runner = runnerConfig(fake, {
+        name: "docker", executor: "docker", cache_dir: join(root, "cache"),
+        docker: { image: DEBIAN, helper_image: DEBIAN, pull_policy: "if-not-present", allowed_images: ["local/*"] }
+      });
+      const next = () => runNextJob(fake, runner);
       const cache = [{ key: "deps", paths: ["vendor/"], policy: "pull-push", when: "on_success" }] as never;
       const producerId = fake.enqueue(["mkdir -p out vendor", "echo built > out/app", "echo lib > vendor/lib", "readlink /bin/sh"], {
         image: { name: BUSYBOX },

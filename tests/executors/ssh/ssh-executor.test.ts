@@ -2,15 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { RunnerConfig } from "../../../src/config/config-schema.ts";
 import { createSshExecutor } from "../../../src/executors/ssh/ssh-executor.ts";
 import type { SshSettings } from "../../../src/executors/ssh/ssh-connection.ts";
-import { processJob } from "../../../src/daemon/process-job.ts";
-import { abortableSleep, HttpClient } from "../../../src/protocol/http-client.ts";
-import { requestJob } from "../../../src/protocol/jobs-api.ts";
-import { runnerInfo } from "../../../src/protocol/runner-info.ts";
 import { livingMembers } from "../../../src/shell/supervisor.ts";
 import { FakeGitLab } from "../../fake-gitlab/fake-gitlab.ts";
+import { runNextJob, runnerConfig } from "../../helpers/next-job.ts";
 import { git, makeRepository } from "../../helpers/git-fixture.ts";
 import { makeJob, plain, testSignals, variable } from "../../helpers/job.ts";
 import { sshdAvailable, startSshd, type TestSshd } from "../../helpers/sshd.ts";
@@ -128,20 +124,11 @@ describeSsh("the SSH executor against a real sshd", () => {
     const fake = await new FakeGitLab().start();
     try {
       const root = mkdtempSync(join(tmpdir(), "runner-ssh-art-"));
-      const runner = {
-        name: "ssh", url: fake.url, token: fake.runnerToken, limit: 0, output_limit: 4096, request_concurrency: 1,
-        unhealthy_requests_limit: 3, job_status_final_update_retry_limit: 10, executor: "ssh", environment: [],
-        feature_flags: { FF_TIMESTAMPS: false }, builds_dir: join(root, "remote-builds"), cache_dir: join(root, "cache"),
-        ssh: { host: "127.0.0.1", port: sshd.port, user: "root", identity_file: sshd.clientKey, known_hosts_file: sshd.knownHosts },
-      } as RunnerConfig;
-      const timing = { intervalMs: 20, forceSendIntervalMs: 100, finalBackoffStartMs: 5, sleep: (ms: number, s?: AbortSignal) => abortableSleep(Math.min(ms, 20), s) };
-      const next = async () => {
-        const client = new HttpClient(fake.url);
-        const result = await requestJob(client, { token: fake.runnerToken, info: runnerInfo({ executor: "ssh" }) });
-        if (result.kind !== "job") throw new Error(result.kind);
-        await processJob({ client, runner, job: result.job, concurrentId: 0, hostEnv: {}, timing, signals: { abort: new AbortController().signal, deadline: new AbortController().signal } });
-        return fake.jobs.get(result.job.id)!;
-      };
+      const runner = runnerConfig(fake, {
+        name: "ssh", executor: "ssh", builds_dir: join(root, "remote-builds"), cache_dir: join(root, "cache"),
+        ssh: { host: "127.0.0.1", port: sshd.port, user: "root", identity_file: sshd.clientKey, known_hosts_file: sshd.knownHosts }
+      });
+      const next = () => runNextJob(fake, runner);
       const cache = [{ key: "deps", paths: ["vendor/"], policy: "pull-push", when: "on_success" }] as never;
       const producerId = fake.enqueue(["mkdir -p out vendor", "echo built > out/app", "ln -s app out/link", "echo lib > vendor/lib"], {
         artifacts: [{ name: "out", paths: ["out/"], when: "on_success", artifact_type: "archive", artifact_format: "zip" }], cache,
