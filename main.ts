@@ -43,6 +43,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("--builds-dir <dir>", "where jobs run (default: .runner/builds)")
     .option("--no-color", "no colours (also NO_COLOR)")
     .option("--json", "print the run's events as JSON lines instead of the job logs")
+    .option("--keep", "docker executor: keep a failed job's containers and print how to enter them (removed by the next run)")
     .option("--no-cache", "parse the pipeline file even when it has not changed since the last run")
     .action(async (jobs, opts) => {
       // git starts first and runs while the parser and the job machinery load.
@@ -67,6 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
           : {}),
         shell: opts.shell,
         concurrency: opts.concurrency,
+        keep: opts.keep === true,
         buildsDir: opts.buildsDir,
         cache: opts.cache,
         json: opts.json === true,

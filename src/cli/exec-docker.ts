@@ -17,7 +17,7 @@ export /**
  * unless told otherwise, and a build volume per project and job that outlives the run, so that an
  * unchanged working tree is not copied again.
  */
-function localDockerExecutor(job: JobDefinition, relative: string, cwd: string, docker: NonNullable<ExecOptions["docker"]>): Executor {
+function localDockerExecutor(job: JobDefinition, relative: string, cwd: string, docker: NonNullable<ExecOptions["docker"]>, keep = false): Executor {
   const config = { ...(docker.image ? { image: docker.image } : {}), ...(docker.helperImage ? { helper_image: docker.helperImage } : {}) };
   const image = jobImage(config, job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : undefined, [docker.pullPolicy]);
   const project = Bun.hash(cwd).toString(16);
@@ -25,7 +25,7 @@ function localDockerExecutor(job: JobDefinition, relative: string, cwd: string, 
   return createDockerExecutor({
     api: new DockerApi(), image, helperImage: helperImage(config, [docker.pullPolicy]), helperFallback: !docker.helperImage,
     settings: {}, owner: { runner: "exec", job: `exec-${process.pid}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}` },
-    projectPath: relative,
+    projectPath: relative, keepOnFailure: keep,
     services: serviceImages(job.services, image.pullPolicies),
     jobVariables: job.variables.map((v) => `${v.key}=${v.value}`), keptVolume: `runner-exec-${project}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}`,
   });

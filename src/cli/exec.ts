@@ -37,6 +37,8 @@ export interface ExecOptions {
   readonly ssh?: { readonly settings: SshSettings; readonly buildsDir?: string };
   readonly shell: ShellName;
   readonly concurrency?: number;
+  /** `--keep`: a failed job's containers (Docker) stay for debugging. */
+  readonly keep?: boolean;
   readonly buildsDir?: string;
   /** Whether parsed pipelines are cached in `.runner/cache` (on unless `--no-cache`). */
   readonly cache: boolean;
@@ -102,7 +104,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
       cacheDir: join(cwd, ".runner", "cache"),
       executorFor: (job, directories, relative) =>
         options.executor === "docker"
-          ? docker!.localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" })
+          ? docker!.localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" }, options.keep)
           : options.executor === "ssh" && options.ssh
           ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
           : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),

@@ -63,5 +63,6 @@ export interface Executor {
   prepare(options: { signal: AbortSignal; log?: (line: string) => void }): Promise<void>;
   /** Runs one stage script to its end and returns its exit code. Throws only when it cannot run it. */
   run(command: StageCommand, output: StageOutput): Promise<{ exitCode: number }>;
-  cleanup(): Promise<void>;
+  /** `outcome` says how the job ended, and where the executor may say what it kept. */
+  cleanup(outcome?: { readonly failed: boolean; readonly log: (line: string) => void }): Promise<void>;
 }

@@ -88,7 +88,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   } catch (error) {
     failure = toJobFailure(error);
   } finally {
-    await executor.cleanup();
+    await executor.cleanup({ failed: failure !== undefined, log: (line) => trace.println(line) });
   }
   for (const lost of suppressed) trace.warning(`Cleanup failed: ${lost.message}`);
   const notice = failure?.interruption === "canceled" ? cancelNotice(signals.cancel.reason) : undefined;

@@ -8,7 +8,7 @@ import { BUSYBOX, DEBIAN, dockerAvailable, labelled, startDocker } from "../help
 const BINARY = resolve(import.meta.dir, "../../dist/runner");
 const available = dockerAvailable();
 const api = new DockerApi();
-let project: string;
+const projects: string[] = [];
 beforeAll(async () => {
   if (!existsSync(BINARY)) Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: resolve(import.meta.dir, "../..") });
   if (available) await startDocker();
@@ -17,14 +17,14 @@ afterAll(async () => {
   if (!available) return;
   // The kept build volumes of this test's project.
   const volumes = await api.request<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", { query: { filters: { label: ["dev.runner.owner=exec"] } } });
-  const prefix = `runner-exec-${Bun.hash(project).toString(16)}-`;
-  for (const v of volumes.Volumes ?? []) if (v.Name.startsWith(prefix)) await api.request("DELETE", `/volumes/${v.Name}`).catch(() => {});
+  const prefixes = projects.map((p) => `runner-exec-${Bun.hash(p).toString(16)}-`);
+  for (const v of volumes.Volumes ?? []) if (prefixes.some((p) => v.Name.startsWith(p))) await api.request("DELETE", `/volumes/${v.Name}`).catch(() => {});
 });
 
 (available ? describe : describe.skip)("dist/runner exec --executor docker", () => {
   test("each job in its image, artifacts passed on, the working tree copied once, no container left", async () => {
     const repo = makeRepository(1);
-    project = repo.work;
+    projects.push(repo.work);
     writeFileSync(join(repo.work, ".gitlab-ci.yml"), `
 build:
   stage: build
@@ -76,4 +76,26 @@ service:
     expect(second.code).toBe(0);
     expect(second.out).toMatch(/build +\| 3 files, 0 copied, \d+ removed/);
   }, 120_000);
+
+  test("--keep leaves a failed job's container to enter; the next run removes it", async () => {
+    const repo = makeRepository(1);
+    projects.push(repo.work);
+    writeFileSync(join(repo.work, ".gitlab-ci.yml"), `broken:\n  image: ${BUSYBOX}\n  script:\n    - echo state > left.txt\n    - exit 3\n`);
+    const exec = (...args: string[]) => Bun.spawnSync([BINARY, "exec", "--executor", "docker", "--no-color", ...args], {
+      cwd: repo.work, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" },
+    });
+    const kept = exec("--keep");
+    expect(kept.exitCode).toBe(1);
+    const out = kept.stdout.toString();
+    const command = /docker exec -it -w (\S+) (\S+) (sh|bash)\n/.exec(out);
+    expect(command, out).not.toBeNull();
+    const [, dir, name] = command!;
+    const lines: string[] = [];
+    const code = await api.exec(name!, { cmd: ["sh", "-c", `cat ${dir}/left.txt`], stdout: (c) => lines.push(c.toString()), stderr: () => {} });
+    expect(code).toBe(0);
+    expect(lines.join("")).toBe("state\n");
+    expect((await labelled(`dev.runner.pid=${kept.pid}`)).containers).toBe(1);
+    exec();
+    expect((await labelled(`dev.runner.pid=${kept.pid}`)).containers).toBe(0);
+  }, 60_000);
 });

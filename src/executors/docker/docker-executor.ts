@@ -53,6 +53,8 @@ export interface DockerExecutorOptions {
    * again); by default each job has a volume of its own, removed at the end.
    */
   readonly keptVolume?: string;
+  /** `runner exec --keep`: a failed job's containers stay, and the command to enter them is printed. */
+  readonly keepOnFailure?: boolean;
   /** The job's services (`services:`). */
   readonly services?: readonly ServiceImage[];
   /** The job's variables as `KEY=value`, which services see as GitLab's do. */
@@ -210,7 +212,13 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
         command.signal.removeEventListener("abort", onAbort);
       }
     },
-    async cleanup() {
+    async cleanup(outcome) {
+      if (outcome?.failed && options.keepOnFailure && build) {
+        // Removed by the next run (their labels name this process, which will be gone by then).
+        outcome.log(`The job's containers are kept for debugging (--keep); enter the build container with:`);
+        outcome.log(`  docker exec -it -w ${projectDir} ${prefix}-build ${shell}`);
+        return;
+      }
       build = helper = undefined;
       await removeLabelled(api, { "dev.runner.job": options.owner.job }).catch(() => {});
     },
