@@ -69,6 +69,20 @@ export class DockerApi {
     });
   }
 
+  /** A container's hijacked attach stream (stdin, and stdout/stderr in 8-byte-headed frames). */
+  attach(container: string): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      this.modem.dial(
+        {
+          path: `/containers/${container}/attach?`, method: "POST", hijack: true, openStdin: true, isStream: true, allowEmpty: true,
+          options: { _query: { stream: true, stdin: true, stdout: true, stderr: true }, _body: {} },
+          statusCodes: { 101: true, 200: true, 404: "no such container", 409: "container paused" },
+        },
+        (error: unknown, s: unknown) => (error ? reject(apiError(error)) : resolve(s as Duplex)),
+      );
+    });
+  }
+
   /** Runs a command in a running container and returns its exit code. */
   async exec(container: string, options: ExecOptions, signal?: AbortSignal): Promise<number> {
     const { Id } = await this.request<{ Id: string }>("POST", `/containers/${container}/exec`, { body: {

@@ -86,7 +86,9 @@ describeDocker("the Docker executor against a real dockerd", () => {
 
   test("cancel stops the stage's processes and leaves no container, network or volume", async () => {
     const signals = testSignals();
-    const job = makeJob(["echo started", "sleep 60 & sleep 61"], { afterScript: ["echo after=$CI_JOB_STATUS"] });
+    const job = makeJob(["echo started", "sleep 60 & sleep 61"], {
+      afterScript: ["echo after=$CI_JOB_STATUS", "echo \"sleeping=$(ps | grep -c '[s]leep 6')\""],
+    });
     const started = performance.now();
     const { outcome, trace, left } = await runInDocker(job, {
       signals,
@@ -94,6 +96,7 @@ describeDocker("the Docker executor against a real dockerd", () => {
     });
     expect(outcome.status).toBe("canceled");
     expect(trace).toContain("after=canceled\n");
+    expect(trace).toContain("sleeping=0\n"); // the stage's whole process group, the background sleep too
     expect(performance.now() - started).toBeLessThan(20_000);
     expect(left).toEqual(nothingLeft);
   }, 60_000);

@@ -1,0 +1,157 @@
+import type { Duplex } from "node:stream";
+import type { ShellName } from "../../shell/shell-writer.ts";
+import type { OutputWriter } from "../../trace/job-trace.ts";
+
+/** Where stage scripts are put for the stage server, on the build volume (names are random ids). */
+export const STAGE_DIR = "/builds/.runner-stages";
+
+/**
+ * The command a job's containers run: a small POSIX-sh server that keeps the container alive and
+ * starts each stage as a fresh shell process (its own session and process group, via setsid where
+ * the image has it) when the runner names the stage's script on its stdin. It says first which
+ * shell the image has; after each stage it writes an end marker with the exit code to stdout and
+ * stderr. Starting a process this way costs a fork, where an exec through the engine costs tens of
+ * milliseconds.
+ */
+export const SERVER_COMMAND = [
+  "sh", "-c",
+  [
+    `d=${STAGE_DIR}`,
+    `if command -v bash >/dev/null 2>&1; then s="bash --norc --noprofile"; echo runner-shell=bash; else s=sh; echo runner-shell=sh; fi`,
+    `if command -v setsid >/dev/null 2>&1; then g=setsid; else g=; fi`,
+    `trap 'exit 0' TERM INT`,
+    `while IFS= read -r id; do`,
+    `  ( exec $g $s -c "eval \\"\\$(cat $d/$id.sh)\\"" ) </dev/null &`,
+    `  p=$!; echo $p > $d/$id.pid`,
+    `  wait $p; c=$?`,
+    // What the stage left running in its group is stopped with it.
+    `  [ -n "$g" ] && kill -KILL -- -$p 2>/dev/null`,
+    `  printf '\\001runner-stage-end %s %s\\001' "$id" "$c"`,
+    `  printf '\\001runner-stage-end %s\\001' "$id" >&2`,
+    `done`,
+  ].join("\n"),
+];
+
+interface RunningStage {
+  readonly id: string;
+  readonly stdout: OutputWriter;
+  readonly stderr: OutputWriter;
+  exitCode?: number;
+  stderrEnded: boolean;
+  readonly done: (exitCode: number) => void;
+  readonly failed: (error: Error) => void;
+}
+
+/** The runner's end of one container's stage server, over the container's attach stream. */
+export class StageServer {
+  #current: RunningStage | undefined;
+  #shell: Promise<ShellName>;
+  #announce!: (shell: ShellName) => void;
+  #closed: Error | undefined;
+  readonly #stdout: MarkerSplitter;
+  readonly #stderr: MarkerSplitter;
+
+  constructor(private readonly stream: Duplex) {
+    this.#shell = new Promise((resolve) => (this.#announce = resolve));
+    let greeting = "";
+    this.#stdout = new MarkerSplitter(
+      (bytes) => {
+        if (this.#current) return this.#current.stdout.write(bytes);
+        greeting += bytes.toString();
+        const found = /runner-shell=(bash|sh)\n/.exec(greeting)?.[1];
+        if (found) this.#announce(found as ShellName);
+      },
+      (marker) => this.#marker(marker, "stdout"),
+    );
+    this.#stderr = new MarkerSplitter((bytes) => this.#current?.stderr.write(bytes), (marker) => this.#marker(marker, "stderr"));
+    demux(stream, (b) => this.#stdout.push(b), (b) => this.#stderr.push(b));
+    const close = () => {
+      this.#closed ??= new Error("the container's stage server is gone (the container stopped)");
+      this.#current?.failed(this.#closed);
+      this.#current = undefined;
+    };
+    stream.on("end", close);
+    stream.on("close", close);
+    stream.on("error", close);
+  }
+
+  /** The shell the image has, once the server has said so; rejects when the container stops first. */
+  shell(timeoutMs: number): Promise<ShellName | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
+    return Promise.race([this.#shell, late]).finally(() => clearTimeout(timer));
+  }
+
+  /** Runs the script already written to `STAGE_DIR/<id>.sh` and resolves with its exit code. */
+  run(id: string, output: { stdout: OutputWriter; stderr: OutputWriter }): Promise<number> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    return new Promise((resolve, reject) => {
+      this.#current = { id, ...output, stderrEnded: false, done: resolve, failed: reject };
+      this.stream.write(`${id}\n`);
+    });
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+
+  #marker(marker: string, from: "stdout" | "stderr"): void {
+    const stage = this.#current;
+    const [, id, code] = /^runner-stage-end (\S+)(?: (\d+))?$/.exec(marker) ?? [];
+    if (!stage || id !== stage.id) return;
+    if (from === "stdout") stage.exitCode = Number(code);
+    else stage.stderrEnded = true;
+    if (stage.exitCode !== undefined && stage.stderrEnded) {
+      this.#current = undefined;
+      stage.done(stage.exitCode);
+    }
+  }
+}
+
+/** Splits a byte stream into data and `\x01…\x01` markers, a marker split across chunks included. */
+export class MarkerSplitter {
+  #held: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly onData: (bytes: Buffer) => void, private readonly onMarker: (marker: string) => void) {}
+
+  push(chunk: Buffer): void {
+    let buffer = this.#held.length > 0 ? Buffer.concat([this.#held, chunk]) : chunk;
+    this.#held = Buffer.alloc(0);
+    for (;;) {
+      const start = buffer.indexOf(1);
+      if (start < 0) break;
+      const end = buffer.indexOf(1, start + 1);
+      const candidate = buffer.subarray(start + 1, end < 0 ? buffer.length : end).toString("latin1");
+      if (!"runner-stage-end ".startsWith(candidate.slice(0, 17)) || candidate.length > 120) {
+        // A \x01 of the job's own output: pass it on.
+        this.onData(buffer.subarray(0, start + 1));
+        buffer = buffer.subarray(start + 1);
+        continue;
+      }
+      if (end < 0) {
+        if (start > 0) this.onData(buffer.subarray(0, start));
+        this.#held = Buffer.from(buffer.subarray(start));
+        return;
+      }
+      if (start > 0) this.onData(buffer.subarray(0, start));
+      this.onMarker(candidate);
+      buffer = buffer.subarray(end + 1);
+    }
+    if (buffer.length > 0) this.onData(buffer);
+  }
+}
+
+/** The attach stream of a container without a TTY: 8-byte headers (stream, size) before each frame. */
+function demux(stream: Duplex, stdout: (b: Buffer) => void, stderr: (b: Buffer) => void): void {
+  let pending: Buffer = Buffer.alloc(0);
+  stream.on("data", (chunk: Buffer) => {
+    pending = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+    while (pending.length >= 8) {
+      const size = pending.readUInt32BE(4);
+      if (pending.length < 8 + size) break;
+      const payload = pending.subarray(8, 8 + size);
+      (pending[0] === 2 ? stderr : stdout)(payload);
+      pending = pending.subarray(8 + size);
+    }
+  });
+}
