@@ -104,7 +104,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
       cacheDir: join(cwd, ".runner", "cache"),
       executorFor: (job, directories, relative) =>
         options.executor === "docker"
-          ? docker!.localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" }, options.keep)
+          ? docker!.localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" }, options.keep ?? false, options.env)
           : options.executor === "ssh" && options.ssh
           ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
           : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),

@@ -6,6 +6,7 @@ import { DockerApi } from "../executors/docker/docker-api.ts";
 import { createDockerExecutor } from "../executors/docker/docker-executor.ts";
 import { allowedServices, dockerSettings, helperImage, jobImage } from "../executors/docker/docker-options.ts";
 import { serviceImages } from "../executors/docker/services.ts";
+import { registryAuth } from "../executors/docker/registry-auth.ts";
 import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { projectPath, shortToken } from "../protocol/token.ts";
@@ -67,6 +68,10 @@ function chooseExecutor(runner: RunnerConfig, job: JobResponse, concurrentId: nu
         image, helperImage: helperImage(docker, image.pullPolicies), helperFallback: docker.helper_image === undefined,
         settings: dockerSettings(docker), owner, projectPath: projectPath(job.git_info.repo_url, job.job_info.project_id),
         services: serviceImages(allowedServices(docker, job.services), image.pullPolicies),
+        registryAuth: (name) => registryAuth(name, {
+          credentials: job.credentials,
+          ...(dockerAuthConfig(job, hostEnv) ? { dockerAuthConfig: dockerAuthConfig(job, hostEnv)! } : {}),
+        }),
         jobVariables: job.variables.filter((v) => !v.file).map((v) => `${v.key}=${v.value}`),
         ...(docker.wait_for_services_timeout !== undefined ? { waitForServicesSeconds: docker.wait_for_services_timeout } : {}),
       });
@@ -76,6 +81,11 @@ function chooseExecutor(runner: RunnerConfig, job: JobResponse, concurrentId: nu
         failureReason: "runner_configuration_error", system: true,
       });
   }
+}
+
+/** `DOCKER_AUTH_CONFIG`: the job's variable, else the runner's environment. */
+function dockerAuthConfig(job: JobResponse, hostEnv: Record<string, string>): string | undefined {
+  return job.variables.find((v) => v.key === "DOCKER_AUTH_CONFIG")?.value ?? hostEnv.DOCKER_AUTH_CONFIG;
 }
 
 /** `[runners.ssh]` with GitLab Runner's defaults (port 22, known_hosts in ~/.ssh). */

@@ -52,10 +52,10 @@ export class DockerApi {
   }
 
   /** A streamed request (pulling an image): resolves when the stream ends; errors in the stream reject. */
-  stream(method: string, path: string, query: Record<string, unknown>): Promise<void> {
+  stream(method: string, path: string, query: Record<string, unknown>, auth?: { username: string; password: string; serveraddress: string }): Promise<void> {
     return new Promise((resolve, reject) => {
       this.modem.dial(
-        { path: `${path}?`, method, isStream: true, options: { _query: query, _body: {} }, allowEmpty: true, statusCodes: { 200: true, 404: "no such image", 500: "server error" } },
+        { path: `${path}?`, method, isStream: true, options: { _query: query, _body: {} }, allowEmpty: true, ...(auth ? { authconfig: auth } : {}), statusCodes: { 200: true, 404: "no such image", 500: "server error" } },
         (error: unknown, result: unknown) => {
           const stream = result as NodeJS.ReadableStream;
           if (error) return reject(apiError(error));

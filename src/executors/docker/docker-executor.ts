@@ -7,6 +7,7 @@ import type { BuildFiles } from "../build-files.ts";
 import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
 import { DockerApi } from "./docker-api.ts";
 import { ensureImage } from "./images.ts";
+import type { RegistryAuth } from "./registry-auth.ts";
 import { mountedFiles } from "./mounted-files.ts";
 import { startServices } from "./services.ts";
 import { SERVER_COMMAND, STAGE_DIR, StageServer } from "./stage-server.ts";
@@ -54,6 +55,8 @@ export interface DockerExecutorOptions {
    * again); by default each job has a volume of its own, removed at the end.
    */
   readonly keptVolume?: string;
+  /** The credentials to pull an image with, if any (`DOCKER_AUTH_CONFIG`, the job's registry credentials). */
+  readonly registryAuth?: (image: string) => RegistryAuth | undefined;
   /** `runner exec --keep`: a failed job's containers stay, and the command to enter them is printed. */
   readonly keepOnFailure?: boolean;
   /** The job's services (`services:`). */
@@ -144,11 +147,12 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
     },
     async prepare({ log = () => {} }) {
       await removeLabelled(api, { "dev.runner.job": options.owner.job });
-      await ensureImage(api, options.image.name, options.image.pullPolicies, log);
+      const auth = (image: string) => options.registryAuth?.(image);
+      await ensureImage(api, options.image.name, options.image.pullPolicies, log, auth(options.image.name));
       let separateHelper = options.helperImage.name !== options.image.name;
       if (separateHelper) {
         try {
-          await ensureImage(api, options.helperImage.name, options.helperImage.pullPolicies, () => {});
+          await ensureImage(api, options.helperImage.name, options.helperImage.pullPolicies, () => {}, auth(options.helperImage.name));
         } catch (error) {
           if (!options.helperFallback) throw error;
           log(`The helper image ${options.helperImage.name} is not there: the runner's stages run in the job's image`);
@@ -170,7 +174,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
         await api.request("POST", "/networks/create", { body: { Name: network, CheckDuplicate: true, Labels: labels } });
         await startServices({
           api, services: options.services!, network, prefix, labels, jobVariables: options.jobVariables ?? [],
-          waitSeconds: options.waitForServicesSeconds ?? 30, log,
+          waitSeconds: options.waitForServicesSeconds ?? 30, log, auth,
         });
       }
       [helper, build] = await Promise.all([

@@ -1,10 +1,11 @@
 import type { PullPolicy } from "../../protocol/types.ts";
 import { JobFailure } from "../../steps/job-failure.ts";
 import { DockerApi, DockerApiError } from "./docker-api.ts";
+import type { RegistryAuth } from "./registry-auth.ts";
 
 /** Makes `image` present as the pull policies say (GitLab Runner tries them in order), or fails the job with `image_pull_failure`. */
 export async function ensureImage(
-  api: DockerApi, image: string, policies: readonly PullPolicy[], log: (line: string) => void,
+  api: DockerApi, image: string, policies: readonly PullPolicy[], log: (line: string) => void, auth?: RegistryAuth,
 ): Promise<{ Config?: { Entrypoint?: string[] | null; ExposedPorts?: Record<string, unknown> | null } }> {
   const inspect = () => api.request<{ Config?: { Entrypoint?: string[] | null; ExposedPorts?: Record<string, unknown> | null } }>(
     "GET", `/images/${encodeURIComponent(image)}/json`,
@@ -22,10 +23,12 @@ export async function ensureImage(
         if (policy === "never") continue;
       }
     }
+    if (auth) log(`Authenticating with credentials from ${auth.source}`);
     log(`Pulling docker image ${image} ...`);
     try {
       const { name, tag } = splitImage(image);
-      await api.stream("POST", "/images/create", { fromImage: name, tag });
+      await api.stream("POST", "/images/create", { fromImage: name, tag },
+        auth && { username: auth.username, password: auth.password, serveraddress: auth.serveraddress });
       return await inspect();
     } catch (error) {
       lastError = error instanceof Error ? error.message : String(error);

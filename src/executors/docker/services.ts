@@ -3,6 +3,7 @@ import type { Image } from "../../protocol/types.ts";
 import type { DockerApi } from "./docker-api.ts";
 import type { ContainerImage, ServiceImage } from "./docker-executor.ts";
 import { ensureImage } from "./images.ts";
+import type { RegistryAuth } from "./registry-auth.ts";
 
 /**
  * The names a service is reached by: its `alias` list (comma or space separated) and the two
@@ -42,11 +43,12 @@ interface StartedService {
 export async function startServices(options: {
   api: DockerApi; services: readonly ServiceImage[]; network: string; prefix: string; labels: Record<string, string>;
   jobVariables: readonly string[]; waitSeconds: number; log: (line: string) => void;
+  auth: (image: string) => RegistryAuth | undefined;
 }): Promise<void> {
   const { api, network } = options;
   const started = await Promise.all(options.services.map(async (service, index): Promise<StartedService> => {
     options.log(`Starting service ${service.name} ...`);
-    const image = await ensureImage(api, service.name, service.pullPolicies, () => {});
+    const image = await ensureImage(api, service.name, service.pullPolicies, () => {}, options.auth(service.name));
     const { Id } = await api.request<{ Id: string }>("POST", "/containers/create", {
       query: { name: `${options.prefix}-service-${index}` },
       body: {
