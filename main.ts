@@ -44,6 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("--no-color", "no colours (also NO_COLOR)")
     .option("--json", "print the run's events as JSON lines instead of the job logs")
     .option("--keep", "docker executor: keep a failed job's containers and print how to enter them (removed by the next run)")
+    .option("--shell-on-failure", "docker executor: open a shell in a failed job's container, in its directory with its variables")
     .option("--no-cache", "parse the pipeline file even when it has not changed since the last run")
     .action(async (jobs, opts) => {
       // git starts first and runs while the parser and the job machinery load.
@@ -69,6 +70,7 @@ async function main(argv: readonly string[]): Promise<number> {
         shell: opts.shell,
         concurrency: opts.concurrency,
         keep: opts.keep === true,
+        ...(opts.shellOnFailure ? { shellOnFailure: { stdin: process.stdin, stdout: process.stdout } } : {}),
         buildsDir: opts.buildsDir,
         cache: opts.cache,
         json: opts.json === true,

@@ -39,6 +39,8 @@ export interface ExecOptions {
   readonly concurrency?: number;
   /** `--keep`: a failed job's containers (Docker) stay for debugging. */
   readonly keep?: boolean;
+  /** `--shell-on-failure`: an interactive shell in a failed job's build container (Docker), through these. */
+  readonly shellOnFailure?: { readonly stdin: NodeJS.ReadStream; readonly stdout: NodeJS.WriteStream };
   readonly buildsDir?: string;
   /** Whether parsed pipelines are cached in `.runner/cache` (on unless `--no-cache`). */
   readonly cache: boolean;
@@ -94,6 +96,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   // The Docker machinery loads only when it is used.
   const docker = options.executor === "docker" ? await import("./exec-docker.ts") : undefined;
   await docker?.removeExecLeftovers();
+  const onFailure = docker && options.shellOnFailure ? docker.interactiveShell({ ...options.shellOnFailure, print: options.print }) : undefined;
   let results: LocalJobResult[];
   try {
     results = await runLocalPipeline({
@@ -104,7 +107,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
       cacheDir: join(cwd, ".runner", "cache"),
       executorFor: (job, directories, relative) =>
         options.executor === "docker"
-          ? docker!.localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" }, options.keep ?? false, options.env)
+          ? docker!.localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" }, options.keep ?? false, options.env, onFailure)
           : options.executor === "ssh" && options.ssh
           ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
           : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),

@@ -24,6 +24,8 @@ export interface StageCommand {
   /** True for the runner's own stages (get_sources, cache, artifacts), false for the user's scripts. */
   readonly predefined: boolean;
   readonly signal: AbortSignal;
+  /** The job's variables as the script exports them (a file variable's value is its file's path). */
+  readonly environment?: readonly string[];
 }
 
 /** Where a stage's output goes. */

@@ -3,7 +3,7 @@ import type { ScriptEnvironment } from "../shell/prelude.ts";
 import { throwIfAborted } from "./compose.ts";
 import type { JobContext } from "./context.ts";
 import { failureFromSignal, scriptFailure } from "./job-failure.ts";
-import type { ResolvedVariable } from "./variables.ts";
+import { fileVariablePath, type ResolvedVariable } from "./variables.ts";
 
 /** Runs one generated stage script on the job's executor; a non-zero exit is a script failure. */
 export async function runStage(
@@ -14,7 +14,9 @@ export async function runStage(
 ): Promise<void> {
   const signal = options.signal ?? ctx.signal;
   throwIfAborted(signal);
-  const { exitCode } = await ctx.executor.run({ script, stage, predefined: options.predefined, signal }, ctx.trace);
+  const tmpDir = ctx.executor.directories.tmpDir;
+  const environment = ctx.variables.map((v) => `${v.key}=${v.file ? fileVariablePath(tmpDir, v.key) : v.value}`);
+  const { exitCode } = await ctx.executor.run({ script, stage, predefined: options.predefined, signal, environment }, ctx.trace);
   if (signal.aborted) throw failureFromSignal(signal);
   if (exitCode !== 0) throw scriptFailure(exitCode);
 }

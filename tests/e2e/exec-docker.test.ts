@@ -98,4 +98,29 @@ service:
     exec();
     expect((await labelled(`dev.runner.pid=${kept.pid}`)).containers).toBe(0);
   }, 60_000);
+
+  test("--shell-on-failure opens a shell in the failed job's container, its directory and variables, then goes on", async () => {
+    const repo = makeRepository(1);
+    projects.push(repo.work);
+    writeFileSync(join(repo.work, ".gitlab-ci.yml"), `variables: { SECRET_PLACE: attic }\nbroken:\n  image: ${BUSYBOX}\n  script:\n    - echo state > left.txt\n    - exit 3\n  after_script:\n    - echo after ran\n`);
+    // script(1) gives the run a terminal; what the user types comes on its stdin.
+    const typed = 'echo "inside=$CI_JOB_NAME:$(pwd):$(cat left.txt):$SECRET_PLACE"\nexit\n';
+    const child = Bun.spawn(["script", "-qfec", `${BINARY} exec --executor docker --no-color --shell-on-failure`, "/dev/null"], {
+      cwd: repo.work, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root", TERM: "dumb" }, stdin: "pipe", stdout: "pipe", stderr: "pipe",
+    });
+    let out = "";
+    const reader = (async () => {
+      for await (const chunk of child.stdout) out += new TextDecoder().decode(chunk);
+    })();
+    for (let i = 0; i < 300 && !out.includes("exit the shell to go on"); i++) await Bun.sleep(50);
+    await Bun.sleep(300);
+    child.stdin.write(typed);
+    await child.stdin.flush();
+    const code = await child.exited;
+    await reader;
+    expect(out).toContain("exit the shell to go on");
+    expect(out).toMatch(/inside=broken:\/builds\/\S+:state:attic/);
+    expect(out).toContain("after ran");
+    expect(code).toBe(1);
+  }, 60_000);
 });

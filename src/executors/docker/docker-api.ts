@@ -83,6 +83,24 @@ export class DockerApi {
     });
   }
 
+  /** Starts an interactive exec with a TTY (`docker exec -it`); the stream carries raw terminal bytes. */
+  async execTty(container: string, options: { cmd: readonly string[]; env?: readonly string[]; workingDir?: string }): Promise<{ id: string; stream: Duplex }> {
+    const { Id } = await this.request<{ Id: string }>("POST", `/containers/${container}/exec`, { body: {
+      Cmd: options.cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true,
+      ...(options.env ? { Env: options.env } : {}), ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
+    } });
+    const stream = await new Promise<Duplex>((resolve, reject) => {
+      this.modem.dial(
+        {
+          path: `/exec/${Id}/start`, method: "POST", options: { Detach: false, Tty: true }, hijack: true,
+          openStdin: true, isStream: true, statusCodes: { 200: true, 404: "no such exec", 409: "container not running" },
+        },
+        (error: unknown, s: unknown) => (error ? reject(apiError(error)) : resolve(s as Duplex)),
+      );
+    });
+    return { id: Id, stream };
+  }
+
   /** Runs a command in a running container and returns its exit code. */
   async exec(container: string, options: ExecOptions, signal?: AbortSignal): Promise<number> {
     const { Id } = await this.request<{ Id: string }>("POST", `/containers/${container}/exec`, { body: {

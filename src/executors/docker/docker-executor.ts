@@ -57,6 +57,12 @@ export interface DockerExecutorOptions {
   readonly keptVolume?: string;
   /** The credentials to pull an image with, if any (`DOCKER_AUTH_CONFIG`, the job's registry credentials). */
   readonly registryAuth?: (image: string) => RegistryAuth | undefined;
+  /**
+   * `runner exec --shell-on-failure`: called when a script stage of the user fails, with where to
+   * open an interactive shell (the build container, the job's directory and variables); the job
+   * goes on when it returns.
+   */
+  readonly shellOnFailure?: (at: { container: string; workingDir: string; environment: readonly string[]; shell: ShellName }) => Promise<void>;
   /** `runner exec --keep`: a failed job's containers stay, and the command to enter them is printed. */
   readonly keepOnFailure?: boolean;
   /** The job's services (`services:`). */
@@ -208,6 +214,9 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
           });
         });
         await stopping;
+        if (exitCode !== 0 && !command.signal.aborted && command.stage.startsWith("step_") && options.shellOnFailure) {
+          await options.shellOnFailure({ container: container.id, workingDir: projectDir, environment: command.environment ?? [], shell });
+        }
         return { exitCode: command.signal.aborted && exitCode === 0 ? 137 : exitCode };
       } finally {
         command.signal.removeEventListener("abort", onAbort);
