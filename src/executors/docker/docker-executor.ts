@@ -35,6 +35,11 @@ export interface DockerSettings {
   readonly shmSize?: number;
   readonly tmpfs?: Readonly<Record<string, string>>;
   readonly user?: string;
+  /**
+   * The `/cache` volume (GitLab Runner's): a host directory (`cache_dir`) or a named volume kept
+   * from job to job; none with `disable_cache`.
+   */
+  readonly cacheVolume?: { readonly hostDir: string } | { readonly volume: string };
 }
 
 export interface DockerExecutorOptions {
@@ -115,7 +120,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       ...(image.user ?? s.user ? { User: image.user ?? s.user } : {}),
       WorkingDir: projectDir,
       HostConfig: {
-        Binds: [`${volume}:${BUILDS}`, ...(s.volumes ?? []).filter((v) => v.includes(":"))],
+        Binds: [`${volume}:${BUILDS}`, ...cacheBind(s), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
         Privileged: role === "build" && (s.privileged ?? false),
         ...(s.networkMode ? { NetworkMode: s.networkMode } : network ? { NetworkMode: network } : {}),
         ...(s.extraHosts ? { ExtraHosts: s.extraHosts } : {}),
@@ -154,7 +159,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
     async prepare({ log = () => {} }) {
       await removeLabelled(api, { "dev.runner.job": options.owner.job });
       const auth = (image: string) => options.registryAuth?.(image);
-      await ensureImage(api, options.image.name, options.image.pullPolicies, log, auth(options.image.name));
+      await ensureImage(api, options.image.name, options.image.pullPolicies, log, auth(options.image.name), options.image.platform);
       let separateHelper = options.helperImage.name !== options.image.name;
       if (separateHelper) {
         try {
@@ -169,6 +174,13 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       const volumeLabels = options.keptVolume ? { "dev.runner.managed": "true", "dev.runner.owner": options.owner.runner } : labels;
       const made = await api.request<{ Mountpoint: string }>("POST", "/volumes/create", { body: { Name: volume, Labels: volumeLabels } });
       files = mountedFiles(BUILDS, made.Mountpoint);
+      const cache = options.settings.cacheVolume;
+      if (cache && "volume" in cache) {
+        // Kept from job to job: labelled as this runner's, with no pid (it is never a leftover).
+        await api.request("POST", "/volumes/create", {
+          body: { Name: cache.volume, Labels: { "dev.runner.managed": "true", "dev.runner.owner": options.owner.runner } },
+        });
+      }
       // Stage scripts go here under random names: others may enter the directory, not list it.
       await files.mkdir(STAGE_DIR);
       await files.setModeAndTime(STAGE_DIR, 0o711, Date.now());
@@ -237,6 +249,12 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       await removeLabelled(api, { "dev.runner.job": options.owner.job }).catch(() => {});
     },
   };
+}
+
+function cacheBind(settings: DockerSettings): string[] {
+  const cache = settings.cacheVolume;
+  if (!cache) return [];
+  return ["hostDir" in cache ? `${cache.hostDir}:/cache` : `${cache.volume}:/cache`];
 }
 
 /** A job container and the runner's end of its stage server. */

@@ -61,9 +61,18 @@ export function pullPolicies(config: DockerConfig, requested: readonly PullPolic
   return configured.filter((p) => allowed.includes(p));
 }
 
-/** `[runners.docker]` keys the containers are made with. */
-export function dockerSettings(config: DockerConfig): DockerSettings {
+/**
+ * `[runners.docker]` keys the containers are made with. `project` names the job's project (the
+ * `/cache` volume is per project, as GitLab Runner's is).
+ */
+export function dockerSettings(config: DockerConfig, project?: { runner: string; path: string }): DockerSettings {
+  const cacheVolume = config.disable_cache || !project
+    ? undefined
+    : config.cache_dir
+    ? { hostDir: `${config.cache_dir.replace(/\/+$/, "")}/${project.path}` }
+    : { volume: `runner-${project.runner}-cache-${Bun.hash(project.path).toString(16)}` };
   return {
+    ...(cacheVolume ? { cacheVolume } : {}),
     ...(config.privileged !== undefined ? { privileged: config.privileged } : {}),
     ...(config.volumes ? { volumes: config.volumes } : {}),
     ...(config.network_mode ? { networkMode: config.network_mode } : {}),

@@ -5,7 +5,7 @@ import type { RegistryAuth } from "./registry-auth.ts";
 
 /** Makes `image` present as the pull policies say (GitLab Runner tries them in order), or fails the job with `image_pull_failure`. */
 export async function ensureImage(
-  api: DockerApi, image: string, policies: readonly PullPolicy[], log: (line: string) => void, auth?: RegistryAuth,
+  api: DockerApi, image: string, policies: readonly PullPolicy[], log: (line: string) => void, auth?: RegistryAuth, platform?: string,
 ): Promise<{ Config?: { Entrypoint?: string[] | null; ExposedPorts?: Record<string, unknown> | null } }> {
   const inspect = () => api.request<{ Config?: { Entrypoint?: string[] | null; ExposedPorts?: Record<string, unknown> | null } }>(
     "GET", `/images/${encodeURIComponent(image)}/json`,
@@ -27,7 +27,7 @@ export async function ensureImage(
     log(`Pulling docker image ${image} ...`);
     try {
       const { name, tag } = splitImage(image);
-      await api.stream("POST", "/images/create", { fromImage: name, tag },
+      await api.stream("POST", "/images/create", { fromImage: name, tag, ...(platform ? { platform } : {}) },
         auth && { username: auth.username, password: auth.password, serveraddress: auth.serveraddress });
       return await inspect();
     } catch (error) {

@@ -172,11 +172,11 @@ describeDocker("a docker runner of config.toml, against the fake GitLab", () => 
       const root = mkdtempSync(join(tmpdir(), "runner-docker-art-"));
       const runner = runnerConfig(fake, {
         name: "docker", executor: "docker", cache_dir: join(root, "cache"),
-        docker: { image: DEBIAN, helper_image: DEBIAN, pull_policy: "if-not-present", allowed_images: ["local/*"] }
+        docker: { image: DEBIAN, helper_image: DEBIAN, pull_policy: "if-not-present", allowed_images: ["local/*"], cache_dir: join(root, "docker-cache") }
       });
       const next = () => runNextJob(fake, runner);
       const cache = [{ key: "deps", paths: ["vendor/"], policy: "pull-push", when: "on_success" }] as never;
-      const producerId = fake.enqueue(["mkdir -p out vendor", "echo built > out/app", "echo lib > vendor/lib", "readlink /bin/sh"], {
+      const producerId = fake.enqueue(["mkdir -p out vendor", "echo built > out/app", "echo lib > vendor/lib", "readlink /bin/sh", "echo kept > /cache/note"], {
         image: { name: BUSYBOX },
         artifacts: [{ name: "out", paths: ["out/"], when: "on_success", artifact_type: "archive", artifact_format: "zip" }], cache,
       });
@@ -184,14 +184,15 @@ describeDocker("a docker runner of config.toml, against the fake GitLab", () => 
       expect(producer.status, producer.trace.toString()).toBe("success");
       expect(producer.trace.toString()).toContain("\nbusybox\n");
       expect(existsSync(join(root, "cache/acme/widget/deps/cache.zip"))).toBe(true);
-      fake.enqueue(["cat out/app", "cat vendor/lib", "git --version"], {
+      expect(existsSync(join(root, "docker-cache/acme/widget/note"))).toBe(true); // /cache is cache_dir/<project>
+      fake.enqueue(["cat out/app", "cat vendor/lib", "git --version", "cat /cache/note"], {
         cache,
         dependencies: [{ id: producerId, name: "build", token: producer.payload.token, artifacts_file: { filename: "out.zip", size: 1 } }],
       });
       const consumer = await next();
       const trace = consumer.trace.toString();
       expect(consumer.status, trace).toBe("success");
-      for (const line of ["\nbuilt\n", "\nlib\n", "\ngit version"]) expect(trace).toContain(line);
+      for (const line of ["\nbuilt\n", "\nlib\n", "\ngit version", "\nkept\n"]) expect(trace).toContain(line);
       expect(trace).toContain(`Using Docker executor with image ${DEBIAN} ...`);
       expect(fake.deviations).toEqual([]);
       fake.enqueue(["echo never"], { image: { name: "elsewhere/app:1" } });
