@@ -9,7 +9,14 @@ import { join } from "node:path";
  */
 export const BUSYBOX = "local/busybox:latest";
 export const DEBIAN = "local/debian:bookworm";
-const SOCKET = "/var/run/docker.sock";
+/** The engine's socket: DOCKER_HOST when it names one (e.g. Podman's), else Docker's. */
+const SOCKET = process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice("unix://".length) : "/var/run/docker.sock";
+
+/**
+ * Settings every test container needs on this engine: Podman sets nofile and nproc limits above what
+ * these sandboxed machines allow, so they are set within them (`RUNNER_TEST_ULIMITS=1`).
+ */
+export const ENGINE_SETTINGS = process.env.RUNNER_TEST_ULIMITS ? { ulimits: { nofile: "1024", nproc: "1024" } } : {};
 
 /** Whether a Docker engine can be used here; in CI it must be (`.ci/run` installs docker.io). */
 export function dockerAvailable(): boolean {
@@ -35,6 +42,7 @@ async function api(method: string, path: string): Promise<Response> {
 /** Starts dockerd (no iptables, no forwarding: containers reach only each other) and builds the images. */
 export async function startDocker(): Promise<void> {
   if (!(await ping())) {
+    if (SOCKET !== "/var/run/docker.sock") throw new Error(`no engine answers on ${SOCKET}`);
     Bun.spawn(["dockerd", "--iptables=false", "--ip-forward=false"], {
       stdout: "ignore", stderr: Bun.file(join(tmpdir(), "runner-dockerd.log")),
     }).unref();
@@ -65,12 +73,11 @@ function debianRoot(): string {
   return root;
 }
 
-/** `POST /images/create?fromSrc=-` with the root as a tar stream (what `docker import` does). */
+/** `POST /images/create?fromSrc=-` with the root as a tar stream (what `docker import` does); the tag goes in `repo`, which Podman reads too. */
 async function importRoot(root: string, name: string): Promise<void> {
-  const [repo, tag] = name.split(":") as [string, string];
   const tar = Bun.spawnSync(["tar", "-C", root, "-c", "."], { stdout: "pipe" });
   rmSync(root, { recursive: true, force: true });
-  const response = await fetch(`http://localhost/images/create?fromSrc=-&repo=${repo}&tag=${tag}`, {
+  const response = await fetch(`http://localhost/images/create?fromSrc=-&repo=${encodeURIComponent(name)}`, {
     method: "POST", body: tar.stdout, headers: { "content-type": "application/x-tar" }, unix: SOCKET,
   } as RequestInit);
   const text = await response.text();

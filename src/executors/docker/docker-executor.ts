@@ -40,6 +40,8 @@ export interface DockerSettings {
    * from job to job; none with `disable_cache`.
    */
   readonly cacheVolume?: { readonly hostDir: string } | { readonly volume: string };
+  /** `ulimit`: `{ nofile = "1024:2048" }`, soft and hard (one number: both). */
+  readonly ulimits?: Readonly<Record<string, string>>;
 }
 
 export interface DockerExecutorOptions {
@@ -128,6 +130,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
         ...(s.cpus ? { NanoCpus: Math.round(Number(s.cpus) * 1e9) } : {}),
         ...(s.shmSize ? { ShmSize: s.shmSize } : {}),
         ...(s.tmpfs ? { Tmpfs: s.tmpfs } : {}),
+        ...(s.ulimits ? { Ulimits: ulimits(s.ulimits) } : {}),
       },
       Volumes: Object.fromEntries((s.volumes ?? []).filter((v) => !v.includes(":")).map((v) => [v, {}])),
     };
@@ -193,6 +196,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
         await startServices({
           api, services: options.services!, network, prefix, labels, jobVariables: options.jobVariables ?? [],
           waitSeconds: options.waitForServicesSeconds ?? 30, log, auth,
+          ...(options.settings.ulimits ? { hostConfig: { Ulimits: ulimits(options.settings.ulimits) } } : {}),
         });
       }
       [helper, build] = await Promise.all([
@@ -249,6 +253,13 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       await removeLabelled(api, { "dev.runner.job": options.owner.job }).catch(() => {});
     },
   };
+}
+
+function ulimits(limits: Readonly<Record<string, string>>): { Name: string; Soft: number; Hard: number }[] {
+  return Object.entries(limits).map(([name, value]) => {
+    const [soft, hard = soft] = String(value).split(":").map(Number);
+    return { Name: name, Soft: soft!, Hard: hard! };
+  });
 }
 
 function cacheBind(settings: DockerSettings): string[] {

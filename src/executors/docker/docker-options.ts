@@ -82,6 +82,7 @@ export function dockerSettings(config: DockerConfig, project?: { runner: string;
     ...(config.shm_size ? { shmSize: config.shm_size } : {}),
     ...(config.tmpfs ? { tmpfs: config.tmpfs } : {}),
     ...(config.user ? { user: config.user } : {}),
+    ...(config.ulimit ? { ulimits: config.ulimit } : {}),
   };
 }
 

@@ -44,6 +44,8 @@ export async function startServices(options: {
   api: DockerApi; services: readonly ServiceImage[]; network: string; prefix: string; labels: Record<string, string>;
   jobVariables: readonly string[]; waitSeconds: number; log: (line: string) => void;
   auth: (image: string) => RegistryAuth | undefined;
+  /** HostConfig the services share with the job's containers (ulimits). */
+  hostConfig?: Record<string, unknown>;
 }): Promise<void> {
   const { api, network } = options;
   const started = await Promise.all(options.services.map(async (service, index): Promise<StartedService> => {
@@ -56,7 +58,7 @@ export async function startServices(options: {
         Env: [...options.jobVariables, ...(service.variables ?? [])],
         ...(service.command ? { Cmd: service.command } : {}),
         ...(service.entrypoint !== undefined ? { Entrypoint: service.entrypoint } : {}),
-        HostConfig: { NetworkMode: network },
+        HostConfig: { ...options.hostConfig, NetworkMode: network },
         NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: service.aliases } } },
       },
     });

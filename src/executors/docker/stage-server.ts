@@ -21,6 +21,8 @@ export const SERVER_COMMAND = [
     `if command -v setsid >/dev/null 2>&1; then g=setsid; else g=; fi`,
     `trap 'exit 0' TERM INT`,
     `while IFS= read -r id; do`,
+    // Only stage ids (hex); anything else on the line (Podman passes the attach request's body on) is skipped.
+    `  case "$id" in ""|*[!0-9a-f]*) continue;; esac`,
     `  ( exec $g $s -c "eval \\"\\$(cat $d/$id.sh)\\"" ) </dev/null &`,
     `  p=$!; echo $p > $d/$id.pid`,
     `  wait $p; c=$?`,
@@ -65,6 +67,8 @@ export class StageServer {
     );
     this.#stderr = new MarkerSplitter((bytes) => this.#current?.stderr.write(bytes), (marker) => this.#marker(marker, "stderr"));
     demux(stream, (b) => this.#stdout.push(b), (b) => this.#stderr.push(b));
+    // Ends whatever came before on the server's stdin, so the first stage's id is a line of its own.
+    stream.write("\n");
     const close = () => {
       this.#closed ??= new Error("the container's stage server is gone (the container stopped)");
       this.#current?.failed(this.#closed);

@@ -10,7 +10,7 @@ import { createDockerExecutor, type ContainerImage, type DockerSettings, type Se
 import { serviceAliases } from "../../../src/executors/docker/services.ts";
 import { runJob } from "../../../src/steps/run-job.ts";
 import { git, makeRepository } from "../../helpers/git-fixture.ts";
-import { BUSYBOX, DEBIAN, dockerAvailable, labelled, startDocker } from "../../helpers/docker.ts";
+import { BUSYBOX, DEBIAN, dockerAvailable, ENGINE_SETTINGS, labelled, startDocker } from "../../helpers/docker.ts";
 import { makeJob, plain, testSignals, variable } from "../../helpers/job.ts";
 
 const available = dockerAvailable();
@@ -30,7 +30,7 @@ async function runInDocker(
   const api = new DockerApi();
   const owner = { runner: "test", job: `test-${process.pid}-${++jobs}` };
   const executor = createDockerExecutor({
-    api, owner, projectPath: "acme/widget", graceMs: 500, settings: options.settings ?? {},
+    api, owner, projectPath: "acme/widget", graceMs: 500, settings: { ...ENGINE_SETTINGS, ...options.settings },
     image: { name: BUSYBOX, pullPolicies: ["if-not-present"], ...options.image },
     helperImage: { name: DEBIAN, pullPolicies: ["if-not-present"] },
     ...(options.services ? { services: options.services } : {}), ...(options.jobVariables ? { jobVariables: options.jobVariables } : {}),
@@ -172,7 +172,7 @@ describeDocker("a docker runner of config.toml, against the fake GitLab", () => 
       const root = mkdtempSync(join(tmpdir(), "runner-docker-art-"));
       const runner = runnerConfig(fake, {
         name: "docker", executor: "docker", cache_dir: join(root, "cache"),
-        docker: { image: DEBIAN, helper_image: DEBIAN, pull_policy: "if-not-present", allowed_images: ["local/*"], cache_dir: join(root, "docker-cache") }
+        docker: { image: DEBIAN, helper_image: DEBIAN, pull_policy: "if-not-present", allowed_images: ["local/*"], cache_dir: join(root, "docker-cache"), ...(ENGINE_SETTINGS.ulimits ? { ulimit: ENGINE_SETTINGS.ulimits } : {}) }
       });
       const next = () => runNextJob(fake, runner);
       const cache = [{ key: "deps", paths: ["vendor/"], policy: "pull-push", when: "on_success" }] as never;
