@@ -103,6 +103,9 @@ async function main(argv: readonly string[]): Promise<number> {
     .addOption(new Option("--shell <shell>", "bash or sh").env("RUNNER_SHELL"))
     .addOption(new Option("--builds-dir <dir>", "where builds are stored").env("RUNNER_BUILDS_DIR"))
     .addOption(new Option("--cache-dir <dir>", "where caches are stored").env("RUNNER_CACHE_DIR"))
+    .addOption(new Option("--docker-image <image>", "docker executor: the image of jobs that name none").env("DOCKER_IMAGE"))
+    .addOption(new Option("--docker-helper-image <image>", "docker executor: the helper image").env("DOCKER_HELPER_IMAGE"))
+    .addOption(new Option("--docker-pull-policy <policy>", "docker executor: when images are pulled").env("DOCKER_PULL_POLICY"))
     .option("--max-builds <n>", "stop after this many jobs (0: no limit)", positiveOrZero)
     .option("--wait-timeout <seconds>", "stop when no job came within this many seconds (0: wait forever)", positiveOrZero)
     .option("--output-limit <KiB>", "maximum trace size", positiveInteger)
@@ -111,7 +114,8 @@ async function main(argv: readonly string[]): Promise<number> {
       const { runSingle } = await import("./src/cli/daemon.ts");
       exitCode = await runSingle({
         env, writeLog: (line) => process.stderr.write(line), url: opts.url, token: opts.token ?? env.RUNNER_TOKEN, executor: opts.executor, name: opts.name,
-        shell: opts.shell, buildsDir: opts.buildsDir, cacheDir: opts.cacheDir, maxBuilds: opts.maxBuilds || undefined,
+        shell: opts.shell, buildsDir: opts.buildsDir, cacheDir: opts.cacheDir,
+        docker: { image: opts.dockerImage, helperImage: opts.dockerHelperImage, pullPolicy: opts.dockerPullPolicy }, maxBuilds: opts.maxBuilds || undefined,
         waitTimeout: opts.waitTimeout || undefined, outputLimit: opts.outputLimit, listenAddress: opts.listenAddress,
       });
     });

@@ -85,6 +85,8 @@ export interface RunSingleOptions extends DaemonIO {
   readonly shell?: string;
   readonly buildsDir?: string;
   readonly cacheDir?: string;
+  /** `--docker-image`, `--docker-helper-image`, `--docker-pull-policy` (GitLab Runner's names). */
+  readonly docker?: { readonly image?: string | undefined; readonly helperImage?: string | undefined; readonly pullPolicy?: string | undefined };
   readonly maxBuilds?: number;
   readonly waitTimeout?: number;
   readonly outputLimit?: number;
@@ -99,13 +101,24 @@ export async function runSingle(options: RunSingleOptions): Promise<number> {
   if (!url) throw new UsageError("Missing --url (or CI_SERVER_URL)");
   if (!token) throw new UsageError("Missing --token (or CI_SERVER_TOKEN / RUNNER_TOKEN)");
   const executor = options.executor ?? env.RUNNER_EXECUTOR ?? "shell";
-  if (executor !== "shell") throw new UsageError(`The ${executor} executor is not available in this version; use --executor shell`);
+  if (executor !== "shell" && executor !== "docker") {
+    throw new UsageError(`run-single runs the shell and docker executors; for ${executor}, register it in config.toml and use runner run`);
+  }
+  const docker = options.docker;
   const runner = runnerSchema.parse({
     name: options.name ?? env.RUNNER_NAME ?? "run-single", url, token, executor,
     ...(options.shell ?? env.RUNNER_SHELL ? { shell: options.shell ?? env.RUNNER_SHELL } : {}),
     ...(options.buildsDir ?? env.RUNNER_BUILDS_DIR ? { builds_dir: options.buildsDir ?? env.RUNNER_BUILDS_DIR } : {}),
     ...(options.cacheDir ?? env.RUNNER_CACHE_DIR ? { cache_dir: options.cacheDir ?? env.RUNNER_CACHE_DIR } : {}),
     ...(options.outputLimit ? { output_limit: options.outputLimit } : {}),
+    ...(executor === "docker"
+      ? {
+          docker: {
+            ...(docker?.image ? { image: docker.image } : {}), ...(docker?.helperImage ? { helper_image: docker.helperImage } : {}),
+            ...(docker?.pullPolicy ? { pull_policy: docker.pullPolicy } : {}),
+          },
+        }
+      : {}),
   });
   const config = configSchema.parse({ concurrent: 1, runners: [] });
   const log = createLogger({ level: "info", format: "runner", write: options.writeLog });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DockerApi } from "../../src/executors/docker/docker-api.ts";
+import { FakeGitLab } from "../fake-gitlab/fake-gitlab.ts";
 import { git, makeRepository } from "../helpers/git-fixture.ts";
 import { BUSYBOX, DEBIAN, dockerAvailable, labelled, startDocker } from "../helpers/docker.ts";
 
@@ -122,5 +123,29 @@ service:
     expect(out).toMatch(/inside=broken:\/builds\/\S+:state:attic/);
     expect(out).toContain("after ran");
     expect(code).toBe(1);
+  }, 60_000);
+});
+
+(available ? describe : describe.skip)("dist/runner run-single --executor docker", () => {
+  test("takes a job from GitLab and runs it in the configured image", async () => {
+    const fake = await new FakeGitLab().start();
+    try {
+      const id = fake.enqueue(["readlink /bin/sh", "echo \"in $CI_PROJECT_DIR\""]);
+      const child = Bun.spawn([
+        BINARY, "run-single", "--url", fake.url, "--token", fake.runnerToken, "--executor", "docker",
+        "--docker-image", BUSYBOX, "--docker-helper-image", DEBIAN, "--docker-pull-policy", "never", "--max-builds", "1",
+      ], { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" }, stdout: "pipe", stderr: "pipe" });
+      const [err, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+      expect(code, err).toBe(0);
+      const job = fake.jobs.get(id)!;
+      const trace = job.trace.toString();
+      expect(job.status, trace).toBe("success");
+      expect(trace).toContain(`Using Docker executor with image ${BUSYBOX} ...`);
+      expect(trace).toMatch(/ 01O busybox\n/);
+      expect(trace).toMatch(/ 01O in \/builds\/acme\/widget\n/);
+      expect(fake.deviations).toEqual([]);
+    } finally {
+      await fake.stop();
+    }
   }, 60_000);
 });
