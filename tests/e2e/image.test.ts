@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { DockerApi } from "../../src/executors/docker/docker-api.ts";
+import { FakeGitLab } from "../fake-gitlab/fake-gitlab.ts";
+import { BUSYBOX, DEBIAN, dockerAvailable, startDocker } from "../helpers/docker.ts";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const BINARY = join(ROOT, "dist/runner");
+const HELPER = `runner-helper:${pkg.version}`;
+const IMAGE = `runner:${pkg.version}`;
+const available = dockerAvailable();
+const api = new DockerApi();
+const made: string[] = [];
+const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" };
+
+beforeAll(async () => {
+  if (!existsSync(BINARY)) Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: ROOT });
+  if (available) await startDocker();
+}, 300_000);
+afterAll(async () => {
+  for (const id of made) await api.request("DELETE", `/containers/${id}`, { query: { force: true } }).catch(() => {});
+});
+
+/** Runs `cmd` in a fresh container of `image` to its end; returns its exit code and output. */
+async function runContainer(image: string, cmd: string[], hostConfig: Record<string, unknown> = {}, setup?: (id: string) => Promise<void>) {
+  const { Id } = await api.request<{ Id: string }>("POST", "/containers/create", {
+    body: { Image: image, Entrypoint: [""], Cmd: cmd, HostConfig: hostConfig },
+  });
+  made.push(Id);
+  await setup?.(Id);
+  await api.request("POST", `/containers/${Id}/start`);
+  const { StatusCode } = await api.request<{ StatusCode: number }>("POST", `/containers/${Id}/wait`);
+  const logs = String(await api.request("GET", `/containers/${Id}/logs`, { query: { stdout: true, stderr: true } }));
+  return { code: StatusCode, logs: logs.replace(/[\x00-\x02]\x00\x00\x00[\s\S]{4}/g, "") };
+}
+
+(available ? describe : describe.skip)("the image", () => {
+  test("builds offline from a local base through the Engine API, as helper and runner image", () => {
+    const built = Bun.spawnSync([process.execPath, "scripts/image.ts", DEBIAN], { cwd: ROOT, env });
+    expect(built.exitCode, built.stderr.toString()).toBe(0);
+    expect(built.stdout.toString()).toContain(`built ${HELPER}, ${IMAGE} from ${DEBIAN}`);
+  }, 120_000);
+
+  test("is the Docker executor's default helper: the runner's stages run in it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runner-helper-"));
+    writeFileSync(join(dir, ".gitlab-ci.yml"), `job:\n  image: ${BUSYBOX}\n  script: [readlink /bin/sh, echo "build=$(hostname)"]\n`);
+    const run = Bun.spawnSync([BINARY, "exec", "--executor", "docker", "--no-color"], { cwd: dir, env });
+    const out = run.stdout.toString();
+    expect(run.exitCode, out + run.stderr).toBe(0);
+    expect(out).not.toContain("is not there");
+    // prepare_script runs in the helper: its host name is not the build container's.
+    const helperHost = /Running on (\S+)\.\.\./.exec(out)?.[1];
+    const buildHost = /\nbuild=(\S+)\n/.exec(out)?.[1];
+    expect(helperHost).toMatch(/^[0-9a-f]{12}$/);
+    expect(buildHost).toMatch(/^[0-9a-f]{12}$/);
+    expect(helperHost).not.toBe(buildHost);
+    expect(out).toContain("busybox\n");
+  }, 60_000);
+
+  test("runs the runner as a container next to the host's socket, taking a job from a coordinator", async () => {
+    const fake = await new FakeGitLab().start();
+    try {
+      const id = fake.enqueue(["readlink /bin/sh"]);
+      const { code, logs } = await runContainer(IMAGE, [
+        "/usr/local/bin/runner", "run-single", "--url", fake.url, "--token", fake.runnerToken, "--executor", "docker",
+        "--docker-image", BUSYBOX, "--docker-pull-policy", "never", "--max-builds", "1",
+      ], {
+        NetworkMode: "host",
+        Binds: ["/var/run/docker.sock:/var/run/docker.sock", "/var/lib/docker/volumes:/var/lib/docker/volumes"],
+      });
+      expect(code, logs).toBe(0);
+      const job = fake.jobs.get(id)!;
+      expect(job.status, job.trace.toString()).toBe("success");
+      expect(job.trace.toString()).toContain(" 01O busybox\n");
+      expect(fake.deviations).toEqual([]);
+    } finally {
+      await fake.stop();
+    }
+  }, 60_000);
+
+  test("the binary copied into an image with none of our tools runs runner exec there", async () => {
+    const script = "mkdir /project && cd /project && printf 'job:\\n  script: echo \"hello from $(. /etc/os-release; echo $ID)\"\\n' > .gitlab-ci.yml && runner exec job";
+    const { code, logs } = await runContainer(DEBIAN, ["sh", "-c", script], {}, async (id) => {
+      // docker cp: the binary, as a tar, into /usr/local/bin
+      const tar = Bun.spawnSync(["tar", "-c", "-C", join(ROOT, "dist"), "runner"], { stdout: "pipe" });
+      const response = await fetch(`http://localhost/containers/${id}/archive?path=/usr/local/bin`, {
+        method: "PUT", body: tar.stdout, headers: { "content-type": "application/x-tar" }, unix: "/var/run/docker.sock",
+      } as RequestInit);
+      expect(response.status).toBe(200);
+    });
+    expect(code, logs).toBe(0);
+    expect(logs).toContain("hello from debian\n");
+    expect(logs).toContain("Job succeeded");
+  }, 60_000);
+});
