@@ -43,6 +43,9 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("--builds-dir <dir>", "where jobs run (default: .runner/builds)")
     .option("--no-color", "no colours (also NO_COLOR)")
     .option("--json", "print the run's events as JSON lines instead of the job logs")
+    .option("--list", "list the jobs (stage, when, needs) and why any are left out; run nothing")
+    .option("--list-json", "the same list as JSON")
+    .option("--dry-run", "plan and validate the pipeline, run nothing")
     .option("--keep", "docker executor: keep a failed job's containers and print how to enter them (removed by the next run)")
     .option("--shell-on-failure", "docker executor: open a shell in a failed job's container, in its directory with its variables")
     .option("--no-cache", "parse the pipeline file even when it has not changed since the last run")
@@ -70,6 +73,8 @@ async function main(argv: readonly string[]): Promise<number> {
         shell: opts.shell,
         concurrency: opts.concurrency,
         keep: opts.keep === true,
+        ...(opts.listJson ? { list: "json" as const } : opts.list ? { list: "table" as const } : {}),
+        dryRun: opts.dryRun === true,
         ...(opts.shellOnFailure ? { shellOnFailure: { stdin: process.stdin, stdout: process.stdout } } : {}),
         buildsDir: opts.buildsDir,
         cache: opts.cache,

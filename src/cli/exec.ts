@@ -37,6 +37,10 @@ export interface ExecOptions {
   readonly ssh?: { readonly settings: SshSettings; readonly buildsDir?: string };
   readonly shell: ShellName;
   readonly concurrency?: number;
+  /** `--list` / `--list-json`: print the plan (jobs, stages, when, needs, exclusions) and run nothing. */
+  readonly list?: "table" | "json";
+  /** `--dry-run`: plan and validate, run nothing. */
+  readonly dryRun?: boolean;
   /** `--keep`: a failed job's containers (Docker) stay for debugging. */
   readonly keep?: boolean;
   /** `--shell-on-failure`: an interactive shell in a failed job's build container (Docker), through these. */
@@ -71,7 +75,18 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
   const localPipeline = { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) };
   const plan = planRun(pipeline, options.jobs, ruleContext({ git, project, pipeline: localPipeline, globals: pipeline.variables, pipelineVariables, cwd, env: options.env }));
+  if (options.list) {
+    const { listPlan, renderListing } = await import("./plan-listing.ts");
+    const rows = listPlan(plan, (name) => pipeline.jobs.find((j) => j.name === name)?.stage);
+    options.print(options.list === "json" ? `${JSON.stringify(rows, null, 2)}\n` : renderListing(rows));
+    return EXIT.ok;
+  }
   for (const { job, reason } of plan.excluded) if (!options.json) options.printError(`Not running ${job}: ${reason}`);
+  if (options.dryRun) {
+    // Planned and validated (the file, rules, needs, includes); nothing runs.
+    options.print(`${plan.jobs.length} job${plan.jobs.length === 1 ? "" : "s"} would run: ${plan.jobs.map((p) => p.job.name).join(", ")}\n`);
+    return EXIT.ok;
+  }
   const worktree = options.prefetch.worktree();
   const ctx = {
     git, project, pipelineVariables, pipeline: localPipeline,

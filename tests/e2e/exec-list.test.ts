@@ -1,0 +1,65 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const BINARY = resolve(import.meta.dir, "../../dist/runner");
+beforeAll(() => {
+  if (!existsSync(BINARY)) Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: resolve(import.meta.dir, "../..") });
+});
+
+const PIPELINE = `
+stages: [build, test, deploy]
+build: { stage: build, script: echo build }
+test: { stage: test, script: echo test }
+lint: { stage: test, needs: [], script: echo lint, allow_failure: true }
+deploy:
+  stage: deploy
+  needs: [build]
+  script: echo deploy
+  rules:
+    - if: $CI_COMMIT_BRANCH == "production"
+`;
+
+function project(pipeline: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "runner-list-"));
+  writeFileSync(join(dir, ".gitlab-ci.yml"), pipeline);
+  return dir;
+}
+const exec = (dir: string, ...args: string[]) =>
+  Bun.spawnSync([BINARY, "exec", "--no-color", ...args], { cwd: dir, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" } });
+
+describe("dist/runner exec --list, --list-json, --dry-run", () => {
+  test("--list shows each job's stage, when, needs, and why a job is left out; nothing runs", () => {
+    const dir = project(PIPELINE);
+    const run = exec(dir, "--list");
+    expect(run.exitCode).toBe(0);
+    const out = run.stdout.toString();
+    expect(out).toMatch(/^name +stage +when +allow_failure +needs/);
+    expect(out).toMatch(/\nbuild +build +on_success +false +\(earlier stages\)\n/);
+    expect(out).toMatch(/\nlint +test +on_success +true +\[\] \(starts at once\)\n/);
+    expect(out).toMatch(/\ndeploy +deploy +- +- +not running: no rule matched\n/);
+    expect(existsSync(join(dir, ".runner", "runs"))).toBe(false);
+  });
+
+  test("--list-json gives the same rows as JSON", () => {
+    const run = exec(project(PIPELINE), "--list-json");
+    expect(run.exitCode).toBe(0);
+    const rows = JSON.parse(run.stdout.toString());
+    expect(rows.map((r: { name: string }) => r.name)).toEqual(["build", "test", "lint", "deploy"]);
+    expect(rows[2]).toEqual({ name: "lint", stage: "test", when: "on_success", allowFailure: true, needs: [] });
+    expect(rows[3]).toMatchObject({ name: "deploy", excluded: "no rule matched" });
+  });
+
+  test("--dry-run plans and validates, runs nothing; a bad pipeline is still bad input", () => {
+    const dir = project(PIPELINE);
+    const run = exec(dir, "--dry-run");
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.toString()).toBe("3 jobs would run: build, test, lint\n");
+    expect(run.stderr.toString()).toContain("Not running deploy: no rule matched");
+    expect(existsSync(join(dir, ".runner", "runs"))).toBe(false);
+    const bad = exec(project("a:\n  stage: nowhere\n  script: x\n"), "--dry-run");
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.toString()).toContain("chosen stage nowhere does not exist");
+  });
+});
