@@ -39,6 +39,8 @@ export interface ExecOptions {
   readonly concurrency?: number;
   /** `--list` / `--list-json`: print the plan (jobs, stages, when, needs, exclusions) and run nothing. */
   readonly list?: "table" | "json";
+  /** `--preview`: print the merged configuration GitLab would see (includes, extends, !reference resolved). */
+  readonly preview?: boolean;
   /** `--dry-run`: plan and validate, run nothing. */
   readonly dryRun?: boolean;
   /** `--keep`: a failed job's containers (Docker) stay for debugging. */
@@ -67,6 +69,14 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   // gitlab-ci-local); commit facts come from the repository around it.
   const [text, git] = await Promise.all([readConfig(filePath, options.file), options.prefetch.git]);
   const displayName = relative(cwd, filePath) || filePath;
+  if (options.preview) {
+    const [{ parseYamlFile }, { mergedConfig }, { projectIncludes }, YAML] = await Promise.all([
+      import("../pipeline/yaml-file.ts"), import("../pipeline/definitions.ts"), import("../pipeline/pipeline-cache.ts"), import("yaml"),
+    ]);
+    const file = parseYamlFile(displayName, text);
+    options.print(YAML.stringify(mergedConfig(file, projectIncludes(cwd, parseYamlFile)), { aliasDuplicateObjects: false }));
+    return EXIT.ok;
+  }
   const pipeline = await loadPipeline({
     text, displayName, root: cwd, cacheDir: options.cache ? join(cwd, ".runner", "cache", "pipelines") : undefined,
   });

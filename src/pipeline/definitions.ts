@@ -74,8 +74,7 @@ export function readPipeline(file: YamlFile, includes?: IncludeReader): Pipeline
     throw new ConfigError("Please provide content of .gitlab-ci.yml", { file: file.file, line: 1, column: 1 });
   }
   if (!isHash(file.value)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
-  const withIncludes = includes ? resolveIncludes(file.value, includes) : file.value;
-  const config = resolveReferences(resolveExtends(withIncludes));
+  const config = mergedConfig(file, includes);
   const defaults = readDefaults(config, at);
   const stages = readStages(config.stages ?? config.types, at("stages"));
   const variables = readVariables(config.variables, "variables", at("variables"), { global: true });
@@ -112,6 +111,13 @@ export function readPipeline(file: YamlFile, includes?: IncludeReader): Pipeline
     stages, variables, jobs, ...(workflow ? { workflow } : {}),
     ...(includes && includes.sources.length > 0 ? { sources: [...includes.sources] } : {}),
   };
+}
+
+/** The configuration GitLab sees: includes merged, `extends` and `!reference` resolved (`--preview`). */
+export function mergedConfig(file: YamlFile, includes?: IncludeReader): Record<string, unknown> {
+  if (!isHash(file.value)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
+  const withIncludes = includes ? resolveIncludes(file.value, includes) : file.value;
+  return resolveReferences(resolveExtends(withIncludes));
 }
 
 type Position = (key?: string) => SourcePosition | undefined;

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { REVISION, VERSION } from "../version.ts";
+import type { IncludeReader } from "./includes.ts";
 import type { PipelineDefinition } from "./definitions.ts";
 
 const KEEP = 20;
@@ -33,23 +34,29 @@ export async function loadPipeline(options: {
     import("./yaml-file.ts"),
     import("./definitions.ts"),
   ]);
-  let globbed = false;
+  const reader = projectIncludes(options.root, parseYamlFile);
+  const pipeline = readPipeline(parseYamlFile(displayName, text), reader);
+  // A glob can match a file added later: such a plan is not cached.
+  if (cacheDir && path && !reader.globbed) await store(cacheDir, path, pipeline).catch(() => {});
+  return pipeline;
+}
+
+/** Includes read from the project's files (`include:local`); `globbed` tells whether a pattern was used. */
+export function projectIncludes(root: string, parse: IncludeReader["parse"]): IncludeReader & { globbed: boolean } {
   const reader = {
+    globbed: false,
     read: (file: string) => {
-      const full = join(options.root, file);
+      const full = join(root, file);
       return existsSync(full) ? readFileSync(full, "utf8") : undefined;
     },
     glob: (pattern: string) => {
-      globbed = true;
-      return [...new Bun.Glob(pattern).scanSync({ cwd: options.root, dot: true })];
+      reader.globbed = true;
+      return [...new Bun.Glob(pattern).scanSync({ cwd: root, dot: true })];
     },
-    parse: parseYamlFile,
-    sources: [],
+    parse,
+    sources: [] as { path: string; hash: string }[],
   };
-  const pipeline = readPipeline(parseYamlFile(displayName, text), reader);
-  // A glob can match a file added later: such a plan is not cached.
-  if (cacheDir && path && !globbed) await store(cacheDir, path, pipeline).catch(() => {});
-  return pipeline;
+  return reader;
 }
 
 function readOrEmpty(file: string): string {

@@ -62,4 +62,15 @@ describe("dist/runner exec --list, --list-json, --dry-run", () => {
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.toString()).toContain("chosen stage nowhere does not exist");
   });
+
+  test("--preview prints the configuration GitLab sees: includes merged, extends and !reference resolved", () => {
+    const dir = project("include: ci/base.yml\nbuild:\n  extends: .base\n  script:\n    - !reference [shared, script]\n    - echo build\n");
+    Bun.spawnSync(["mkdir", "-p", join(dir, "ci")]);
+    writeFileSync(join(dir, "ci/base.yml"), ".base:\n  image: alpine\n  variables: { A: \"1\" }\nshared: { script: [echo shared] }\n");
+    const run = exec(dir, "--preview");
+    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    const merged = Bun.YAML.parse(run.stdout.toString()) as Record<string, Record<string, unknown>>;
+    expect(merged.build).toEqual({ image: "alpine", variables: { A: "1" }, script: ["echo shared", "echo build"] });
+    expect(merged.shared).toEqual({ script: ["echo shared"] });
+  });
 });
