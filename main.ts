@@ -46,6 +46,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("--list", "list the jobs (stage, when, needs) and why any are left out; run nothing")
     .option("--list-json", "the same list as JSON")
     .option("--dry-run", "plan and validate the pipeline, run nothing")
+    .option("--graph", "draw the jobs' DAG (what each waits for), run nothing")
     .option("--preview", "print the merged configuration GitLab would see (includes, extends, !reference resolved)")
     .option("--keep", "docker executor: keep a failed job's containers and print how to enter them (removed by the next run)")
     .option("--shell-on-failure", "docker executor: open a shell in a failed job's container, in its directory with its variables")
@@ -76,6 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
         keep: opts.keep === true,
         ...(opts.listJson ? { list: "json" as const } : opts.list ? { list: "table" as const } : {}),
         dryRun: opts.dryRun === true,
+        graph: opts.graph === true,
         preview: opts.preview === true,
         ...(opts.shellOnFailure ? { shellOnFailure: { stdin: process.stdin, stdout: process.stdout } } : {}),
         buildsDir: opts.buildsDir,

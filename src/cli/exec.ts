@@ -41,6 +41,8 @@ export interface ExecOptions {
   readonly list?: "table" | "json";
   /** `--preview`: print the merged configuration GitLab would see (includes, extends, !reference resolved). */
   readonly preview?: boolean;
+  /** `--graph`: draw the plan's DAG, run nothing. */
+  readonly graph?: boolean;
   /** `--dry-run`: plan and validate, run nothing. */
   readonly dryRun?: boolean;
   /** `--keep`: a failed job's containers (Docker) stay for debugging. */
@@ -85,6 +87,11 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
   const localPipeline = { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) };
   const plan = planRun(pipeline, options.jobs, ruleContext({ git, project, pipeline: localPipeline, globals: pipeline.variables, pipelineVariables, cwd, env: options.env }));
+  if (options.graph) {
+    const { renderGraph } = await import("./plan-listing.ts");
+    options.print(renderGraph(plan));
+    return EXIT.ok;
+  }
   if (options.list) {
     const { listPlan, renderListing } = await import("./plan-listing.ts");
     const rows = listPlan(plan, (name) => pipeline.jobs.find((j) => j.name === name)?.stage);

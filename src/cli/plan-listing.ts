@@ -35,3 +35,32 @@ export function renderListing(rows: readonly ListedJob[]): string {
   const line = (c: readonly string[]) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join("  ").trimEnd();
   return `${[line(header), ...cells.map(line)].join("\n")}\n`;
 }
+
+/**
+ * `--graph`: the DAG in the terminal, in levels — a job sits one level below the deepest job it
+ * waits for (its needs, or the jobs of the earlier stages) — each with what it waits for.
+ */
+export function renderGraph(plan: Plan): string {
+  const level = new Map<string, number>();
+  const byName = new Map(plan.jobs.map((p) => [p.job.name, p]));
+  const depth = (name: string): number => {
+    const known = level.get(name);
+    if (known !== undefined) return known;
+    const planned = byName.get(name);
+    const d = planned ? 1 + Math.max(0, ...planned.after.filter((a) => byName.has(a)).map(depth)) : 0;
+    level.set(name, d);
+    return d;
+  };
+  const levels: string[][] = [];
+  for (const { job, after } of plan.jobs) {
+    const d = depth(job.name);
+    const waits = job.needs ? job.needs.map((n) => n.job) : after.length > 0 ? [`stage ${stageBefore(plan, job.stage)}`] : [];
+    (levels[d - 1] ??= []).push(waits.length > 0 ? `${job.name} ← ${waits.join(", ")}` : job.name);
+  }
+  return levels.map((jobs, i) => `${String(i + 1).padStart(2)} │ ${jobs.join("   ")}`).join("\n") + "\n";
+}
+
+function stageBefore(plan: Plan, stage: string): string {
+  const stages = [...new Set(plan.jobs.map((p) => p.job.stage))];
+  return stages[stages.indexOf(stage) - 1] ?? stage;
+}

@@ -73,4 +73,17 @@ describe("dist/runner exec --list, --list-json, --dry-run", () => {
     expect(merged.build).toEqual({ image: "alpine", variables: { A: "1" }, script: ["echo shared", "echo build"] });
     expect(merged.shared).toEqual({ script: ["echo shared"] });
   });
+
+  test("--graph draws the DAG in levels, each job with what it waits for", () => {
+    const dir = project(`
+stages: [build, test, deploy]
+build: { stage: build, script: echo build }
+test: { stage: test, script: echo test }
+lint: { stage: test, needs: [], script: echo lint }
+deploy: { stage: deploy, needs: [test], script: echo deploy }
+`);
+    const run = exec(dir, "--graph");
+    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    expect(run.stdout.toString()).toBe(" 1 │ build   lint\n 2 │ test ← stage build\n 3 │ deploy ← test\n");
+  });
 });
