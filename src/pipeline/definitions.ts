@@ -30,6 +30,8 @@ export interface JobDefinition {
   readonly afterScript: readonly string[];
   readonly variables: readonly VariableDefinition[];
   readonly image?: { readonly name: string; readonly entrypoint?: readonly string[] };
+  /** `retry:`: how many more attempts a failed job gets, and for which failures. */
+  readonly retry?: RetryDefinition;
   /** `services:` (run by the Docker executor). */
   readonly services?: readonly ServiceDefinition[];
   readonly when: JobWhen;
@@ -179,6 +181,7 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     variables: readVariables(job.variables, `${location}:variables`, position, { global: false }),
     image: readImage(job.image, `${location}:image`, position),
     ...optional("services", readServices(job.services, `${location}:services`, position)),
+    ...optional("retry", readRetry(job.retry, position)),
     when: when as JobWhen,
     allowFailure: readAllowFailure(job.allow_failure, when === "manual", `${location}:allow_failure`, position),
     timeoutSeconds: readTimeout(job.timeout, `${location}:timeout`, position),
@@ -300,6 +303,28 @@ function readImage(value: unknown, location: string, position?: SourcePosition):
     return entrypoint ? { name: value.name, entrypoint } : { name: value.name };
   }
   throw new ConfigError(`${location} config should be a hash or a string`, position);
+}
+
+/** `retry` (gitlab-ci-yaml.md §8.5): at most `max` more attempts when the failure matches. */
+export interface RetryDefinition {
+  readonly max: number;
+  /** `always` or failure reasons. */
+  readonly when: readonly string[];
+  readonly exitCodes: readonly number[];
+}
+
+function readRetry(value: unknown, position?: SourcePosition): RetryDefinition | undefined {
+  if (value === undefined || value === null) return undefined;
+  const max = typeof value === "number" ? value : isHash(value) ? (value.max ?? 0) : undefined;
+  if (typeof max !== "number" || !Number.isInteger(max)) {
+    throw new ConfigError("retry config has to be either an integer or a hash", position);
+  }
+  if (max < 0 || max > 2) throw new ConfigError("retry config must be less than or equal to 2", position);
+  if (!isHash(value)) return { max, when: ["always"], exitCodes: [] };
+  const list = (v: unknown) => (v === undefined || v === null ? undefined : Array.isArray(v) ? v : [v]);
+  const exitCodes = (list(value.exit_codes) ?? []).map(Number);
+  const when = (list(value.when) ?? (exitCodes.length > 0 ? [] : ["always"])).map(String);
+  return { max, when, exitCodes };
 }
 
 /** One of a job's `services:`. */

@@ -111,25 +111,39 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
   const slug = slugify(job.name) || `job-${index}`;
   const buildsDir = join(options.buildsRoot, slug);
   const projectDir = join(buildsDir, payload.job_info.project_name);
-  const executor = options.executorFor(job, { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` }, `${slug}/${payload.job_info.project_name}`);
   const view = options.sinkFor(job);
-  const files = options.record?.job(recordOptions(job, index, options, payload));
-  const sink: TraceSink = files ? { write: (b, s) => (files.traceSink.write(b, s), view.write(b, s)) } : view;
-  const outcome = await runJob({
-    job: payload,
-    executor,
-    sink,
-    ...(files ? { recorder: files.recorder } : {}),
-    sources: localSources(options.projectRoot, copier(payload, executor, options)),
-    ...(files ? { artifacts: options.artifacts.transferFor(job.name, files.dir) } : {}),
-    settings: { userAgent: "runner local", ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) },
-    runner: { name: "local runner" },
-    signals: options.signals,
-    warnings: options.warningsFor(job),
-  });
-  view.flush();
-  const summary = files?.finish({ status: outcome.status, ...(outcome.failure ? { failure: outcome.failure } : {}) });
-  return { job, status: outcome.status, allowFailure: job.allowFailure, outcome, ...(summary ? { summary } : {}) };
+  // `retry`: each attempt is a fresh executor and its own record (`<job>-retry-N`), as GitLab makes a new job.
+  for (let attempt = 0; ; attempt++) {
+    const executor = options.executorFor(job, { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` }, `${slug}/${payload.job_info.project_name}`);
+    const files = options.record?.job({ ...recordOptions(job, index, options, payload), ...(attempt > 0 ? { slug: `${slug}-retry-${attempt}` } : {}) });
+    const sink: TraceSink = files ? { write: (b, s) => (files.traceSink.write(b, s), view.write(b, s)) } : view;
+    const retrying = attempt > 0 ? [`Retrying the job: attempt ${attempt + 1} of ${job.retry!.max + 1}`] : [];
+    const outcome = await runJob({
+      job: payload,
+      executor,
+      sink,
+      ...(files ? { recorder: files.recorder } : {}),
+      sources: localSources(options.projectRoot, copier(payload, executor, options)),
+      ...(files ? { artifacts: options.artifacts.transferFor(job.name, files.dir) } : {}),
+      settings: { userAgent: "runner local", ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) },
+      runner: { name: "local runner" },
+      signals: options.signals,
+      warnings: [...retrying, ...options.warningsFor(job)],
+    });
+    view.flush();
+    const summary = files?.finish({ status: outcome.status, ...(outcome.failure ? { failure: outcome.failure } : {}) });
+    if (shouldRetry(job, outcome, attempt, options)) continue;
+    return { job, status: outcome.status, allowFailure: job.allowFailure, outcome, ...(summary ? { summary } : {}) };
+  }
+}
+
+/** GitLab's rule: a failed job is retried while attempts remain and its reason or exit code is listed. */
+function shouldRetry(job: JobDefinition, outcome: JobOutcome, attempt: number, options: RunOptions): boolean {
+  const retry = job.retry;
+  if (!retry || attempt >= retry.max || outcome.status !== "failed" || !outcome.failure) return false;
+  if (options.signals.cancel.aborted || options.signals.abort.aborted) return false;
+  const { failureReason, exitCode } = outcome.failure;
+  return retry.when.includes("always") || retry.when.includes(failureReason) || (exitCode !== undefined && retry.exitCodes.includes(exitCode));
 }
 
 /** What the run record needs of a job: its script lines (for the per-line phases) and its secrets (to mask them). */

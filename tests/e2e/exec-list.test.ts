@@ -29,7 +29,7 @@ function project(pipeline: string): string {
 const exec = (dir: string, ...args: string[]) =>
   Bun.spawnSync([BINARY, "exec", "--no-color", ...args], { cwd: dir, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" } });
 
-describe("dist/runner exec --list, --list-json, --dry-run", () => {
+describe("dist/runner exec: planning commands and retry", () => {
   test("--list shows each job's stage, when, needs, and why a job is left out; nothing runs", () => {
     const dir = project(PIPELINE);
     const run = exec(dir, "--list");
@@ -85,5 +85,36 @@ deploy: { stage: deploy, needs: [test], script: echo deploy }
     const run = exec(dir, "--graph");
     expect(run.exitCode, run.stderr.toString()).toBe(0);
     expect(run.stdout.toString()).toBe(" 1 │ build   lint\n 2 │ test ← stage build\n 3 │ deploy ← test\n");
+  });
+
+  test("retry: a failure whose exit code is listed runs again, one that is not listed does not", () => {
+    const counter = join(mkdtempSync(join(tmpdir(), "runner-retry-")), "attempts");
+    const dir = project(`
+flaky:
+  retry: { max: 2, exit_codes: [3] }
+  script:
+    - n=$(cat ${counter} 2>/dev/null || echo 0); echo $((n+1)) > ${counter}; echo "attempt $((n+1))"
+    - '[ "$n" -ge 1 ] || exit 3'
+wrong-reason:
+  retry: { max: 2, when: runner_system_failure }
+  script: exit 1
+`);
+    const run = exec(dir, "flaky", "wrong-reason");
+    const out = run.stdout.toString();
+    expect(run.exitCode).toBe(1);
+    expect(out).toMatch(/flaky +\| attempt 1\n/);
+    expect(out).toMatch(/flaky +\| WARNING: Retrying the job: attempt 2 of 3\n/);
+    expect(out).toMatch(/flaky +\| attempt 2\n/);
+    expect(out).not.toMatch(/attempt 3/);
+    expect(out).not.toMatch(/wrong-reason +\| WARNING: Retrying/);
+    expect(out).toMatch(/passed +flaky/);
+    expect(out).toMatch(/failed +wrong-reason/);
+    expect(existsSync(join(dir, ".runner", "runs", "latest", "flaky-retry-1", "summary.json"))).toBe(true);
+  });
+
+  test("a retry that is out of range is GitLab's error", () => {
+    const bad = exec(project("a:\n  retry: 3\n  script: x\n"), "--dry-run");
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr.toString()).toContain("retry config must be less than or equal to 2");
   });
 });
