@@ -7,6 +7,7 @@ import {
 } from "./keywords.ts";
 import { resolveReferences } from "./references.ts";
 import { resolveIncludes, type IncludeReader } from "./includes.ts";
+import { readOnlyExcept, type OnlyExcept } from "./only-except.ts";
 import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefinition } from "./job-files.ts";
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
@@ -30,6 +31,9 @@ export interface JobDefinition {
   readonly afterScript: readonly string[];
   readonly variables: readonly VariableDefinition[];
   readonly image?: { readonly name: string; readonly entrypoint?: readonly string[] };
+  /** Legacy `only:` / `except:` (never with `rules`). */
+  readonly only?: OnlyExcept;
+  readonly except?: OnlyExcept;
   /** `retry:`: how many more attempts a failed job gets, and for which failures. */
   readonly retry?: RetryDefinition;
   /** `services:` (run by the Docker executor). */
@@ -182,6 +186,8 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     image: readImage(job.image, `${location}:image`, position),
     ...optional("services", readServices(job.services, `${location}:services`, position)),
     ...optional("retry", readRetry(job.retry, position)),
+    ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
+    ...optional("except", readOnlyExcept(job.except, `${location}:except`, position)),
     when: when as JobWhen,
     allowFailure: readAllowFailure(job.allow_failure, when === "manual", `${location}:allow_failure`, position),
     timeoutSeconds: readTimeout(job.timeout, `${location}:timeout`, position),

@@ -1,6 +1,7 @@
 import { ConfigError } from "./config-error.ts";
 import type { JobDefinition, Need, PipelineDefinition, VariableDefinition } from "./definitions.ts";
 import { firstMatchingRule, type RuleContext } from "./rules.ts";
+import { onlyExceptReason } from "./only-except.ts";
 
 /** A job of this run, with what rules decided, and the jobs it waits for. */
 export interface PlannedJob {
@@ -98,7 +99,10 @@ function applyRules(
   workflow: readonly VariableDefinition[],
   ctx: PlanContext,
 ): { job: JobDefinition } | { reason: string } {
-  if (!job.rules) return { job };
+  if (!job.rules) {
+    const reason = onlyExceptReason(job.only, job.except, { ...ctx, variables: ctx.ruleVariables(job, workflow) });
+    return reason ? { reason } : { job };
+  }
   const rule = firstMatchingRule(job.rules, { ...ctx, variables: ctx.ruleVariables(job, workflow) });
   if (!rule) return { reason: "no rule matched" };
   const when = rule.when ?? job.when;

@@ -104,14 +104,14 @@ export function firstMatchingRule(rules: readonly Rule[], ctx: RuleContext): Rul
 }
 
 const parsed = new Map<string, Expression>();
-function expression(text: string): Expression {
+export function expression(text: string): Expression {
   let found = parsed.get(text);
   if (!found) parsed.set(text, (found = parseExpression(text)));
   return found;
 }
 
 /** Ruby's `File.fnmatch` with FNM_PATHNAME | FNM_DOTMATCH | FNM_EXTGLOB, through Bun's glob. */
-function globMatch(pattern: string, path: string): boolean {
+export function globMatch(pattern: string, path: string): boolean {
   const directory = pattern.endsWith("/") ? pattern.slice(0, -1) : undefined;
   if (directory !== undefined) return path === directory || path.startsWith(`${directory}/`);
   return new Bun.Glob(pattern).match(path);

@@ -151,3 +151,36 @@ describe("parallel (§8.6)", () => {
       .toThrow("jobs:m:parallel:matrix config generates too many jobs (maximum is 200)");
   });
 });
+
+describe("only / except (legacy)", () => {
+  const TAG = { CI_COMMIT_TAG: "v1.2.0", CI_COMMIT_REF_NAME: "v1.2.0", CI_PIPELINE_SOURCE: "push" };
+  const yaml = `
+always: { script: x }
+main-only: { script: x, only: [main] }
+release: { script: x, only: ['/^v\\d+\\.\\d+/'] }
+tags-only: { script: x, only: [tags] }
+not-main: { script: x, except: [main] }
+pushes: { script: x, only: [pushes] }
+schedules: { script: x, only: [schedules] }
+flagged: { script: x, only: { refs: [branches], variables: ['$DEPLOY == "yes"'] } }
+docs: { script: x, only: { changes: ['docs/**/*'] } }
+`;
+
+  test("on a branch: names, keywords, sources, variables and changes decide", () => {
+    const p = plan(yaml, { ...BRANCH, DEPLOY: "yes" }, { changed: ["src/app.ts"] });
+    expect(Object.keys(p.jobs).sort()).toEqual(["always", "flagged", "main-only", "pushes"]);
+    expect(p.excluded).toEqual({
+      release: "only: did not match", "tags-only": "only: did not match", "not-main": "except: matched",
+      schedules: "only: did not match", docs: "only: did not match",
+    });
+  });
+
+  test("on a tag: regex refs and tags match, a job without only runs (branches and tags by default)", () => {
+    const p = plan(yaml, TAG, { changed: ["docs/guide/intro.md"] });
+    expect(Object.keys(p.jobs).sort()).toEqual(["always", "docs", "not-main", "pushes", "release", "tags-only"]);
+  });
+
+  test("only with rules is GitLab's error", () => {
+    expect(planError("a:\n  script: x\n  only: [main]\n  rules:\n    - when: always\n")).toContain("config key may not be used with `rules`: only");
+  });
+});
