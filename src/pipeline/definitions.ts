@@ -31,6 +31,8 @@ export interface JobDefinition {
   readonly afterScript: readonly string[];
   readonly variables: readonly VariableDefinition[];
   readonly image?: { readonly name: string; readonly entrypoint?: readonly string[] };
+  /** `resource_group:`: jobs of the same group never run at the same time. */
+  readonly resourceGroup?: string;
   /** Legacy `only:` / `except:` (never with `rules`). */
   readonly only?: OnlyExcept;
   readonly except?: OnlyExcept;
@@ -186,6 +188,7 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     image: readImage(job.image, `${location}:image`, position),
     ...optional("services", readServices(job.services, `${location}:services`, position)),
     ...optional("retry", readRetry(job.retry, position)),
+    ...optional("resourceGroup", typeof job.resource_group === "string" && job.resource_group !== "" ? job.resource_group : undefined),
     ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
     ...optional("except", readOnlyExcept(job.except, `${location}:except`, position)),
     when: when as JobWhen,

@@ -64,6 +64,8 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJ
   const results = new Map<string, LocalJobResult>();
   const started = new Set<string>();
   const running = new Set<Promise<void>>();
+  // resource_group: a group held by a running job makes its other jobs wait, locally as on GitLab.
+  const heldGroups = new Set<string>();
   const failedUpstream = (job: PlannedJob) =>
     job.after.some((name) => {
       const r = results.get(name);
@@ -73,10 +75,14 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJ
     const ready = planned.filter((p) => !started.has(p.job.name) && p.after.every((name) => results.has(name)));
     for (const next of ready) {
       if (running.size >= Math.max(1, options.concurrency)) break;
+      const group = next.job.resourceGroup;
+      if (group !== undefined && heldGroups.has(group)) continue;
+      if (group !== undefined) heldGroups.add(group);
       started.add(next.job.name);
       const index = planned.indexOf(next);
       const task = decide(next, index, failedUpstream(next), { ...options, artifacts }).then((result) => {
         results.set(next.job.name, result);
+        if (group !== undefined) heldGroups.delete(group);
         running.delete(task);
       });
       running.add(task);

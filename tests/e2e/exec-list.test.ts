@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -116,5 +116,16 @@ wrong-reason:
     const bad = exec(project("a:\n  retry: 3\n  script: x\n"), "--dry-run");
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.toString()).toContain("retry config must be less than or equal to 2");
+  });
+
+  test("resource_group: jobs of one group never overlap, even with room to run together", () => {
+    const log = join(mkdtempSync(join(tmpdir(), "runner-group-")), "log");
+    const job = (name: string) => `${name}: { resource_group: production, script: ['echo start-${name} >> ${log}', 'sleep 0.3', 'echo end-${name} >> ${log}'] }\n`;
+    const dir = project(job("one") + job("two") + job("three"));
+    const run = exec(dir, "-j", "3");
+    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(6);
+    for (let i = 0; i < 6; i += 2) expect(lines[i + 1]).toBe(lines[i]!.replace("start-", "end-"));
   });
 });
