@@ -31,6 +31,8 @@ export interface JobDefinition {
   readonly afterScript: readonly string[];
   readonly variables: readonly VariableDefinition[];
   readonly image?: { readonly name: string; readonly entrypoint?: readonly string[] };
+  /** `allow_failure: exit_codes`: a failure with one of these exit codes is allowed. */
+  readonly allowFailureExitCodes?: readonly number[];
   /** `resource_group:`: jobs of the same group never run at the same time. */
   readonly resourceGroup?: string;
   /** Legacy `only:` / `except:` (never with `rules`). */
@@ -188,6 +190,7 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     image: readImage(job.image, `${location}:image`, position),
     ...optional("services", readServices(job.services, `${location}:services`, position)),
     ...optional("retry", readRetry(job.retry, position)),
+    ...optional("allowFailureExitCodes", allowedExitCodes(job.allow_failure)),
     ...optional("resourceGroup", typeof job.resource_group === "string" && job.resource_group !== "" ? job.resource_group : undefined),
     ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
     ...optional("except", readOnlyExcept(job.except, `${location}:except`, position)),
@@ -364,6 +367,11 @@ function readServices(value: unknown, location: string, position?: SourcePositio
       ...(entrypoint ? { entrypoint } : {}), ...(command ? { command } : {}), ...(variables ? { variables } : {}),
     };
   });
+}
+
+function allowedExitCodes(value: unknown): number[] | undefined {
+  if (!isHash(value) || value.exit_codes === undefined || value.exit_codes === null) return undefined;
+  return (Array.isArray(value.exit_codes) ? value.exit_codes : [value.exit_codes]).map(Number);
 }
 
 function readAllowFailure(value: unknown, manual: boolean, location: string, position?: SourcePosition): boolean {

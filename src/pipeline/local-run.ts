@@ -137,9 +137,11 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
       warnings: [...retrying, ...options.warningsFor(job)],
     });
     view.flush();
-    const summary = files?.finish({ status: outcome.status, ...(outcome.failure ? { failure: outcome.failure } : {}) });
+    const code = outcome.failure?.exitCode;
+    const allowFailure = job.allowFailure || (code !== undefined && (job.allowFailureExitCodes ?? []).includes(code));
+    const summary = files?.finish({ status: outcome.status, allowFailure, ...(outcome.failure ? { failure: outcome.failure } : {}) });
     if (shouldRetry(job, outcome, attempt, options)) continue;
-    return { job, status: outcome.status, allowFailure: job.allowFailure, outcome, ...(summary ? { summary } : {}) };
+    return { job, status: outcome.status, allowFailure, outcome, ...(summary ? { summary } : {}) };
   }
 }
 

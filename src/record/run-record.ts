@@ -45,7 +45,8 @@ export interface JobRecordFiles {
   /** Takes the job's masked trace for trace.log. */
   readonly traceSink: TraceSink;
   /** Writes summary.json and manifest.json once the job has ended. */
-  finish(outcome: { status: string; failure?: JobFailure; skipReason?: string }): JobSummary;
+  /** `allowFailure` overrides the job's when it is decided at the end (`allow_failure: exit_codes`). */
+  finish(outcome: { status: string; failure?: JobFailure; skipReason?: string; allowFailure?: boolean }): JobSummary;
 }
 
 /**
@@ -112,7 +113,7 @@ export class RunRecord {
         const finished = new Date();
         const failure = outcome.failure;
         const summary: JobSummary = {
-          job: options.name, stage: options.stage, status: outcome.status, allow_failure: options.allowFailure,
+          job: options.name, stage: options.stage, status: outcome.status, allow_failure: outcome.allowFailure ?? options.allowFailure,
           ...(failure?.exitCode ? { exit_code: failure.exitCode } : {}),
           ...(failure ? { failure_reason: failure.failureReason } : {}),
           ...(failedPhase ? { failed_phase: failedPhase } : {}),

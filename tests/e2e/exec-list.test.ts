@@ -128,4 +128,14 @@ wrong-reason:
     expect(lines).toHaveLength(6);
     for (let i = 0; i < 6; i += 2) expect(lines[i + 1]).toBe(lines[i]!.replace("start-", "end-"));
   });
+
+  test("allow_failure: exit_codes allows only the listed exit codes", () => {
+    const dir = project("known: { script: exit 42, allow_failure: { exit_codes: [42, 43] } }\nother: { script: exit 1, allow_failure: { exit_codes: 42 } }\n");
+    expect(exec(dir, "known").exitCode).toBe(0);
+    const run = JSON.parse(readFileSync(join(dir, ".runner", "runs", "latest", "summary.json"), "utf8"));
+    expect(run).toMatchObject({ pipeline_status: "success", warnings: true });
+    expect(JSON.parse(readFileSync(join(dir, ".runner", "runs", "latest", "known", "summary.json"), "utf8")))
+      .toMatchObject({ status: "failed", allow_failure: true, exit_code: 42 });
+    expect(exec(dir, "other").exitCode).toBe(1);
+  });
 });
