@@ -31,6 +31,8 @@ export interface JobDefinition {
   readonly afterScript: readonly string[];
   readonly variables: readonly VariableDefinition[];
   readonly image?: { readonly name: string; readonly entrypoint?: readonly string[] };
+  /** `start_in` of a `when: delayed` job, in seconds. */
+  readonly startInSeconds?: number;
   /** `allow_failure: exit_codes`: a failure with one of these exit codes is allowed. */
   readonly allowFailureExitCodes?: readonly number[];
   /** `resource_group:`: jobs of the same group never run at the same time. */
@@ -190,6 +192,7 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     image: readImage(job.image, `${location}:image`, position),
     ...optional("services", readServices(job.services, `${location}:services`, position)),
     ...optional("retry", readRetry(job.retry, position)),
+    ...optional("startInSeconds", readStartIn(job.start_in, when === "delayed", location, position)),
     ...optional("allowFailureExitCodes", allowedExitCodes(job.allow_failure)),
     ...optional("resourceGroup", typeof job.resource_group === "string" && job.resource_group !== "" ? job.resource_group : undefined),
     ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
@@ -367,6 +370,19 @@ function readServices(value: unknown, location: string, position?: SourcePositio
       ...(entrypoint ? { entrypoint } : {}), ...(command ? { command } : {}), ...(variables ? { variables } : {}),
     };
   });
+}
+
+/** `start_in`: required for `when: delayed` (and only there), a duration of at most a week. */
+function readStartIn(value: unknown, delayed: boolean, location: string, position?: SourcePosition): number | undefined {
+  if (value === undefined || value === null) {
+    if (delayed) throw new ConfigError(`${location} start in can't be blank`, position);
+    return undefined;
+  }
+  if (!delayed) throw new ConfigError(`${location} start in must be blank`, position);
+  const seconds = parseDuration(rubyString(value));
+  if (seconds === undefined) throw new ConfigError(`${location} start in should be a duration`, position);
+  if (seconds > 7 * 24 * 3600) throw new ConfigError(`${location} start in should not exceed the limit`, position);
+  return seconds;
 }
 
 function allowedExitCodes(value: unknown): number[] | undefined {

@@ -107,6 +107,15 @@ async function decide(planned: PlannedJob, index: number, failedBefore: boolean,
     const summary = files?.finish({ status: "skipped", skipReason: reason });
     return { job, status: "skipped", allowFailure: job.allowFailure, ...(summary ? { summary } : {}) };
   }
+  if (job.when === "delayed" && job.startInSeconds) {
+    // GitLab schedules it start_in after it became runnable; here the run waits that long (Ctrl-C ends the wait).
+    const cancel = AbortSignal.any([options.signals.cancel, options.signals.abort]);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, job.startInSeconds! * 1000);
+      cancel.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    });
+    if (cancel.aborted) return decide(planned, index, failedBefore, options);
+  }
   return runOne(planned, index, options);
 }
 

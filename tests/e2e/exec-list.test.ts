@@ -138,4 +138,19 @@ wrong-reason:
       .toMatchObject({ status: "failed", allow_failure: true, exit_code: 42 });
     expect(exec(dir, "other").exitCode).toBe(1);
   });
+
+  test("when: delayed waits start_in before it runs; start_in is checked as GitLab does", () => {
+    const dir = project("later: { when: delayed, start_in: 1 second, script: echo later }\n");
+    const started = performance.now();
+    const run = exec(dir);
+    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    expect(performance.now() - started).toBeGreaterThan(1000);
+    expect(run.stdout.toString()).toContain("later\n");
+    const blank = exec(project("a: { when: delayed, script: x }\n"), "--dry-run");
+    expect(blank.stderr.toString()).toContain("jobs:a start in can't be blank");
+    const stray = exec(project("a: { start_in: 1 minute, script: x }\n"), "--dry-run");
+    expect(stray.stderr.toString()).toContain("jobs:a start in must be blank");
+    const long = exec(project("a: { when: delayed, start_in: 2 weeks, script: x }\n"), "--dry-run");
+    expect(long.stderr.toString()).toContain("jobs:a start in should not exceed the limit");
+  });
 });
