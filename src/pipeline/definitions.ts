@@ -8,6 +8,7 @@ import {
 import { resolveReferences } from "./references.ts";
 import { resolveIncludes, type IncludeReader } from "./includes.ts";
 import { readOnlyExcept, type OnlyExcept } from "./only-except.ts";
+import { allowedExitCodes, readRetry, readServices, readStartIn, type RetryDefinition, type ServiceDefinition } from "./job-options.ts";
 import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefinition } from "./job-files.ts";
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
@@ -318,76 +319,6 @@ function readImage(value: unknown, location: string, position?: SourcePosition):
     return entrypoint ? { name: value.name, entrypoint } : { name: value.name };
   }
   throw new ConfigError(`${location} config should be a hash or a string`, position);
-}
-
-/** `retry` (gitlab-ci-yaml.md §8.5): at most `max` more attempts when the failure matches. */
-export interface RetryDefinition {
-  readonly max: number;
-  /** `always` or failure reasons. */
-  readonly when: readonly string[];
-  readonly exitCodes: readonly number[];
-}
-
-function readRetry(value: unknown, position?: SourcePosition): RetryDefinition | undefined {
-  if (value === undefined || value === null) return undefined;
-  const max = typeof value === "number" ? value : isHash(value) ? (value.max ?? 0) : undefined;
-  if (typeof max !== "number" || !Number.isInteger(max)) {
-    throw new ConfigError("retry config has to be either an integer or a hash", position);
-  }
-  if (max < 0 || max > 2) throw new ConfigError("retry config must be less than or equal to 2", position);
-  if (!isHash(value)) return { max, when: ["always"], exitCodes: [] };
-  const list = (v: unknown) => (v === undefined || v === null ? undefined : Array.isArray(v) ? v : [v]);
-  const exitCodes = (list(value.exit_codes) ?? []).map(Number);
-  const when = (list(value.when) ?? (exitCodes.length > 0 ? [] : ["always"])).map(String);
-  return { max, when, exitCodes };
-}
-
-/** One of a job's `services:`. */
-export interface ServiceDefinition {
-  readonly name: string;
-  readonly alias?: string;
-  readonly entrypoint?: readonly string[];
-  readonly command?: readonly string[];
-  readonly variables?: readonly { readonly key: string; readonly value: string }[];
-}
-
-function readServices(value: unknown, location: string, position?: SourcePosition): ServiceDefinition[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw new ConfigError(`${location} config should be a array`, position);
-  return value.map((item) => {
-    if (typeof item === "string") return { name: item };
-    if (!isHash(item) || typeof item.name !== "string") {
-      throw new ConfigError(`${location}:service config should be a hash or a string`, position);
-    }
-    const strings = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : undefined);
-    const entrypoint = strings(item.entrypoint);
-    const command = strings(item.command);
-    const variables = isHash(item.variables)
-      ? Object.entries(item.variables).map(([key, v]) => ({ key, value: rubyString(isHash(v) ? v.value : v) }))
-      : undefined;
-    return {
-      name: item.name, ...(typeof item.alias === "string" ? { alias: item.alias } : {}),
-      ...(entrypoint ? { entrypoint } : {}), ...(command ? { command } : {}), ...(variables ? { variables } : {}),
-    };
-  });
-}
-
-/** `start_in`: required for `when: delayed` (and only there), a duration of at most a week. */
-function readStartIn(value: unknown, delayed: boolean, location: string, position?: SourcePosition): number | undefined {
-  if (value === undefined || value === null) {
-    if (delayed) throw new ConfigError(`${location} start in can't be blank`, position);
-    return undefined;
-  }
-  if (!delayed) throw new ConfigError(`${location} start in must be blank`, position);
-  const seconds = parseDuration(rubyString(value));
-  if (seconds === undefined) throw new ConfigError(`${location} start in should be a duration`, position);
-  if (seconds > 7 * 24 * 3600) throw new ConfigError(`${location} start in should not exceed the limit`, position);
-  return seconds;
-}
-
-function allowedExitCodes(value: unknown): number[] | undefined {
-  if (!isHash(value) || value.exit_codes === undefined || value.exit_codes === null) return undefined;
-  return (Array.isArray(value.exit_codes) ? value.exit_codes : [value.exit_codes]).map(Number);
 }
 
 function readAllowFailure(value: unknown, manual: boolean, location: string, position?: SourcePosition): boolean {

@@ -84,16 +84,24 @@ export class DockerApi {
   }
 
   /** Starts an interactive exec with a TTY (`docker exec -it`); the stream carries raw terminal bytes. */
-  async execTty(container: string, options: { cmd: readonly string[]; env?: readonly string[]; workingDir?: string }): Promise<{ id: string; stream: Duplex }> {
+  execTty(container: string, options: { cmd: readonly string[]; env?: readonly string[]; workingDir?: string }): Promise<{ id: string; stream: Duplex }> {
+    return this.#startExec(container, { ...options, tty: true, stdin: true });
+  }
+
+  /** Creates an exec in `container` and starts it, with its hijacked stream. */
+  async #startExec(
+    container: string,
+    options: { cmd: readonly string[]; env?: readonly string[]; workingDir?: string; tty: boolean; stdin: boolean },
+  ): Promise<{ id: string; stream: Duplex }> {
     const { Id } = await this.request<{ Id: string }>("POST", `/containers/${container}/exec`, { body: {
-      Cmd: options.cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true,
+      Cmd: options.cmd, AttachStdin: options.stdin, AttachStdout: true, AttachStderr: true, Tty: options.tty,
       ...(options.env ? { Env: options.env } : {}), ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
     } });
     const stream = await new Promise<Duplex>((resolve, reject) => {
       this.modem.dial(
         {
-          path: `/exec/${Id}/start`, method: "POST", options: { Detach: false, Tty: true }, hijack: true,
-          openStdin: true, isStream: true, statusCodes: { 200: true, 404: "no such exec", 409: "container not running" },
+          path: `/exec/${Id}/start`, method: "POST", options: { Detach: false, Tty: options.tty }, hijack: true,
+          openStdin: options.stdin, isStream: true, statusCodes: { 200: true, 404: "no such exec", 409: "container not running" },
         },
         (error: unknown, s: unknown) => (error ? reject(apiError(error)) : resolve(s as Duplex)),
       );
@@ -103,18 +111,9 @@ export class DockerApi {
 
   /** Runs a command in a running container and returns its exit code. */
   async exec(container: string, options: ExecOptions, signal?: AbortSignal): Promise<number> {
-    const { Id } = await this.request<{ Id: string }>("POST", `/containers/${container}/exec`, { body: {
-      Cmd: options.cmd, AttachStdin: options.stdin !== undefined, AttachStdout: true, AttachStderr: true, Tty: false,
-      ...(options.env ? { Env: options.env } : {}), ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
-    } });
-    const stream = await new Promise<Duplex>((resolve, reject) => {
-      this.modem.dial(
-        {
-          path: `/exec/${Id}/start`, method: "POST", options: { Detach: false, Tty: false }, hijack: true,
-          openStdin: options.stdin !== undefined, isStream: true, statusCodes: { 200: true, 404: "no such exec", 409: "container not running" },
-        },
-        (error: unknown, s: unknown) => (error ? reject(apiError(error)) : resolve(s as Duplex)),
-      );
+    const { id: Id, stream } = await this.#startExec(container, {
+      cmd: options.cmd, tty: false, stdin: options.stdin !== undefined,
+      ...(options.env ? { env: options.env } : {}), ...(options.workingDir ? { workingDir: options.workingDir } : {}),
     });
     const ended = new Promise<void>((resolve) => {
       stream.on("end", resolve);

@@ -18,28 +18,41 @@ export function labelsFor(owner: Ownership): Record<string, string> {
   };
 }
 
+/** Removes every container, then network and volume, carrying all of `labels`. */
+export function removeLabelled(api: DockerApi, labels: Record<string, string>): Promise<number> {
+  return removeWhere(api, Object.entries(labels).map(([k, v]) => `${k}=${v}`), () => true);
+}
+
 type Labelled = { Labels?: Record<string, string> | null };
 
 /**
  * Removes what runs of `runner` on this machine left behind when their process died (a crash, a
  * kill -9): everything labelled with a pid that is no longer alive. Returns how many were removed.
  */
-export async function removeLeftovers(api: DockerApi, runner: string): Promise<number> {
-  const filters = { label: ["dev.runner.managed=true", `dev.runner.owner=${runner}`, `dev.runner.host=${hostname()}`] };
+export function removeLeftovers(api: DockerApi, runner: string): Promise<number> {
+  const dead = (o: Labelled) => {
+    const pid = Number(o.Labels?.["dev.runner.pid"]);
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
+  };
+  return removeWhere(api, ["dev.runner.managed=true", `dev.runner.owner=${runner}`, `dev.runner.host=${hostname()}`], dead);
+}
+
+/** Removes the containers, then the networks and volumes, that carry every label and pass `chosen`; returns how many. */
+async function removeWhere(api: DockerApi, label: string[], chosen: (o: Labelled) => boolean): Promise<number> {
+  const filters = { label };
   const [containers, networks, volumes] = await Promise.all([
     api.request<(Labelled & { Id: string })[]>("GET", "/containers/json", { query: { all: true, filters } }),
     api.request<(Labelled & { Id: string })[]>("GET", "/networks", { query: { filters } }),
     api.request<{ Volumes: (Labelled & { Name: string })[] | null }>("GET", "/volumes", { query: { filters } }),
   ]);
-  const dead = (o: Labelled) => {
-    const pid = Number(o.Labels?.["dev.runner.pid"]);
-    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid);
-  };
   let removed = 0;
   const count = (p: Promise<unknown>) => p.then(() => void removed++, () => {});
-  await Promise.all(containers.filter(dead).map((c) => count(api.request("DELETE", `/containers/${c.Id}`, { query: { force: true, v: true } }))));
-  await Promise.all(networks.filter(dead).map((n) => count(api.request("DELETE", `/networks/${n.Id}`))));
-  await Promise.all((volumes.Volumes ?? []).filter(dead).map((v) => count(api.request("DELETE", `/volumes/${v.Name}`, { query: { force: true } }))));
+  // Containers first: a network or volume in use cannot go.
+  await Promise.all(containers.filter(chosen).map((c) => count(api.request("DELETE", `/containers/${c.Id}`, { query: { force: true, v: true } }))));
+  await Promise.all([
+    ...networks.filter(chosen).map((n) => count(api.request("DELETE", `/networks/${n.Id}`))),
+    ...(volumes.Volumes ?? []).filter(chosen).map((v) => count(api.request("DELETE", `/volumes/${v.Name}`, { query: { force: true } }))),
+  ]);
   return removed;
 }
 
@@ -50,17 +63,4 @@ function alive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
-}
-
-/** Removes every container, then network and volume, carrying all of `labels`. */
-export async function removeLabelled(api: DockerApi, labels: Record<string, string>): Promise<number> {
-  const filters = { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) };
-  let removed = 0;
-  const containers = await api.request<{ Id: string }[]>("GET", "/containers/json", { query: { all: true, filters } });
-  await Promise.all(containers.map((c) => api.request("DELETE", `/containers/${c.Id}`, { query: { force: true, v: true } }).then(() => removed++, () => {})));
-  const networks = await api.request<{ Id: string }[]>("GET", "/networks", { query: { filters } });
-  await Promise.all(networks.map((n) => api.request("DELETE", `/networks/${n.Id}`).then(() => removed++, () => {})));
-  const volumes = await api.request<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", { query: { filters } });
-  await Promise.all((volumes.Volumes ?? []).map((v) => api.request("DELETE", `/volumes/${v.Name}`, { query: { force: true } }).then(() => removed++, () => {})));
-  return removed;
 }
