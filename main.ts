@@ -26,6 +26,8 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("-f, --file <path>", "the pipeline file", ".gitlab-ci.yml")
     .option("--cwd <dir>", "the project directory", ".")
     .option("-v, --variable <KEY=VALUE>", "a pipeline variable, beats the file's (repeatable)", collect, [] as string[])
+    .option("--variables-file <file>", "a dotenv file of project variables (repeatable; .runner/variables.env is read when present)", collect, [] as string[])
+    .option("--secrets-file <file>", "a dotenv file of masked variables (repeatable; .runner/secrets.env is read when present)", collect, [] as string[])
     .addOption(new Option("--executor <name>", "where jobs run").choices(["shell", "ssh", "docker"] as const).default("shell" as const))
     .option("--docker-image <image>", "docker executor: the image of jobs that name none")
     .option("--helper-image <image>", "docker executor: the image of the runner's own stages (default: runner-helper:<version>, else the job's image)")
@@ -39,6 +41,8 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("--ssh-disable-strict-host-key-checking", "ssh executor: accept any host key")
     .addOption(configOption())
     .addOption(new Option("--shell <shell>", "the job shell").choices(["bash", "sh"] as const).default("bash" as const))
+    .option("--needs", "run the named jobs with every job they wait for (their needs, or the earlier stages)")
+    .option("--manual <job>", "play this manual job (repeatable)", collect, [] as string[])
     .option("-j, --concurrency <n>", "jobs of a stage that run at once (default: cores)", positiveInteger)
     .option("--builds-dir <dir>", "where jobs run (default: .runner/builds)")
     .option("--no-color", "no colours (also NO_COLOR)")
@@ -67,6 +71,8 @@ async function main(argv: readonly string[]): Promise<number> {
         file: opts.file,
         prefetch,
         variables: opts.variable,
+        variablesFiles: opts.variablesFile,
+        secretsFiles: opts.secretsFile,
         executor: opts.executor,
         ...(ssh ? { ssh } : {}),
         ...(opts.executor === "docker"
@@ -74,6 +80,8 @@ async function main(argv: readonly string[]): Promise<number> {
           : {}),
         shell: opts.shell,
         concurrency: opts.concurrency,
+        withNeeds: opts.needs === true,
+        manual: opts.manual,
         keep: opts.keep === true,
         ...(opts.listJson ? { list: "json" as const } : opts.list ? { list: "table" as const } : {}),
         dryRun: opts.dryRun === true,
@@ -91,6 +99,17 @@ async function main(argv: readonly string[]): Promise<number> {
       });
     });
 
+
+  program
+    .command("lint")
+    .description("Check a .gitlab-ci.yml as GitLab's CI Lint does: every error with file, line and column (exit 2 when invalid)")
+    .option("-f, --file <path>", "the pipeline file", ".gitlab-ci.yml")
+    .option("--cwd <dir>", "the project directory", ".")
+    .option("--json", "print the report as JSON")
+    .action(async (opts) => {
+      const { lintCommand } = await import("./src/cli/lint.ts");
+      exitCode = await lintCommand({ cwd: opts.cwd, file: opts.file, json: opts.json === true, print: (text) => process.stdout.write(text) });
+    });
 
   program
     .command("run")

@@ -6,7 +6,7 @@ import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import type { PullPolicy } from "../protocol/types.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
-import type { JobDefinition, VariableDefinition } from "../pipeline/definitions.ts";
+import { inheritedGlobals, type JobDefinition, type VariableDefinition } from "../pipeline/definitions.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
 import { runLocalPipeline, type LocalJobResult } from "../pipeline/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
@@ -21,6 +21,7 @@ import { EXIT, UsageError } from "./exit-codes.ts";
 import type { ExecPrefetch } from "./exec-prefetch.ts";
 import { interruptibleSignals } from "./job-signals.ts";
 import { StatusLine } from "./status-line.ts";
+import { readVariableFiles } from "./variable-files.ts";
 import { renderSummary } from "./summary.ts";
 
 /** The options of `runner exec`. */
@@ -30,6 +31,9 @@ export interface ExecOptions {
   /** The git calls already under way for the project directory (`--cwd`). */
   readonly prefetch: ExecPrefetch;
   readonly variables: readonly string[];
+  /** `--variables-file` / `--secrets-file`: dotenv files of project variables (secrets are masked). */
+  readonly variablesFiles?: readonly string[];
+  readonly secretsFiles?: readonly string[];
   readonly executor: "shell" | "ssh" | "docker";
   /** For `--executor docker`: the image of jobs without one, the helper image and the pull policy. */
   readonly docker?: { readonly image?: string; readonly helperImage?: string; readonly pullPolicy: PullPolicy };
@@ -37,6 +41,10 @@ export interface ExecOptions {
   readonly ssh?: { readonly settings: SshSettings; readonly buildsDir?: string };
   readonly shell: ShellName;
   readonly concurrency?: number;
+  /** `--needs`: the named jobs run with everything they wait for. */
+  readonly withNeeds?: boolean;
+  /** `--manual JOB`: manual jobs played in this run. */
+  readonly manual?: readonly string[];
   /** `--list` / `--list-json`: print the plan (jobs, stages, when, needs, exclusions) and run nothing. */
   readonly list?: "table" | "json";
   /** `--preview`: print the merged configuration GitLab would see (includes, extends, !reference resolved). */
@@ -69,7 +77,10 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const pipelineVariables = options.variables.map(parseVariableOption);
   // The project is the directory the run starts in (a subdirectory of a monorepo works as in
   // gitlab-ci-local); commit facts come from the repository around it.
-  const [text, git] = await Promise.all([readConfig(filePath, options.file), options.prefetch.git]);
+  const [text, git, projectVariables] = await Promise.all([
+    readConfig(filePath, options.file), options.prefetch.git,
+    readVariableFiles({ cwd, variablesFiles: options.variablesFiles ?? [], secretsFiles: options.secretsFiles ?? [] }),
+  ]);
   const displayName = relative(cwd, filePath) || filePath;
   if (options.preview) {
     const [{ parseYamlFile }, { mergedConfig }, { projectIncludes }, YAML] = await Promise.all([
@@ -86,7 +97,12 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const createdAt = new Date();
   const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
   const localPipeline = { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) };
-  const plan = planRun(pipeline, options.jobs, ruleContext({ git, project, pipeline: localPipeline, globals: pipeline.variables, pipelineVariables, cwd, env: options.env }));
+  const plan = planRun(pipeline, {
+    jobs: options.jobs, withNeeds: options.withNeeds === true, manual: options.manual ?? [],
+    context: ruleContext({
+      git, project, pipeline: localPipeline, globals: pipeline.variables, projectVariables, pipelineVariables, cwd, env: options.env,
+    }),
+  });
   if (options.graph) {
     const { renderGraph } = await import("./plan-listing.ts");
     options.print(renderGraph(plan));
@@ -98,7 +114,10 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     options.print(options.list === "json" ? `${JSON.stringify(rows, null, 2)}\n` : renderListing(rows));
     return EXIT.ok;
   }
-  for (const { job, reason } of plan.excluded) if (!options.json) options.printError(`Not running ${job}: ${reason}`);
+  if (!options.json) {
+    for (const warning of pipeline.warnings ?? []) options.printError(`Warning: ${warning}`);
+    for (const { job, reason } of plan.excluded) options.printError(`Not running ${job}: ${reason}`);
+  }
   if (options.dryRun) {
     // Planned and validated (the file, rules, needs, includes); nothing runs.
     options.print(`${plan.jobs.length} job${plan.jobs.length === 1 ? "" : "s"} would run: ${plan.jobs.map((p) => p.job.name).join(", ")}\n`);
@@ -106,8 +125,8 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   }
   const worktree = options.prefetch.worktree();
   const ctx = {
-    git, project, pipelineVariables, pipeline: localPipeline,
-    globalVariables: [...pipeline.variables, ...plan.workflowVariables],
+    git, project, pipelineVariables, pipeline: localPipeline, projectVariables,
+    globalVariables: pipeline.variables, workflowVariables: plan.workflowVariables,
     hashFiles: (files: readonly string[]) => hashFiles(cwd, files),
   };
   const allJobs = plan.jobs.map((p) => p.job);
@@ -183,7 +202,8 @@ function hashFiles(cwd: string, files: readonly string[]): string | undefined {
  */
 function ruleContext(input: {
   git: GitFacts; project: ReturnType<typeof localProject>; pipeline: LocalPipeline;
-  globals: readonly VariableDefinition[]; pipelineVariables: readonly VariableDefinition[]; cwd: string; env: Record<string, string>;
+  globals: readonly VariableDefinition[]; projectVariables: readonly VariableDefinition[]; pipelineVariables: readonly VariableDefinition[];
+  cwd: string; env: Record<string, string>;
 }): PlanContext {
   const git = (...args: string[]) => {
     const result = Bun.spawnSync(["git", ...args], { cwd: input.cwd, env: input.env });
@@ -200,7 +220,8 @@ function ruleContext(input: {
       for (const [key, value] of Object.entries(predefined)) {
         if (job || !(key.startsWith("CI_JOB_") || key.startsWith("CI_BUILD_"))) vars[key] = value;
       }
-      for (const v of [...input.globals, ...workflow, ...(job?.variables ?? []), ...input.pipelineVariables]) vars[v.key] = v.value;
+      const globals = job ? inheritedGlobals(job, input.globals) : input.globals;
+      for (const v of [...globals, ...workflow, ...(job?.variables ?? []), ...input.projectVariables, ...input.pipelineVariables]) vars[v.key] = v.value;
       return vars;
     },
     changedFiles(compareTo) {

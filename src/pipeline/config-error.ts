@@ -24,3 +24,38 @@ export class ConfigError extends Error {
     return p ? `${p.file}:${p.line}:${p.column}: ${this.message}` : this.message;
   }
 }
+
+/** Several independent problems (GitLab reports every entry error at once); the first is the message. */
+export class ConfigErrorList extends ConfigError {
+  constructor(readonly errors: readonly ConfigError[]) {
+    super(errors[0]?.message ?? "Invalid configuration", errors[0]?.position);
+  }
+
+  /** One line per problem. */
+  override describe(): string {
+    return this.errors.map((e) => e.describe()).join("\n");
+  }
+}
+
+/** Runs readers whose errors are independent, keeping every {@link ConfigError} for one report. */
+export class ErrorCollector {
+  readonly #errors: ConfigError[] = [];
+
+  /** The reader's value, or undefined when it failed with a configuration error (kept). */
+  attempt<T>(read: () => T): T | undefined {
+    try {
+      return read();
+    } catch (error) {
+      if (error instanceof ConfigErrorList) this.#errors.push(...error.errors);
+      else if (error instanceof ConfigError) this.#errors.push(error);
+      else throw error;
+      return undefined;
+    }
+  }
+
+  /** Throws what was kept: the error itself when there is one, a {@link ConfigErrorList} for several. */
+  throwIfAny(): void {
+    if (this.#errors.length === 1) throw this.#errors[0];
+    if (this.#errors.length > 1) throw new ConfigErrorList(this.#errors);
+  }
+}

@@ -1,5 +1,5 @@
-import { ConfigError, type SourcePosition } from "./config-error.ts";
-import { parseDuration } from "./duration.ts";
+import { checkJobs } from "./checks.ts";
+import { ConfigError, ErrorCollector, type SourcePosition } from "./config-error.ts";
 import { isHash, resolveExtends } from "./extends.ts";
 import {
   DEFAULT_KEYWORDS, DEFAULT_STAGES, DEPRECATED_GLOBAL_DEFAULTS, GLOBAL_KEYWORDS, JOB_KEYWORDS, JOB_WHEN,
@@ -12,7 +12,8 @@ import { allowedExitCodes, readRetry, readServices, readStartIn, type RetryDefin
 import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefinition } from "./job-files.ts";
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
-import { RubyFloat, rubyString } from "./ruby-scalars.ts";
+import { readAllowFailure, readDependencies, readImage, readNeeds, readScript, readTimeout, readVariables } from "./job-fields.ts";
+import { noEffectWarnings } from "./no-effect.ts";
 import type { YamlFile } from "./yaml-file.ts";
 
 /** A variable as written in `.gitlab-ci.yml`. */
@@ -21,6 +22,8 @@ export interface VariableDefinition {
   readonly value: string;
   /** `expand: false` */
   readonly raw: boolean;
+  /** A secret (from a secrets file): its value is masked in traces and records. */
+  readonly masked?: true;
 }
 
 /** One job of the file, with `default:` applied and `extends` resolved. */
@@ -55,6 +58,10 @@ export interface JobDefinition {
   readonly cache?: readonly CacheDefinition[];
   /** `dependencies:`; undefined means every job of the earlier stages (or the needs). */
   readonly dependencies?: readonly string[];
+  /** `inherit:variables`: the only global variables this job receives; undefined means all of them. */
+  readonly inheritVariables?: readonly string[];
+  /** A `trigger:` job (a downstream pipeline): planned and shown, never run locally. */
+  readonly trigger?: true;
   /** For an instance of a `parallel` job: its number, how many there are, and the job's own name. */
   readonly parallel?: { readonly index: number; readonly total: number; readonly group: string };
   readonly position?: SourcePosition;
@@ -73,6 +80,8 @@ export interface PipelineDefinition {
   readonly variables: readonly VariableDefinition[];
   readonly jobs: readonly JobDefinition[];
   readonly workflow?: { readonly rules?: readonly Rule[]; readonly name?: string };
+  /** Keywords that are valid GitLab but do nothing in a local run, one line each with the jobs using them. */
+  readonly warnings?: readonly string[];
   /** The included files the definition was made from, with the hashes of their texts. */
   readonly sources?: readonly { readonly path: string; readonly hash: string }[];
 }
@@ -88,19 +97,28 @@ export function readPipeline(file: YamlFile, includes?: IncludeReader): Pipeline
   }
   if (!isHash(file.value)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
   const config = mergedConfig(file, includes);
-  const defaults = readDefaults(config, at);
-  const stages = readStages(config.stages ?? config.types, at("stages"));
-  const variables = readVariables(config.variables, "variables", at("variables"), { global: true });
+  // Entry errors are all collected (GitLab's lint lists them); logical ones stop at the first.
+  const errors = new ErrorCollector();
+  const defaults = errors.attempt(() => readDefaults(config, at)) ?? {};
+  const stages = errors.attempt(() => readStages(config.stages ?? config.types, at("stages"))) ?? readStages(undefined, undefined);
+  const variables = errors.attempt(() => readVariables(config.variables, "variables", at("variables"), { global: true })) ?? [];
   const jobs: JobDefinition[] = [];
   for (const [name, value] of Object.entries(config)) {
     if (GLOBAL_KEYWORDS.has(name) || name.startsWith(".")) continue;
-    const job = readJob(name, value, defaults, at(name));
-    const parallel = isHash(value) && value.parallel !== undefined && value.parallel !== null
-      ? readParallel(value.parallel, `jobs:${name.toLowerCase()}:parallel`, at(name))
-      : undefined;
-    jobs.push(...(parallel ? expandParallel(job, parallel) : [job]));
+    errors.attempt(() => {
+      const job = readJob(name, value, defaults, at(name));
+      const parallel = isHash(value) && value.parallel !== undefined && value.parallel !== null
+        ? readParallel(value.parallel, `jobs:${name.toLowerCase()}:parallel`, at(name))
+        : undefined;
+      jobs.push(...(parallel ? expandParallel(job, parallel) : [job]));
+    });
   }
-  // A need (or dependency) naming a parallel job means every one of its instances.
+  const workflow = errors.attempt(() => readWorkflow(config.workflow, at("workflow")));
+  if (jobs.length === 0 && !Object.keys(config).some((k) => !GLOBAL_KEYWORDS.has(k) && !k.startsWith("."))) {
+    errors.attempt(() => { throw new ConfigError("jobs config should contain at least one visible job"); });
+  }
+  errors.throwIfAny();
+  // A need naming a parallel job means every one of its instances.
   for (const [i, job] of jobs.entries()) {
     if (!job.needs) continue;
     const needs = job.needs.flatMap((need) => {
@@ -109,19 +127,11 @@ export function readPipeline(file: YamlFile, includes?: IncludeReader): Pipeline
     });
     jobs[i] = { ...job, needs };
   }
-  if (jobs.length === 0) throw new ConfigError("jobs config should contain at least one visible job");
-  for (const job of jobs) {
-    if (!stages.includes(job.stage)) {
-      throw new ConfigError(
-        `${job.name} job: chosen stage ${job.stage} does not exist; available stages are ${stages.join(", ")}`,
-        job.position,
-      );
-    }
-  }
-  checkNeeds(jobs, stages);
-  const workflow = readWorkflow(config.workflow, at("workflow"));
+  checkJobs(jobs, stages);
+  const warnings = noEffectWarnings(config);
   return {
     stages, variables, jobs, ...(workflow ? { workflow } : {}),
+    ...(warnings.length > 0 ? { warnings } : {}),
     ...(includes && includes.sources.length > 0 ? { sources: [...includes.sources] } : {}),
   };
 }
@@ -172,14 +182,20 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
   if ("rules" in value && exclusive.length > 0) {
     throw new ConfigError(`${location} config key may not be used with \`rules\`: ${exclusive.join(", ")}`, position);
   }
+  const inherit = readInherit(value.inherit, `${location}:inherit`, position);
   const job: Record<string, unknown> = { ...value };
-  for (const key of DEFAULT_KEYWORDS) if (!(key in job) && key in defaults) job[key] = defaults[key];
-  if ("run" in job || "trigger" in job) {
-    throw new ConfigError(`${location}: ${"run" in job ? "run:" : "trigger:"} jobs are not supported by local runs yet`, position);
+  for (const key of DEFAULT_KEYWORDS) {
+    if (!(key in job) && key in defaults && inherits(inherit.default, key)) job[key] = defaults[key];
   }
+  if ("run" in job) throw new ConfigError(`${location}: run: jobs are not supported by local runs yet`, position);
   const when = job.when ?? "on_success";
   if (!JOB_WHEN.includes(when as JobWhen)) {
     throw new ConfigError(`${location} when should be one of: ${JOB_WHEN.join(", ")}`, position);
+  }
+  if (Array.isArray(job.needs) && Array.isArray(job.dependencies)) {
+    const needed = job.needs.flat(10).map((n) => (isHash(n) ? n.job : n));
+    const missing = job.dependencies.filter((d) => !needed.includes(d));
+    if (missing.length > 0) throw new ConfigError(`${location} dependencies the ${missing.join(", ")} should be part of needs`, position);
   }
   const stage = job.stage ?? "test";
   if (typeof stage !== "string") throw new ConfigError(`${location}:stage config should be a string`, position);
@@ -205,25 +221,45 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     ...(job.needs !== undefined && job.needs !== null ? { needs: readNeeds(job.needs, `${location}:needs`, position) } : {}),
     ...optional("artifacts", readArtifacts(job.artifacts, `${location}:artifacts`, position)),
     ...optional("cache", readCaches(job.cache, `${location}:cache`, position)),
-    ...(Array.isArray(job.dependencies) ? { dependencies: job.dependencies.map(String) } : {}),
+    ...optional("dependencies", readDependencies(job.dependencies, `${location}:dependencies`, position)),
+    ...(inherit.variables === true ? {} : { inheritVariables: inherit.variables === false ? [] : inherit.variables }),
+    ...("trigger" in job ? { trigger: true as const } : {}),
     position,
   };
 }
 
-function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+/** `inherit:default` / `inherit:variables`: true (all), false (none) or the names inherited. */
+interface Inherit {
+  readonly default: boolean | readonly string[];
+  readonly variables: boolean | readonly string[];
 }
 
-function readNeeds(value: unknown, location: string, position?: SourcePosition): Need[] {
-  const list = Array.isArray(value) ? value.flat(10) : undefined;
-  if (!list) throw new ConfigError(`${location} config should be an array`, position);
-  return list.map((entry) => {
-    if (typeof entry === "string") return { job: entry, optional: false, artifacts: true };
-    if (isHash(entry) && typeof entry.job === "string") {
-      return { job: entry.job, optional: entry.optional === true, artifacts: entry.artifacts !== false };
-    }
-    throw new ConfigError(`${location} config should be a string or a hash with a job`, position);
-  });
+function readInherit(value: unknown, location: string, position?: SourcePosition): Inherit {
+  if (value === undefined || value === null) return { default: true, variables: true };
+  if (!isHash(value)) throw new ConfigError(`${location} config should be a hash`, position);
+  const unknown = Object.keys(value).filter((k) => k !== "default" && k !== "variables");
+  if (unknown.length > 0) throw new ConfigError(`${location} config contains unknown keys: ${unknown.join(", ")}`, position);
+  const read = (entry: unknown, key: string): boolean | string[] => {
+    if (entry === undefined || entry === null) return true;
+    if (typeof entry === "boolean") return entry;
+    if (Array.isArray(entry) && entry.every((e) => typeof e === "string")) return entry;
+    throw new ConfigError(`${location}:${key} config should be a boolean value or an array of strings`, position);
+  };
+  return { default: read(value.default, "default"), variables: read(value.variables, "variables") };
+}
+
+function inherits(rule: boolean | readonly string[], name: string): boolean {
+  return typeof rule === "boolean" ? rule : rule.includes(name);
+}
+
+/** The global variables a job receives (`inherit:variables`). */
+export function inheritedGlobals<V extends { readonly key: string }>(job: JobDefinition, globals: readonly V[]): readonly V[] {
+  const names = job.inheritVariables;
+  return names ? globals.filter((v) => names.includes(v.key)) : globals;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }
 
 function readWorkflow(value: unknown, position?: SourcePosition): PipelineDefinition["workflow"] {
@@ -235,102 +271,3 @@ function readWorkflow(value: unknown, position?: SourcePosition): PipelineDefini
   };
 }
 
-/** GitLab's logical checks of `needs` (C yaml_processor.rb): the first problem found is the error. */
-function checkNeeds(jobs: readonly JobDefinition[], stages: readonly string[]): void {
-  const byName = new Map(jobs.map((j) => [j.name, j]));
-  for (const job of jobs) {
-    const names = (job.needs ?? []).map((n) => n.job);
-    const duplicated = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
-    if (duplicated.length > 0) throw new ConfigError(`${job.name} has the following needs duplicated: ${duplicated.join(", ")}.`, job.position);
-    for (const need of job.needs ?? []) {
-      const target = byName.get(need.job);
-      if (!target) {
-        if (need.optional) continue;
-        throw new ConfigError(`${job.name} job: undefined need: ${need.job}`, job.position);
-      }
-      if (stages.indexOf(target.stage) > stages.indexOf(job.stage)) {
-        throw new ConfigError(`${job.name} job: need ${need.job} is not defined in current or prior stages`, job.position);
-      }
-    }
-  }
-  const visiting = new Set<string>();
-  const done = new Set<string>();
-  const visit = (name: string, path: readonly string[]) => {
-    if (done.has(name)) return;
-    if (visiting.has(name)) {
-      const cycle = path.slice(path.indexOf(name), -1);
-      throw new ConfigError(`The pipeline has circular dependencies: topological sort failed: [${cycle.map((c) => `"${c}"`).join(", ")}]`);
-    }
-    visiting.add(name);
-    for (const need of byName.get(name)?.needs ?? []) if (byName.has(need.job)) visit(need.job, [...path, need.job]);
-    visiting.delete(name);
-    done.add(name);
-  };
-  for (const job of jobs) {
-    if ((job.needs ?? []).some((n) => n.job === job.name)) {
-      throw new ConfigError(`The pipeline has circular dependencies: self-dependency: ${job.name}`);
-    }
-  }
-  for (const job of jobs) visit(job.name, [job.name]);
-}
-
-function readScript(value: unknown, location: string, position?: SourcePosition): string[] {
-  if (value === undefined || value === null) return [];
-  if (typeof value === "string") return [value];
-  const flat = Array.isArray(value) ? value.flat(10) : undefined;
-  if (!flat || !flat.every((line) => typeof line === "string")) {
-    throw new ConfigError(`${location} config should be a string or a nested array of strings up to 10 levels deep`, position);
-  }
-  return flat as string[];
-}
-
-function readVariables(
-  value: unknown,
-  location: string,
-  position: SourcePosition | undefined,
-  options: { global: boolean },
-): VariableDefinition[] {
-  if (value === undefined || value === null) return [];
-  if (!isHash(value)) throw new ConfigError(`${location} config should be a hash of key value pairs`, position);
-  const allowed = options.global ? ["value", "description", "options", "expand"] : ["value", "expand"];
-  return Object.entries(value).map(([key, definition]) => {
-    if (isHash(definition)) {
-      const invalid = Object.keys(definition).filter((k) => !allowed.includes(k));
-      if (invalid.length > 0) throw new ConfigError(`${location} uses invalid data keys: ${invalid.join(", ")}`, position);
-      const raw = definition.expand === false;
-      const text = definition.value === undefined || definition.value === null ? "" : rubyString(definition.value);
-      if (Array.isArray(definition.options) && !definition.options.map(rubyString).includes(text)) {
-        throw new ConfigError(`${location} value must be present in options`, position);
-      }
-      return { key, value: text, raw };
-    }
-    if (definition === null || (typeof definition === "object" && !(definition instanceof RubyFloat))) {
-      throw new ConfigError(`${location} variable definition must be either a string or a hash`, position);
-    }
-    return { key, value: rubyString(definition), raw: false };
-  });
-}
-
-function readImage(value: unknown, location: string, position?: SourcePosition): JobDefinition["image"] {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === "string") return { name: value };
-  if (isHash(value) && typeof value.name === "string") {
-    const entrypoint = Array.isArray(value.entrypoint) ? value.entrypoint.map(String) : undefined;
-    return entrypoint ? { name: value.name, entrypoint } : { name: value.name };
-  }
-  throw new ConfigError(`${location} config should be a hash or a string`, position);
-}
-
-function readAllowFailure(value: unknown, manual: boolean, location: string, position?: SourcePosition): boolean {
-  if (value === undefined || value === null) return manual;
-  if (typeof value === "boolean") return value;
-  if (isHash(value) && "exit_codes" in value) return false;
-  throw new ConfigError(`${location} config should be a hash or a boolean value`, position);
-}
-
-function readTimeout(value: unknown, location: string, position?: SourcePosition): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  const seconds = parseDuration(rubyString(value));
-  if (seconds === undefined) throw new ConfigError(`${location} config should be a duration`, position);
-  return seconds;
-}

@@ -44,10 +44,12 @@ export class LocalArtifacts {
   /** What `planned` receives from the jobs before it. */
   received(planned: PlannedJob, all: readonly PlannedJob[], idOf: (name: string) => number): Received {
     const { job } = planned;
-    const sources = job.needs
-      ? job.needs.filter((n) => n.artifacts).map((n) => n.job)
-      : job.dependencies
-        ? all.filter((p) => job.dependencies!.includes(p.job.name) || job.dependencies!.includes(p.job.parallel?.group ?? "")).map((p) => p.job.name)
+    // `dependencies` decides when given (with needs it names a subset of them), else the needs, else
+    // every job of the earlier stages.
+    const sources = job.dependencies
+      ? all.filter((p) => job.dependencies!.includes(p.job.name) || job.dependencies!.includes(p.job.parallel?.group ?? "")).map((p) => p.job.name)
+      : job.needs
+        ? job.needs.filter((n) => n.artifacts).map((n) => n.job)
         : all.filter((p) => p.stageIndex < planned.stageIndex).map((p) => p.job.name);
     const dependencies: Dependency[] = [];
     const dotenv: { key: string; value: string }[] = [];

@@ -1,5 +1,5 @@
 import type { Artifact, Cache, Dependency, JobResponse, JobVariable } from "../protocol/types.ts";
-import type { JobDefinition, VariableDefinition } from "./definitions.ts";
+import { inheritedGlobals, type JobDefinition, type VariableDefinition } from "./definitions.ts";
 import type { GitFacts } from "./git-facts.ts";
 import { expandNested } from "./nested-expansion.ts";
 import { predefinedVariables, type LocalPipeline, type LocalProject } from "./predefined.ts";
@@ -17,8 +17,13 @@ export interface PayloadContext {
   readonly git: GitFacts;
   readonly project: LocalProject;
   readonly pipeline: LocalPipeline;
+  /** The file's top-level `variables:` (each job takes those its `inherit:variables` allows). */
   readonly globalVariables: readonly VariableDefinition[];
-  /** `--variable KEY=VALUE`: pipeline variables, which beat the file's. */
+  /** The matched `workflow:rules` rule's variables. */
+  readonly workflowVariables?: readonly VariableDefinition[];
+  /** Project variables (variables and secrets files): above the file's and dotenv's, below pipeline variables. */
+  readonly projectVariables?: readonly VariableDefinition[];
+  /** `--variable KEY=VALUE`: pipeline variables, which beat everything else. */
   readonly pipelineVariables: readonly VariableDefinition[];
   /** The hash of `cache:key:files`, or undefined when none of the files exists. */
   readonly hashFiles?: (files: readonly string[]) => string | undefined;
@@ -84,15 +89,17 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
   });
   const token = `local-job-token-${jobId}`;
   const toVariable = (v: VariableDefinition): JobVariable => ({
-    key: v.key, value: v.value, public: true, masked: false, ...(v.raw ? { raw: true } : {}),
+    key: v.key, value: v.value, public: true, masked: v.masked === true, ...(v.raw ? { raw: true } : {}),
   });
   const variables = expandNested(
     [
       ...Object.entries(predefined).map(([key, value]) => ({ key, value, public: true, masked: false })),
-      ...ctx.globalVariables.map(toVariable),
+      ...inheritedGlobals(job, ctx.globalVariables).map(toVariable),
+      ...(ctx.workflowVariables ?? []).map(toVariable),
       ...job.variables.map(toVariable),
-      // dotenv variables of the jobs it depends on: above the file's, below pipeline variables (§8.9).
+      // dotenv variables of the jobs it depends on: above the file's, below project variables (§5.1).
       ...received.dotenv.map((v) => ({ key: v.key, value: v.value, public: true, masked: false, raw: true })),
+      ...(ctx.projectVariables ?? []).map(toVariable),
       ...ctx.pipelineVariables.map(toVariable),
     ],
     job.name,

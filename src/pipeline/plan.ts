@@ -29,16 +29,31 @@ export interface PlanContext extends Omit<RuleContext, "variables"> {
   ruleVariables(job: JobDefinition | undefined, workflow: readonly VariableDefinition[]): Readonly<Record<string, string>>;
 }
 
+/** Which jobs a run is made of. */
+export interface Selection {
+  /** Jobs named on the command line (a parallel job's name means its instances); none: the pipeline. */
+  readonly jobs?: readonly string[];
+  /** `--needs`: the named jobs and everything they wait for, as the pipeline would plan them. */
+  readonly withNeeds?: boolean;
+  /** `--manual JOB`: manual jobs played in this run. */
+  readonly manual?: readonly string[];
+  /** How rules are evaluated; without it every job is in, as written. */
+  readonly context?: PlanContext;
+}
+
 /**
- * Plans a run as GitLab creates a pipeline (gitlab-ci-yaml.md §1, §6): `workflow:rules` may refuse it;
- * each job's `rules` decide whether it is in, its `when`, `allow_failure`, extra variables and
- * `needs`; a needed job left out is an error unless optional. Named jobs run whatever their `when`
- * (their rules' attributes still apply); without names, `manual` jobs are left out.
+ * Plans a run as GitLab creates a pipeline (gitlab-ci-yaml.md §1, §6, §8.3): `workflow:rules` may
+ * refuse it; each job's `rules` decide whether it is in, its `when`, `allow_failure`, extra variables
+ * and `needs`; a needed job left out is an error unless optional. Named jobs run whatever their
+ * `when` (their rules' attributes still apply). A manual job not played (`--manual`) is left out, and
+ * so are the jobs that need it, and — when it blocks (`allow_failure: false`) — the later stages.
+ * `trigger:` jobs are left out: downstream pipelines do not run locally.
  */
-export function planRun(pipeline: PipelineDefinition, selected: readonly string[], ctx?: PlanContext): Plan {
+export function planRun(pipeline: PipelineDefinition, selection: Selection = {}): Plan {
+  const { jobs: selected = [], manual = [], context: ctx } = selection;
   const byName = new Map(pipeline.jobs.map((j) => [j.name, j]));
   const groups = new Set(pipeline.jobs.flatMap((j) => (j.parallel ? [j.parallel.group] : [])));
-  const missing = selected.filter((name) => !byName.has(name) && !groups.has(name));
+  const missing = [...selected, ...manual].filter((name) => !byName.has(name) && !groups.has(name));
   if (missing.length > 0) {
     const known = pipeline.jobs.map((j) => j.name).join(", ");
     throw new UnknownJobError(`Job ${missing.map((m) => `"${m}"`).join(", ")} is not defined in the pipeline; jobs are: ${known}`);
@@ -49,48 +64,99 @@ export function planRun(pipeline: PipelineDefinition, selected: readonly string[
     if (!rule || rule.when === "never") throw new ConfigError("Pipeline filtered out by workflow rules.");
     workflowVariables = Object.entries(rule.variables ?? {}).map(([key, value]) => ({ key, value, raw: false }));
   }
+  const isIn = (names: readonly string[], job: JobDefinition) => names.includes(job.name) || (job.parallel !== undefined && names.includes(job.parallel.group));
+  const subset = selected.length > 0 && !selection.withNeeds;
   const excluded: { job: string; reason: string }[] = [];
   const included: JobDefinition[] = [];
+  const unplayed: JobDefinition[] = [];
+  const triggers = new Set<string>();
   for (const definition of pipeline.jobs) {
-    const named = selected.includes(definition.name) || (definition.parallel !== undefined && selected.includes(definition.parallel.group));
-    if (selected.length > 0 && !named) continue;
+    const named = isIn(selected, definition);
+    if (subset && !named) continue;
+    if (definition.trigger) {
+      triggers.add(definition.name);
+      excluded.push({ job: definition.name, reason: "trigger: downstream pipelines do not run locally" });
+      continue;
+    }
     const job = ctx ? applyRules(definition, workflowVariables, ctx) : { job: definition };
     if ("reason" in job) {
       if (named) included.push(definition);
       else excluded.push({ job: definition.name, reason: job.reason });
       continue;
     }
-    if (!named && job.job.when === "manual") {
-      excluded.push({ job: definition.name, reason: "when: manual (name the job to run it)" });
+    if (!named && job.job.when === "manual" && !isIn(manual, definition)) {
+      unplayed.push(job.job);
+      excluded.push({ job: definition.name, reason: `when: manual (--manual "${definition.name}" plays it)` });
       continue;
     }
     included.push(job.job);
   }
-  const names = new Set(included.map((j) => j.name));
-  if (selected.length === 0) {
+  if (!subset) {
+    const present = new Set([...included, ...unplayed].map((j) => j.name));
     for (const job of included) {
       for (const need of job.needs ?? []) {
-        if (!names.has(need.job) && !need.optional) {
+        if (!present.has(need.job) && !need.optional && !triggers.has(need.job)) {
           throw new ConfigError(
             `'${job.name}' job needs '${need.job}' job, but '${need.job}' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.`,
           );
         }
       }
     }
-    if (!included.some((j) => j.stage !== ".pre" && j.stage !== ".post")) {
+    if (!included.some((j) => j.stage !== ".pre" && j.stage !== ".post") && unplayed.length === 0) {
       throw new ConfigError("Pipeline will not run for the selected trigger. The rules configuration prevented any jobs from being added to the pipeline.");
     }
   }
   const stageOf = (job: JobDefinition) => pipeline.stages.indexOf(job.stage);
-  const ordered = [...included].sort((a, b) => stageOf(a) - stageOf(b));
-  const jobs = ordered.map((job) => ({
+  const waiting = subset ? [] : waitingOnManual(included, unplayed, stageOf);
+  excluded.push(...waiting);
+  const runnable = included.filter((j) => !waiting.some((w) => w.job === j.name));
+  const names = new Set(runnable.map((j) => j.name));
+  const ordered = [...runnable].sort((a, b) => stageOf(a) - stageOf(b));
+  let jobs: PlannedJob[] = ordered.map((job) => ({
     job,
     stageIndex: stageOf(job),
     after: job.needs
       ? job.needs.map((n) => n.job).filter((n) => names.has(n))
       : ordered.filter((other) => stageOf(other) < stageOf(job)).map((other) => other.name),
   }));
-  return { jobs, excluded, workflowVariables };
+  if (selection.withNeeds) jobs = withPredecessors(jobs, (job) => isIn(selected, job));
+  return { jobs, excluded: selection.withNeeds ? [] : excluded, workflowVariables };
+}
+
+/**
+ * Jobs that cannot run because a manual job was not played (§8.3, §9.2): those that need it (or a job
+ * left out for this reason), and every later-stage job when it is blocking (`allow_failure: false`).
+ */
+function waitingOnManual(
+  included: readonly JobDefinition[],
+  unplayed: readonly JobDefinition[],
+  stageOf: (job: JobDefinition) => number,
+): { job: string; reason: string }[] {
+  const waiting: { job: string; reason: string }[] = [];
+  const blocked = new Map(unplayed.map((j) => [j.name, j.name]));
+  const blocking = unplayed.filter((j) => !j.allowFailure);
+  for (const job of [...included].sort((a, b) => stageOf(a) - stageOf(b))) {
+    const manual = job.needs
+      ? job.needs.map((n) => blocked.get(n.job)).find((m) => m !== undefined)
+      : blocking.find((m) => stageOf(m) < stageOf(job))?.name;
+    if (manual === undefined) continue;
+    blocked.set(job.name, manual);
+    waiting.push({ job: job.name, reason: `waits for the manual job "${manual}" (--manual "${manual}" plays it)` });
+  }
+  return waiting;
+}
+
+/** The jobs selected and, transitively, everything they wait for. */
+function withPredecessors(jobs: readonly PlannedJob[], selected: (job: JobDefinition) => boolean): PlannedJob[] {
+  const byName = new Map(jobs.map((p) => [p.job.name, p]));
+  const keep = new Set<string>();
+  const visit = (name: string) => {
+    if (keep.has(name)) return;
+    keep.add(name);
+    for (const before of byName.get(name)?.after ?? []) visit(before);
+  };
+  for (const p of jobs) if (selected(p.job)) visit(p.job.name);
+  return jobs.filter((p) => keep.has(p.job.name));
 }
 
 /** A job as its rules leave it, or why it is not in the pipeline. */

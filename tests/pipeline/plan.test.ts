@@ -17,7 +17,7 @@ function context(vars: Record<string, string>, files: { changed?: string[]; trac
 const BRANCH = { CI_COMMIT_BRANCH: "main", CI_COMMIT_REF_NAME: "main", CI_PIPELINE_SOURCE: "push" };
 
 function plan(yaml: string, vars: Record<string, string> = BRANCH, files = {}, selected: string[] = []) {
-  const p = planRun(readPipeline(parseYamlFile(".gitlab-ci.yml", yaml)), selected, context(vars, files));
+  const p = planRun(readPipeline(parseYamlFile(".gitlab-ci.yml", yaml)), { jobs: selected, context: context(vars, files) });
   return {
     jobs: Object.fromEntries(p.jobs.map((j) => [j.job.name, { when: j.job.when, allow_failure: j.job.allowFailure, after: j.after }])),
     excluded: Object.fromEntries(p.excluded.map((e) => [e.job, e.reason])),
@@ -37,7 +37,7 @@ function planError(yaml: string, vars: Record<string, string> = BRANCH): string 
 
 describe("rules (§6.1)", () => {
   test.each([
-    ["the first matching rule decides", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH == "dev"\n      when: never\n    - if: $CI_COMMIT_BRANCH == "main"\n      when: manual\nb:\n  script: y\n', { b: "on_success" }, { a: "when: manual (name the job to run it)" }],
+    ["the first matching rule decides", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH == "dev"\n      when: never\n    - if: $CI_COMMIT_BRANCH == "main"\n      when: manual\nb:\n  script: y\n', { b: "on_success" }, { a: 'when: manual (--manual "a" plays it)' }],
     ["no rule matching leaves the job out", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_TAG\nb:\n  script: y\n', { b: "on_success" }, { a: "no rule matched" }],
     ["a rule without clauses always matches", "a:\n  script: x\n  rules:\n    - when: always\n", { a: "always" }, {}],
     ["when: never excludes", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH\n      when: never\nb:\n  script: y\n', { b: "on_success" }, { a: "rules: when: never" }],
@@ -52,14 +52,14 @@ describe("rules (§6.1)", () => {
 
   test("rules:when: manual is blocking, job-level manual is not; named manual jobs run", () => {
     const yaml = "a:\n  script: x\n  rules:\n    - when: manual\nb:\n  script: y\n  when: manual\nc:\n  script: z\n";
-    expect(plan(yaml).excluded).toEqual({ a: "when: manual (name the job to run it)", b: "when: manual (name the job to run it)" });
+    expect(plan(yaml).excluded).toEqual({ a: 'when: manual (--manual "a" plays it)', b: 'when: manual (--manual "b" plays it)' });
     const named = plan(yaml, BRANCH, {}, ["a", "b"]).jobs;
     expect(named).toMatchObject({ a: { when: "manual", allow_failure: false }, b: { when: "manual", allow_failure: true } });
   });
 
   test("rule allow_failure and variables apply", () => {
     const yaml = 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH\n      allow_failure: true\n      variables:\n        DEPLOY: "yes"\n';
-    const p = planRun(readPipeline(parseYamlFile("f", yaml)), [], context(BRANCH));
+    const p = planRun(readPipeline(parseYamlFile("f", yaml)), { context: context(BRANCH) });
     expect(p.jobs[0]!.job.allowFailure).toBe(true);
     expect(p.jobs[0]!.job.variables).toContainEqual({ key: "DEPLOY", value: "yes", raw: false });
   });

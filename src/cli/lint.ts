@@ -1,0 +1,59 @@
+import { isAbsolute, join, relative } from "node:path";
+import { ConfigError, ConfigErrorList } from "../pipeline/config-error.ts";
+import { readPipeline } from "../pipeline/definitions.ts";
+import { projectIncludes } from "../pipeline/pipeline-cache.ts";
+import { parseYamlFile } from "../pipeline/yaml-file.ts";
+import { EXIT } from "./exit-codes.ts";
+
+/** What `runner lint --json` prints. */
+export interface LintReport {
+  readonly file: string;
+  readonly valid: boolean;
+  readonly errors: readonly { readonly message: string; readonly file?: string; readonly line?: number; readonly column?: number }[];
+  readonly warnings: readonly string[];
+  readonly jobs?: number;
+  readonly stages?: number;
+}
+
+/**
+ * `runner lint`: validates a `.gitlab-ci.yml` as GitLab's CI Lint does — every entry error at once
+ * (unknown keys, bad values, missing scripts), then the first logical one (stages, needs,
+ * dependencies, cycles) — with file, line and column. Exit code 0 when valid, 2 otherwise.
+ */
+export async function lintCommand(options: {
+  cwd: string;
+  file: string;
+  json: boolean;
+  print: (text: string) => void;
+}): Promise<number> {
+  const report = await lint(options.cwd, options.file);
+  if (options.json) {
+    options.print(`${JSON.stringify(report, null, 2)}\n`);
+  } else if (report.valid) {
+    const counts = `${report.jobs} job${report.jobs === 1 ? "" : "s"} in ${report.stages} stage${report.stages === 1 ? "" : "s"}`;
+    options.print(`${report.file} is valid (${counts})\n`);
+    for (const warning of report.warnings) options.print(`Warning: ${warning}\n`);
+  } else {
+    options.print(`${report.file} is invalid:\n`);
+    for (const e of report.errors) options.print(`  ${e.file ? `${e.file}:${e.line}:${e.column}: ` : ""}${e.message}\n`);
+  }
+  return report.valid ? EXIT.ok : EXIT.badInput;
+}
+
+async function lint(cwd: string, file: string): Promise<LintReport> {
+  const path = isAbsolute(file) ? file : join(cwd, file);
+  const shown = relative(cwd, path) || path;
+  const source = Bun.file(path);
+  if (!(await source.exists())) {
+    return { file: shown, valid: false, errors: [{ message: `Cannot read ${shown}: no such file` }], warnings: [] };
+  }
+  try {
+    const pipeline = readPipeline(parseYamlFile(shown, await source.text()), projectIncludes(cwd, parseYamlFile));
+    const used = new Set(pipeline.jobs.map((j) => j.stage));
+    return { file: shown, valid: true, errors: [], warnings: pipeline.warnings ?? [], jobs: pipeline.jobs.length, stages: used.size };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const errors = error instanceof ConfigErrorList ? error.errors : [error];
+    return { file: shown, valid: false, errors: errors.map((e) => ({ message: e.message, ...e.position })), warnings: [] };
+  }
+}

@@ -1,0 +1,88 @@
+import { ConfigError, type SourcePosition } from "./config-error.ts";
+import type { JobDefinition, Need, VariableDefinition } from "./definitions.ts";
+import { parseDuration } from "./duration.ts";
+import { isHash } from "./extends.ts";
+import { RubyFloat, rubyString } from "./ruby-scalars.ts";
+
+/* The readers of a job's plain fields, each failing with GitLab's message for its location. */
+
+export function readNeeds(value: unknown, location: string, position?: SourcePosition): Need[] {
+  const list = Array.isArray(value) ? value.flat(10) : undefined;
+  if (!list) throw new ConfigError(`${location} config should be an array`, position);
+  return list.map((entry) => {
+    if (typeof entry === "string") return { job: entry, optional: false, artifacts: true };
+    if (isHash(entry) && typeof entry.job === "string") {
+      return { job: entry.job, optional: entry.optional === true, artifacts: entry.artifacts !== false };
+    }
+    throw new ConfigError(`${location} config should be a string or a hash with a job`, position);
+  });
+}
+
+export function readDependencies(value: unknown, location: string, position?: SourcePosition): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || !value.every((d) => typeof d === "string")) {
+    throw new ConfigError(`${location} config should be an array of strings`, position);
+  }
+  return value;
+}
+
+export function readScript(value: unknown, location: string, position?: SourcePosition): string[] {
+  if (value === undefined || value === null) return [];
+  if (typeof value === "string") return [value];
+  const flat = Array.isArray(value) ? value.flat(10) : undefined;
+  if (!flat || !flat.every((line) => typeof line === "string")) {
+    throw new ConfigError(`${location} config should be a string or a nested array of strings up to 10 levels deep`, position);
+  }
+  return flat as string[];
+}
+
+export function readVariables(
+  value: unknown,
+  location: string,
+  position: SourcePosition | undefined,
+  options: { global: boolean },
+): VariableDefinition[] {
+  if (value === undefined || value === null) return [];
+  if (!isHash(value)) throw new ConfigError(`${location} config should be a hash of key value pairs`, position);
+  const allowed = options.global ? ["value", "description", "options", "expand"] : ["value", "expand"];
+  return Object.entries(value).map(([key, definition]) => {
+    if (isHash(definition)) {
+      const invalid = Object.keys(definition).filter((k) => !allowed.includes(k));
+      if (invalid.length > 0) throw new ConfigError(`${location} uses invalid data keys: ${invalid.join(", ")}`, position);
+      const raw = definition.expand === false;
+      const text = definition.value === undefined || definition.value === null ? "" : rubyString(definition.value);
+      if (Array.isArray(definition.options) && !definition.options.map(rubyString).includes(text)) {
+        throw new ConfigError(`${location} value must be present in options`, position);
+      }
+      return { key, value: text, raw };
+    }
+    if (definition === null || (typeof definition === "object" && !(definition instanceof RubyFloat))) {
+      throw new ConfigError(`${location} variable definition must be either a string or a hash`, position);
+    }
+    return { key, value: rubyString(definition), raw: false };
+  });
+}
+
+export function readImage(value: unknown, location: string, position?: SourcePosition): JobDefinition["image"] {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return { name: value };
+  if (isHash(value) && typeof value.name === "string") {
+    const entrypoint = Array.isArray(value.entrypoint) ? value.entrypoint.map(String) : undefined;
+    return entrypoint ? { name: value.name, entrypoint } : { name: value.name };
+  }
+  throw new ConfigError(`${location} config should be a hash or a string`, position);
+}
+
+export function readAllowFailure(value: unknown, manual: boolean, location: string, position?: SourcePosition): boolean {
+  if (value === undefined || value === null) return manual;
+  if (typeof value === "boolean") return value;
+  if (isHash(value) && "exit_codes" in value) return false;
+  throw new ConfigError(`${location} config should be a hash or a boolean value`, position);
+}
+
+export function readTimeout(value: unknown, location: string, position?: SourcePosition): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const seconds = parseDuration(rubyString(value));
+  if (seconds === undefined) throw new ConfigError(`${location} config should be a duration`, position);
+  return seconds;
+}
