@@ -26,6 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("-f, --file <path>", "the pipeline file", ".gitlab-ci.yml")
     .option("--cwd <dir>", "the project directory", ".")
     .option("-v, --variable <KEY=VALUE>", "a pipeline variable, beats the file's (repeatable)", collect, [] as string[])
+    .option("-i, --input <name=value>", "a pipeline input of the file's spec:inputs (repeatable)", collect, [] as string[])
     .option("--variables-file <file>", "a dotenv file of project variables (repeatable; .runner/variables.env is read when present)", collect, [] as string[])
     .option("--secrets-file <file>", "a dotenv file of masked variables (repeatable; .runner/secrets.env is read when present)", collect, [] as string[])
     .addOption(new Option("--executor <name>", "where jobs run").choices(["shell", "ssh", "docker"] as const).default("shell" as const))
@@ -72,6 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
         prefetch,
         variables: opts.variable,
         variablesFiles: opts.variablesFile,
+        inputs: opts.input,
         secretsFiles: opts.secretsFile,
         executor: opts.executor,
         ...(ssh ? { ssh } : {}),
@@ -105,10 +107,13 @@ async function main(argv: readonly string[]): Promise<number> {
     .description("Check a .gitlab-ci.yml as GitLab's CI Lint does: every error with file, line and column (exit 2 when invalid)")
     .option("-f, --file <path>", "the pipeline file", ".gitlab-ci.yml")
     .option("--cwd <dir>", "the project directory", ".")
+    .option("-i, --input <name=value>", "a pipeline input of the file's spec:inputs (repeatable)", collect, [] as string[])
     .option("--json", "print the report as JSON")
     .action(async (opts) => {
       const { lintCommand } = await import("./src/cli/lint.ts");
-      exitCode = await lintCommand({ cwd: opts.cwd, file: opts.file, json: opts.json === true, print: (text) => process.stdout.write(text) });
+      exitCode = await lintCommand({
+        cwd: opts.cwd, file: opts.file, inputs: opts.input, json: opts.json === true, print: (text) => process.stdout.write(text),
+      });
     });
 
   program

@@ -21,6 +21,7 @@ import { EXIT, UsageError } from "./exit-codes.ts";
 import type { ExecPrefetch } from "./exec-prefetch.ts";
 import { interruptibleSignals } from "./job-signals.ts";
 import { StatusLine } from "./status-line.ts";
+import { parseAssignment } from "./assignment.ts";
 import { readVariableFiles } from "./variable-files.ts";
 import { renderSummary } from "./summary.ts";
 
@@ -31,6 +32,8 @@ export interface ExecOptions {
   /** The git calls already under way for the project directory (`--cwd`). */
   readonly prefetch: ExecPrefetch;
   readonly variables: readonly string[];
+  /** `--input name=value`: the pipeline's `spec:inputs`. */
+  readonly inputs?: readonly string[];
   /** `--variables-file` / `--secrets-file`: dotenv files of project variables (secrets are masked). */
   readonly variablesFiles?: readonly string[];
   readonly secretsFiles?: readonly string[];
@@ -74,7 +77,7 @@ export interface ExecOptions {
 export async function execCommand(options: ExecOptions): Promise<number> {
   const { cwd } = options.prefetch;
   const filePath = isAbsolute(options.file) ? options.file : join(cwd, options.file);
-  const pipelineVariables = options.variables.map(parseVariableOption);
+  const pipelineVariables = options.variables.map((text) => parseAssignment(text));
   // The project is the directory the run starts in (a subdirectory of a monorepo works as in
   // gitlab-ci-local); commit facts come from the repository around it.
   const [text, git, projectVariables] = await Promise.all([
@@ -82,21 +85,29 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     readVariableFiles({ cwd, variablesFiles: options.variablesFiles ?? [], secretsFiles: options.secretsFiles ?? [] }),
   ]);
   const displayName = relative(cwd, filePath) || filePath;
+  const inputs = Object.fromEntries((options.inputs ?? []).map((text) => parseAssignment(text, "--input")).map((v) => [v.key, v.value]));
+  const project = localProject(git);
+  const createdAt = new Date();
+  const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
+  const localPipeline = { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) };
+  // include:rules see the include-safe variables: predefined, project and pipeline ones, not the file's.
+  const includeContext = () => {
+    const ctx = ruleContext({ git, project, pipeline: localPipeline, globals: [], projectVariables, pipelineVariables, cwd, env: options.env });
+    return { ...ctx, variables: ctx.ruleVariables(undefined, []) };
+  };
   if (options.preview) {
     const [{ parseYamlFile }, { mergedConfig }, { projectIncludes }, YAML] = await Promise.all([
       import("../pipeline/yaml-file.ts"), import("../pipeline/definitions.ts"), import("../pipeline/pipeline-cache.ts"), import("yaml"),
     ]);
     const file = parseYamlFile(displayName, text);
-    options.print(YAML.stringify(mergedConfig(file, projectIncludes(cwd, parseYamlFile)), { aliasDuplicateObjects: false }));
+    const includes = projectIncludes(cwd, parseYamlFile, includeContext());
+    options.print(YAML.stringify(mergedConfig(file, { includes, inputs }), { aliasDuplicateObjects: false }));
     return EXIT.ok;
   }
   const pipeline = await loadPipeline({
     text, displayName, root: cwd, cacheDir: options.cache ? join(cwd, ".runner", "cache", "pipelines") : undefined,
+    inputs, includeContext: includeContext(),
   });
-  const project = localProject(git);
-  const createdAt = new Date();
-  const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
-  const localPipeline = { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) };
   const plan = planRun(pipeline, {
     jobs: options.jobs, withNeeds: options.withNeeds === true, manual: options.manual ?? [],
     context: ruleContext({
@@ -243,13 +254,6 @@ async function readConfig(path: string, shown: string): Promise<string> {
   const file = Bun.file(path);
   if (!(await file.exists())) throw new ConfigError(`Cannot read ${shown}: no such file`);
   return file.text();
-}
-
-/** `KEY=VALUE` from `--variable`. */
-export function parseVariableOption(text: string): VariableDefinition {
-  const eq = text.indexOf("=");
-  if (eq <= 0) throw new UsageError(`Invalid --variable "${text}": expected KEY=VALUE`);
-  return { key: text.slice(0, eq), value: text.slice(eq + 1), raw: false };
 }
 
 /**

@@ -3,6 +3,7 @@ import { ConfigError, ConfigErrorList } from "../pipeline/config-error.ts";
 import { readPipeline } from "../pipeline/definitions.ts";
 import { projectIncludes } from "../pipeline/pipeline-cache.ts";
 import { parseYamlFile } from "../pipeline/yaml-file.ts";
+import { parseAssignment } from "./assignment.ts";
 import { EXIT } from "./exit-codes.ts";
 
 /** What `runner lint --json` prints. */
@@ -23,10 +24,13 @@ export interface LintReport {
 export async function lintCommand(options: {
   cwd: string;
   file: string;
+  /** `--input name=value`. */
+  inputs: readonly string[];
   json: boolean;
   print: (text: string) => void;
 }): Promise<number> {
-  const report = await lint(options.cwd, options.file);
+  const inputs = Object.fromEntries(options.inputs.map((text) => parseAssignment(text, "--input")).map((v) => [v.key, v.value]));
+  const report = await lint(options.cwd, options.file, inputs);
   if (options.json) {
     options.print(`${JSON.stringify(report, null, 2)}\n`);
   } else if (report.valid) {
@@ -40,7 +44,7 @@ export async function lintCommand(options: {
   return report.valid ? EXIT.ok : EXIT.badInput;
 }
 
-async function lint(cwd: string, file: string): Promise<LintReport> {
+async function lint(cwd: string, file: string, inputs: Readonly<Record<string, string>>): Promise<LintReport> {
   const path = isAbsolute(file) ? file : join(cwd, file);
   const shown = relative(cwd, path) || path;
   const source = Bun.file(path);
@@ -48,7 +52,7 @@ async function lint(cwd: string, file: string): Promise<LintReport> {
     return { file: shown, valid: false, errors: [{ message: `Cannot read ${shown}: no such file` }], warnings: [] };
   }
   try {
-    const pipeline = readPipeline(parseYamlFile(shown, await source.text()), projectIncludes(cwd, parseYamlFile));
+    const pipeline = readPipeline(parseYamlFile(shown, await source.text()), { includes: projectIncludes(cwd, parseYamlFile), inputs });
     const used = new Set(pipeline.jobs.map((j) => j.stage));
     return { file: shown, valid: true, errors: [], warnings: pipeline.warnings ?? [], jobs: pipeline.jobs.length, stages: used.size };
   } catch (error) {

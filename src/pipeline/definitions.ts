@@ -7,6 +7,7 @@ import {
 } from "./keywords.ts";
 import { resolveReferences } from "./references.ts";
 import { resolveIncludes, type IncludeReader } from "./includes.ts";
+import { interpolateInputs } from "./inputs.ts";
 import { readOnlyExcept, type OnlyExcept } from "./only-except.ts";
 import { allowedExitCodes, readRetry, readServices, readStartIn, type RetryDefinition, type ServiceDefinition } from "./job-options.ts";
 import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefinition } from "./job-files.ts";
@@ -86,17 +87,24 @@ export interface PipelineDefinition {
   readonly sources?: readonly { readonly path: string; readonly hash: string }[];
 }
 
+/** How a file is read: where its includes come from, and the pipeline's inputs (`--input`). */
+export interface LoadOptions {
+  readonly includes?: IncludeReader;
+  readonly inputs?: Readonly<Record<string, unknown>>;
+}
+
 /**
  * Turns a parsed `.gitlab-ci.yml` into job definitions, in GitLab's order: `extends`, then
  * `!reference`, then validation with GitLab's messages and `default:` applied.
  */
-export function readPipeline(file: YamlFile, includes?: IncludeReader): PipelineDefinition {
+export function readPipeline(file: YamlFile, options: LoadOptions = {}): PipelineDefinition {
+  const { includes } = options;
   const at = (key?: string) => (key === undefined ? undefined : file.positionOf(key));
   if (file.value === null || file.value === undefined || file.value === "") {
     throw new ConfigError("Please provide content of .gitlab-ci.yml", { file: file.file, line: 1, column: 1 });
   }
   if (!isHash(file.value)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
-  const config = mergedConfig(file, includes);
+  const config = mergedConfig(file, options);
   // Entry errors are all collected (GitLab's lint lists them); logical ones stop at the first.
   const errors = new ErrorCollector();
   const defaults = errors.attempt(() => readDefaults(config, at)) ?? {};
@@ -137,9 +145,10 @@ export function readPipeline(file: YamlFile, includes?: IncludeReader): Pipeline
 }
 
 /** The configuration GitLab sees: includes merged, `extends` and `!reference` resolved (`--preview`). */
-export function mergedConfig(file: YamlFile, includes?: IncludeReader): Record<string, unknown> {
-  if (!isHash(file.value)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
-  const withIncludes = includes ? resolveIncludes(file.value, includes) : file.value;
+export function mergedConfig(file: YamlFile, options: LoadOptions = {}): Record<string, unknown> {
+  const body = interpolateInputs(file.header, file.value, options.inputs ?? {});
+  if (!isHash(body)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
+  const withIncludes = options.includes ? resolveIncludes(body, options.includes) : body;
   return resolveReferences(resolveExtends(withIncludes));
 }
 

@@ -1,5 +1,7 @@
 import { ConfigError } from "./config-error.ts";
 import { deepMerge, isHash } from "./extends.ts";
+import { interpolateInputs } from "./inputs.ts";
+import { firstMatchingRule, readRules, type RuleContext } from "./rules.ts";
 import type { YamlFile } from "./yaml-file.ts";
 
 const MAX_INCLUDES = 150;
@@ -11,6 +13,10 @@ export interface IncludeReader {
   parse(path: string, text: string): YamlFile;
   /** Every included file read, with the hash of its text (so a cached plan knows when to look again). */
   readonly sources: { path: string; hash: string }[];
+  /** What `include:rules` are evaluated against (the include-safe variables, the changed and tracked files). */
+  readonly context?: RuleContext;
+  /** Set when an `include:rules` was evaluated (the result depends on the run). */
+  ruled?: boolean;
 }
 
 type Hash = Record<string, unknown>;
@@ -27,6 +33,9 @@ export function resolveIncludes(config: Hash, reader: IncludeReader, counter = {
   const items = Array.isArray(include) ? include : [include];
   let merged: Hash = {};
   for (const item of items) {
+    if (isHash(item) && item.rules !== undefined && item.rules !== null) reader.ruled = true;
+    if (!includedByRules(item, reader.context)) continue;
+    const inputs = isHash(item) && isHash(item.inputs) ? item.inputs : {};
     for (const path of localPaths(item, reader)) {
       if (++counter.count > MAX_INCLUDES) throw new ConfigError(`Maximum of ${MAX_INCLUDES} nested includes are allowed!`);
       if (!/\.ya?ml$/i.test(path)) throw new ConfigError(`Included file \`${path}\` does not have YAML extension!`);
@@ -34,12 +43,21 @@ export function resolveIncludes(config: Hash, reader: IncludeReader, counter = {
       if (text === undefined) throw new ConfigError(`Local file \`${path}\` does not exist!`);
       if (text.trim() === "") throw new ConfigError(`Local file \`${path}\` is empty!`);
       reader.sources.push({ path, hash: Bun.hash(text).toString(16) });
-      const parsed = reader.parse(path, text).value;
+      const file = reader.parse(path, text);
+      const parsed = interpolateInputs(file.header, file.value, inputs, path);
       if (!isHash(parsed)) throw new ConfigError(`Included file \`${path}\` does not have valid YAML syntax!`);
       merged = deepMerge(merged, resolveIncludes(parsed, reader, counter));
     }
   }
   return deepMerge(merged, own);
+}
+
+/** `include:rules` (§6.5): the file is included when a rule matches with a `when` other than `never`. */
+function includedByRules(item: unknown, context: RuleContext | undefined): boolean {
+  if (!isHash(item) || item.rules === undefined || item.rules === null) return true;
+  const rules = readRules(item.rules, "include:rules", undefined, "include");
+  const rule = firstMatchingRule(rules, context ?? { variables: {}, changedFiles: () => undefined, trackedFiles: () => [] });
+  return rule !== undefined && rule.when !== "never";
 }
 
 function localPaths(item: unknown, reader: IncludeReader): string[] {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { REVISION, VERSION } from "../version.ts";
 import type { IncludeReader } from "./includes.ts";
 import type { PipelineDefinition } from "./definitions.ts";
+import type { RuleContext } from "./rules.ts";
 
 const KEEP = 20;
 
@@ -19,9 +20,14 @@ export async function loadPipeline(options: {
   root: string;
   /** Where cached definitions live, e.g. `.runner/cache/pipelines`; none disables the cache. */
   cacheDir?: string;
+  /** `--input name=value`: the pipeline's inputs (`spec:inputs`). */
+  inputs?: Readonly<Record<string, string>>;
+  /** What `include:rules` see; a file with such rules is planned afresh each run. */
+  includeContext?: RuleContext;
 }): Promise<PipelineDefinition> {
   const { text, displayName, cacheDir } = options;
-  const key = Bun.hash(`${VERSION}\0${REVISION}\0${displayName}\0${text}`).toString(16);
+  const inputs = options.inputs ?? {};
+  const key = Bun.hash(`${VERSION}\0${REVISION}\0${displayName}\0${JSON.stringify(inputs)}\0${text}`).toString(16);
   const path = cacheDir ? join(cacheDir, `${key}.json`) : undefined;
   if (path) {
     const cached = (await Bun.file(path).json().catch(() => undefined)) as PipelineDefinition | undefined;
@@ -34,17 +40,22 @@ export async function loadPipeline(options: {
     import("./yaml-file.ts"),
     import("./definitions.ts"),
   ]);
-  const reader = projectIncludes(options.root, parseYamlFile);
-  const pipeline = readPipeline(parseYamlFile(displayName, text), reader);
-  // A glob can match a file added later: such a plan is not cached.
-  if (cacheDir && path && !reader.globbed) await store(cacheDir, path, pipeline).catch(() => {});
+  const reader = projectIncludes(options.root, parseYamlFile, options.includeContext);
+  const pipeline = readPipeline(parseYamlFile(displayName, text), { includes: reader, inputs });
+  // A glob can match a file added later, include:rules depend on the run: such plans are not cached.
+  if (cacheDir && path && !reader.globbed && !reader.ruled) await store(cacheDir, path, pipeline).catch(() => {});
   return pipeline;
 }
 
-/** Includes read from the project's files (`include:local`); `globbed` tells whether a pattern was used. */
-export function projectIncludes(root: string, parse: IncludeReader["parse"]): IncludeReader & { globbed: boolean } {
+/**
+ * Includes read from the project's files (`include:local`); `globbed` tells whether a pattern was
+ * used, `ruled` whether `include:rules` were evaluated.
+ */
+export function projectIncludes(root: string, parse: IncludeReader["parse"], context?: RuleContext): IncludeReader & { globbed: boolean; ruled: boolean } {
   const reader = {
     globbed: false,
+    ruled: false,
+    ...(context ? { context } : {}),
     read: (file: string) => {
       const full = join(root, file);
       return existsSync(full) ? readFileSync(full, "utf8") : undefined;

@@ -183,6 +183,7 @@ function applyRules(
       when: when as JobDefinition["when"],
       // A rule's manual is blocking (allow_failure false) unless the rule says otherwise.
       allowFailure: rule.allowFailure ?? (rule.when === "manual" ? false : job.allowFailure),
+      ...(rule.startInSeconds !== undefined ? { startInSeconds: rule.startInSeconds } : {}),
       ...(needs ? { needs } : {}),
     },
   };

@@ -1,6 +1,7 @@
 import { ConfigError, type SourcePosition } from "./config-error.ts";
 import { isHash } from "./extends.ts";
 import { ExpressionError, parseExpression, type Expression } from "./expression.ts";
+import { readStartIn } from "./job-options.ts";
 import { rubyString } from "./ruby-scalars.ts";
 
 /** One entry of `rules:` (or `workflow:rules:`), checked; plain data, so that a plan can be cached. */
@@ -13,18 +14,21 @@ export interface Rule {
   readonly allowFailure?: boolean;
   readonly variables?: Readonly<Record<string, string>>;
   readonly needs?: readonly string[];
+  /** `start_in` of a rule with `when: delayed`, in seconds. */
+  readonly startInSeconds?: number;
 }
 
 const JOB_RULE_KEYS = ["if", "changes", "exists", "when", "start_in", "allow_failure", "variables", "needs", "interruptible"];
 const JOB_RULE_WHEN = ["on_success", "on_failure", "always", "never", "manual", "delayed"];
 const WORKFLOW_RULE_KEYS = ["if", "changes", "exists", "when", "variables", "auto_cancel", "start_in", "allow_failure", "needs"];
 const WORKFLOW_RULE_WHEN = ["always", "never"];
+const INCLUDE_RULE_KEYS = ["if", "changes", "exists", "when"];
 
 /** Reads a `rules:` list; errors in GitLab's words (`jobs:<job>:rules:rule if invalid expression syntax`). */
-export function readRules(value: unknown, location: string, position: SourcePosition | undefined, kind: "job" | "workflow"): Rule[] {
+export function readRules(value: unknown, location: string, position: SourcePosition | undefined, kind: "job" | "workflow" | "include"): Rule[] {
   const list = Array.isArray(value) ? value.flat(10) : undefined;
   if (!list) throw new ConfigError(`${location} config should be an array of hashes`, position);
-  const keys = kind === "job" ? JOB_RULE_KEYS : WORKFLOW_RULE_KEYS;
+  const keys = kind === "job" ? JOB_RULE_KEYS : kind === "workflow" ? WORKFLOW_RULE_KEYS : INCLUDE_RULE_KEYS;
   const whens = kind === "job" ? JOB_RULE_WHEN : WORKFLOW_RULE_WHEN;
   return list.map((raw) => {
     const where = `${location}:rule`;
@@ -54,6 +58,9 @@ export function readRules(value: unknown, location: string, position: SourcePosi
       ...(typeof raw.allow_failure === "boolean" ? { allowFailure: raw.allow_failure } : {}),
       ...(isHash(raw.variables) ? { variables: Object.fromEntries(Object.entries(raw.variables).map(([k, v]) => [k, rubyString(v)])) } : {}),
       ...(Array.isArray(raw.needs) ? { needs: raw.needs.map((n) => (isHash(n) ? String(n.job) : String(n))) } : {}),
+      ...(kind === "job" && (raw.when === "delayed" || raw.start_in !== undefined)
+        ? { startInSeconds: readStartIn(raw.start_in, raw.when === "delayed", where, position) }
+        : {}),
     };
   });
 }

@@ -1,4 +1,4 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type ScalarTag, type Tags } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type ScalarTag, type Tags } from "yaml";
 import { ConfigError, type SourcePosition } from "./config-error.ts";
 import { Reference } from "./reference.ts";
 import { RubyFloat } from "./ruby-scalars.ts";
@@ -44,6 +44,8 @@ function gitlabTags(tags: Tags): Tags {
 export interface YamlFile {
   readonly file: string;
   readonly value: unknown;
+  /** The `spec:` header document (inputs) when the file has one. */
+  readonly header?: unknown;
   /** Where a top-level key (a job name) is written. */
   positionOf(key: string): SourcePosition | undefined;
 }
@@ -54,7 +56,7 @@ export interface YamlFile {
  */
 export function parseYamlFile(file: string, text: string): YamlFile {
   const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, {
+  const parsed = parseAllDocuments(text, {
     version: "1.1",
     merge: true,
     uniqueKeys: false,
@@ -62,18 +64,28 @@ export function parseYamlFile(file: string, text: string): YamlFile {
     lineCounter,
     prettyErrors: false,
   });
-  const first = doc.errors[0];
-  if (first) {
-    const { line, col } = lineCounter.linePos(first.pos[0]);
-    throw new ConfigError(syntaxMessage(first.message), { file, line, column: col });
+  const documents: Document[] = Array.isArray(parsed) ? parsed : [];
+  for (const doc of documents) {
+    const first = doc.errors[0];
+    if (first) {
+      const { line, col } = lineCounter.linePos(first.pos[0]);
+      throw new ConfigError(syntaxMessage(first.message), { file, line, column: col });
+    }
+    const unknownTag = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
+    if (unknownTag) {
+      const { line, col } = lineCounter.linePos(unknownTag.pos[0]);
+      throw new ConfigError(`unknown YAML tag: ${unknownTag.message}`, { file, line, column: col });
+    }
   }
-  const unknownTag = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
-  if (unknownTag) {
-    const { line, col } = lineCounter.linePos(unknownTag.pos[0]);
-    throw new ConfigError(`unknown YAML tag: ${unknownTag.message}`, { file, line, column: col });
+  if (documents.length > 2) {
+    const { line, col } = lineCounter.linePos(documents[2]!.range?.[0] ?? 0);
+    throw new ConfigError("a file has at most two documents: the spec header, then the configuration", { file, line, column: col });
   }
+  // Two documents: a `spec:` header (inputs), then the configuration.
+  const header = documents.length === 2 ? documents[0]!.toJS({ maxAliasCount: 10000 }) : undefined;
+  const doc = documents[documents.length - 1];
   const positions = new Map<string, SourcePosition>();
-  if (isMap(doc.contents)) {
+  if (doc && isMap(doc.contents)) {
     for (const pair of doc.contents.items) {
       const key = pair.key as Node | null;
       if (isScalar(key) && key.range) {
@@ -82,7 +94,10 @@ export function parseYamlFile(file: string, text: string): YamlFile {
       }
     }
   }
-  return { file, value: doc.toJS({ maxAliasCount: 10000 }), positionOf: (key) => positions.get(key) };
+  return {
+    file, value: doc ? doc.toJS({ maxAliasCount: 10000 }) : null, positionOf: (key) => positions.get(key),
+    ...(header !== undefined ? { header } : {}),
+  };
 }
 
 function syntaxMessage(message: string): string {

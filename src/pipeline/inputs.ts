@@ -1,0 +1,143 @@
+import { ConfigError, ConfigErrorList } from "./config-error.ts";
+import { isHash } from "./extends.ts";
+
+type InputType = "string" | "number" | "boolean" | "array";
+const TYPES: readonly InputType[] = ["string", "number", "boolean", "array"];
+const SPEC_KEYS = ["default", "type", "description", "options", "regex", "rules"];
+const BLOCK = /\$\[\[\s*(.*?)\s*\]\]/g;
+
+/**
+ * `spec:inputs` and `$[[ inputs.name ]]` (gitlab-ci-yaml.md §7.5): checks the given values against the
+ * header (required, type, options, regex; unknown names refused), then interpolates the parsed body —
+ * a block that is a whole scalar keeps the input's type, inside a longer string it is text. Errors
+ * carry GitLab's wording; `where` prefixes them for included files (`` `file.yml`: ``).
+ */
+export function interpolateInputs(
+  header: unknown,
+  body: unknown,
+  given: Readonly<Record<string, unknown>>,
+  where = "",
+): unknown {
+  const prefix = where ? `\`${where}\`: ` : "";
+  if (header === undefined) {
+    if (Object.keys(given).length > 0) {
+      throw new ConfigError(`${prefix}Given inputs not defined in the \`spec\` section of the included configuration file`);
+    }
+    return body;
+  }
+  const values = inputValues(header, given, prefix);
+  const errors: string[] = [];
+  const result = walk(body, (text) => interpolate(text, values, errors));
+  if (errors.length > 0) {
+    throw new ConfigError(`${prefix}${[...new Set(errors)].slice(0, 3).join(", ")}`);
+  }
+  return result;
+}
+
+/** The value of every declared input, or every problem with them at once. */
+function inputValues(header: unknown, given: Readonly<Record<string, unknown>>, prefix: string): Map<string, unknown> {
+  const spec = isHash(header) && isHash(header.spec) ? header.spec : undefined;
+  if (!spec) throw new ConfigError(`${prefix}header:spec config should be a hash`);
+  const unknownSpecKeys = Object.keys(spec).filter((k) => k !== "inputs" && k !== "component" && k !== "description");
+  if (unknownSpecKeys.length > 0) throw new ConfigError(`${prefix}header:spec config contains unknown keys: ${unknownSpecKeys.join(", ")}`);
+  const declared = spec.inputs === undefined || spec.inputs === null ? {} : spec.inputs;
+  if (!isHash(declared)) throw new ConfigError(`${prefix}header:spec:inputs config should be a hash`);
+  const errors: string[] = [];
+  const unknown = Object.keys(given).filter((name) => !(name in declared));
+  if (unknown.length > 0) errors.push(`unknown input arguments: ${unknown.join(", ")}`);
+  const values = new Map<string, unknown>();
+  for (const [name, definition] of Object.entries(declared)) {
+    const problem = (text: string) => errors.push(`\`${name}\` input: ${text}`);
+    const d = definition === null || definition === undefined ? {} : definition;
+    if (!isHash(d)) { problem("input specification should be a hash"); continue; }
+    const badKeys = Object.keys(d).filter((k) => !SPEC_KEYS.includes(k));
+    if (badKeys.length > 0) { problem(`unknown input specification key: ${badKeys.join(", ")}`); continue; }
+    const type = (d.type ?? "string") as InputType;
+    if (!TYPES.includes(type)) { problem(`header:spec:inputs:${name} input type unknown value: ${String(d.type)}`); continue; }
+    const provided = name in given;
+    if (!provided && !("default" in d)) { problem("required value has not been provided"); continue; }
+    const value = provided ? coerce(given[name], type) : d.default;
+    const origin = provided ? "provided" : "default";
+    if (!hasType(value, type)) { problem(`${origin} value is not ${type === "array" ? "an array" : `a ${type}`}`); continue; }
+    const options = Array.isArray(d.options) ? d.options : undefined;
+    const outside = (Array.isArray(value) ? value : [value]).filter((v) => options && !options.some((o) => String(o) === String(v)));
+    if (outside.length > 0) {
+      problem(`${type === "array" ? outside.join(", ") : `\`${String(value)}\``} cannot be used because it is not in the list of ${type === "number" ? "the " : ""}allowed options`);
+      continue;
+    }
+    if (typeof d.regex === "string" && typeof value === "string" && !regexMatches(d.regex, value)) {
+      problem(`${origin} value does not match required RegEx pattern`);
+      continue;
+    }
+    values.set(name, value);
+  }
+  if (errors.length > 0) throw new ConfigErrorList(errors.map((e) => new ConfigError(`${prefix}${e}`)));
+  return values;
+}
+
+/** A value from the command line is text; a typed input reads it as YAML would (`3`, `true`, `[a, b]`). */
+function coerce(value: unknown, type: InputType): unknown {
+  if (typeof value !== "string" || type === "string") return value;
+  if (type === "number") return value.trim() !== "" && Number.isFinite(Number(value)) ? Number(value) : value;
+  if (type === "boolean") return value === "true" ? true : value === "false" ? false : value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value.startsWith("[") ? value : value.split(",").map((v) => v.trim());
+  }
+}
+
+function hasType(value: unknown, type: InputType): boolean {
+  if (type === "array") return Array.isArray(value);
+  return typeof value === type;
+}
+
+function regexMatches(pattern: string, value: string): boolean {
+  const body = /^\/(.*)\/$/s.exec(pattern)?.[1] ?? pattern;
+  try {
+    return new RegExp(body).test(value);
+  } catch {
+    return false;
+  }
+}
+
+/** Every string and mapping key of a parsed document, rewritten. */
+function walk(node: unknown, rewrite: (text: string) => unknown): unknown {
+  if (typeof node === "string") return rewrite(node);
+  if (Array.isArray(node)) return node.map((item) => walk(item, rewrite));
+  if (isHash(node)) {
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [String(rewrite(key)), walk(value, rewrite)]));
+  }
+  return node;
+}
+
+function interpolate(text: string, values: ReadonlyMap<string, unknown>, errors: string[]): unknown {
+  if (!text.includes("$[[")) return text;
+  const whole = /^\$\[\[\s*(.*?)\s*\]\]$/.exec(text);
+  if (whole) return evaluate(whole[1]!, values, errors);
+  return text.replace(BLOCK, (_block, inner: string) => {
+    const value = evaluate(inner, values, errors);
+    return typeof value === "string" ? value : JSON.stringify(value);
+  });
+}
+
+/** `inputs.name`, then at most three functions: `expand_vars` (left to the runner's expansion) and `truncate(offset,length)`. */
+function evaluate(block: string, values: ReadonlyMap<string, unknown>, errors: string[]): unknown {
+  const [access = "", ...functions] = block.split("|").map((part) => part.trim());
+  const name = /^inputs\.([A-Za-z0-9_-]+)$/.exec(access)?.[1];
+  if (!name || !values.has(name)) {
+    errors.push(`unknown interpolation key: \`${name ?? access}\``);
+    return "";
+  }
+  if (functions.length > 3) {
+    errors.push("too many functions in interpolation block");
+    return "";
+  }
+  let value = values.get(name);
+  for (const fn of functions) {
+    const truncate = /^truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(fn);
+    if (truncate) value = String(value).slice(Number(truncate[1]), Number(truncate[1]) + Number(truncate[2]));
+    else if (fn !== "expand_vars") errors.push(`no function matching \`${fn}\`: check that the function name, arguments, and types are correct`);
+  }
+  return value;
+}
