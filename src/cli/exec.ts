@@ -6,13 +6,13 @@ import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import type { PullPolicy } from "../protocol/types.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
-import { inheritedGlobals, type JobDefinition, type VariableDefinition } from "../pipeline/definitions.ts";
+import type { JobDefinition } from "../pipeline/definitions.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
 import { runLocalPipeline, type LocalJobResult } from "../pipeline/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
 import { planRun, type PlanContext } from "../pipeline/plan.ts";
-import type { GitFacts } from "../pipeline/git-facts.ts";
-import { localProject, predefinedVariables, type LocalPipeline } from "../pipeline/predefined.ts";
+import { ruleVariables, type RuleVariableSources } from "../pipeline/rule-variables.ts";
+import { localProject } from "../pipeline/predefined.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { RecordEvent } from "../record/phases.ts";
 import { RunRecord } from "../record/run-record.ts";
@@ -211,30 +211,14 @@ function hashFiles(cwd: string, files: readonly string[]): string | undefined {
  * workflow rule's variables, the job's own (unexpanded, as GitLab's rule context) and `--variable`;
  * `changes:` against the working tree's changes (or `compare_to`), `exists:` against tracked files.
  */
-function ruleContext(input: {
-  git: GitFacts; project: ReturnType<typeof localProject>; pipeline: LocalPipeline;
-  globals: readonly VariableDefinition[]; projectVariables: readonly VariableDefinition[]; pipelineVariables: readonly VariableDefinition[];
-  cwd: string; env: Record<string, string>;
-}): PlanContext {
+function ruleContext(input: RuleVariableSources & { cwd: string; env: Record<string, string> }): PlanContext {
   const git = (...args: string[]) => {
     const result = Bun.spawnSync(["git", ...args], { cwd: input.cwd, env: input.env });
     return result.exitCode === 0 ? result.stdout.toString() : undefined;
   };
   let tracked: string[] | undefined;
   return {
-    ruleVariables(job, workflow) {
-      const predefined = predefinedVariables({
-        git: input.git, project: input.project, pipeline: input.pipeline,
-        job: { id: 0, name: job?.name ?? "", stage: job?.stage ?? "" },
-      });
-      const vars: Record<string, string> = {};
-      for (const [key, value] of Object.entries(predefined)) {
-        if (job || !(key.startsWith("CI_JOB_") || key.startsWith("CI_BUILD_"))) vars[key] = value;
-      }
-      const globals = job ? inheritedGlobals(job, input.globals) : input.globals;
-      for (const v of [...globals, ...workflow, ...(job?.variables ?? []), ...input.projectVariables, ...input.pipelineVariables]) vars[v.key] = v.value;
-      return vars;
-    },
+    ruleVariables: (job, workflow) => ruleVariables(input, job, workflow),
     changedFiles(compareTo) {
       const working = (git("status", "--porcelain", "-z", "--untracked-files=all") ?? "")
         .split("\0").filter(Boolean).map((line) => line.slice(3));

@@ -1,10 +1,10 @@
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { RunnerConfig } from "../config/config-schema.ts";
 import { downloadArtifact, uploadArtifact } from "../protocol/artifacts-api.ts";
 import { mapFailureReason } from "../protocol/failure-reason.ts";
 import type { HttpClient } from "../protocol/http-client.ts";
 import { runnerInfo } from "../protocol/runner-info.ts";
-import { projectPath, shortToken } from "../protocol/token.ts";
+import { shortToken } from "../protocol/token.ts";
 import type { JobResponse, JobVariable } from "../protocol/types.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { ArtifactTransfer } from "../steps/artifact-transfer.ts";

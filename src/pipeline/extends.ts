@@ -1,6 +1,7 @@
 import { ConfigError } from "./config-error.ts";
 
-const MAX_NESTING = 11;
+/** GitLab's MAX_NESTING_LEVELS: more ancestors than this on a chain is too deep. */
+const MAX_ANCESTORS = 10;
 
 type Hash = Record<string, unknown>;
 
@@ -9,26 +10,22 @@ type Hash = Record<string, unknown>;
  * (hashes merged, arrays and scalars replaced), the entry's own keys last (gitlab-ci-yaml.md §7.1).
  */
 export function resolveExtends(config: Hash): Hash {
-  const resolved = new Map<string, Hash>();
-  const resolve = (key: string, chain: readonly string[]): Hash => {
-    const done = resolved.get(key);
-    if (done) return done;
+  // As GitLab's Extendable::Entry: each entry is extended afresh along its own chain of ancestors
+  // (no memo, so the depth check sees the whole chain), checks in GitLab's order.
+  const resolve = (key: string, ancestors: readonly string[]): Hash => {
     const entry = config[key] as Hash;
     const parents = parentNames(key, entry.extends);
     if (parents.length === 0) return entry;
-    if (chain.includes(key)) throw new ConfigError(`${key}: circular dependency detected in \`extends\``);
-    if (chain.length >= MAX_NESTING) throw new ConfigError(`${key}: nesting too deep in \`extends\``);
     const unknown = parents.filter((p) => !(p in config));
     if (unknown.length > 0) throw new ConfigError(`${key}: unknown keys in \`extends\` (${unknown.join(", ")})`);
     const invalid = parents.filter((p) => !isHash(config[p]));
     if (invalid.length > 0) throw new ConfigError(`${key}: invalid base hashes in \`extends\` (${invalid.join(", ")})`);
+    if (ancestors.length > MAX_ANCESTORS) throw new ConfigError(`${key}: nesting too deep in \`extends\``);
+    if (ancestors.includes(key)) throw new ConfigError(`${key}: circular dependency detected in \`extends\``);
     let merged: Hash = {};
-    for (const parent of parents) merged = deepMerge(merged, resolve(parent, [...chain, key]));
+    for (const parent of parents) merged = deepMerge(merged, resolve(parent, [...ancestors, key]));
     const { extends: _ignored, ...own } = entry;
-    const result = deepMerge(merged, own);
-    delete result.extends;
-    resolved.set(key, result);
-    return result;
+    return deepMerge(merged, own);
   };
   const out: Hash = {};
   for (const [key, value] of Object.entries(config)) {

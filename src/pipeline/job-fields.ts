@@ -57,7 +57,8 @@ export function readVariables(
       return { key, value: text, raw };
     }
     if (definition === null || (typeof definition === "object" && !(definition instanceof RubyFloat))) {
-      throw new ConfigError(`${location} variable definition must be either a string or a hash`, position);
+      // GitLab's UnknownStrategy entry reports this without a location.
+      throw new ConfigError("variable definition must be either a string or a hash", position);
     }
     return { key, value: rubyString(definition), raw: false };
   });

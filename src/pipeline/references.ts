@@ -20,6 +20,8 @@ export function resolveReferences(root: Record<string, unknown>): Record<string,
         }
         target = (target as Record<string, unknown>)[part];
       }
+      // GitLab digs with Hash#dig and treats nil and false alike: a reference to false is not found.
+      if (target === null || target === undefined || target === false) throw new ConfigError(`${label} could not be found`);
       return resolve(target, [...chain, key]);
     }
     if (Array.isArray(value)) {

@@ -1,0 +1,200 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { parse } from "yaml";
+import { ConfigError, ConfigErrorList } from "../../src/pipeline/config-error.ts";
+import { readPipeline, type PipelineDefinition, type VariableDefinition } from "../../src/pipeline/definitions.ts";
+import type { GitFacts } from "../../src/pipeline/git-facts.ts";
+import type { IncludeReader } from "../../src/pipeline/includes.ts";
+import { toJobPayload } from "../../src/pipeline/payload.ts";
+import { planRun, type Plan } from "../../src/pipeline/plan.ts";
+import { localProject } from "../../src/pipeline/predefined.ts";
+import { ruleVariables } from "../../src/pipeline/rule-variables.ts";
+import { parseYamlFile } from "../../src/pipeline/yaml-file.ts";
+
+/**
+ * The conformance suite: each case in conformance/*.yml is a small `.gitlab-ci.yml` with what GitLab
+ * makes of it — the error in GitLab's words, or the plan (jobs in order, stages, when, needs, what is
+ * left out and why, the variables each job receives). Cases with `run: true` go through the compiled
+ * binary and check each job's status and the pipeline's.
+ */
+interface Case {
+  name: string;
+  ci: string;
+  /** Other files of the project (`include:local`). */
+  files?: Record<string, string>;
+  /** The pushed ref: a branch (default `main`) or `tag: v1`. */
+  ref?: string;
+  tag?: string;
+  /** Variables as if set by the pipeline (`--variable`); they also override predefined ones in rules. */
+  variables?: Record<string, string>;
+  project_variables?: Record<string, string>;
+  inputs?: Record<string, unknown>;
+  /** Changed files for `changes:` (absent: no diff); tracked files for `exists:`. */
+  changed?: string[];
+  tracked?: string[];
+  select?: { jobs?: string[]; manual?: string[]; needs?: boolean };
+  run?: boolean;
+  expect: Expectation;
+}
+
+interface Expectation {
+  error?: string;
+  errors?: string[];
+  /** `line:column` of the error. */
+  at?: string;
+  jobs?: string[];
+  stages?: Record<string, string>;
+  when?: Record<string, string>;
+  allow_failure?: Record<string, boolean>;
+  after?: Record<string, string[]>;
+  excluded?: Record<string, string>;
+  variables?: Record<string, Record<string, string | null>>;
+  script?: Record<string, string[]>;
+  warnings?: string[];
+  retry?: Record<string, unknown>;
+  timeout?: Record<string, number>;
+  image?: Record<string, string>;
+  cache_keys?: Record<string, string[]>;
+  dependencies?: Record<string, string[]>;
+  /** run: true */
+  statuses?: Record<string, string>;
+  pipeline?: string;
+  exit?: number;
+  output?: string[];
+}
+
+const DIR = resolve(import.meta.dir, "conformance");
+const BINARY = resolve(import.meta.dir, "../../dist/runner");
+
+function gitFacts(c: Case): GitFacts {
+  return {
+    root: "/work/example", isRepository: true, sha: "a".repeat(40), ref: c.tag ?? c.ref ?? "main",
+    refType: c.tag ? "tag" : "branch", message: "A commit\n\nwith a body", authorName: "Ada", authorEmail: "ada@example.com",
+    timestamp: "2026-01-01T00:00:00+00:00", remoteUrl: "https://gitlab.example.com/group/example.git",
+  };
+}
+
+function reader(files: Record<string, string>): IncludeReader {
+  return {
+    read: (path) => files[path],
+    glob: (pattern) => Object.keys(files).filter((path) => new Bun.Glob(pattern).match(path)).sort(),
+    parse: parseYamlFile,
+    sources: [],
+  };
+}
+
+const assignments = (record: Record<string, string> = {}): VariableDefinition[] =>
+  Object.entries(record).map(([key, value]) => ({ key, value: String(value), raw: false }));
+
+function load(c: Case): { pipeline: PipelineDefinition; plan: Plan } {
+  const git = gitFacts(c);
+  const sources = {
+    git, project: localProject(git), pipeline: { id: 7, createdAt: "2026-01-01T00:00:00Z", configPath: ".gitlab-ci.yml" },
+    globals: [] as VariableDefinition[], projectVariables: assignments(c.project_variables), pipelineVariables: assignments(c.variables),
+  };
+  const files = { changedFiles: () => c.changed, trackedFiles: () => c.tracked ?? Object.keys(c.files ?? {}) };
+  const includes = { ...reader(c.files ?? {}), context: { ...files, variables: ruleVariables(sources, undefined, []) } };
+  const pipeline = readPipeline(parseYamlFile(".gitlab-ci.yml", c.ci), { includes, inputs: c.inputs ?? {} });
+  const withGlobals = { ...sources, globals: pipeline.variables };
+  const plan = planRun(pipeline, {
+    jobs: c.select?.jobs ?? [], manual: c.select?.manual ?? [], withNeeds: c.select?.needs === true,
+    context: { ...files, ruleVariables: (job, workflow) => ruleVariables(withGlobals, job, workflow) },
+  });
+  return { pipeline, plan };
+}
+
+function checkPlan(c: Case): void {
+  const e = c.expect;
+  if (e.error !== undefined || e.errors !== undefined || e.at !== undefined) {
+    let caught: unknown;
+    try {
+      load(c);
+    } catch (error) {
+      caught = error;
+    }
+    if (!(caught instanceof ConfigError)) throw new Error(`expected a configuration error, got ${caught === undefined ? "a valid pipeline" : String(caught)}`);
+    const messages = caught instanceof ConfigErrorList ? caught.errors.map((x) => x.message) : [caught.message];
+    if (e.error !== undefined) expect(messages[0]).toBe(e.error);
+    if (e.errors !== undefined) expect(messages).toEqual(e.errors);
+    if (e.at !== undefined) expect(caught.position ? `${caught.position.line}:${caught.position.column}` : undefined).toBe(e.at);
+    return;
+  }
+  const { pipeline, plan } = load(c);
+  const planned = new Map(plan.jobs.map((p) => [p.job.name, p]));
+  const job = (name: string) => {
+    const p = planned.get(name);
+    if (!p) throw new Error(`job "${name}" is not in the plan; it has: ${[...planned.keys()].join(", ")}`);
+    return p.job;
+  };
+  const pick = <T>(record: Record<string, unknown> | undefined, read: (name: string) => T) =>
+    record ? Object.fromEntries(Object.keys(record).map((name) => [name, read(name)])) : undefined;
+  if (e.jobs) expect(plan.jobs.map((p) => p.job.name)).toEqual(e.jobs);
+  if (e.stages) expect(pick(e.stages, (n) => job(n).stage)).toEqual(e.stages);
+  if (e.when) expect(pick(e.when, (n) => job(n).when)).toEqual(e.when);
+  if (e.allow_failure) expect(pick(e.allow_failure, (n) => job(n).allowFailure)).toEqual(e.allow_failure);
+  if (e.after) expect(pick(e.after, (n) => [...planned.get(n)!.after])).toEqual(e.after);
+  if (e.excluded) expect(Object.fromEntries(plan.excluded.map((x) => [x.job, x.reason]))).toEqual(e.excluded);
+  if (e.script) expect(pick(e.script, (n) => [...job(n).beforeScript, ...job(n).script, ...job(n).afterScript])).toEqual(e.script);
+  if (e.warnings) expect(pipeline.warnings ?? []).toEqual(e.warnings);
+  if (e.retry) expect(pick(e.retry, (n) => job(n).retry ?? null)).toEqual(e.retry);
+  if (e.timeout) expect(pick(e.timeout, (n) => job(n).timeoutSeconds)).toEqual(e.timeout);
+  if (e.image) expect(pick(e.image, (n) => job(n).image?.name)).toEqual(e.image);
+  if (e.dependencies) expect(pick(e.dependencies, (n) => job(n).dependencies ?? null)).toEqual(e.dependencies);
+  const git = gitFacts(c);
+  const payload = (name: string) => toJobPayload(job(name), 1, {
+    git, project: localProject(git), pipeline: { id: 7, createdAt: "2026-01-01T00:00:00Z", configPath: ".gitlab-ci.yml" },
+    globalVariables: pipeline.variables, workflowVariables: plan.workflowVariables,
+    projectVariables: assignments(c.project_variables), pipelineVariables: assignments(c.variables),
+    hashFiles: (files) => (files.some((f) => (c.files ?? {})[f] !== undefined) ? "hash-of-files" : undefined),
+  });
+  if (e.variables) {
+    for (const [name, expected] of Object.entries(e.variables)) {
+      const vars = new Map(payload(name).variables.map((v) => [v.key, v.value]));
+      expect(Object.fromEntries(Object.keys(expected).map((k) => [k, vars.get(k) ?? null]))).toEqual(expected);
+    }
+  }
+  if (e.cache_keys) expect(pick(e.cache_keys, (n) => payload(n).cache.map((x) => x.key))).toEqual(e.cache_keys);
+}
+
+function checkRun(c: Case): void {
+  const dir = mkdtempSync(join(tmpdir(), "runner-conformance-"));
+  writeFileSync(join(dir, ".gitlab-ci.yml"), c.ci);
+  for (const [path, text] of Object.entries(c.files ?? {})) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  const args = [
+    ...(c.select?.jobs ?? []), ...(c.select?.needs ? ["--needs"] : []), ...(c.select?.manual ?? []).flatMap((m) => ["--manual", m]),
+    ...Object.entries(c.variables ?? {}).flatMap(([k, v]) => ["--variable", `${k}=${v}`]),
+  ];
+  const run = Bun.spawnSync([BINARY, "exec", "--no-color", "--concurrency", "2", ...args], {
+    cwd: dir, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" },
+  });
+  const output = run.stdout.toString() + run.stderr.toString();
+  const e = c.expect;
+  if (e.exit !== undefined) expect({ exit: run.exitCode, output }).toMatchObject({ exit: e.exit });
+  for (const text of e.output ?? []) expect(output).toContain(text);
+  if (e.statuses || e.pipeline) {
+    const summary = JSON.parse(readFileSync(join(dir, ".runner", "runs", "latest", "summary.json"), "utf8")) as {
+      pipeline_status: string; jobs: { job: string; status: string }[];
+    };
+    if (e.pipeline) expect(summary.pipeline_status).toBe(e.pipeline);
+    if (e.statuses) expect(Object.fromEntries(summary.jobs.map((j) => [j.job, j.status]))).toEqual(e.statuses);
+  }
+}
+
+const files = readdirSync(DIR).filter((f) => f.endsWith(".yml")).sort();
+let total = 0;
+for (const file of files) {
+  const cases = parse(readFileSync(join(DIR, file), "utf8")) as Case[];
+  total += cases.length;
+  describe(`conformance/${file}`, () => {
+    for (const c of cases) test(c.name, () => (c.run ? checkRun(c) : checkPlan(c)));
+  });
+}
+
+test("the suite has at least 150 cases", () => {
+  expect(total).toBeGreaterThanOrEqual(150);
+});
