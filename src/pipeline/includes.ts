@@ -74,8 +74,27 @@ function localPaths(item: unknown, reader: IncludeReader): string[] {
   if (typeof local !== "string") throw new ConfigError(`Included file \`${JSON.stringify(item)}\` needs to be a string`);
   const path = local.replace(/^\/+/, "");
   if (!path.includes("*")) return [path];
-  const matches = reader.glob(path).sort();
-  return matches;
+  // The reader lists candidates with a wider pattern; GitLab's own meaning decides.
+  const exact = includeGlob(path);
+  return reader.glob(path.replace(/\*\*(?!\/)/g, "**/*")).filter((candidate) => exact.test(candidate)).sort();
+}
+
+/**
+ * An `include:local` wildcard as GitLab reads it (§7.4): `*` stays within a directory, a `**`
+ * followed by a slash stands for one or more subdirectories ("configs/**" + "/*.yml" is subfolders
+ * only), a `**` elsewhere crosses directories (`configs/**.yml` is every level).
+ */
+function includeGlob(pattern: string): RegExp {
+  let source = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (pattern.startsWith("**/", i)) { source += "(?:[^/]+/)+"; i += 2; }
+    else if (pattern.startsWith("**", i)) { source += ".*"; i += 1; }
+    else if (c === "*") source += "[^/]*";
+    else if (c === "?") source += "[^/]";
+    else source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`);
 }
 
 function refuse(kind: string, location: string): never {

@@ -48,11 +48,11 @@ export function readVariables(
   return Object.entries(value).map(([key, definition]) => {
     if (isHash(definition)) {
       const invalid = Object.keys(definition).filter((k) => !allowed.includes(k));
-      if (invalid.length > 0) throw new ConfigError(`${location} uses invalid data keys: ${invalid.join(", ")}`, position);
+      if (invalid.length > 0) throw new ConfigError(`${location}:${key.toLowerCase()} config uses invalid data keys: ${invalid.join(", ")}`, position);
       const raw = definition.expand === false;
       const text = definition.value === undefined || definition.value === null ? "" : rubyString(definition.value);
       if (Array.isArray(definition.options) && !definition.options.map(rubyString).includes(text)) {
-        throw new ConfigError(`${location} value must be present in options`, position);
+        throw new ConfigError(`${location}:${key.toLowerCase()} config value must be present in options`, position);
       }
       return { key, value: text, raw };
     }

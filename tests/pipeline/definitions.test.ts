@@ -145,7 +145,7 @@ describe("errors in GitLab's words, with file, line and column", () => {
       /image is defined in top-level and `default:` entry$/],
     ["an unknown tag", "x:\n  script: !shout y\n", /^\.gitlab-ci\.yml:2:\d+: unknown YAML tag/],
     ["a job variable with a description", "x:\n  script: y\n  variables:\n    A: { value: 1, description: d }\n",
-      /jobs:x:variables uses invalid data keys: description$/],
+      /jobs:x:variables:a config uses invalid data keys: description$/],
   ])("%s", (_name, text, expected) => {
     expect(errorOf(text)).toMatch(expected);
   });
