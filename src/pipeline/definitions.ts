@@ -73,6 +73,8 @@ export interface Need {
   readonly job: string;
   readonly optional: boolean;
   readonly artifacts: boolean;
+  /** `parallel:matrix`: only these instances of a parallel job. */
+  readonly instances?: readonly string[];
 }
 
 /** The whole file: its stages in order (`.pre` first, `.post` last), global variables and jobs. */
@@ -129,7 +131,9 @@ export function readPipeline(file: YamlFile, options: LoadOptions = {}): Pipelin
   // A need naming a parallel job means every one of its instances.
   for (const [i, job] of jobs.entries()) {
     if (!job.needs) continue;
-    const needs = job.needs.flatMap((need) => {
+    const needs = job.needs.flatMap((need): Need[] => {
+      const { instances: chosen, ...plain } = need;
+      if (chosen) return chosen.map((name) => ({ ...plain, job: name }));
       const instances = jobs.filter((j) => j.parallel?.group === need.job);
       return instances.length > 0 ? instances.map((j) => ({ ...need, job: j.name })) : [need];
     });

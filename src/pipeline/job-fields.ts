@@ -1,6 +1,7 @@
 import { ConfigError, type SourcePosition } from "./config-error.ts";
 import type { JobDefinition, Need, VariableDefinition } from "./definitions.ts";
 import { parseDuration } from "./duration.ts";
+import { matrixInstanceNames } from "./parallel.ts";
 import { isHash } from "./extends.ts";
 import { RubyFloat, rubyString } from "./ruby-scalars.ts";
 
@@ -12,7 +13,8 @@ export function readNeeds(value: unknown, location: string, position?: SourcePos
   return list.map((entry) => {
     if (typeof entry === "string") return { job: entry, optional: false, artifacts: true };
     if (isHash(entry) && typeof entry.job === "string") {
-      return { job: entry.job, optional: entry.optional === true, artifacts: entry.artifacts !== false };
+      const instances = isHash(entry.parallel) ? matrixInstanceNames(entry.job, entry.parallel, `${location}:parallel`, position) : undefined;
+      return { job: entry.job, optional: entry.optional === true, artifacts: entry.artifacts !== false, ...(instances ? { instances } : {}) };
     }
     throw new ConfigError(`${location} config should be a string or a hash with a job`, position);
   });

@@ -54,7 +54,8 @@ function matches(spec: OnlyExcept, ctx: RuleContext): boolean {
 
 function refMatches(ref: string, v: Readonly<Record<string, string>>): boolean {
   const name = v.CI_COMMIT_REF_NAME ?? v.CI_COMMIT_BRANCH ?? v.CI_COMMIT_TAG ?? "";
-  if (ref === "branches") return v.CI_COMMIT_BRANCH !== undefined && v.CI_COMMIT_TAG === undefined;
+  // A merge request pipeline runs on refs/merge-requests/…: not a branch.
+  if (ref === "branches") return v.CI_COMMIT_BRANCH !== undefined && v.CI_COMMIT_TAG === undefined && v.CI_PIPELINE_SOURCE !== "merge_request_event";
   if (ref === "tags") return v.CI_COMMIT_TAG !== undefined;
   if (ref in SOURCE_KEYWORDS) return v.CI_PIPELINE_SOURCE === SOURCE_KEYWORDS[ref];
   const regex = /^\/(.*)\/([a-z]*)$/s.exec(ref);

@@ -52,6 +52,16 @@ export function expandParallel(job: JobDefinition, parallel: Parallel): JobDefin
   });
 }
 
+/**
+ * `needs:parallel:matrix`: the instance names it selects — for each entry, every combination of its
+ * values in the order written (which must be the needed job's key order), as `job: [v1, v2]`.
+ */
+export function matrixInstanceNames(job: string, value: unknown, location: string, position?: SourcePosition): string[] {
+  const parallel = readParallel(value, location, position);
+  if (parallel.kind !== "matrix") throw new ConfigError(`${location} config should be a hash with a matrix`, position);
+  return parallel.entries.flatMap((entry) => product(entry)).map((combo) => `${job}: [${combo.map(([, v]) => v).join(", ")}]`);
+}
+
 /** Ruby's Array#product over the entry's keys: the first key varies slowest. */
 function product(entry: readonly (readonly [string, readonly string[]])[]): [string, string][][] {
   return entry.reduce<[string, string][][]>(

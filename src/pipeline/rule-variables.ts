@@ -35,5 +35,10 @@ export function ruleVariables(
   for (const v of [...globals, ...workflow, ...(job?.variables ?? []), ...sources.projectVariables, ...sources.pipelineVariables]) {
     vars[v.key] = v.value;
   }
+  // Simulating a merge request pipeline (--variable CI_PIPELINE_SOURCE=merge_request_event): GitLab
+  // sets no CI_COMMIT_BRANCH there.
+  if (vars.CI_PIPELINE_SOURCE === "merge_request_event" && !sources.pipelineVariables.some((v) => v.key === "CI_COMMIT_BRANCH")) {
+    delete vars.CI_COMMIT_BRANCH;
+  }
   return vars;
 }
