@@ -36,7 +36,8 @@ export function noEffectWarnings(config: Record<string, unknown>): string[] {
       if (keyword in job || inherited(keyword)) users.set(keyword, [...(users.get(keyword) ?? []), name]);
     }
   }
-  const warnings = [...users].map(([keyword, jobs]) => `${keyword} has no effect in a local run (${NO_EFFECT[keyword]}): ${jobs.join(", ")}`);
+  const order = Object.keys(NO_EFFECT);
+  const warnings = [...users].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([keyword, jobs]) => `${keyword} has no effect in a local run (${NO_EFFECT[keyword]}): ${jobs.join(", ")}`);
   if (isHash(config.workflow) && "auto_cancel" in config.workflow) {
     warnings.push("workflow:auto_cancel has no effect in a local run (no newer pipeline; a failed job never cancels the others)");
   }
