@@ -29,5 +29,5 @@ export function show(options: {
     ...(j.failed_phase ? { failedPhase: j.failed_phase } : {}),
     ...(j.failure_reason ? { why: `${j.failure_reason}${j.exit_code ? ` (exit code ${j.exit_code})` : ""}` } : {}),
   })), options.color));
-  return run.pipeline_status === "success" ? EXIT.ok : EXIT.jobFailed;
+  return run.pipeline_status === "success" || run.pipeline_status === "skipped" ? EXIT.ok : EXIT.jobFailed;
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { JobFailure } from "../steps/job-failure.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
 import { createMasker } from "../trace/masking.ts";
+import { compositeStatus, latestAttempts, type PipelineStatus } from "./composite-status.ts";
 import { JobRecorder, type PhaseRecord } from "./job-recorder.ts";
 import type { PhaseCode, RecordEvent } from "./phases.ts";
 
@@ -26,12 +27,14 @@ export interface RunSummary {
   readonly run_id: string;
   readonly created_at: string;
   readonly finished_at: string;
-  /** GitLab's pipeline status: `success` (warnings when an allowed failure), `failed`, `canceled`. */
-  readonly pipeline_status: "success" | "failed" | "canceled";
+  /** GitLab's composite status of the latest attempts: `success` (warnings when an allowed failure), `failed`, `canceled`, `skipped`. */
+  readonly pipeline_status: PipelineStatus;
   readonly warnings: boolean;
   readonly jobs: readonly {
     readonly job: string; readonly stage: string; readonly status: string; readonly allow_failure: boolean;
     readonly duration_ms: number; readonly failed_phase?: PhaseCode; readonly dir: string;
+    /** An attempt a later retry replaced: it no longer counts for the pipeline's status. */
+    readonly retried?: true;
   }[];
 }
 
@@ -61,7 +64,8 @@ export class RunRecord {
   readonly #root: string;
   readonly #created = new Date();
   readonly #jobs: JobSummary[] = [];
-  readonly #dirs = new Map<string, string>();
+  /** Each finished job's folder in the record. */
+  readonly #dirs = new Map<JobSummary, string>();
   readonly #onEvent: ((event: RecordEvent) => void) | undefined;
 
   constructor(root: string, options: { onEvent?: (event: RecordEvent) => void; runId?: string } = {}) {
@@ -79,7 +83,6 @@ export class RunRecord {
   }): JobRecordFiles {
     const dir = join(this.dir, options.slug);
     mkdirSync(dir, { recursive: true });
-    this.#dirs.set(options.name, options.slug);
     const eventsFile = join(dir, "events.jsonl");
     const mask = (text: string) => {
       const masker = createMasker({ phrases: options.maskedPhrases });
@@ -130,6 +133,7 @@ export class RunRecord {
           })),
         });
         this.#jobs.push(summary);
+        this.#dirs.set(summary, options.slug);
         return summary;
       },
     };
@@ -137,15 +141,16 @@ export class RunRecord {
 
   /** Writes the run's summary.json and points `latest` at this run. */
   finish(): RunSummary {
-    const failed = this.#jobs.some((j) => (j.status === "failed" || j.status === "canceled") && !j.allow_failure);
-    const canceled = this.#jobs.some((j) => j.status === "canceled" && !j.allow_failure);
+    const latest = new Set(latestAttempts(this.#jobs));
+    const { status, warnings } = compositeStatus([...latest]);
     const summary: RunSummary = {
       run_id: this.runId, created_at: this.#created.toISOString(), finished_at: new Date().toISOString(),
-      pipeline_status: canceled && !this.#jobs.some((j) => j.status === "failed" && !j.allow_failure) ? "canceled" : failed ? "failed" : "success",
-      warnings: this.#jobs.some((j) => j.status === "failed" && j.allow_failure),
+      pipeline_status: status,
+      warnings,
       jobs: this.#jobs.map((j) => ({
         job: j.job, stage: j.stage, status: j.status, allow_failure: j.allow_failure, duration_ms: j.duration_ms,
-        ...(j.failed_phase ? { failed_phase: j.failed_phase } : {}), dir: this.#dirs.get(j.job) ?? "",
+        ...(j.failed_phase ? { failed_phase: j.failed_phase } : {}), dir: this.#dirs.get(j) ?? "",
+        ...(latest.has(j) ? {} : { retried: true }),
       })),
     };
     writeJson(join(this.dir, "summary.json"), summary);

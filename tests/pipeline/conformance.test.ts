@@ -63,6 +63,8 @@ interface Expectation {
   pipeline?: string;
   exit?: number;
   output?: string[];
+  /** Text that must not appear in the output (masked secrets). */
+  absent?: string[];
 }
 
 const DIR = resolve(import.meta.dir, "conformance");
@@ -176,6 +178,7 @@ function checkRun(c: Case): void {
   const args = [
     ...(c.select?.jobs ?? []), ...(c.select?.needs ? ["--needs"] : []), ...(c.select?.manual ?? []).flatMap((m) => ["--manual", m]),
     ...Object.entries(c.variables ?? {}).flatMap(([k, v]) => ["--variable", `${k}=${v}`]),
+    ...Object.entries(c.inputs ?? {}).flatMap(([k, v]) => ["--input", `${k}=${String(v)}`]),
   ];
   const run = Bun.spawnSync([BINARY, "exec", "--no-color", "--concurrency", "2", ...args], {
     cwd: dir, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" },
@@ -184,11 +187,13 @@ function checkRun(c: Case): void {
   const e = c.expect;
   if (e.exit !== undefined) expect({ exit: run.exitCode, output }).toMatchObject({ exit: e.exit });
   for (const text of e.output ?? []) expect(output).toContain(text);
+  for (const text of e.absent ?? []) expect(output).not.toContain(text);
   if (e.statuses || e.pipeline) {
     const summary = JSON.parse(readFileSync(join(dir, ".runner", "runs", "latest", "summary.json"), "utf8")) as {
       pipeline_status: string; jobs: { job: string; status: string }[];
     };
     if (e.pipeline) expect(summary.pipeline_status).toBe(e.pipeline);
+    // The latest attempt of each job (retried ones are listed first).
     if (e.statuses) expect(Object.fromEntries(summary.jobs.map((j) => [j.job, j.status]))).toEqual(e.statuses);
   }
 }
