@@ -87,6 +87,8 @@ export interface PipelineDefinition {
   readonly warnings?: readonly string[];
   /** The included files the definition was made from, with the hashes of their texts. */
   readonly sources?: readonly { readonly path: string; readonly hash: string }[];
+  /** The include wildcards and the files each matched (a cached plan checks them again). */
+  readonly globs?: readonly { readonly pattern: string; readonly matches: readonly string[] }[];
 }
 
 /** How a file is read: where its includes come from, and the pipeline's inputs (`--input`). */

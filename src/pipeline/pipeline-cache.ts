@@ -32,7 +32,12 @@ export async function loadPipeline(options: {
   if (path) {
     const cached = (await Bun.file(path).json().catch(() => undefined)) as PipelineDefinition | undefined;
     // Included files are part of the plan: a changed one means parsing again.
-    if (cached && (cached.sources ?? []).every((s) => Bun.hash(readOrEmpty(join(options.root, s.path))).toString(16) === s.hash)) {
+    // Included files are part of the plan (a changed one means parsing again), and so is what each
+    // include wildcard matched (a file added or removed means parsing again).
+    if (
+      cached && (cached.sources ?? []).every((s) => Bun.hash(readOrEmpty(join(options.root, s.path))).toString(16) === s.hash) &&
+      (cached.globs ?? []).every((g) => JSON.stringify(scan(options.root, g.pattern)) === JSON.stringify(g.matches))
+    ) {
       return cached;
     }
   }
@@ -41,19 +46,24 @@ export async function loadPipeline(options: {
     import("./definitions.ts"),
   ]);
   const reader = projectIncludes(options.root, parseYamlFile, options.includeContext);
-  const pipeline = readPipeline(parseYamlFile(displayName, text), { includes: reader, inputs });
-  // A glob can match a file added later, include:rules depend on the run: such plans are not cached.
-  if (cacheDir && path && !reader.globbed && !reader.ruled) await store(cacheDir, path, pipeline).catch(() => {});
+  const read = readPipeline(parseYamlFile(displayName, text), { includes: reader, inputs });
+  const pipeline = reader.globs.length > 0 ? { ...read, globs: reader.globs } : read;
+  // include:rules depend on the run: such plans are not cached.
+  if (cacheDir && path && !reader.ruled) await store(cacheDir, path, pipeline).catch(() => {});
   return pipeline;
 }
 
 /**
- * Includes read from the project's files (`include:local`); `globbed` tells whether a pattern was
- * used, `ruled` whether `include:rules` were evaluated.
+ * Includes read from the project's files (`include:local`); `globs` records each wildcard and what
+ * it matched, `ruled` whether `include:rules` were evaluated.
  */
-export function projectIncludes(root: string, parse: IncludeReader["parse"], context?: RuleContext): IncludeReader & { globbed: boolean; ruled: boolean } {
+export function projectIncludes(
+  root: string,
+  parse: IncludeReader["parse"],
+  context?: RuleContext,
+): IncludeReader & { globs: { pattern: string; matches: string[] }[]; ruled: boolean } {
   const reader = {
-    globbed: false,
+    globs: [] as { pattern: string; matches: string[] }[],
     ruled: false,
     ...(context ? { context } : {}),
     read: (file: string) => {
@@ -61,13 +71,18 @@ export function projectIncludes(root: string, parse: IncludeReader["parse"], con
       return existsSync(full) ? readFileSync(full, "utf8") : undefined;
     },
     glob: (pattern: string) => {
-      reader.globbed = true;
-      return [...new Bun.Glob(pattern).scanSync({ cwd: root, dot: true })];
+      const matches = scan(root, pattern);
+      reader.globs.push({ pattern, matches });
+      return matches;
     },
     parse,
     sources: [] as { path: string; hash: string }[],
   };
   return reader;
+}
+
+function scan(root: string, pattern: string): string[] {
+  return [...new Bun.Glob(pattern).scanSync({ cwd: root, dot: true })].sort();
 }
 
 function readOrEmpty(file: string): string {

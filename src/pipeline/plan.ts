@@ -106,18 +106,24 @@ export function planRun(pipeline: PipelineDefinition, selection: Selection = {})
       throw new ConfigError("Pipeline will not run for the selected trigger. The rules configuration prevented any jobs from being added to the pipeline.");
     }
   }
-  const stageOf = (job: JobDefinition) => pipeline.stages.indexOf(job.stage);
+  const stageIndex = new Map(pipeline.stages.map((stage, i) => [stage, i]));
+  const stageOf = (job: JobDefinition) => stageIndex.get(job.stage) ?? -1;
   const waiting = subset ? [] : waitingOnManual(included, unplayed, stageOf);
   excluded.push(...waiting);
   const runnable = included.filter((j) => !waiting.some((w) => w.job === j.name));
   const names = new Set(runnable.map((j) => j.name));
   const ordered = [...runnable].sort((a, b) => stageOf(a) - stageOf(b));
+  // A stage job waits for every job of the earlier stages: one list per stage, shared by its jobs.
+  const earlier = new Map<number, readonly string[]>();
+  const seen: string[] = [];
+  for (const job of ordered) {
+    if (!earlier.has(stageOf(job))) earlier.set(stageOf(job), [...seen]);
+    seen.push(job.name);
+  }
   let jobs: PlannedJob[] = ordered.map((job) => ({
     job,
     stageIndex: stageOf(job),
-    after: job.needs
-      ? job.needs.map((n) => n.job).filter((n) => names.has(n))
-      : ordered.filter((other) => stageOf(other) < stageOf(job)).map((other) => other.name),
+    after: job.needs ? job.needs.map((n) => n.job).filter((n) => names.has(n)) : earlier.get(stageOf(job))!,
   }));
   if (selection.withNeeds) jobs = withPredecessors(jobs, (job) => isIn(selected, job));
   return { jobs, excluded: selection.withNeeds ? [] : excluded, workflowVariables };

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../../src/pipeline/config-error.ts";
@@ -89,5 +89,21 @@ describe("include:local", () => {
     expect((await load(text, cacheDir)).jobs[0]!.script).toEqual(["echo one"]);
     write("ci/jobs.yml", "a: { script: echo two }\n");
     expect((await load(text, cacheDir)).jobs[0]!.script).toEqual(["echo two"]);
+  });
+
+  test("a plan with include wildcards is cached and parsed again when a file is added, changed or removed", async () => {
+    const cacheDir = join(root, ".runner", "cache", "pipelines");
+    const names = async () => (await load("include: ci/*.yml\n", cacheDir)).jobs.map((j) => `${j.name}:${j.script.join()}`);
+    write("ci/a.yml", "a: { script: one }\n");
+    expect(await names()).toEqual(["a:one"]);
+    // A hit does not parse: a cached file's content is what comes back.
+    const [cached] = readdirSync(cacheDir);
+    const entry = JSON.parse(readFileSync(join(cacheDir, cached!), "utf8"));
+    writeFileSync(join(cacheDir, cached!), JSON.stringify({ ...entry, jobs: [{ ...entry.jobs[0], script: ["from cache"] }] }));
+    expect(await names()).toEqual(["a:from cache"]);
+    write("ci/b.yml", "b: { script: two }\n");
+    expect(await names()).toEqual(["a:one", "b:two"]);
+    rmSync(join(root, "ci", "a.yml"));
+    expect(await names()).toEqual(["b:two"]);
   });
 });

@@ -1,0 +1,111 @@
+import { beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const BINARY = resolve(import.meta.dir, "../../dist/runner");
+beforeAll(() => {
+  if (!existsSync(BINARY)) Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: resolve(import.meta.dir, "../..") });
+});
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "runner-lint-"));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+const run = (dir: string, ...args: string[]) => {
+  const result = Bun.spawnSync([BINARY, ...args], { cwd: dir, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" } });
+  return { code: result.exitCode, out: result.stdout.toString(), err: result.stderr.toString() };
+};
+
+describe("dist/runner lint", () => {
+  test("a valid file: exit 0, the counts, and the keywords without local effect", () => {
+    const dir = project({
+      ".gitlab-ci.yml": "include: ci/jobs.yml\nbuild: { stage: build, script: make, tags: [docker] }\n",
+      "ci/jobs.yml": "test: { script: make test }\n",
+    });
+    const { code, out } = run(dir, "lint");
+    expect(code).toBe(0);
+    expect(out).toBe(
+      ".gitlab-ci.yml is valid (2 jobs in 2 stages)\n" +
+        "Warning: tags has no effect in a local run (tags choose a runner; every job runs here): build\n",
+    );
+  });
+
+  test("every entry error at once, each with file, line and column; exit 2", () => {
+    const dir = project({ ".gitlab-ci.yml": "a:\n  script: x\n  when: later\nb:\n  stage: build\nc:\n  script: z\n  foo: 1\n" });
+    const { code, out } = run(dir, "lint");
+    expect(code).toBe(2);
+    expect(out).toBe(
+      ".gitlab-ci.yml is invalid:\n" +
+        "  .gitlab-ci.yml:1:1: jobs:a when should be one of: on_success, on_failure, always, manual, delayed\n" +
+        "  .gitlab-ci.yml:4:1: jobs b config should implement the script:, run:, or trigger: keyword\n" +
+        "  .gitlab-ci.yml:6:1: jobs:c config contains unknown keys: foo\n",
+    );
+  });
+
+  test("--json for scripts, and runner exec reports the same errors as bad input", () => {
+    const dir = project({ ".gitlab-ci.yml": "a: { script: x, foo: 1 }\nb: { scrpt: y }\n" });
+    const { code, out } = run(dir, "lint", "--json");
+    expect(code).toBe(2);
+    expect(JSON.parse(out)).toEqual({
+      file: ".gitlab-ci.yml", valid: false, warnings: [],
+      errors: [
+        { message: "jobs:a config contains unknown keys: foo", file: ".gitlab-ci.yml", line: 1, column: 1 },
+        { message: "jobs b config should implement the script:, run:, or trigger: keyword", file: ".gitlab-ci.yml", line: 2, column: 1 },
+      ],
+    });
+    const exec = run(dir, "exec");
+    expect(exec.code).toBe(2);
+    expect(exec.err).toBe(
+      "Error: Invalid configuration:\n" +
+        "  .gitlab-ci.yml:1:1: jobs:a config contains unknown keys: foo\n" +
+        "  .gitlab-ci.yml:2:1: jobs b config should implement the script:, run:, or trigger: keyword\n",
+    );
+  });
+
+  test("inputs: --input fills the spec; problems are errors", () => {
+    const dir = project({ ".gitlab-ci.yml": "spec:\n  inputs:\n    env:\n      options: [dev, prod]\n---\ndeploy:\n  script: echo $[[ inputs.env ]]\n" });
+    expect(run(dir, "lint", "--input", "env=prod").code).toBe(0);
+    const missing = run(dir, "lint");
+    expect(missing.code).toBe(2);
+    expect(missing.out).toContain("`env` input: required value has not been provided");
+  });
+
+  test("a missing file and bad YAML are reported, not thrown", () => {
+    const none = run(project({}), "lint");
+    expect(none).toMatchObject({ code: 2, out: ".gitlab-ci.yml is invalid:\n  Cannot read .gitlab-ci.yml: no such file\n" });
+    const bad = run(project({ ".gitlab-ci.yml": "a:\n  script: [x\nb: {\n" }), "lint");
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/^\.gitlab-ci\.yml is invalid:\n  \.gitlab-ci\.yml:3:1: /);
+    expect(bad.err).toBe("");
+  });
+});
+
+describe("dist/runner exec: project variables and secrets files", () => {
+  test("--variables-file and --secrets-file: values reach the job, secrets are masked in the trace and the record", () => {
+    const dir = project({
+      ".gitlab-ci.yml": "a:\n  script: echo \"$REGION $TOKEN\"\n",
+      "vars.env": "REGION=us-east\n",
+      "secrets.env": "TOKEN=\"tok-0123456789\"\n",
+    });
+    const { code, out } = run(dir, "exec", "--no-color", "--variables-file", "vars.env", "--secrets-file", "secrets.env");
+    expect(code).toBe(0);
+    expect(out).toContain("us-east [MASKED]");
+    expect(out).not.toContain("tok-0123456789");
+    const trace = Bun.spawnSync(["cat", join(dir, ".runner", "runs", "latest", "a", "trace.log")]).stdout.toString();
+    expect(trace).toContain("us-east [MASKED]");
+    expect(trace).not.toContain("tok-0123456789");
+  });
+
+  test("--variable beats a variables file; a missing file given on the command line is bad input", () => {
+    const dir = project({ ".gitlab-ci.yml": "a: { script: echo \"region=$REGION\" }\n", "vars.env": "REGION=us-east\n" });
+    expect(run(dir, "exec", "--variables-file", "vars.env", "--variable", "REGION=eu").out).toContain("region=eu");
+    const missing = run(dir, "exec", "--secrets-file", "nope.env");
+    expect(missing.code).toBe(2);
+    expect(missing.err).toBe(`Error: Cannot read --secrets-file ${join(dir, "nope.env")}: no such file\n`);
+  });
+});
