@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { readPlainGitConfig } from "./git-config.ts";
 
@@ -18,6 +18,8 @@ export interface GitFacts {
   readonly remoteUrl?: string;
   readonly userName?: string;
   readonly userEmail?: string;
+  /** The repository's default branch (origin's HEAD, else a local main or master), for CI_DEFAULT_BRANCH. */
+  readonly defaultBranch?: string;
 }
 
 export const ZERO_SHA = "0000000000000000000000000000000000000000";
@@ -56,11 +58,31 @@ export async function readGitFacts(cwd: string, env: Record<string, string>): Pr
   const branch = refs.find((r) => r.startsWith("HEAD -> "))?.slice("HEAD -> ".length);
   const tag = refs.find((r) => r.startsWith("tag: "))?.slice("tag: ".length);
   const ref = branch ?? tag ?? "HEAD";
+  const defaultBranch = readDefaultBranch(top);
   return {
     root: top, isRepository: true, sha, ref, refType: branch === undefined && tag ? "tag" : "branch",
     ...(tag && !branch ? { tag } : {}), message: message.replace(/\n+$/, ""), authorName, authorEmail, timestamp,
-    ...common,
+    ...common, ...(defaultBranch ? { defaultBranch } : {}),
   };
+}
+
+/**
+ * The default branch, read from files (no git call): origin's HEAD when the clone has it, else a
+ * local `main` or `master`; undefined when none of them says.
+ */
+function readDefaultBranch(top: string): string | undefined {
+  const gitDir = join(top, ".git");
+  const read = (path: string) => {
+    try {
+      return readFileSync(join(gitDir, path), "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  const originHead = /^ref: refs\/remotes\/origin\/(.+)$/m.exec(read("refs/remotes/origin/HEAD") ?? "")?.[1];
+  if (originHead) return originHead.trim();
+  const packed = read("packed-refs") ?? "";
+  return ["main", "master"].find((name) => existsSync(join(gitDir, "refs", "heads", name)) || packed.includes(` refs/heads/${name}\n`));
 }
 
 /** The nearest directory at or above `cwd` that holds `.git` (a directory, or a file for worktrees). */

@@ -65,7 +65,7 @@ export function predefinedVariables(input: {
     CI_PROJECT_URL: `${project.serverUrl}/${project.path}`,
     CI_PROJECT_VISIBILITY: "private",
     CI_CONFIG_PATH: pipeline.configPath,
-    CI_DEFAULT_BRANCH: git.refType === "branch" ? git.ref : "main",
+    CI_DEFAULT_BRANCH: git.defaultBranch ?? (git.refType === "branch" ? git.ref : "main"),
     CI_COMMIT_SHA: git.sha,
     CI_COMMIT_SHORT_SHA: git.sha.slice(0, 8),
     CI_COMMIT_BEFORE_SHA: ZERO_SHA,

@@ -74,7 +74,7 @@ function gitFacts(c: Case): GitFacts {
   return {
     root: "/work/example", isRepository: true, sha: "a".repeat(40), ref: c.tag ?? c.ref ?? "main",
     refType: c.tag ? "tag" : "branch", message: "A commit\n\nwith a body", authorName: "Ada", authorEmail: "ada@example.com",
-    timestamp: "2026-01-01T00:00:00+00:00", remoteUrl: "https://gitlab.example.com/group/example.git",
+    timestamp: "2026-01-01T00:00:00+00:00", remoteUrl: "https://gitlab.example.com/group/example.git", defaultBranch: "main",
   };
 }
 
