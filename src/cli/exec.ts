@@ -163,6 +163,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   try {
     results = await runLocalPipeline({
       jobs: plan.jobs, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
+      cancelOnJobFailure: pipeline.workflow?.cancelOnJobFailure === true,
       buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds"),
       concurrency: options.concurrency ?? availableParallelism(),
       payloadFor: (job, index, received) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx, received),

@@ -82,7 +82,12 @@ export interface PipelineDefinition {
   readonly stages: readonly string[];
   readonly variables: readonly VariableDefinition[];
   readonly jobs: readonly JobDefinition[];
-  readonly workflow?: { readonly rules?: readonly Rule[]; readonly name?: string };
+  readonly workflow?: {
+    readonly rules?: readonly Rule[];
+    readonly name?: string;
+    /** `auto_cancel: on_job_failure: all`: a job's failure cancels the running jobs and the rest. */
+    readonly cancelOnJobFailure?: true;
+  };
   /** Keywords that are valid GitLab but do nothing in a local run, one line each with the jobs using them. */
   readonly warnings?: readonly string[];
   /** The included files the definition was made from, with the hashes of their texts. */
@@ -280,9 +285,27 @@ function optional<K extends string, V>(key: K, value: V | undefined): Partial<Re
 function readWorkflow(value: unknown, position?: SourcePosition): PipelineDefinition["workflow"] {
   if (value === undefined || value === null) return undefined;
   if (!isHash(value)) throw new ConfigError("workflow config should be a hash", position);
+  const failFast = readAutoCancel(value.auto_cancel, position);
   return {
     ...(value.rules !== undefined ? { rules: readRules(value.rules, "workflow:rules", position, "workflow") } : {}),
     ...(typeof value.name === "string" ? { name: value.name } : {}),
+    ...(failFast ? { cancelOnJobFailure: true as const } : {}),
   };
+}
+
+/** `workflow:auto_cancel`: whether `on_job_failure: all` asks a failure to cancel the rest of the run. */
+function readAutoCancel(value: unknown, position?: SourcePosition): boolean {
+  if (value === undefined || value === null) return false;
+  if (!isHash(value)) throw new ConfigError("workflow:auto_cancel config should be a hash", position);
+  const unknown = Object.keys(value).filter((k) => k !== "on_new_commit" && k !== "on_job_failure");
+  if (unknown.length > 0) throw new ConfigError(`workflow:auto_cancel config contains unknown keys: ${unknown.join(", ")}`, position);
+  const check = (key: string, allowed: readonly string[]) => {
+    if (value[key] !== undefined && !allowed.includes(String(value[key]))) {
+      throw new ConfigError(`workflow:auto_cancel ${key.replaceAll("_", " ")} must be one of: ${allowed.join(", ")}`, position);
+    }
+  };
+  check("on_new_commit", ["conservative", "interruptible", "none"]);
+  check("on_job_failure", ["none", "all"]);
+  return value.on_job_failure === "all";
 }
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { JobResponse } from "../protocol/types.ts";
 import type { Executor } from "../executors/executor.ts";
 import type { SourceProvider } from "../steps/context.ts";
+import { cancelReason } from "../steps/job-failure.ts";
 import { runJob, type JobOutcome, type JobSignals } from "../steps/run-job.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
 import type { JobDefinition } from "./definitions.ts";
@@ -38,6 +39,8 @@ export interface LocalRunOptions {
   readonly buildsRoot: string;
   readonly concurrency: number;
   readonly signals: JobSignals;
+  /** `workflow:auto_cancel:on_job_failure: all`: a failure cancels the running jobs, and the rest do not start. */
+  readonly cancelOnJobFailure?: boolean;
   readonly hostEnv: Record<string, string>;
   readonly payloadFor: (job: JobDefinition, index: number, received?: Received) => JobResponse;
   /** Where caches are kept between runs (`.runner/cache`). */
@@ -57,8 +60,13 @@ export interface LocalRunOptions {
  * on how those ended: `on_success` after success, `on_failure` after a failure, `always` in any case;
  * an allowed failure counts as success and a skipped job does not count.
  */
-export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJobResult[]> {
-  await ignoreRunnerDirectory(options.projectRoot);
+export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJobResult[]> {
+  await ignoreRunnerDirectory(given.projectRoot);
+  // A failure under auto_cancel:on_job_failure: all cancels the run as Ctrl-C would.
+  const failure = new AbortController();
+  const options = given.cancelOnJobFailure
+    ? { ...given, signals: { ...given.signals, cancel: AbortSignal.any([given.signals.cancel, failure.signal]) } }
+    : given;
   const planned = options.jobs;
   const artifacts = new LocalArtifacts();
   const results = new Map<string, LocalJobResult>();
@@ -82,6 +90,9 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalJ
       const index = planned.indexOf(next);
       const task = decide(next, index, failedUpstream(next), { ...options, artifacts }).then((result) => {
         results.set(next.job.name, result);
+        if (result.status === "failed" && !result.allowFailure) {
+          failure.abort(cancelReason(`canceled: ${next.job.name} failed (workflow:auto_cancel:on_job_failure: all)`));
+        }
         if (group !== undefined) heldGroups.delete(group);
         running.delete(task);
       });

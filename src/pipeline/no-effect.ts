@@ -38,8 +38,9 @@ export function noEffectWarnings(config: Record<string, unknown>): string[] {
   }
   const order = Object.keys(NO_EFFECT);
   const warnings = [...users].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([keyword, jobs]) => `${keyword} has no effect in a local run (${NO_EFFECT[keyword]}): ${jobs.join(", ")}`);
-  if (isHash(config.workflow) && "auto_cancel" in config.workflow) {
-    warnings.push("workflow:auto_cancel has no effect in a local run (no newer pipeline; a failed job never cancels the others)");
+  const autoCancel = isHash(config.workflow) ? config.workflow.auto_cancel : undefined;
+  if (isHash(autoCancel) && "on_new_commit" in autoCancel) {
+    warnings.push("workflow:auto_cancel:on_new_commit has no effect in a local run (no newer pipeline cancels this one)");
   }
   return warnings;
 }

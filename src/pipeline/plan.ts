@@ -1,6 +1,6 @@
 import { ConfigError } from "./config-error.ts";
 import type { JobDefinition, Need, PipelineDefinition, VariableDefinition } from "./definitions.ts";
-import { firstMatchingRule, type RuleContext } from "./rules.ts";
+import { firstMatchingRule, type Rule, type RuleContext } from "./rules.ts";
 import { onlyExceptReason } from "./only-except.ts";
 
 /** A job of this run, with what rules decided, and the jobs it waits for. */
@@ -178,7 +178,7 @@ function applyRules(
   const rule = firstMatchingRule(job.rules, { ...ctx, variables: ctx.ruleVariables(job, workflow) });
   if (!rule) return { reason: "no rule matched" };
   const when = rule.when ?? job.when;
-  if (when === "never") return { reason: "rules: when: never" };
+  if (when === "never") return { reason: `rules: when: never (${describeRule(rule, job.rules.indexOf(rule) + 1)})` };
   const variables = [...job.variables, ...Object.entries(rule.variables ?? {}).map(([key, value]) => ({ key, value, raw: false }))];
   const needs: readonly Need[] | undefined = rule.needs
     ? rule.needs.map((name) => ({ job: name, optional: false, artifacts: true }))
@@ -193,4 +193,14 @@ function applyRules(
       ...(needs ? { needs } : {}),
     },
   };
+}
+
+/** `rule 2: if: $CI_COMMIT_TAG`: which rule decided, by its number and clauses. */
+function describeRule(rule: Rule, number: number): string {
+  const clauses = [
+    ...(rule.if !== undefined ? [`if: ${rule.if}`] : []),
+    ...(rule.changes ? [`changes: ${rule.changes.paths.join(", ")}`] : []),
+    ...(rule.exists ? [`exists: ${rule.exists.join(", ")}`] : []),
+  ];
+  return `rule ${number}${clauses.length > 0 ? `: ${clauses.join("; ")}` : ""}`;
 }

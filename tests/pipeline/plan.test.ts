@@ -40,7 +40,7 @@ describe("rules (§6.1)", () => {
     ["the first matching rule decides", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH == "dev"\n      when: never\n    - if: $CI_COMMIT_BRANCH == "main"\n      when: manual\nb:\n  script: y\n', { b: "on_success" }, { a: 'when: manual (--manual "a" plays it)' }],
     ["no rule matching leaves the job out", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_TAG\nb:\n  script: y\n', { b: "on_success" }, { a: "no rule matched" }],
     ["a rule without clauses always matches", "a:\n  script: x\n  rules:\n    - when: always\n", { a: "always" }, {}],
-    ["when: never excludes", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH\n      when: never\nb:\n  script: y\n', { b: "on_success" }, { a: "rules: when: never" }],
+    ["when: never excludes", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH\n      when: never\nb:\n  script: y\n', { b: "on_success" }, { a: "rules: when: never (rule 1: if: $CI_COMMIT_BRANCH)" }],
     ["the job's own when is the default of a matching rule", 'a:\n  script: x\n  when: always\n  rules:\n    - if: $CI_COMMIT_BRANCH\n', { a: "always" }, {}],
     ["a job's own variables are seen by if", 'a:\n  script: x\n  variables:\n    MODE: fast\n  rules:\n    - if: $MODE == "fast"\n', { a: "on_success" }, {}],
     ["variables in if are not expanded", 'variables:\n  A: $B\n  B: x\na:\n  script: x\n  rules:\n    - if: $A == "x"\nb:\n  script: y\n', { b: "on_success" }, { a: "no rule matched" }],
