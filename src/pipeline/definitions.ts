@@ -25,6 +25,8 @@ export interface VariableDefinition {
   readonly raw: boolean;
   /** A secret (from a secrets file): its value is masked in traces and records. */
   readonly masked?: true;
+  /** A file variable (project variables only): the job gets the path of a file holding the value. */
+  readonly file?: true;
 }
 
 /** One job of the file, with `default:` applied and `extends` resolved. */

@@ -89,7 +89,7 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
   });
   const token = `local-job-token-${jobId}`;
   const toVariable = (v: VariableDefinition): JobVariable => ({
-    key: v.key, value: v.value, public: true, masked: v.masked === true, ...(v.raw ? { raw: true } : {}),
+    key: v.key, value: v.value, public: true, masked: v.masked === true, ...(v.raw ? { raw: true } : {}), ...(v.file ? { file: true } : {}),
   });
   const variables = expandNested(
     [

@@ -101,6 +101,22 @@ describe("dist/runner exec: project variables and secrets files", () => {
     expect(trace).not.toContain("tok-0123456789");
   });
 
+  test("a YAML variables file declares file variables: the job gets a path to the value", () => {
+    const dir = project({
+      ".gitlab-ci.yml": "a:\n  script:\n    - test -f \"$KUBECONFIG\" && echo \"is a file\"\n    - cat \"$KUBECONFIG\"\n    - echo \"region=$REGION\"\n",
+      "vars.yml": "KUBECONFIG:\n  value: \"apiVersion: v1\"\n  file: true\nREGION: eu-north\n",
+    });
+    const { code, out } = run(dir, "exec", "--no-color", "--variables-file", "vars.yml");
+    expect(code).toBe(0);
+    expect(out).toContain("is a file");
+    expect(out).toContain("apiVersion: v1");
+    expect(out).toContain("region=eu-north");
+    const bad = project({ ".gitlab-ci.yml": "a: { script: x }\n", "vars.yml": "A: { value: x, type: file }\n" });
+    const refused = run(bad, "exec", "--variables-file", "vars.yml");
+    expect(refused.code).toBe(2);
+    expect(refused.err).toBe(`Error: ${join(bad, "vars.yml")}: A: unknown key type (value, file and masked are known)\n`);
+  });
+
   test("--variable beats a variables file; a missing file given on the command line is bad input", () => {
     const dir = project({ ".gitlab-ci.yml": "a: { script: echo \"region=$REGION\" }\n", "vars.env": "REGION=us-east\n" });
     expect(run(dir, "exec", "--variables-file", "vars.env", "--variable", "REGION=eu").out).toContain("region=eu");
