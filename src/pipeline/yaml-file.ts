@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type ScalarTag, type Tags } from "yaml";
 import { ConfigError, type SourcePosition } from "./config-error.ts";
+import { checkAliases, syntaxError } from "./yaml-errors.ts";
 import { Reference } from "./reference.ts";
 import { RubyFloat } from "./ruby-scalars.ts";
 
@@ -67,10 +68,8 @@ export function parseYamlFile(file: string, text: string): YamlFile {
   const documents: Document[] = Array.isArray(parsed) ? parsed : [];
   for (const doc of documents) {
     const first = doc.errors[0];
-    if (first) {
-      const { line, col } = lineCounter.linePos(first.pos[0]);
-      throw new ConfigError(syntaxMessage(first.message), { file, line, column: col });
-    }
+    if (first) throw syntaxError(first, file, lineCounter);
+    checkAliases(doc, file, lineCounter);
     const unknownTag = doc.warnings.find((w) => w.code === "TAG_RESOLVE_FAILED");
     if (unknownTag) {
       const { line, col } = lineCounter.linePos(unknownTag.pos[0]);
@@ -82,7 +81,7 @@ export function parseYamlFile(file: string, text: string): YamlFile {
     throw new ConfigError("a file has at most two documents: the spec header, then the configuration", { file, line, column: col });
   }
   // Two documents: a `spec:` header (inputs), then the configuration.
-  const header = documents.length === 2 ? documents[0]!.toJS({ maxAliasCount: 10000 }) : undefined;
+  const header = documents.length === 2 ? toValue(documents[0]!, file) : undefined;
   const doc = documents[documents.length - 1];
   const positions = new Map<string, SourcePosition>();
   if (doc && isMap(doc.contents)) {
@@ -95,12 +94,16 @@ export function parseYamlFile(file: string, text: string): YamlFile {
     }
   }
   return {
-    file, value: doc ? doc.toJS({ maxAliasCount: 10000 }) : null, positionOf: (key) => positions.get(key),
+    file, value: doc ? toValue(doc, file) : null, positionOf: (key) => positions.get(key),
     ...(header !== undefined ? { header } : {}),
   };
 }
 
-function syntaxMessage(message: string): string {
-  // The yaml library appends its own "at line L, column C" excerpt; the position is given separately.
-  return message.replace(/ at line \d+, column \d+:?[\s\S]*$/, "").trim();
+/** The document's values; what the library refuses while building them (a bad merge) is bad input. */
+function toValue(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 10000 });
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error), { file, line: 1, column: 1 });
+  }
 }
