@@ -13,7 +13,9 @@ import { allowedExitCodes, readRetry, readServices, readStartIn, type RetryDefin
 import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefinition } from "./job-files.ts";
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
-import { readAllowFailure, readDependencies, readImage, readNeeds, readScript, readTimeout, readVariables } from "./job-fields.ts";
+import {
+  readAllowFailure, readDependencies, readImage, readNeeds, readResourceGroup, readScript, readTimeout, readVariables,
+} from "./job-fields.ts";
 import { noEffectWarnings } from "./no-effect.ts";
 import type { YamlFile } from "./yaml-file.ts";
 
@@ -192,6 +194,7 @@ function readStages(value: unknown, position: SourcePosition | undefined): strin
 
 function readJob(name: string, value: unknown, defaults: Record<string, unknown>, position?: SourcePosition): JobDefinition {
   const location = `jobs:${name.toLowerCase()}`;
+  if (name.trim() === "") throw new ConfigError("jobs config should contain valid jobs: a job name can't be blank", position);
   if (!isHash(value) || !("script" in value || "run" in value || "trigger" in value)) {
     throw new ConfigError(
       `jobs ${name.replaceAll(" ", "_").toLowerCase()} config should implement the script:, run:, or trigger: keyword`,
@@ -232,8 +235,8 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     ...optional("services", readServices(job.services, `${location}:services`, position)),
     ...optional("retry", readRetry(job.retry, position)),
     ...optional("startInSeconds", readStartIn(job.start_in, when === "delayed", location, position)),
-    ...optional("allowFailureExitCodes", allowedExitCodes(job.allow_failure)),
-    ...optional("resourceGroup", typeof job.resource_group === "string" && job.resource_group !== "" ? job.resource_group : undefined),
+    ...optional("allowFailureExitCodes", allowedExitCodes(job.allow_failure, location, position)),
+    ...optional("resourceGroup", readResourceGroup(job.resource_group, location, position)),
     ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
     ...optional("except", readOnlyExcept(job.except, `${location}:except`, position)),
     when: when as JobWhen,

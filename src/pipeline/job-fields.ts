@@ -87,5 +87,13 @@ export function readTimeout(value: unknown, location: string, position?: SourceP
   if (value === undefined || value === null) return undefined;
   const seconds = parseDuration(rubyString(value));
   if (seconds === undefined) throw new ConfigError(`${location} config should be a duration`, position);
+  // ChronicDuration's month is 30 days; a job's timeout may be at most one.
+  if (seconds > 30 * 24 * 3600) throw new ConfigError(`${location} config should not exceed the limit`, position);
   return seconds;
+}
+
+export function readResourceGroup(value: unknown, location: string, position?: SourcePosition): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string") throw new ConfigError(`${location}:resource_group config should be a string`, position);
+  return value === "" ? undefined : value;
 }

@@ -27,8 +27,21 @@ export function readRetry(value: unknown, position?: SourcePosition): RetryDefin
   const list = (v: unknown) => (v === undefined || v === null ? undefined : Array.isArray(v) ? v : [v]);
   const exitCodes = (list(value.exit_codes) ?? []).map(Number);
   const when = (list(value.when) ?? (exitCodes.length > 0 ? [] : ["always"])).map(String);
+  // GitLab's FullRetry: a string must be one of the list, an array may hold nothing else.
+  const unknown = when.filter((w) => !RETRY_WHEN.includes(w));
+  if (unknown.length > 0) {
+    throw new ConfigError(Array.isArray(value.when) ? `retry when contains unknown values: ${unknown.join(", ")}` : "retry when is not included in the list", position);
+  }
+  if (exitCodes.some((code) => !Number.isInteger(code))) throw new ConfigError("retry exit codes should be an array of integers or an integer", position);
   return { max, when, exitCodes };
 }
+
+/** `always` and the failure reasons `retry:when` accepts (gitlab-ci-yaml.md §8.5). */
+const RETRY_WHEN = [
+  "always", "unknown_failure", "script_failure", "api_failure", "stuck_or_timeout_failure", "runner_system_failure",
+  "runner_unsupported", "stale_schedule", "job_execution_timeout", "archived_failure", "unmet_prerequisites",
+  "scheduler_failure", "data_integrity_failure", "runner_provisioning_timeout",
+];
 
 /** One of a job's `services:`. */
 export interface ServiceDefinition {
@@ -73,7 +86,11 @@ export function readStartIn(value: unknown, delayed: boolean, location: string, 
   return seconds;
 }
 
-export function allowedExitCodes(value: unknown): number[] | undefined {
+export function allowedExitCodes(value: unknown, location: string, position?: SourcePosition): number[] | undefined {
   if (!isHash(value) || value.exit_codes === undefined || value.exit_codes === null) return undefined;
-  return (Array.isArray(value.exit_codes) ? value.exit_codes : [value.exit_codes]).map(Number);
+  const codes = Array.isArray(value.exit_codes) ? value.exit_codes : [value.exit_codes];
+  if (!codes.every((code) => Number.isInteger(code))) {
+    throw new ConfigError(`${location}:allow_failure exit codes should be an array of integers or an integer`, position);
+  }
+  return codes as number[];
 }

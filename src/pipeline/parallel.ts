@@ -18,6 +18,9 @@ export function readParallel(value: unknown, location: string, position?: Source
     }
     return { kind: "count", count: value };
   }
+  if (isHash(value) && "matrix" in value && !Array.isArray(value.matrix)) {
+    throw new ConfigError(`${location}:matrix config should be an array of hashes`, position);
+  }
   if (isHash(value) && Array.isArray(value.matrix)) {
     const entries = value.matrix.map((entry) => {
       if (!isHash(entry) || Object.keys(entry).length === 0) {

@@ -1,4 +1,7 @@
-/** A `!reference [job, key, …]` that is still to be resolved. */
+/** A `!reference [job, key, …]` that is still to be resolved; `invalid` holds what a malformed one said. */
 export class Reference {
-  constructor(readonly path: readonly string[]) {}
+  constructor(
+    readonly path: readonly string[],
+    readonly invalid?: string,
+  ) {}
 }

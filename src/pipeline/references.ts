@@ -10,6 +10,7 @@ import { Reference } from "./reference.ts";
 export function resolveReferences(root: Record<string, unknown>): Record<string, unknown> {
   const resolve = (value: unknown, chain: readonly string[]): unknown => {
     if (value instanceof Reference) {
+      if (value.invalid !== undefined) throw new ConfigError(`!reference ${value.invalid} is not valid`);
       const label = `!reference [${value.path.map((p) => `"${p}"`).join(", ")}]`;
       const key = value.path.join(".");
       if (chain.includes(key)) throw new ConfigError(`${label} is part of a circular chain`);

@@ -9,10 +9,17 @@ const referenceTag = {
   collection: "seq",
   resolve(seq: unknown) {
     const items = isSeq(seq) ? seq.items : [];
-    const path = items.map((item) => (isScalar(item) ? String(item.value) : ""));
-    return new Reference(path);
+    const strings = items.every((item) => isScalar(item) && typeof item.value === "string");
+    if (!strings || items.length === 0) return new Reference([], String(seq));
+    return new Reference(items.map((item) => String((item as { value: unknown }).value)));
   },
 } as unknown as ScalarTag;
+
+/** `!reference` on a scalar or a mapping: kept, to be refused with GitLab's "is not valid". */
+const invalidReferenceTags = [
+  { tag: "!reference", resolve: (text: string) => new Reference([], text) },
+  { tag: "!reference", collection: "map", resolve: (map: unknown) => new Reference([], String(map)) },
+] as unknown as ScalarTag[];
 
 const FLOAT = "tag:yaml.org,2002:float";
 const TIMESTAMP = "tag:yaml.org,2002:timestamp";
@@ -38,7 +45,7 @@ function gitlabTags(tags: Tags): Tags {
       },
     };
   });
-  return [...kept, referenceTag] as Tags;
+  return [...kept, referenceTag, ...invalidReferenceTags] as Tags;
 }
 
 /** A parsed YAML file that can say where its top-level keys are. */
