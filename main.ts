@@ -112,7 +112,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .action(async (opts) => {
       const { lintCommand } = await import("./src/cli/lint.ts");
       exitCode = await lintCommand({
-        cwd: opts.cwd, file: opts.file, inputs: opts.input, json: opts.json === true, print: (text) => process.stdout.write(text),
+        cwd: opts.cwd, file: opts.file, inputs: opts.input, json: opts.json === true, env, print: (text) => process.stdout.write(text),
       });
     });
 

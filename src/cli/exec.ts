@@ -10,8 +10,7 @@ import type { JobDefinition } from "../pipeline/definitions.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
 import { runLocalPipeline, type LocalJobResult } from "../pipeline/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
-import { planRun, type PlanContext } from "../pipeline/plan.ts";
-import { ruleVariables, type RuleVariableSources } from "../pipeline/rule-variables.ts";
+import { planRun } from "../pipeline/plan.ts";
 import { localProject } from "../pipeline/predefined.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { RecordEvent } from "../record/phases.ts";
@@ -22,6 +21,7 @@ import type { ExecPrefetch } from "./exec-prefetch.ts";
 import { interruptibleSignals } from "./job-signals.ts";
 import { StatusLine } from "./status-line.ts";
 import { parseAssignment } from "./assignment.ts";
+import { includeContext as includeRuleContext, ruleContext } from "./rule-context.ts";
 import { readVariableFiles } from "./variable-files.ts";
 import { renderSummary } from "./summary.ts";
 
@@ -90,11 +90,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const createdAt = new Date();
   const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
   const localPipeline = { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) };
-  // include:rules see the include-safe variables: predefined, project and pipeline ones, not the file's.
-  const includeContext = () => {
-    const ctx = ruleContext({ git, project, pipeline: localPipeline, globals: [], projectVariables, pipelineVariables, cwd, env: options.env });
-    return { ...ctx, variables: ctx.ruleVariables(undefined, []) };
-  };
+  const includeContext = () => includeRuleContext({ git, project, pipeline: localPipeline, globals: [], projectVariables, pipelineVariables, cwd, env: options.env });
   if (options.preview) {
     const [{ parseYamlFile }, { mergedConfig }, { projectIncludes }, YAML] = await Promise.all([
       import("../pipeline/yaml-file.ts"), import("../pipeline/definitions.ts"), import("../pipeline/pipeline-cache.ts"), import("yaml"),
@@ -205,34 +201,6 @@ function hashFiles(cwd: string, files: readonly string[]): string | undefined {
     }
   }
   return found ? hash.digest("hex") : undefined;
-}
-
-/**
- * What `rules:` see in a local run: the pipeline's predefined variables, the file's global and the
- * workflow rule's variables, the job's own (unexpanded, as GitLab's rule context) and `--variable`;
- * `changes:` against the working tree's changes (or `compare_to`), `exists:` against tracked files.
- */
-function ruleContext(input: RuleVariableSources & { cwd: string; env: Record<string, string> }): PlanContext {
-  const git = (...args: string[]) => {
-    const result = Bun.spawnSync(["git", ...args], { cwd: input.cwd, env: input.env });
-    return result.exitCode === 0 ? result.stdout.toString() : undefined;
-  };
-  let tracked: string[] | undefined;
-  return {
-    ruleVariables: (job, workflow) => ruleVariables(input, job, workflow),
-    changedFiles(compareTo) {
-      const working = (git("status", "--porcelain", "-z", "--untracked-files=all") ?? "")
-        .split("\0").filter(Boolean).map((line) => line.slice(3));
-      const compared = compareTo ? (git("diff", "--name-only", "-z", `${compareTo}...HEAD`) ?? "").split("\0").filter(Boolean) : [];
-      const changed = [...new Set([...working, ...compared])];
-      // GitLab: a pipeline without a diff lets `changes` hold.
-      return changed.length === 0 && !compareTo ? undefined : changed;
-    },
-    trackedFiles() {
-      tracked ??= (git("ls-files", "-z") ?? "").split("\0").filter(Boolean);
-      return tracked;
-    },
-  };
 }
 
 async function readConfig(path: string, shown: string): Promise<string> {

@@ -3,7 +3,10 @@ import { ConfigError, ConfigErrorList } from "../pipeline/config-error.ts";
 import { readPipeline } from "../pipeline/definitions.ts";
 import { projectIncludes } from "../pipeline/pipeline-cache.ts";
 import { parseYamlFile } from "../pipeline/yaml-file.ts";
+import { readGitFacts } from "../pipeline/git-facts.ts";
+import { localProject } from "../pipeline/predefined.ts";
 import { parseAssignment } from "./assignment.ts";
+import { includeContext } from "./rule-context.ts";
 import { EXIT } from "./exit-codes.ts";
 
 /** What `runner lint --json` prints. */
@@ -27,10 +30,11 @@ export async function lintCommand(options: {
   /** `--input name=value`. */
   inputs: readonly string[];
   json: boolean;
+  env: Record<string, string>;
   print: (text: string) => void;
 }): Promise<number> {
   const inputs = Object.fromEntries(options.inputs.map((text) => parseAssignment(text, "--input")).map((v) => [v.key, v.value]));
-  const report = await lint(options.cwd, options.file, inputs);
+  const report = await lint(options.cwd, options.file, inputs, options.env);
   if (options.json) {
     options.print(`${JSON.stringify(report, null, 2)}\n`);
   } else if (report.valid) {
@@ -44,15 +48,21 @@ export async function lintCommand(options: {
   return report.valid ? EXIT.ok : EXIT.badInput;
 }
 
-async function lint(cwd: string, file: string, inputs: Readonly<Record<string, string>>): Promise<LintReport> {
+async function lint(cwd: string, file: string, inputs: Readonly<Record<string, string>>, env: Record<string, string>): Promise<LintReport> {
   const path = isAbsolute(file) ? file : join(cwd, file);
   const shown = relative(cwd, path) || path;
   const source = Bun.file(path);
   if (!(await source.exists())) {
     return { file: shown, valid: false, errors: [{ message: `Cannot read ${shown}: no such file` }], warnings: [] };
   }
+  // Include values and include:rules see this project's predefined variables, as in a run.
+  const git = await readGitFacts(cwd, env);
+  const context = includeContext({
+    git, project: localProject(git), pipeline: { id: 0, createdAt: new Date().toISOString(), configPath: relative(git.root, path) },
+    globals: [], projectVariables: [], pipelineVariables: [], cwd, env,
+  });
   try {
-    const pipeline = readPipeline(parseYamlFile(shown, await source.text()), { includes: projectIncludes(cwd, parseYamlFile), inputs });
+    const pipeline = readPipeline(parseYamlFile(shown, await source.text()), { includes: projectIncludes(cwd, parseYamlFile, context), inputs });
     const used = new Set(pipeline.jobs.map((j) => j.stage));
     return { file: shown, valid: true, errors: [], warnings: pipeline.warnings ?? [], jobs: pipeline.jobs.length, stages: used.size };
   } catch (error) {

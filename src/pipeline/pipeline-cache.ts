@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { REVISION, VERSION } from "../version.ts";
 import type { IncludeReader } from "./includes.ts";
 import type { PipelineDefinition } from "./definitions.ts";
+import { INCLUDE_MAP_FILE, readIncludeMap } from "./include-map.ts";
 import type { RuleContext } from "./rules.ts";
 
 const KEEP = 20;
@@ -35,7 +36,7 @@ export async function loadPipeline(options: {
     // Included files are part of the plan (a changed one means parsing again), and so is what each
     // include wildcard matched (a file added or removed means parsing again).
     if (
-      cached && (cached.sources ?? []).every((s) => Bun.hash(readOrEmpty(join(options.root, s.path))).toString(16) === s.hash) &&
+      cached && (cached.sources ?? []).every((s) => Bun.hash(readOrEmpty(resolve(options.root, s.path))).toString(16) === s.hash) &&
       (cached.globs ?? []).every((g) => JSON.stringify(scan(options.root, g.pattern)) === JSON.stringify(g.matches))
     ) {
       return cached;
@@ -62,10 +63,12 @@ export function projectIncludes(
   parse: IncludeReader["parse"],
   context?: RuleContext,
 ): IncludeReader & { globs: { pattern: string; matches: string[] }[]; ruled: boolean } {
+  const included = readIncludeMap(root, parse);
   const reader = {
     globs: [] as { pattern: string; matches: string[] }[],
     ruled: false,
     ...(context ? { context } : {}),
+    ...(included ? { map: included.map } : {}),
     read: (file: string) => {
       const full = join(root, file);
       return existsSync(full) ? readFileSync(full, "utf8") : undefined;
@@ -76,7 +79,8 @@ export function projectIncludes(
       return matches;
     },
     parse,
-    sources: [] as { path: string; hash: string }[],
+    // The include map is part of what the plan was made from.
+    sources: included ? [{ path: INCLUDE_MAP_FILE, hash: Bun.hash(included.text).toString(16) }] : ([] as { path: string; hash: string }[]),
   };
   return reader;
 }

@@ -75,6 +75,20 @@ describe("dist/runner lint", () => {
     expect(missing.out).toContain("`env` input: required value has not been provided");
   });
 
+  test("a component of this project, addressed as $CI_SERVER_FQDN/$CI_PROJECT_PATH/name@ref, is read from its templates/", () => {
+    const dir = project({
+      ".gitlab-ci.yml": "include:\n  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/say@main\n    inputs: { msg: hello-from-component }\n",
+      "templates/say.yml": "spec:\n  inputs:\n    msg: { default: hi }\n---\nsay:\n  script: echo \"$[[ inputs.msg ]]\"\n",
+    });
+    for (const args of [["init", "-q", "-b", "main"], ["remote", "add", "origin", "https://gitlab.example.com/group/proj.git"]]) {
+      Bun.spawnSync(["git", ...args], { cwd: dir });
+    }
+    expect(run(dir, "lint").out).toBe(".gitlab-ci.yml is valid (1 job in 1 stage)\n");
+    const exec = run(dir, "exec", "--no-color");
+    expect(exec.code).toBe(0);
+    expect(exec.out).toContain("\nhello-from-component\n");
+  });
+
   test("a missing file and bad YAML are reported, not thrown", () => {
     const none = run(project({}), "lint");
     expect(none).toMatchObject({ code: 2, out: ".gitlab-ci.yml is invalid:\n  Cannot read .gitlab-ci.yml: no such file\n" });

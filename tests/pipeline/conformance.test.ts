@@ -24,6 +24,10 @@ interface Case {
   ci: string;
   /** Other files of the project (`include:local`). */
   files?: Record<string, string>;
+  /** The include map: other projects' files, local copies of remote files, GitLab's templates. */
+  projects?: Record<string, Record<string, string>>;
+  remote?: Record<string, string>;
+  templates?: Record<string, string>;
   /** The pushed ref: a branch (default `main`) or `tag: v1`. */
   ref?: string;
   tag?: string;
@@ -78,12 +82,25 @@ function gitFacts(c: Case): GitFacts {
   };
 }
 
-function reader(files: Record<string, string>): IncludeReader {
+function memoryFiles(files: Record<string, string>, prefix = "") {
   return {
-    read: (path) => files[path],
-    glob: (pattern) => Object.keys(files).filter((path) => new Bun.Glob(pattern).match(path)).sort(),
+    read: (path: string) => files[path],
+    glob: (pattern: string) => Object.keys(files).filter((path) => new Bun.Glob(pattern).match(path)).sort(),
+    source: (path: string) => `${prefix}${path}`,
+  };
+}
+
+function reader(c: Case): IncludeReader {
+  const copy = (table: Record<string, string> | undefined, key: string) => (table && key in table ? { text: table[key], source: key } : undefined);
+  return {
+    ...memoryFiles(c.files ?? {}),
     parse: parseYamlFile,
     sources: [],
+    map: {
+      project: (name) => (c.projects?.[name] ? memoryFiles(c.projects[name], `${name}:`) : undefined),
+      remote: (url) => copy(c.remote, url),
+      template: (name) => copy(c.templates, name),
+    },
   };
 }
 
@@ -97,7 +114,7 @@ function load(c: Case): { pipeline: PipelineDefinition; plan: Plan } {
     globals: [] as VariableDefinition[], projectVariables: assignments(c.project_variables), pipelineVariables: assignments(c.variables),
   };
   const files = { changedFiles: () => c.changed, trackedFiles: () => c.tracked ?? Object.keys(c.files ?? {}) };
-  const includes = { ...reader(c.files ?? {}), context: { ...files, variables: ruleVariables(sources, undefined, []) } };
+  const includes = { ...reader(c), context: { ...files, variables: ruleVariables(sources, undefined, []) } };
   const pipeline = readPipeline(parseYamlFile(".gitlab-ci.yml", c.ci), { includes, inputs: c.inputs ?? {} });
   const withGlobals = { ...sources, globals: pipeline.variables };
   const plan = planRun(pipeline, {

@@ -77,8 +77,31 @@ describe("include:local", () => {
     ]) {
       const message = await errorOf(`include: ${include}\na: { script: x }\n`);
       expect(message).toContain("is not available offline");
-      expect(message).toContain("include:local");
+      expect(message).toContain(".runner/includes.yml");
     }
+  });
+
+  test(".runner/includes.yml maps other projects, remote files and templates to local files; changing it re-plans", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "runner-templates-"));
+    mkdirSync(join(elsewhere, "ci"));
+    writeFileSync(join(elsewhere, "ci", "build.yml"), "include: ci/common.yml\nbuild: { extends: .common, script: make }\n");
+    writeFileSync(join(elsewhere, "ci", "common.yml"), ".common: { stage: build }\n");
+    write("vendor/remote.yml", "remote-job: { script: echo remote }\n");
+    write("vendor/templates/Bash.gitlab-ci.yml", "bash-job: { script: echo bash }\n");
+    write(".runner/includes.yml", [
+      "projects:", `  group/templates: ${elsewhere}`,
+      "remote:", "  https://example.com/ci.yml: vendor/remote.yml",
+      "templates: vendor/templates",
+    ].join("\n"));
+    const text = "include:\n  - project: group/templates\n    file: ci/build.yml\n  - remote: https://example.com/ci.yml\n  - template: Bash.gitlab-ci.yml\n";
+    const cacheDir = join(root, ".runner", "cache", "pipelines");
+    const names = async () => (await load(text, cacheDir)).jobs.map((j) => `${j.name}@${j.stage}`);
+    expect(await names()).toEqual(["build@build", "remote-job@test", "bash-job@test"]);
+    // A file of the other project is a source of the cached plan too.
+    writeFileSync(join(elsewhere, "ci", "common.yml"), ".common: { stage: deploy }\n");
+    expect(await names()).toEqual(["build@deploy", "remote-job@test", "bash-job@test"]);
+    write(".runner/includes.yml", "projects: { group/templates: [x] }\n");
+    expect(await errorOf(text)).toBe(".runner/includes.yml: projects: group/templates should be a path");
   });
 
   test("a cached plan is parsed again when an included file changes", async () => {
