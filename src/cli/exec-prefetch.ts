@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { findRepositoryRoot, readGitFacts, type GitFacts } from "../pipeline/git-facts.ts";
-import { listWorktree, type WorktreeListing } from "../pipeline/worktree.ts";
+import { listWorktree, type WorktreeListing } from "../local/worktree.ts";
 
 /**
  * What `runner exec` asks git before it knows anything else. Started before the heavier parts of

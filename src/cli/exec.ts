@@ -8,7 +8,7 @@ import type { PullPolicy } from "../protocol/types.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
 import type { JobDefinition } from "../pipeline/definitions.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
-import { runLocalPipeline, type LocalJobResult } from "../pipeline/local-run.ts";
+import { runLocalPipeline, type LocalJobResult } from "../local/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
 import { planRun } from "../pipeline/plan.ts";
 import { localProject } from "../pipeline/predefined.ts";

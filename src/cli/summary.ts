@@ -1,4 +1,4 @@
-import type { LocalJobResult } from "../pipeline/local-run.ts";
+import type { LocalJobResult } from "../local/local-run.ts";
 
 const MARKS: Record<string, { text: string; color: number }> = {
   success: { text: "passed", color: 32 },

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { localFiles } from "../../src/executors/local-files.ts";
-import { listWorktree, syncWorktree } from "../../src/pipeline/worktree.ts";
+import { listWorktree, syncWorktree } from "../../src/local/worktree.ts";
 import { git, makeRepository } from "../helpers/git-fixture.ts";
 
 const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" };

@@ -6,15 +6,15 @@ import type { SourceProvider } from "../steps/context.ts";
 import { cancelReason } from "../steps/job-failure.ts";
 import { runJob, type JobOutcome, type JobSignals } from "../steps/run-job.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
-import type { JobDefinition } from "./definitions.ts";
-import type { GitFacts } from "./git-facts.ts";
-import type { PlannedJob } from "./plan.ts";
-import { slugify } from "./slug.ts";
+import type { JobDefinition } from "../pipeline/definitions.ts";
+import type { GitFacts } from "../pipeline/git-facts.ts";
+import type { PlannedJob } from "../pipeline/plan.ts";
+import { slugify } from "../pipeline/slug.ts";
 import { RunRecord, type JobSummary } from "../record/run-record.ts";
 import { readGitSettings } from "../steps/git-settings.ts";
 import { maskedPhrases, resolveVariables } from "../steps/variables.ts";
 import { LocalArtifacts } from "./local-artifacts.ts";
-import type { Received } from "./payload.ts";
+import type { Received } from "../pipeline/payload.ts";
 import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
 /** How one job of a local run ended; `skipped` jobs never started. */

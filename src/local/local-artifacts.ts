@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Dependency } from "../protocol/types.ts";
 import type { ArtifactTransfer } from "../steps/artifact-transfer.ts";
-import type { Received } from "./payload.ts";
-import type { PlannedJob } from "./plan.ts";
+import type { Received } from "../pipeline/payload.ts";
+import type { PlannedJob } from "../pipeline/plan.ts";
 
 interface Stored {
   archive?: { path: string; filename: string; size: number };
