@@ -161,7 +161,7 @@ export function readPipeline(file: YamlFile, options: LoadOptions = {}): Pipelin
 
 /** The configuration GitLab sees: includes merged, `extends` and `!reference` resolved (`--preview`). */
 export function mergedConfig(file: YamlFile, options: LoadOptions = {}): Record<string, unknown> {
-  const body = interpolateInputs(file.header, file.value, options.inputs ?? {});
+  const body = interpolateInputs(file, { given: options.inputs ?? {}, variables: options.includes?.context?.variables ?? {} });
   if (!isHash(body)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
   const withIncludes = options.includes ? resolveIncludes(body, options.includes) : body;
   return resolveReferences(resolveExtends(withIncludes));

@@ -54,7 +54,7 @@ export function resolveIncludes(
       if (text.trim() === "") throw new ConfigError(`Local file \`${location}\` is empty!`);
       reader.sources.push({ path: target.source, hash: Bun.hash(text).toString(16) });
       const file = reader.parse(location, text);
-      const parsed = interpolateInputs(file.header, file.value, inputs, location);
+      const parsed = interpolateInputs(file, { given: inputs, where: location, variables });
       if (!isHash(parsed)) throw new ConfigError(`Included file \`${location}\` does not have valid YAML syntax!`);
       merged = deepMerge(merged, resolveIncludes(parsed, reader, counter, target.files));
     }

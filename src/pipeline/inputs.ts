@@ -13,11 +13,17 @@ const BLOCK = /\$\[\[\s*(.*?)\s*\]\]/g;
  * carry GitLab's wording; `where` prefixes them for included files (`` `file.yml`: ``).
  */
 export function interpolateInputs(
-  header: unknown,
-  body: unknown,
-  given: Readonly<Record<string, unknown>>,
-  where = "",
+  file: { readonly header?: unknown; readonly value: unknown },
+  options: {
+    readonly given: Readonly<Record<string, unknown>>;
+    /** The included file, for messages. */
+    readonly where?: string;
+    /** What `| expand_vars` expands: the include-safe variables. */
+    readonly variables?: Readonly<Record<string, string>>;
+  },
 ): unknown {
+  const { header, value: body } = file;
+  const { given, where = "", variables = {} } = options;
   const prefix = where ? `\`${where}\`: ` : "";
   if (header === undefined) {
     if (Object.keys(given).length > 0) {
@@ -27,7 +33,7 @@ export function interpolateInputs(
   }
   const values = inputValues(header, given, prefix);
   const errors: string[] = [];
-  const result = walk(body, (text) => interpolate(text, values, errors));
+  const result = walk(body, (text) => interpolate(text, { values, variables }, errors));
   if (errors.length > 0) {
     throw new ConfigError(`${prefix}${[...new Set(errors)].slice(0, 3).join(", ")}`);
   }
@@ -111,18 +117,26 @@ function walk(node: unknown, rewrite: (text: string) => unknown): unknown {
   return node;
 }
 
-function interpolate(text: string, values: ReadonlyMap<string, unknown>, errors: string[]): unknown {
+interface Scope {
+  readonly values: ReadonlyMap<string, unknown>;
+  readonly variables: Readonly<Record<string, string>>;
+}
+
+function interpolate(text: string, scope: Scope, errors: string[]): unknown {
   if (!text.includes("$[[")) return text;
   const whole = /^\$\[\[\s*(.*?)\s*\]\]$/.exec(text);
-  if (whole) return evaluate(whole[1]!, values, errors);
+  if (whole) return evaluate(whole[1]!, scope, errors);
   return text.replace(BLOCK, (_block, inner: string) => {
-    const value = evaluate(inner, values, errors);
+    const value = evaluate(inner, scope, errors);
     return typeof value === "string" ? value : JSON.stringify(value);
   });
 }
 
-/** `inputs.name`, then at most three functions: `expand_vars` (left to the runner's expansion) and `truncate(offset,length)`. */
-function evaluate(block: string, values: ReadonlyMap<string, unknown>, errors: string[]): unknown {
+/**
+ * `inputs.name`, then at most three functions, left to right: `expand_vars` (the include-safe
+ * variables, one level, unknown ones kept) and `truncate(offset,length)`.
+ */
+function evaluate(block: string, { values, variables }: Scope, errors: string[]): unknown {
   const [access = "", ...functions] = block.split("|").map((part) => part.trim());
   const name = /^inputs\.([A-Za-z0-9_-]+)$/.exec(access)?.[1];
   if (!name || !values.has(name)) {
@@ -137,7 +151,9 @@ function evaluate(block: string, values: ReadonlyMap<string, unknown>, errors: s
   for (const fn of functions) {
     const truncate = /^truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(fn);
     if (truncate) value = String(value).slice(Number(truncate[1]), Number(truncate[1]) + Number(truncate[2]));
-    else if (fn !== "expand_vars") errors.push(`no function matching \`${fn}\`: check that the function name, arguments, and types are correct`);
+    else if (fn === "expand_vars") {
+      value = String(value).replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name: string) => variables[name] ?? whole);
+    } else errors.push(`no function matching \`${fn}\`: check that the function name, arguments, and types are correct`);
   }
   return value;
 }
