@@ -47,10 +47,33 @@ export function readIncludeMap(root: string, parse: (file: string, text: string)
   return {
     text,
     map: {
-      project: (name) => (projects[name] === undefined ? undefined : directoryFiles(at(projects[name]))),
+      project: (name, ref) => {
+        const dir = projects[name];
+        if (dir === undefined) return undefined;
+        return ref === undefined ? directoryFiles(at(dir)) : commitFiles(at(dir), ref, name);
+      },
       remote: (url) => (remote[url] === undefined ? undefined : copy(remote[url])),
       template: (name) => (typeof templates === "string" ? copy(join(templates, name)) : undefined),
     },
+  };
+}
+
+/**
+ * The files of a checkout at a commit (`include:project` with `ref:`), read with git; a ref the
+ * checkout does not know is GitLab's error. A plan made from them is not cached: the ref may move.
+ */
+function commitFiles(dir: string, ref: string, project: string): ProjectFiles {
+  const git = (...args: string[]) => {
+    const result = Bun.spawnSync(["git", "-C", dir, ...args], { stdout: "pipe", stderr: "ignore" });
+    return result.exitCode === 0 ? result.stdout.toString() : undefined;
+  };
+  if (git("rev-parse", "--verify", "--quiet", `${ref}^{commit}`) === undefined) {
+    throw new ConfigError(`Project \`${project}\` reference \`${ref}\` does not exist!`);
+  }
+  return {
+    read: (path) => git("show", `${ref}:${path}`),
+    glob: (pattern) => (git("ls-tree", "-r", "--name-only", ref) ?? "").split("\n").filter((p) => p && new Bun.Glob(pattern).match(p)),
+    source: () => undefined,
   };
 }
 

@@ -5,8 +5,8 @@ import { isHash } from "./extends.ts";
 export interface ProjectFiles {
   read(path: string): string | undefined;
   glob(pattern: string): string[];
-  /** How a path of this project is recorded among a plan's sources (relative for the project itself). */
-  source(path: string): string;
+  /** How a path of this project is recorded among a plan's sources (relative for the project itself); undefined when it cannot be checked again cheaply. */
+  source(path: string): string | undefined;
 }
 
 /**
@@ -15,7 +15,8 @@ export interface ProjectFiles {
  * directory of GitLab's templates.
  */
 export interface IncludeMap {
-  project(name: string): ProjectFiles | undefined;
+  /** A mapped project's files: its working tree, or the commit `ref` names when one is given. */
+  project(name: string, ref?: string): ProjectFiles | undefined;
   remote(url: string): { text: string | undefined; source: string } | undefined;
   template(name: string): { text: string | undefined; source: string } | undefined;
 }
@@ -25,8 +26,8 @@ export interface IncludeTarget {
   /** The name GitLab's messages use for it. */
   readonly location: string;
   readonly text: string | undefined;
-  /** Its path among the plan's sources. */
-  readonly source: string;
+  /** Its path among the plan's sources; undefined when the plan cannot be cached. */
+  readonly source: string | undefined;
   /** The message when it does not exist. */
   readonly missing: string;
   /** Where its own `local` includes are read: the project it belongs to. */
@@ -56,7 +57,10 @@ export function includeTargets(item: unknown, ctx: TargetContext): IncludeTarget
   if (!isHash(item)) throw new ConfigError(`Included file \`${JSON.stringify(item)}\` needs to be a string`);
   if (typeof item.local === "string") return localTargets(expand(item.local), ctx.files);
   if (typeof item.remote === "string") return [remoteTarget(expand(item.remote), ctx)];
-  if (typeof item.project === "string") return projectTargets(expand(item.project), item.file, ctx, expand);
+  if (typeof item.project === "string") {
+    const ref = typeof item.ref === "string" ? expand(item.ref) : undefined;
+    return projectTargets(expand(item.project), ref, item.file, ctx, expand);
+  }
   if (typeof item.template === "string") return [templateTarget(item.template, ctx)];
   if (typeof item.component === "string") return [componentTarget(expand(item.component), ctx)];
   throw new ConfigError(`Included file \`${JSON.stringify(item)}\` needs to be a string`);
@@ -72,8 +76,14 @@ function localTargets(location: string, files: ProjectFiles): IncludeTarget[] {
   }));
 }
 
-function projectTargets(project: string, file: unknown, ctx: TargetContext, expand: (text: string) => string): IncludeTarget[] {
-  const files = ctx.map?.project(project);
+function projectTargets(
+  project: string,
+  ref: string | undefined,
+  file: unknown,
+  ctx: TargetContext,
+  expand: (text: string) => string,
+): IncludeTarget[] {
+  const files = ctx.map?.project(project, ref);
   if (!files) refuse("project", project, "map it to a local checkout under `projects:` in .runner/includes.yml");
   const list = Array.isArray(file) ? file : [file];
   if (!list.every((f) => typeof f === "string")) throw new ConfigError(`Included file \`${project}\` needs to be a string`);

@@ -18,8 +18,8 @@ export interface IncludeReader {
   readonly context?: RuleContext;
   /** Where other projects', remote and template includes are found offline (`.runner/includes.yml`). */
   readonly map?: IncludeMap;
-  /** Set when an `include:rules` was evaluated (the result depends on the run). */
-  ruled?: boolean;
+  /** Set when the result depends on more than files: an `include:rules` was evaluated, or a ref was read. */
+  uncacheable?: boolean;
 }
 
 type Hash = Record<string, unknown>;
@@ -43,7 +43,7 @@ export function resolveIncludes(
   const variables = reader.context?.variables ?? {};
   let merged: Hash = {};
   for (const item of items) {
-    if (isHash(item) && item.rules !== undefined && item.rules !== null) reader.ruled = true;
+    if (isHash(item) && item.rules !== undefined && item.rules !== null) reader.uncacheable = true;
     if (!includedByRules(item, reader.context)) continue;
     const inputs = isHash(item) && isHash(item.inputs) ? item.inputs : {};
     for (const target of includeTargets(item, { files, variables, ...(reader.map ? { map: reader.map } : {}) })) {
@@ -52,7 +52,8 @@ export function resolveIncludes(
       if (target.checkExtension && !/\.ya?ml$/i.test(location)) throw new ConfigError(`Included file \`${location}\` does not have YAML extension!`);
       if (text === undefined) throw new ConfigError(target.missing);
       if (text.trim() === "") throw new ConfigError(`Local file \`${location}\` is empty!`);
-      reader.sources.push({ path: target.source, hash: Bun.hash(text).toString(16) });
+      if (target.source === undefined) reader.uncacheable = true;
+      else reader.sources.push({ path: target.source, hash: Bun.hash(text).toString(16) });
       const file = reader.parse(location, text);
       const parsed = interpolateInputs(file, { given: inputs, where: location, variables });
       if (!isHash(parsed)) throw new ConfigError(`Included file \`${location}\` does not have valid YAML syntax!`);

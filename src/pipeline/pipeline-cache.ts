@@ -50,23 +50,23 @@ export async function loadPipeline(options: {
   const read = readPipeline(parseYamlFile(displayName, text), { includes: reader, inputs });
   const pipeline = reader.globs.length > 0 ? { ...read, globs: reader.globs } : read;
   // include:rules depend on the run: such plans are not cached.
-  if (cacheDir && path && !reader.ruled) await store(cacheDir, path, pipeline).catch(() => {});
+  if (cacheDir && path && !reader.uncacheable) await store(cacheDir, path, pipeline).catch(() => {});
   return pipeline;
 }
 
 /**
  * Includes read from the project's files (`include:local`); `globs` records each wildcard and what
- * it matched, `ruled` whether `include:rules` were evaluated.
+ * it matched, `uncacheable` whether the plan depends on more than files.
  */
 export function projectIncludes(
   root: string,
   parse: IncludeReader["parse"],
   context?: RuleContext,
-): IncludeReader & { globs: { pattern: string; matches: string[] }[]; ruled: boolean } {
+): IncludeReader & { globs: { pattern: string; matches: string[] }[]; uncacheable: boolean } {
   const included = readIncludeMap(root, parse);
   const reader = {
     globs: [] as { pattern: string; matches: string[] }[],
-    ruled: false,
+    uncacheable: false,
     ...(context ? { context } : {}),
     ...(included ? { map: included.map } : {}),
     read: (file: string) => {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../../src/pipeline/config-error.ts";
 import { loadPipeline } from "../../src/pipeline/pipeline-cache.ts";
+import { git, makeRepository } from "../helpers/git-fixture.ts";
 
 let root: string;
 beforeEach(() => {
@@ -101,6 +102,27 @@ describe("include:local", () => {
     writeFileSync(join(elsewhere, "ci", "common.yml"), ".common: { stage: deploy }\n");
     expect(await names()).toEqual(["build@deploy", "remote-job@test", "bash-job@test"]);
     write(".runner/includes.yml", "projects: { group/templates: [x] }\n");
+    expect(await errorOf(text)).toBe(".runner/includes.yml: projects: group/templates should be a path");
+  });
+
+  test("include:project with ref reads the mapped checkout at that commit; an unknown ref is GitLab's error", async () => {
+    const { work } = makeRepository(1);
+    mkdirSync(join(work, "ci"));
+    writeFileSync(join(work, "ci", "job.yml"), "job: { script: echo released }\n");
+    git(work, "add", ".");
+    git(work, "commit", "-q", "-m", "templates");
+    git(work, "tag", "v2");
+    writeFileSync(join(work, "ci", "job.yml"), "job: { script: echo working-tree }\n");
+    write(".runner/includes.yml", `projects:\n  group/templates: ${work}\n`);
+    const include = (ref: string) => `include:\n  - project: group/templates\n    ${ref}file: ci/job.yml\n`;
+    expect((await load(include("ref: v2\n    "))).jobs[0]!.script).toEqual(["echo released"]);
+    expect((await load(include(""))).jobs[0]!.script).toEqual(["echo working-tree"]);
+    expect(await errorOf(include("ref: v9\n    "))).toBe("Project `group/templates` reference `v9` does not exist!");
+  });
+
+  test("an invalid include map names the key", async () => {
+    write(".runner/includes.yml", "projects: { group/templates: [x] }\n");
+    const text = "include:\n  - project: group/templates\n    file: ci.yml\n";
     expect(await errorOf(text)).toBe(".runner/includes.yml: projects: group/templates should be a path");
   });
 
