@@ -158,7 +158,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   let results: LocalJobResult[];
   try {
     results = await runLocalPipeline({
-      jobs: plan.jobs, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
+      jobs: plan.jobs, unplayed: plan.unplayed, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
       cancelOnJobFailure: pipeline.workflow?.cancelOnJobFailure === true,
       buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds"),
       concurrency: options.concurrency ?? availableParallelism(),

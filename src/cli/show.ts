@@ -25,9 +25,10 @@ export function show(options: {
   options.print(`Run ${run.run_id}: ${run.pipeline_status}${run.warnings ? " with warnings" : ""}\n`);
   options.print(renderTable(jobs.map((j) => ({
     job: j.job, status: j.status, allowFailure: j.allow_failure,
-    ...(j.status !== "skipped" ? { durationMs: j.duration_ms } : {}),
+    ...(j.status !== "skipped" && j.status !== "manual" ? { durationMs: j.duration_ms } : {}),
     ...(j.failed_phase ? { failedPhase: j.failed_phase } : {}),
     ...(j.failure_reason ? { why: `${j.failure_reason}${j.exit_code ? ` (exit code ${j.exit_code})` : ""}` } : {}),
   })), options.color));
-  return run.pipeline_status === "success" || run.pipeline_status === "skipped" ? EXIT.ok : EXIT.jobFailed;
+  // A pipeline blocked on a manual job is not a failure.
+  return run.pipeline_status === "failed" || run.pipeline_status === "canceled" ? EXIT.jobFailed : EXIT.ok;
 }

@@ -30,6 +30,8 @@ export interface LocalJobResult {
 /** What a local run is made of; the command line decides each part. */
 export interface LocalRunOptions {
   readonly jobs: readonly PlannedJob[];
+  /** Manual jobs not played: recorded with the status `manual`, so the run's status is GitLab's. */
+  readonly unplayed?: readonly JobDefinition[];
   readonly git: GitFacts;
   /** The directory the run is for: its `.runner/` holds builds and records. */
   readonly projectRoot: string;
@@ -100,6 +102,11 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
     }
     if (running.size === 0) break;
     await Promise.race(running);
+  }
+  for (const [i, job] of (options.unplayed ?? []).entries()) {
+    const files = options.record?.job(recordOptions(job, planned.length + i, options));
+    files?.recorder.start();
+    files?.finish({ status: "manual", skipReason: `a manual job nobody played (--manual "${job.name}" plays it)` });
   }
   return planned.map((p) => results.get(p.job.name)!);
 }

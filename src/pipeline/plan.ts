@@ -17,6 +17,8 @@ export interface Plan {
   readonly excluded: readonly { readonly job: string; readonly reason: string }[];
   /** Variables of the matched `workflow:rules` rule, for every job. */
   readonly workflowVariables: readonly VariableDefinition[];
+  /** Manual jobs of the pipeline nobody played: they stay `manual`, as in GitLab (a blocking one blocks the pipeline). */
+  readonly unplayed: readonly JobDefinition[];
 }
 
 /** A job name on the command line that the file does not define. */
@@ -126,7 +128,7 @@ export function planRun(pipeline: PipelineDefinition, selection: Selection = {})
     after: job.needs ? job.needs.map((n) => n.job).filter((n) => names.has(n)) : earlier.get(stageOf(job))!,
   }));
   if (selection.withNeeds) jobs = withPredecessors(jobs, (job) => isIn(selected, job));
-  return { jobs, excluded: selection.withNeeds ? [] : excluded, workflowVariables };
+  return { jobs, excluded: selection.withNeeds ? [] : excluded, workflowVariables, unplayed: subset || selection.withNeeds ? [] : unplayed };
 }
 
 /**

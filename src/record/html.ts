@@ -1,7 +1,7 @@
 import type { JobSummary, RunSummary } from "./run-record.ts";
 
 const COLORS: Record<string, string> = {
-  success: "#2da160", failed: "#dd2b0e", canceled: "#9e6fb3", skipped: "#c4c4c4",
+  success: "#2da160", failed: "#dd2b0e", canceled: "#9e6fb3", skipped: "#c4c4c4", manual: "#666666",
 };
 
 /**
