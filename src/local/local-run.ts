@@ -14,6 +14,7 @@ import { RunRecord, type JobSummary } from "../record/run-record.ts";
 import { readGitSettings } from "../steps/git-settings.ts";
 import { maskedPhrases, resolveVariables } from "../steps/variables.ts";
 import { LocalArtifacts } from "./local-artifacts.ts";
+import { reasonNotToRun } from "./previous-status.ts";
 import type { Received } from "../pipeline/payload.ts";
 import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
@@ -59,8 +60,7 @@ export interface LocalRunOptions {
 /**
  * Runs the planned jobs as GitLab's DAG does: a job starts once every job it waits for (its needs, or
  * all jobs of the earlier stages) has ended, at most `concurrency` at a time. Whether it runs depends
- * on how those ended: `on_success` after success, `on_failure` after a failure, `always` in any case;
- * an allowed failure counts as success and a skipped job does not count.
+ * on how those ended (see {@link reasonNotToRun}).
  */
 export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJobResult[]> {
   await ignoreRunnerDirectory(given.projectRoot);
@@ -76,11 +76,6 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
   const running = new Set<Promise<void>>();
   // resource_group: a group held by a running job makes its other jobs wait, locally as on GitLab.
   const heldGroups = new Set<string>();
-  const failedUpstream = (job: PlannedJob) =>
-    job.after.some((name) => {
-      const r = results.get(name);
-      return r !== undefined && (r.status === "failed" || r.status === "canceled") && !r.allowFailure;
-    });
   for (;;) {
     const ready = planned.filter((p) => !started.has(p.job.name) && p.after.every((name) => results.has(name)));
     for (const next of ready) {
@@ -90,7 +85,8 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
       if (group !== undefined) heldGroups.add(group);
       started.add(next.job.name);
       const index = planned.indexOf(next);
-      const task = decide(next, index, failedUpstream(next), { ...options, artifacts }).then((result) => {
+      const skip = reasonNotToRun(next.job, next.after.map((name) => results.get(name)!));
+      const task = decide(next, index, skip, { ...options, artifacts }).then((result) => {
         results.set(next.job.name, result);
         if (result.status === "failed" && !result.allowFailure) {
           failure.abort(cancelReason(`canceled: ${next.job.name} failed (workflow:auto_cancel:on_job_failure: all)`));
@@ -113,13 +109,10 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
 
 type RunOptions = LocalRunOptions & { readonly artifacts: LocalArtifacts };
 
-async function decide(planned: PlannedJob, index: number, failedBefore: boolean, options: RunOptions): Promise<LocalJobResult> {
+async function decide(planned: PlannedJob, index: number, skip: string | undefined, options: RunOptions): Promise<LocalJobResult> {
   const { job } = planned;
-  const runs = job.when === "always" || job.when === "manual" || (job.when === "on_failure" ? failedBefore : !failedBefore);
-  if (!runs || options.signals.cancel.aborted || options.signals.abort.aborted) {
-    const reason = !runs
-      ? failedBefore ? `a job it waits for failed (when: ${job.when})` : `no job it waits for failed (when: ${job.when})`
-      : "the run was canceled";
+  if (skip !== undefined || options.signals.cancel.aborted || options.signals.abort.aborted) {
+    const reason = skip ?? "the run was canceled";
     const files = options.record?.job(recordOptions(job, index, options));
     files?.recorder.start();
     const summary = files?.finish({ status: "skipped", skipReason: reason });
@@ -132,7 +125,7 @@ async function decide(planned: PlannedJob, index: number, failedBefore: boolean,
       const timer = setTimeout(resolve, job.startInSeconds! * 1000);
       cancel.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
     });
-    if (cancel.aborted) return decide(planned, index, failedBefore, options);
+    if (cancel.aborted) return decide(planned, index, skip, options);
   }
   return runOne(planned, index, options);
 }

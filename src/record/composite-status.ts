@@ -14,7 +14,7 @@ export type PipelineStatus = "success" | "failed" | "canceled" | "skipped" | "ma
  * among them makes `canceled`; a blocking manual job nobody played makes `manual` (GitLab's
  * "blocked"); anything else left is `failed`.
  */
-export function compositeStatus(jobs: readonly StatusInput[]): { status: PipelineStatus; warnings: boolean } {
+export function compositeStatus(jobs: readonly StatusInput[], options: { dag?: boolean } = {}): { status: PipelineStatus; warnings: boolean } {
   const symbols = new Set(jobs.map((j) => {
     if (j.allow_failure && (j.status === "failed" || j.status === "canceled")) return "success_with_warnings";
     return j.allow_failure && j.status === "manual" ? "ignored" : j.status;
@@ -22,6 +22,8 @@ export function compositeStatus(jobs: readonly StatusInput[]): { status: Pipelin
   const within = (...allowed: string[]) => symbols.size > 0 && [...symbols].every((s) => allowed.includes(s));
   const warnings = symbols.has("success_with_warnings");
   if (symbols.size === 0) return { status: "success", warnings };
+  // The previous status of a DAG job: a skipped (or ignored) need makes it skipped.
+  if (options.dag && (symbols.has("skipped") || symbols.has("ignored"))) return { status: "skipped", warnings };
   if (within("skipped", "ignored")) return { status: "skipped", warnings };
   if (within("success", "skipped", "success_with_warnings", "ignored")) return { status: "success", warnings };
   if (within("canceled", "success", "skipped", "success_with_warnings", "ignored")) return { status: "canceled", warnings };
