@@ -23,6 +23,7 @@ export function checkJobs(jobs: readonly JobDefinition[], stages: readonly strin
         throw new ConfigError(`${job.name} job: dependency ${name} is not defined in current or prior stages`, job.position);
       }
     }
+    checkOnStop(job, byName);
     const names = (job.needs ?? []).map((n) => n.job);
     const duplicated = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
     if (duplicated.length > 0) throw new ConfigError(`${job.name} has the following needs duplicated: ${duplicated.join(", ")}.`, job.position);
@@ -38,6 +39,19 @@ export function checkJobs(jobs: readonly JobDefinition[], stages: readonly strin
     }
   }
   checkCycles(jobs, byName);
+}
+
+/** `environment:on_stop` (C yaml_processor.rb#validate_job_environment!): a stop job of the same environment. */
+function checkOnStop(job: JobDefinition, byName: ReadonlyMap<string, JobDefinition>): void {
+  const name = job.environment?.onStop;
+  if (name === undefined) return;
+  const stop = byName.get(name);
+  if (!stop) throw new ConfigError(`${job.name} job: on_stop job ${name} is not defined`, job.position);
+  if (!stop.environment) throw new ConfigError(`${job.name} job: on_stop job ${name} does not have environment defined`, job.position);
+  if (stop.environment.name !== job.environment!.name) {
+    throw new ConfigError(`${job.name} job: on_stop job ${name} have different environment name`, job.position);
+  }
+  if (stop.environment.action !== "stop") throw new ConfigError(`${job.name} job: on_stop job ${name} needs to have action stop defined`, job.position);
 }
 
 /** C yaml_processor/dag.rb: a job needing itself, else a cycle found by the topological sort. */

@@ -8,6 +8,7 @@ import {
 import { resolveReferences } from "./references.ts";
 import { resolveIncludes, type IncludeReader } from "./includes.ts";
 import { interpolateInputs } from "./inputs.ts";
+import { readEnvironment, type EnvironmentDefinition } from "./environment.ts";
 import { readOnlyExcept, type OnlyExcept } from "./only-except.ts";
 import { allowedExitCodes, readRetry, readServices, readStartIn, type RetryDefinition, type ServiceDefinition } from "./job-options.ts";
 import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefinition } from "./job-files.ts";
@@ -44,6 +45,8 @@ export interface JobDefinition {
   readonly startInSeconds?: number;
   /** `allow_failure: exit_codes`: a failure with one of these exit codes is allowed. */
   readonly allowFailureExitCodes?: readonly number[];
+  /** `environment:`: sets the job's `CI_ENVIRONMENT_*` variables (no deployment is recorded locally). */
+  readonly environment?: EnvironmentDefinition;
   /** `resource_group:`: jobs of the same group never run at the same time. */
   readonly resourceGroup?: string;
   /** Legacy `only:` / `except:` (never with `rules`). */
@@ -237,6 +240,7 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     ...optional("startInSeconds", readStartIn(job.start_in, when === "delayed", location, position)),
     ...optional("allowFailureExitCodes", allowedExitCodes(job.allow_failure, location, position)),
     ...optional("resourceGroup", readResourceGroup(job.resource_group, location, position)),
+    ...optional("environment", readEnvironment(job.environment, `${location}:environment`, position)),
     ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
     ...optional("except", readOnlyExcept(job.except, `${location}:except`, position)),
     when: when as JobWhen,

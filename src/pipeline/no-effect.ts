@@ -1,22 +1,22 @@
 import { isHash } from "./extends.ts";
 import { GLOBAL_KEYWORDS } from "./keywords.ts";
 
-/** Job keywords that are valid GitLab but change nothing in a local run, with why. */
+/** Job keywords that are valid GitLab but do nothing, or only part of it, in a local run: what a warning says after the keyword. */
 const NO_EFFECT: Readonly<Record<string, string>> = {
-  environment: "no deployment is recorded",
-  release: "no release is created",
-  pages: "nothing is published",
-  publish: "nothing is published",
-  trigger: "downstream pipelines do not run locally; the job is left out",
-  id_tokens: "no OIDC provider; give the variables with --variable or --secrets-file",
-  secrets: "no secrets provider; give the values with --secrets-file",
-  identity: "no cloud identity",
-  tags: "tags choose a runner; every job runs here",
-  interruptible: "no newer pipeline cancels this one",
-  coverage: "coverage is not computed",
-  hooks: "runner hooks are not run",
-  dast_configuration: "no DAST profiles",
-  manual_confirmation: "no confirmation is asked",
+  environment: "records no deployment in a local run (CI_ENVIRONMENT_* are set)",
+  release: "has no effect in a local run (no release is created)",
+  pages: "has no effect in a local run (nothing is published)",
+  publish: "has no effect in a local run (nothing is published)",
+  trigger: "has no effect in a local run (downstream pipelines do not run locally; the job is left out)",
+  id_tokens: "has no effect in a local run (no OIDC provider; give the variables with --variable or --secrets-file)",
+  secrets: "has no effect in a local run (no secrets provider; give the values with --secrets-file)",
+  identity: "has no effect in a local run (no cloud identity)",
+  tags: "has no effect in a local run (tags choose a runner; every job runs here)",
+  interruptible: "has no effect in a local run (no newer pipeline cancels this one)",
+  coverage: "has no effect in a local run (coverage is not computed)",
+  hooks: "has no effect in a local run (runner hooks are not run)",
+  dast_configuration: "has no effect in a local run (no DAST profiles)",
+  manual_confirmation: "has no effect in a local run (no confirmation is asked)",
 };
 
 /**
@@ -37,7 +37,7 @@ export function noEffectWarnings(config: Record<string, unknown>): string[] {
     }
   }
   const order = Object.keys(NO_EFFECT);
-  const warnings = [...users].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([keyword, jobs]) => `${keyword} has no effect in a local run (${NO_EFFECT[keyword]}): ${jobs.join(", ")}`);
+  const warnings = [...users].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([keyword, jobs]) => `${keyword} ${NO_EFFECT[keyword]}: ${jobs.join(", ")}`);
   const autoCancel = isHash(config.workflow) ? config.workflow.auto_cancel : undefined;
   if (isHash(autoCancel) && "on_new_commit" in autoCancel) {
     warnings.push("workflow:auto_cancel:on_new_commit has no effect in a local run (no newer pipeline cancels this one)");

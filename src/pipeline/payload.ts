@@ -1,6 +1,7 @@
 import type { Artifact, Cache, Dependency, JobResponse, JobVariable } from "../protocol/types.ts";
 import { inheritedGlobals, type JobDefinition, type VariableDefinition } from "./definitions.ts";
 import type { GitFacts } from "./git-facts.ts";
+import { environmentVariables } from "./environment.ts";
 import { expandNested } from "./nested-expansion.ts";
 import { predefinedVariables, type LocalPipeline, type LocalProject } from "./predefined.ts";
 
@@ -91,19 +92,23 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
   const toVariable = (v: VariableDefinition): JobVariable => ({
     key: v.key, value: v.value, public: true, masked: v.masked === true, ...(v.raw ? { raw: true } : {}), ...(v.file ? { file: true } : {}),
   });
-  const variables = expandNested(
-    [
-      ...Object.entries(predefined).map(([key, value]) => ({ key, value, public: true, masked: false })),
-      ...inheritedGlobals(job, ctx.globalVariables).map(toVariable),
-      ...(ctx.workflowVariables ?? []).map(toVariable),
-      ...job.variables.map(toVariable),
-      // dotenv variables of the jobs it depends on: above the file's, below project variables (§5.1).
-      ...received.dotenv.map((v) => ({ key: v.key, value: v.value, public: true, masked: false, raw: true })),
-      ...(ctx.projectVariables ?? []).map(toVariable),
-      ...ctx.pipelineVariables.map(toVariable),
-    ],
-    job.name,
-  );
+  const predefinedList = (vars: Record<string, string>) => Object.entries(vars).map(([key, value]) => ({ key, value, public: true, masked: false }));
+  const defined = [
+    ...inheritedGlobals(job, ctx.globalVariables).map(toVariable),
+    ...(ctx.workflowVariables ?? []).map(toVariable),
+    ...job.variables.map(toVariable),
+    // dotenv variables of the jobs it depends on: above the file's, below project variables (§5.1).
+    ...received.dotenv.map((v) => ({ key: v.key, value: v.value, public: true, masked: false, raw: true })),
+    ...(ctx.projectVariables ?? []).map(toVariable),
+    ...ctx.pipelineVariables.map(toVariable),
+  ];
+  let variables = expandNested([...predefinedList(predefined), ...defined], job.name);
+  if (job.environment) {
+    // CI_ENVIRONMENT_* are predefined job variables whose name and url are expanded with the others.
+    const known = new Map(variables.map((v) => [v.key, v.value]));
+    const expand = (text: string) => text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name: string) => known.get(name) ?? whole);
+    variables = expandNested([...predefinedList({ ...predefined, ...environmentVariables(job.environment, expand) }), ...defined], job.name);
+  }
   const timeout = job.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   return {
     id: jobId,
