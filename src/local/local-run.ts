@@ -15,6 +15,7 @@ import { readGitSettings } from "../steps/git-settings.ts";
 import { maskedPhrases, resolveVariables } from "../steps/variables.ts";
 import { LocalArtifacts } from "./local-artifacts.ts";
 import { reasonNotToRun } from "./previous-status.ts";
+import { coverageFromTrace } from "../record/coverage.ts";
 import type { Received } from "../pipeline/payload.ts";
 import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
@@ -159,7 +160,10 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
     view.flush();
     const code = outcome.failure?.exitCode;
     const allowFailure = job.allowFailure || (code !== undefined && (job.allowFailureExitCodes ?? []).includes(code));
-    const summary = files?.finish({ status: outcome.status, allowFailure, ...(outcome.failure ? { failure: outcome.failure } : {}) });
+    const coverage = files && job.coverage ? coverageFromTrace(await Bun.file(join(files.dir, "trace.log")).text(), job.coverage) : undefined;
+    const summary = files?.finish({
+      status: outcome.status, allowFailure, ...(outcome.failure ? { failure: outcome.failure } : {}), ...(coverage !== undefined ? { coverage } : {}),
+    });
     if (shouldRetry(job, outcome, attempt, options)) continue;
     return { job, status: outcome.status, allowFailure, outcome, ...(summary ? { summary } : {}) };
   }

@@ -15,7 +15,7 @@ import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefiniti
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
 import {
-  readAllowFailure, readDependencies, readImage, readNeeds, readResourceGroup, readScript, readTimeout, readVariables,
+  readAllowFailure, readCoverage, readDependencies, readImage, readNeeds, readResourceGroup, readScript, readTimeout, readVariables,
 } from "./job-fields.ts";
 import { noEffectWarnings } from "./no-effect.ts";
 import type { YamlFile } from "./yaml-file.ts";
@@ -45,6 +45,8 @@ export interface JobDefinition {
   readonly startInSeconds?: number;
   /** `allow_failure: exit_codes`: a failure with one of these exit codes is allowed. */
   readonly allowFailureExitCodes?: readonly number[];
+  /** `coverage:`: the `/regex/` that finds the job's coverage in its trace. */
+  readonly coverage?: string;
   /** `environment:`: sets the job's `CI_ENVIRONMENT_*` variables (no deployment is recorded locally). */
   readonly environment?: EnvironmentDefinition;
   /** `resource_group:`: jobs of the same group never run at the same time. */
@@ -241,6 +243,7 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     ...optional("allowFailureExitCodes", allowedExitCodes(job.allow_failure, location, position)),
     ...optional("resourceGroup", readResourceGroup(job.resource_group, location, position)),
     ...optional("environment", readEnvironment(job.environment, `${location}:environment`, position)),
+    ...optional("coverage", readCoverage(job.coverage, `${location}:coverage`, position)),
     ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
     ...optional("except", readOnlyExcept(job.except, `${location}:except`, position)),
     when: when as JobWhen,

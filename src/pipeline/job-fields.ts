@@ -97,3 +97,12 @@ export function readResourceGroup(value: unknown, location: string, position?: S
   if (typeof value !== "string") throw new ConfigError(`${location}:resource_group config should be a string`, position);
   return value === "" ? undefined : value;
 }
+
+/** `coverage: '/regex/'`: a regular expression between slashes. */
+export function readCoverage(value: unknown, location: string, position?: SourcePosition): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" || !/^\/.+\/[a-zA-Z]*$/s.test(value)) {
+    throw new ConfigError(`${location} config must be a regular expression`, position);
+  }
+  return value;
+}

@@ -16,6 +16,8 @@ export interface JobSummary {
   readonly exit_code?: number;
   readonly failure_reason?: string;
   readonly failed_phase?: PhaseCode;
+  /** The job's `coverage`, as GitLab reads it from the trace. */
+  readonly coverage?: number;
   readonly started_at: string;
   readonly finished_at: string;
   readonly duration_ms: number;
@@ -32,7 +34,7 @@ export interface RunSummary {
   readonly warnings: boolean;
   readonly jobs: readonly {
     readonly job: string; readonly stage: string; readonly status: string; readonly allow_failure: boolean;
-    readonly duration_ms: number; readonly failed_phase?: PhaseCode; readonly dir: string;
+    readonly duration_ms: number; readonly failed_phase?: PhaseCode; readonly coverage?: number; readonly dir: string;
     /** An attempt a later retry replaced: it no longer counts for the pipeline's status. */
     readonly retried?: true;
   }[];
@@ -49,7 +51,7 @@ export interface JobRecordFiles {
   readonly traceSink: TraceSink;
   /** Writes summary.json and manifest.json once the job has ended. */
   /** `allowFailure` overrides the job's when it is decided at the end (`allow_failure: exit_codes`). */
-  finish(outcome: { status: string; failure?: JobFailure; skipReason?: string; allowFailure?: boolean }): JobSummary;
+  finish(outcome: { status: string; failure?: JobFailure; skipReason?: string; allowFailure?: boolean; coverage?: number }): JobSummary;
 }
 
 /**
@@ -120,6 +122,7 @@ export class RunRecord {
           ...(failure?.exitCode ? { exit_code: failure.exitCode } : {}),
           ...(failure ? { failure_reason: failure.failureReason } : {}),
           ...(failedPhase ? { failed_phase: failedPhase } : {}),
+          ...(outcome.coverage !== undefined ? { coverage: outcome.coverage } : {}),
           started_at: started, finished_at: finished.toISOString(),
           duration_ms: Math.max(0, finished.getTime() - Date.parse(started)), phases,
         };
@@ -149,7 +152,8 @@ export class RunRecord {
       warnings,
       jobs: this.#jobs.map((j) => ({
         job: j.job, stage: j.stage, status: j.status, allow_failure: j.allow_failure, duration_ms: j.duration_ms,
-        ...(j.failed_phase ? { failed_phase: j.failed_phase } : {}), dir: this.#dirs.get(j) ?? "",
+        ...(j.failed_phase ? { failed_phase: j.failed_phase } : {}), ...(j.coverage !== undefined ? { coverage: j.coverage } : {}),
+        dir: this.#dirs.get(j) ?? "",
         ...(latest.has(j) ? {} : { retried: true }),
       })),
     };

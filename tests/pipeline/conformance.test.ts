@@ -67,6 +67,8 @@ interface Expectation {
   pipeline?: string;
   exit?: number;
   output?: string[];
+  /** Each job's coverage in the run's summary.json. */
+  coverage?: Record<string, number | null>;
   /** Text that must not appear in the output (masked secrets). */
   absent?: string[];
 }
@@ -205,10 +207,11 @@ function checkRun(c: Case): void {
   if (e.exit !== undefined) expect({ exit: run.exitCode, output }).toMatchObject({ exit: e.exit });
   for (const text of e.output ?? []) expect(output).toContain(text);
   for (const text of e.absent ?? []) expect(output).not.toContain(text);
-  if (e.statuses || e.pipeline) {
+  if (e.statuses || e.pipeline || e.coverage) {
     const summary = JSON.parse(readFileSync(join(dir, ".runner", "runs", "latest", "summary.json"), "utf8")) as {
-      pipeline_status: string; jobs: { job: string; status: string }[];
+      pipeline_status: string; jobs: { job: string; status: string; coverage?: number }[];
     };
+    if (e.coverage) expect(Object.fromEntries(summary.jobs.map((j) => [j.job, j.coverage ?? null]))).toEqual(e.coverage);
     if (e.pipeline) expect(summary.pipeline_status).toBe(e.pipeline);
     // The latest attempt of each job (retried ones are listed first).
     if (e.statuses) expect(Object.fromEntries(summary.jobs.map((j) => [j.job, j.status]))).toEqual(e.statuses);
