@@ -15,10 +15,11 @@ import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefiniti
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
 import {
-  readAllowFailure, readCoverage, readDependencies, readImage, readNeeds, readResourceGroup, readScript, readTimeout, readVariables,
+  readAllowFailure, readCoverage, readDependencies, readHooks, readImage, readNeeds, readResourceGroup, readScript, readTimeout, readVariables,
 } from "./job-fields.ts";
 import { noEffectWarnings } from "./no-effect.ts";
 import type { YamlFile } from "./yaml-file.ts";
+import type { Hook } from "../protocol/types.ts";
 
 /** A variable as written in `.gitlab-ci.yml`. */
 export interface VariableDefinition {
@@ -45,6 +46,8 @@ export interface JobDefinition {
   readonly startInSeconds?: number;
   /** `allow_failure: exit_codes`: a failure with one of these exit codes is allowed. */
   readonly allowFailureExitCodes?: readonly number[];
+  /** `hooks:`: scripts run before (and after) the sources arrive. */
+  readonly hooks?: readonly Hook[];
   /** `coverage:`: the `/regex/` that finds the job's coverage in its trace. */
   readonly coverage?: string;
   /** `environment:`: sets the job's `CI_ENVIRONMENT_*` variables (no deployment is recorded locally). */
@@ -244,6 +247,7 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     ...optional("resourceGroup", readResourceGroup(job.resource_group, location, position)),
     ...optional("environment", readEnvironment(job.environment, `${location}:environment`, position)),
     ...optional("coverage", readCoverage(job.coverage, `${location}:coverage`, position)),
+    ...optional("hooks", readHooks(job.hooks, `${location}:hooks`, position)),
     ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
     ...optional("except", readOnlyExcept(job.except, `${location}:except`, position)),
     when: when as JobWhen,

@@ -1,4 +1,5 @@
 import { ConfigError, type SourcePosition } from "./config-error.ts";
+import type { Hook } from "../protocol/types.ts";
 import type { JobDefinition, Need, VariableDefinition } from "./definitions.ts";
 import { parseDuration } from "./duration.ts";
 import { matrixInstanceNames } from "./parallel.ts";
@@ -105,4 +106,15 @@ export function readCoverage(value: unknown, location: string, position?: Source
     throw new ConfigError(`${location} config must be a regular expression`, position);
   }
   return value;
+}
+
+/** `hooks:`: scripts the runner runs around get_sources. */
+export function readHooks(value: unknown, location: string, position?: SourcePosition): Hook[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isHash(value)) throw new ConfigError(`${location} config should be a hash`, position);
+  const names = ["pre_get_sources_script", "post_get_sources_script"] as const;
+  const unknown = Object.keys(value).filter((k) => !names.includes(k as never));
+  if (unknown.length > 0) throw new ConfigError(`${location} config contains unknown keys: ${unknown.join(", ")}`, position);
+  return names.filter((name) => value[name] !== undefined && value[name] !== null)
+    .map((name) => ({ name, script: readScript(value[name], `${location}:${name}`, position) }));
 }

@@ -13,7 +13,6 @@ const NO_EFFECT: Readonly<Record<string, string>> = {
   identity: "has no effect in a local run (no cloud identity)",
   tags: "has no effect in a local run (tags choose a runner; every job runs here)",
   interruptible: "has no effect in a local run (no newer pipeline cancels this one)",
-  hooks: "has no effect in a local run (runner hooks are not run)",
   dast_configuration: "has no effect in a local run (no DAST profiles)",
   manual_confirmation: "has no effect in a local run (no confirmation is asked)",
 };

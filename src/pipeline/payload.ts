@@ -133,6 +133,7 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
     ],
     image: job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : null,
     services: (job.services ?? []).map((service) => ({ ...service })),
+    ...(job.hooks ? { hooks: job.hooks } : {}),
     artifacts: artifactsOf(job),
     cache: cachesOf(job, ctx),
     dependencies: [...received.dependencies],

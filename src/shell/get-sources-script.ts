@@ -51,6 +51,19 @@ export function getSourcesScript(shell: ShellName, env: ScriptEnvironment, input
   return w.finish();
 }
 
+/**
+ * The hook commands alone (`hooks:pre_get_sources_script` and friends) for a job whose sources arrive
+ * another way (a local run's working-tree copy): the variables, then the commands in `dir`.
+ */
+export function hookScript(shell: ShellName, env: ScriptEnvironment, commands: readonly string[], dir: string): string {
+  const w = createShellWriter(shell);
+  writeVariables(w, env);
+  w.mkdir(dir);
+  w.cd(dir);
+  for (const command of commands) w.userCommand(command);
+  return w.finish();
+}
+
 function writeFetch(w: ShellWriter, projectDir: string, input: GetSourcesInput): void {
   const { settings, git } = input;
   w.notice(settings.depth > 0 ? `Fetching changes with git depth set to ${settings.depth}...` : "Fetching changes...");

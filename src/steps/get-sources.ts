@@ -1,4 +1,4 @@
-import { getSourcesScript } from "../shell/get-sources-script.ts";
+import { getSourcesScript, hookScript } from "../shell/get-sources-script.ts";
 import type { JobContext } from "./context.ts";
 import { readGitSettings } from "./git-settings.ts";
 import { JobFailure } from "./job-failure.ts";
@@ -9,11 +9,18 @@ export async function getSources(ctx: JobContext): Promise<void> {
   const { settings, warnings, error } = readGitSettings(ctx.job, ctx.variables);
   for (const warning of warnings) ctx.trace.warning(warning);
   if (error !== undefined) throw new JobFailure(error, { failureReason: "runner_configuration_error" });
+  const hooks = ctx.job.hooks ?? [];
   if (ctx.sources.kind === "local" && (settings.strategy === "clone" || settings.strategy === "fetch")) {
+    // The working tree is copied instead of fetched; the hooks still run around it, as around a fetch.
+    const env = scriptEnvironment(ctx, "running");
+    const pre = hooks.filter((h) => h.name === "pre_get_sources_script").flatMap((h) => h.script);
+    const post = hooks.filter((h) => h.name === "post_get_sources_script").flatMap((h) => h.script);
+    const parent = env.projectDir.replace(/\/[^/]+\/?$/, "") || "/";
+    if (pre.length > 0) await runStage(ctx, "get_sources", hookScript(ctx.shell, env, pre, parent), { predefined: true });
     await ctx.sources.provide(ctx);
+    if (post.length > 0) await runStage(ctx, "get_sources", hookScript(ctx.shell, env, post, env.projectDir), { predefined: true });
     return;
   }
-  const hooks = ctx.job.hooks ?? [];
   const script = getSourcesScript(ctx.shell, scriptEnvironment(ctx, "running"), {
     git: ctx.job.git_info,
     settings,
