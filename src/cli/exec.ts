@@ -6,7 +6,7 @@ import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import type { PullPolicy } from "../protocol/types.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
-import type { JobDefinition } from "../pipeline/definitions.ts";
+import type { JobDefinition, VariableDefinition } from "../pipeline/definitions.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
 import { runLocalPipeline, type LocalJobResult } from "../local/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
@@ -174,7 +174,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
         print, color: options.color,
         prefix: allJobs.length > 1 ? jobPrefix(job, allJobs.indexOf(job), width, options.color) : "",
       }),
-      warningsFor: (job) => imageNotice(job, options.executor),
+      warningsFor: (job) => [...imageNotice(job, options.executor), ...missingSecrets(job, projectVariables)],
     });
   } finally {
     signals.dispose();
@@ -249,6 +249,13 @@ export async function sshSettingsFrom(options: {
   };
   const buildsDir = options.buildsDir ?? fromConfig.buildsDir;
   return { settings, ...(buildsDir ? { buildsDir } : {}) };
+}
+
+/** The job's `secrets:` that no secrets file gives a value. */
+function missingSecrets(job: JobDefinition, projectVariables: readonly VariableDefinition[]): string[] {
+  return (job.secrets ?? [])
+    .filter((secret) => !projectVariables.some((v) => v.key === secret.name))
+    .map((secret) => `secret ${secret.name} has no value here: give it in .runner/secrets.env or --secrets-file`);
 }
 
 function imageNotice(job: JobDefinition, executor: string): string[] {

@@ -15,7 +15,7 @@ import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefiniti
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
 import {
-  readAllowFailure, readCoverage, readDependencies, readHooks, readImage, readNeeds, readResourceGroup, readScript, readTimeout, readVariables,
+  readAllowFailure, readCoverage, readDependencies, readHooks, readImage, readSecrets, readNeeds, readResourceGroup, readScript, readTimeout, readVariables,
 } from "./job-fields.ts";
 import { noEffectWarnings } from "./no-effect.ts";
 import type { YamlFile } from "./yaml-file.ts";
@@ -46,6 +46,8 @@ export interface JobDefinition {
   readonly startInSeconds?: number;
   /** `allow_failure: exit_codes`: a failure with one of these exit codes is allowed. */
   readonly allowFailureExitCodes?: readonly number[];
+  /** `secrets:`: names whose values come from the project's secrets files, as files unless `file: false`. */
+  readonly secrets?: readonly { readonly name: string; readonly file: boolean }[];
   /** `hooks:`: scripts run before (and after) the sources arrive. */
   readonly hooks?: readonly Hook[];
   /** `coverage:`: the `/regex/` that finds the job's coverage in its trace. */
@@ -248,6 +250,7 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     ...optional("environment", readEnvironment(job.environment, `${location}:environment`, position)),
     ...optional("coverage", readCoverage(job.coverage, `${location}:coverage`, position)),
     ...optional("hooks", readHooks(job.hooks, `${location}:hooks`, position)),
+    ...optional("secrets", readSecrets(job.secrets, `${location}:secrets`, position)),
     ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
     ...optional("except", readOnlyExcept(job.except, `${location}:except`, position)),
     when: when as JobWhen,

@@ -118,3 +118,16 @@ export function readHooks(value: unknown, location: string, position?: SourcePos
   return names.filter((name) => value[name] !== undefined && value[name] !== null)
     .map((name) => ({ name, script: readScript(value[name], `${location}:${name}`, position) }));
 }
+
+/**
+ * `secrets:`: each secret's name and whether the job gets it as a file (GitLab's default) — a local
+ * run takes the values from the project's secrets files, as no secrets provider is reachable.
+ */
+export function readSecrets(value: unknown, location: string, position?: SourcePosition): { name: string; file: boolean }[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!isHash(value)) throw new ConfigError(`${location} config should be a hash`, position);
+  return Object.entries(value).map(([name, entry]) => {
+    if (!isHash(entry)) throw new ConfigError(`${location}:${name.toLowerCase()} config should be a hash`, position);
+    return { name, file: entry.file !== false };
+  });
+}

@@ -9,7 +9,7 @@ const NO_EFFECT: Readonly<Record<string, string>> = {
   publish: "has no effect in a local run (nothing is published)",
   trigger: "has no effect in a local run (downstream pipelines do not run locally; the job is left out)",
   id_tokens: "has no effect in a local run (no OIDC provider; give the variables with --variable or --secrets-file)",
-  secrets: "has no effect in a local run (no secrets provider; give the values with --secrets-file)",
+  secrets: "are read from .runner/secrets.env or --secrets-file in a local run (no secrets provider)",
   identity: "has no effect in a local run (no cloud identity)",
   tags: "has no effect in a local run (tags choose a runner; every job runs here)",
   interruptible: "has no effect in a local run (no newer pipeline cancels this one)",

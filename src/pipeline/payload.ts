@@ -93,13 +93,19 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
     key: v.key, value: v.value, public: true, masked: v.masked === true, ...(v.raw ? { raw: true } : {}), ...(v.file ? { file: true } : {}),
   });
   const predefinedList = (vars: Record<string, string>) => Object.entries(vars).map(([key, value]) => ({ key, value, public: true, masked: false }));
+  // A job's `secrets:` are its project variables of those names, as files unless `file: false`.
+  const secretAsFile = new Map((job.secrets ?? []).map((s) => [s.name, s.file]));
+  const projectVariable = (v: VariableDefinition): JobVariable => {
+    const file = secretAsFile.get(v.key);
+    return file === undefined ? toVariable(v) : { ...toVariable(v), masked: true, ...(file ? { file: true } : {}) };
+  };
   const defined = [
     ...inheritedGlobals(job, ctx.globalVariables).map(toVariable),
     ...(ctx.workflowVariables ?? []).map(toVariable),
     ...job.variables.map(toVariable),
     // dotenv variables of the jobs it depends on: above the file's, below project variables (§5.1).
     ...received.dotenv.map((v) => ({ key: v.key, value: v.value, public: true, masked: false, raw: true })),
-    ...(ctx.projectVariables ?? []).map(toVariable),
+    ...(ctx.projectVariables ?? []).map(projectVariable),
     ...ctx.pipelineVariables.map(toVariable),
   ];
   let variables = expandNested([...predefinedList(predefined), ...defined], job.name);
