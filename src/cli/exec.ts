@@ -11,6 +11,7 @@ import { loadPipeline } from "../pipeline/pipeline-cache.ts";
 import { runLocalPipeline, type LocalJobResult } from "../local/local-run.ts";
 import { toJobPayload } from "../pipeline/payload.ts";
 import { planRun } from "../pipeline/plan.ts";
+import { pipelineName } from "../pipeline/rule-variables.ts";
 import { localProject } from "../pipeline/predefined.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { RecordEvent } from "../record/phases.ts";
@@ -131,8 +132,12 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     return EXIT.ok;
   }
   const worktree = options.prefetch.worktree();
+  const name = pipelineName(
+    pipeline.workflow?.name, { git, project, pipeline: localPipeline, globals: pipeline.variables, projectVariables, pipelineVariables },
+    plan.workflowVariables,
+  );
   const ctx = {
-    git, project, pipelineVariables, pipeline: localPipeline, projectVariables,
+    git, project, pipelineVariables, pipeline: name ? { ...localPipeline, name } : localPipeline, projectVariables,
     globalVariables: pipeline.variables, workflowVariables: plan.workflowVariables,
     hashFiles: (files: readonly string[]) => hashFiles(cwd, files),
   };

@@ -1,4 +1,5 @@
 import { ConfigError } from "./config-error.ts";
+import { expandKnown } from "./expand-known.ts";
 import { isHash } from "./extends.ts";
 
 /** The files of one project, as includes see them: paths from the project's root. */
@@ -50,7 +51,7 @@ export interface TargetContext {
  * values see the include-safe variables (`$CI_PROJECT_PATH`, `$CI_SERVER_FQDN`, …).
  */
 export function includeTargets(item: unknown, ctx: TargetContext): IncludeTarget[] {
-  const expand = (text: string) => text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name: string) => ctx.variables[name] ?? whole);
+  const expand = (text: string) => expandKnown(text, (name) => ctx.variables[name]);
   if (typeof item === "string") {
     return /^https?:\/\//.test(item) ? [remoteTarget(expand(item), ctx)] : localTargets(expand(item), ctx.files);
   }

@@ -1,4 +1,5 @@
 import { ConfigError, ConfigErrorList } from "./config-error.ts";
+import { expandKnown } from "./expand-known.ts";
 import { isHash } from "./extends.ts";
 
 type InputType = "string" | "number" | "boolean" | "array";
@@ -152,7 +153,7 @@ function evaluate(block: string, { values, variables }: Scope, errors: string[])
     const truncate = /^truncate\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(fn);
     if (truncate) value = String(value).slice(Number(truncate[1]), Number(truncate[1]) + Number(truncate[2]));
     else if (fn === "expand_vars") {
-      value = String(value).replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name: string) => variables[name] ?? whole);
+      value = expandKnown(String(value), (name) => variables[name]);
     } else errors.push(`no function matching \`${fn}\`: check that the function name, arguments, and types are correct`);
   }
   return value;

@@ -2,6 +2,7 @@ import type { Artifact, Cache, Dependency, JobResponse, JobVariable } from "../p
 import { inheritedGlobals, type JobDefinition, type VariableDefinition } from "./definitions.ts";
 import type { GitFacts } from "./git-facts.ts";
 import { environmentVariables } from "./environment.ts";
+import { expandKnown } from "./expand-known.ts";
 import { expandNested } from "./nested-expansion.ts";
 import { predefinedVariables, type LocalPipeline, type LocalProject } from "./predefined.ts";
 
@@ -112,7 +113,7 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
   if (job.environment) {
     // CI_ENVIRONMENT_* are predefined job variables whose name and url are expanded with the others.
     const known = new Map(variables.map((v) => [v.key, v.value]));
-    const expand = (text: string) => text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name: string) => known.get(name) ?? whole);
+    const expand = (text: string) => expandKnown(text, (name) => known.get(name));
     variables = expandNested([...predefinedList({ ...predefined, ...environmentVariables(job.environment, expand) }), ...defined], job.name);
   }
   const timeout = job.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;

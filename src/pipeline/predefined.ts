@@ -8,6 +8,8 @@ export interface LocalPipeline {
   readonly id: number;
   readonly createdAt: string;
   readonly configPath: string;
+  /** `workflow:name`, expanded (CI_PIPELINE_NAME); none when empty. */
+  readonly name?: string;
 }
 
 /** The project a local run belongs to, derived from the git remote or the directory name. */
@@ -82,6 +84,7 @@ export function predefinedVariables(input: {
     CI_PIPELINE_IID: String(pipeline.id),
     CI_PIPELINE_SOURCE: "push",
     CI_PIPELINE_CREATED_AT: pipeline.createdAt,
+    ...(pipeline.name ? { CI_PIPELINE_NAME: pipeline.name } : {}),
     CI_PIPELINE_URL: `${project.serverUrl}/${project.path}/-/pipelines/${pipeline.id}`,
     CI_JOB_ID: String(job.id),
     CI_JOB_NAME: job.name,

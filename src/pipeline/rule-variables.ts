@@ -1,4 +1,5 @@
 import { inheritedGlobals, type JobDefinition, type VariableDefinition } from "./definitions.ts";
+import { expandKnown } from "./expand-known.ts";
 import type { GitFacts } from "./git-facts.ts";
 import { predefinedVariables, type LocalPipeline, type LocalProject } from "./predefined.ts";
 
@@ -41,4 +42,18 @@ export function ruleVariables(
     delete vars.CI_COMMIT_BRANCH;
   }
   return vars;
+}
+
+/**
+ * `workflow:name` as CI_PIPELINE_NAME (gitlab-ci-yaml.md §6.6): expanded with the pipeline's
+ * variables (the matched workflow rule's included) and trimmed; undefined when there is none.
+ */
+export function pipelineName(
+  name: string | undefined,
+  sources: RuleVariableSources,
+  workflow: readonly VariableDefinition[],
+): string | undefined {
+  if (name === undefined) return undefined;
+  const known = ruleVariables(sources, undefined, workflow);
+  return expandKnown(name, (key) => known[key]).trim() || undefined;
 }

@@ -1,6 +1,7 @@
 import { ConfigError, type SourcePosition } from "./config-error.ts";
 import { isHash } from "./extends.ts";
 import { ExpressionError, parseExpression, type Expression } from "./expression.ts";
+import { expandKnown } from "./expand-known.ts";
 import { readStartIn } from "./job-options.ts";
 import { rubyString } from "./ruby-scalars.ts";
 
@@ -97,14 +98,14 @@ export function firstMatchingRule(rules: readonly Rule[], ctx: RuleContext): Rul
   return rules.find((rule) => {
     if (rule.if !== undefined && !expression(rule.if).evaluate(ctx.variables)) return false;
     if (rule.changes) {
-      const changed = ctx.changedFiles(rule.changes.compareTo && expandKnown(rule.changes.compareTo, ctx.variables));
-      if (changed !== undefined && !rule.changes.paths.some((p) => changed.some((file) => globMatch(expandKnown(p, ctx.variables), file)))) {
+      const changed = ctx.changedFiles(rule.changes.compareTo && expandKnown(rule.changes.compareTo, (n) => ctx.variables[n]));
+      if (changed !== undefined && !rule.changes.paths.some((p) => changed.some((file) => globMatch(expandKnown(p, (n) => ctx.variables[n]), file)))) {
         return false;
       }
     }
     if (rule.exists) {
       const tracked = ctx.trackedFiles();
-      if (!rule.exists.some((p) => tracked.some((file) => globMatch(expandKnown(p, ctx.variables), file)))) return false;
+      if (!rule.exists.some((p) => tracked.some((file) => globMatch(expandKnown(p, (n) => ctx.variables[n]), file)))) return false;
     }
     return true;
   });
@@ -125,6 +126,3 @@ export function globMatch(pattern: string, path: string): boolean {
 }
 
 /** `$VAR` in a path is replaced when defined, else kept as written (GitLab's expand_existing). */
-function expandKnown(text: string, variables: Readonly<Record<string, string>>): string {
-  return text.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name) => (Object.hasOwn(variables, name) ? variables[name]! : whole));
-}

@@ -10,7 +10,7 @@ import type { IncludeReader } from "../../src/pipeline/includes.ts";
 import { toJobPayload } from "../../src/pipeline/payload.ts";
 import { planRun, type Plan } from "../../src/pipeline/plan.ts";
 import { localProject } from "../../src/pipeline/predefined.ts";
-import { ruleVariables } from "../../src/pipeline/rule-variables.ts";
+import { pipelineName, ruleVariables } from "../../src/pipeline/rule-variables.ts";
 import { parseYamlFile } from "../../src/pipeline/yaml-file.ts";
 
 /**
@@ -179,8 +179,13 @@ function checkPlan(c: Case): void {
 function payloadOf(c: Case, pipeline: PipelineDefinition, plan: Plan, name: string) {
   const git = gitFacts(c);
   const job = plan.jobs.find((p) => p.job.name === name)!.job;
-  return toJobPayload(job, 1, {
+  const sources = {
     git, project: localProject(git), pipeline: { id: 7, createdAt: "2026-01-01T00:00:00Z", configPath: ".gitlab-ci.yml" },
+    globals: pipeline.variables, projectVariables: assignments(c.project_variables), pipelineVariables: assignments(c.variables),
+  };
+  const title = pipelineName(pipeline.workflow?.name, sources, plan.workflowVariables);
+  return toJobPayload(job, 1, {
+    git, project: localProject(git), pipeline: { ...sources.pipeline, ...(title ? { name: title } : {}) },
     globalVariables: pipeline.variables, workflowVariables: plan.workflowVariables,
     projectVariables: assignments(c.project_variables), pipelineVariables: assignments(c.variables),
     hashFiles: (files) => (files.some((f) => (c.files ?? {})[f] !== undefined) ? "hash-of-files" : undefined),
