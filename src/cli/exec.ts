@@ -111,6 +111,8 @@ export async function execCommand(options: ExecOptions): Promise<number> {
       git, project, pipeline: localPipeline, globals: pipeline.variables, projectVariables, pipelineVariables, cwd, env: options.env,
     }),
   });
+  // Keywords without local effect are named whatever is asked (on stderr, so listings stay clean).
+  if (!options.json) for (const warning of pipeline.warnings ?? []) options.printError(`Warning: ${warning}`);
   if (options.graph) {
     const { renderGraph } = await import("./plan-listing.ts");
     options.print(renderGraph(plan));
@@ -122,10 +124,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     options.print(options.list === "json" ? `${JSON.stringify(rows, null, 2)}\n` : renderListing(rows));
     return EXIT.ok;
   }
-  if (!options.json) {
-    for (const warning of pipeline.warnings ?? []) options.printError(`Warning: ${warning}`);
-    for (const { job, reason } of plan.excluded) options.printError(`Not running ${job}: ${reason}`);
-  }
+  if (!options.json) for (const { job, reason } of plan.excluded) options.printError(`Not running ${job}: ${reason}`);
   if (options.dryRun) {
     // Planned and validated (the file, rules, needs, includes); nothing runs.
     options.print(`${plan.jobs.length} job${plan.jobs.length === 1 ? "" : "s"} would run: ${plan.jobs.map((p) => p.job.name).join(", ")}\n`);

@@ -42,6 +42,13 @@ describe("dist/runner exec: planning commands and retry", () => {
     expect(existsSync(join(dir, ".runner", "runs"))).toBe(false);
   });
 
+  test("keywords without a local effect are named on stderr, the listing stays clean", () => {
+    const run = exec(project("a: { script: x, tags: [docker] }\n"), "--list-json");
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout.toString())).toEqual([{ name: "a", stage: "test", when: "on_success", allowFailure: false }]);
+    expect(run.stderr.toString()).toBe("Warning: tags has no effect in a local run (tags choose a runner; every job runs here): a\n");
+  });
+
   test("--list-json gives the same rows as JSON", () => {
     const run = exec(project(PIPELINE), "--list-json");
     expect(run.exitCode).toBe(0);
