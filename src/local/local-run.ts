@@ -16,6 +16,7 @@ import { maskedPhrases, resolveVariables } from "../steps/variables.ts";
 import { LocalArtifacts } from "./local-artifacts.ts";
 import { reasonNotToRun } from "./previous-status.ts";
 import { coverageFromTrace } from "../record/coverage.ts";
+import { expandKnown } from "../pipeline/expand-known.ts";
 import type { Received } from "../pipeline/payload.ts";
 import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
@@ -81,7 +82,7 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
     const ready = planned.filter((p) => !started.has(p.job.name) && p.after.every((name) => results.has(name)));
     for (const next of ready) {
       if (running.size >= Math.max(1, options.concurrency)) break;
-      const group = next.job.resourceGroup;
+      const group = resourceGroupOf(next, planned.indexOf(next), options);
       if (group !== undefined && heldGroups.has(group)) continue;
       if (group !== undefined) heldGroups.add(group);
       started.add(next.job.name);
@@ -109,6 +110,14 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
 }
 
 type RunOptions = LocalRunOptions & { readonly artifacts: LocalArtifacts };
+
+/** `resource_group:` with the job's variables expanded, as GitLab expands it; undefined without one. */
+function resourceGroupOf(planned: PlannedJob, index: number, options: LocalRunOptions): string | undefined {
+  const group = planned.job.resourceGroup;
+  if (group === undefined || !group.includes("$")) return group;
+  const variables = new Map(options.payloadFor(planned.job, index).variables.map((v) => [v.key, v.value]));
+  return expandKnown(group, (name) => variables.get(name));
+}
 
 async function decide(planned: PlannedJob, index: number, skip: string | undefined, options: RunOptions): Promise<LocalJobResult> {
   const { job } = planned;

@@ -136,6 +136,15 @@ wrong-reason:
     for (let i = 0; i < 6; i += 2) expect(lines[i + 1]).toBe(lines[i]!.replace("start-", "end-"));
   });
 
+  test("resource_group is expanded per job: groups that differ once expanded run together", () => {
+    const log = join(mkdtempSync(join(tmpdir(), "runner-group-")), "log");
+    const job = (name: string) => `${name}: { resource_group: "deploy-$CI_JOB_NAME", script: ['echo start-${name} >> ${log}', 'sleep 0.5', 'echo end-${name} >> ${log}'] }\n`;
+    const run = exec(project(job("one") + job("two")), "-j", "2");
+    expect(run.exitCode, run.stderr.toString()).toBe(0);
+    // Both started before either ended: deploy-one and deploy-two are different groups.
+    expect(readFileSync(log, "utf8").trim().split("\n").slice(0, 2).every((line) => line.startsWith("start-"))).toBe(true);
+  });
+
   test("allow_failure: exit_codes allows only the listed exit codes", () => {
     const dir = project("known: { script: exit 42, allow_failure: { exit_codes: [42, 43] } }\nother: { script: exit 1, allow_failure: { exit_codes: 42 } }\n");
     expect(exec(dir, "known").exitCode).toBe(0);
