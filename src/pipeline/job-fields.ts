@@ -11,7 +11,8 @@ import { RubyFloat, rubyString } from "./ruby-scalars.ts";
 export function readNeeds(value: unknown, location: string, position?: SourcePosition): Need[] {
   const list = Array.isArray(value) ? value.flat(10) : undefined;
   if (!list) throw new ConfigError(`${location} config should be an array`, position);
-  return list.map((entry) => {
+  // needs:project and needs:pipeline name jobs of other pipelines: not part of this run's DAG (warned about).
+  return list.filter((entry) => !(isHash(entry) && ("project" in entry || "pipeline" in entry))).map((entry) => {
     if (typeof entry === "string") return { job: entry, optional: false, artifacts: true };
     if (isHash(entry) && typeof entry.job === "string") {
       const instances = isHash(entry.parallel) ? matrixInstanceNames(entry.job, entry.parallel, `${location}:parallel`, position) : undefined;

@@ -15,6 +15,8 @@ const NO_EFFECT: Readonly<Record<string, string>> = {
   interruptible: "has no effect in a local run (no newer pipeline cancels this one)",
   dast_configuration: "has no effect in a local run (no DAST profiles)",
   manual_confirmation: "has no effect in a local run (no confirmation is asked)",
+  "needs:project": "has no effect in a local run (another project's jobs and artifacts are out of reach; the job does not wait)",
+  "needs:pipeline": "has no effect in a local run (another pipeline's jobs and artifacts are out of reach; the job does not wait)",
 };
 
 /**
@@ -32,6 +34,15 @@ export function noEffectWarnings(config: Record<string, unknown>): string[] {
       keyword in defaults && (rule === undefined || rule === null || rule === true || (Array.isArray(rule) && rule.includes(keyword)));
     for (const keyword of Object.keys(NO_EFFECT)) {
       if (keyword in job || inherited(keyword)) users.set(keyword, [...(users.get(keyword) ?? []), name]);
+    }
+  }
+  for (const [name, job] of Object.entries(config)) {
+    if (GLOBAL_KEYWORDS.has(name) || name.startsWith(".") || !isHash(job) || !Array.isArray(job.needs)) continue;
+    for (const kind of ["project", "pipeline"] as const) {
+      const key = `needs:${kind}`;
+      if (job.needs.flat(10).some((n) => isHash(n) && kind in n) && !(users.get(key) ?? []).includes(name)) {
+        users.set(key, [...(users.get(key) ?? []), name]);
+      }
     }
   }
   const order = Object.keys(NO_EFFECT);
