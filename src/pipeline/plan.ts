@@ -53,82 +53,116 @@ export interface Selection {
  */
 export function planRun(pipeline: PipelineDefinition, selection: Selection = {}): Plan {
   const { jobs: selected = [], manual = [], context: ctx } = selection;
-  const byName = new Map(pipeline.jobs.map((j) => [j.name, j]));
-  const groups = new Set(pipeline.jobs.flatMap((j) => (j.parallel ? [j.parallel.group] : [])));
-  const missing = [...selected, ...manual].filter((name) => !byName.has(name) && !groups.has(name));
-  if (missing.length > 0) {
-    const known = pipeline.jobs.map((j) => j.name).join(", ");
-    throw new UnknownJobError(`Job ${missing.map((m) => `"${m}"`).join(", ")} is not defined in the pipeline; jobs are: ${known}`);
-  }
-  let workflowVariables: VariableDefinition[] = [];
-  if (pipeline.workflow?.rules && ctx) {
-    const rule = firstMatchingRule(pipeline.workflow.rules, { ...ctx, variables: ctx.ruleVariables(undefined, []) });
-    if (!rule || rule.when === "never") throw new ConfigError("Pipeline filtered out by workflow rules.");
-    workflowVariables = Object.entries(rule.variables ?? {}).map(([key, value]) => ({ key, value, raw: false }));
-  }
-  const isIn = (names: readonly string[], job: JobDefinition) => names.includes(job.name) || (job.parallel !== undefined && names.includes(job.parallel.group));
+  checkSelection(pipeline, [...selected, ...manual]);
+  const workflowVariables = workflowVariablesOf(pipeline, ctx);
   const subset = selected.length > 0 && !selection.withNeeds;
-  const excluded: { job: string; reason: string }[] = [];
-  const included: JobDefinition[] = [];
-  const unplayed: JobDefinition[] = [];
-  const triggers = new Set<string>();
-  for (const definition of pipeline.jobs) {
-    const named = isIn(selected, definition);
-    if (subset && !named) continue;
-    if (definition.trigger) {
-      triggers.add(definition.name);
-      excluded.push({ job: definition.name, reason: "trigger: downstream pipelines do not run locally" });
-      continue;
-    }
-    const job = ctx ? applyRules(definition, workflowVariables, ctx) : { job: definition };
-    if ("reason" in job) {
-      if (named) included.push(definition);
-      else excluded.push({ job: definition.name, reason: job.reason });
-      continue;
-    }
-    if (!named && job.job.when === "manual" && !isIn(manual, definition)) {
-      unplayed.push(job.job);
-      excluded.push({ job: definition.name, reason: `when: manual (--manual "${definition.name}" plays it)` });
-      continue;
-    }
-    included.push(job.job);
-  }
-  if (!subset) {
-    const present = new Set([...included, ...unplayed].map((j) => j.name));
-    for (const job of included) {
-      for (const need of job.needs ?? []) {
-        if (!present.has(need.job) && !need.optional && !triggers.has(need.job)) {
-          throw new ConfigError(
-            `'${job.name}' job needs '${need.job}' job, but '${need.job}' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.`,
-          );
-        }
-      }
-    }
-    if (!included.some((j) => j.stage !== ".pre" && j.stage !== ".post") && unplayed.length === 0) {
-      throw new ConfigError("Pipeline will not run for the selected trigger. The rules configuration prevented any jobs from being added to the pipeline.");
-    }
-  }
+  const sorted = sortJobs(pipeline, { selected, manual, subset, workflowVariables, ...(ctx ? { ctx } : {}) });
+  if (!subset) checkCreatable(sorted);
   const stageIndex = new Map(pipeline.stages.map((stage, i) => [stage, i]));
   const stageOf = (job: JobDefinition) => stageIndex.get(job.stage) ?? -1;
-  const waiting = subset ? [] : waitingOnManual(included, unplayed, stageOf);
-  excluded.push(...waiting);
-  const runnable = included.filter((j) => !waiting.some((w) => w.job === j.name));
+  const waiting = subset ? [] : waitingOnManual(sorted.included, sorted.unplayed, stageOf);
+  const runnable = sorted.included.filter((j) => !waiting.some((w) => w.job === j.name));
+  let jobs = orderJobs(runnable, stageOf);
+  if (selection.withNeeds) jobs = withPredecessors(jobs, (job) => isNamed(selected, job));
+  return {
+    jobs, workflowVariables,
+    excluded: selection.withNeeds ? [] : [...sorted.excluded, ...waiting],
+    unplayed: subset || selection.withNeeds ? [] : sorted.unplayed,
+  };
+}
+
+/** Whether `job` is one of `names` (a parallel job's name stands for all its instances). */
+function isNamed(names: readonly string[], job: JobDefinition): boolean {
+  return names.includes(job.name) || (job.parallel !== undefined && names.includes(job.parallel.group));
+}
+
+/** Names on the command line must be jobs (or parallel groups) of the file. */
+function checkSelection(pipeline: PipelineDefinition, names: readonly string[]): void {
+  const known = new Set(pipeline.jobs.flatMap((j) => [j.name, ...(j.parallel ? [j.parallel.group] : [])]));
+  const missing = names.filter((name) => !known.has(name));
+  if (missing.length > 0) {
+    const jobs = pipeline.jobs.map((j) => j.name).join(", ");
+    throw new UnknownJobError(`Job ${missing.map((m) => `"${m}"`).join(", ")} is not defined in the pipeline; jobs are: ${jobs}`);
+  }
+}
+
+/** `workflow:rules` (§6.6): the matched rule's variables, or GitLab's refusal. */
+function workflowVariablesOf(pipeline: PipelineDefinition, ctx: PlanContext | undefined): VariableDefinition[] {
+  if (!pipeline.workflow?.rules || !ctx) return [];
+  const rule = firstMatchingRule(pipeline.workflow.rules, { ...ctx, variables: ctx.ruleVariables(undefined, []) });
+  if (!rule || rule.when === "never") throw new ConfigError("Pipeline filtered out by workflow rules.");
+  return Object.entries(rule.variables ?? {}).map(([key, value]) => ({ key, value, raw: false }));
+}
+
+interface SortedJobs {
+  readonly included: JobDefinition[];
+  readonly excluded: { job: string; reason: string }[];
+  /** Manual jobs nobody played. */
+  readonly unplayed: JobDefinition[];
+  readonly triggers: ReadonlySet<string>;
+}
+
+/** Each job in (as its rules leave it) or out (with the reason); trigger jobs and unplayed manual jobs out. */
+function sortJobs(
+  pipeline: PipelineDefinition,
+  options: { selected: readonly string[]; manual: readonly string[]; subset: boolean; workflowVariables: readonly VariableDefinition[]; ctx?: PlanContext },
+): SortedJobs {
+  const sorted = { included: [] as JobDefinition[], excluded: [] as { job: string; reason: string }[], unplayed: [] as JobDefinition[], triggers: new Set<string>() };
+  for (const definition of pipeline.jobs) {
+    const named = isNamed(options.selected, definition);
+    if (options.subset && !named) continue;
+    if (definition.trigger) {
+      sorted.triggers.add(definition.name);
+      sorted.excluded.push({ job: definition.name, reason: "trigger: downstream pipelines do not run locally" });
+      continue;
+    }
+    const job = options.ctx ? applyRules(definition, options.workflowVariables, options.ctx) : { job: definition };
+    if ("reason" in job) {
+      if (named) sorted.included.push(definition);
+      else sorted.excluded.push({ job: definition.name, reason: job.reason });
+    } else if (!named && job.job.when === "manual" && !isNamed(options.manual, definition)) {
+      sorted.unplayed.push(job.job);
+      sorted.excluded.push({ job: definition.name, reason: `when: manual (--manual "${definition.name}" plays it)` });
+    } else {
+      sorted.included.push(job.job);
+    }
+  }
+  return sorted;
+}
+
+/** GitLab's checks once rules have run (§6.7): needed jobs exist (unless optional), and some job is left. */
+function checkCreatable({ included, unplayed, triggers }: SortedJobs): void {
+  const present = new Set([...included, ...unplayed].map((j) => j.name));
+  for (const job of included) {
+    for (const need of job.needs ?? []) {
+      if (!present.has(need.job) && !need.optional && !triggers.has(need.job)) {
+        throw new ConfigError(
+          `'${job.name}' job needs '${need.job}' job, but '${need.job}' does not exist in the pipeline. This might be because of the only, except, or rules keywords. To need a job that sometimes does not exist in the pipeline, use needs:optional.`,
+        );
+      }
+    }
+  }
+  if (!included.some((j) => j.stage !== ".pre" && j.stage !== ".post") && unplayed.length === 0) {
+    throw new ConfigError("Pipeline will not run for the selected trigger. The rules configuration prevented any jobs from being added to the pipeline.");
+  }
+}
+
+/** The jobs in stage order, each with what it waits for: its needs present in the run, or every job of the earlier stages. */
+function orderJobs(runnable: readonly JobDefinition[], stageOf: (job: JobDefinition) => number): PlannedJob[] {
   const names = new Set(runnable.map((j) => j.name));
   const ordered = [...runnable].sort((a, b) => stageOf(a) - stageOf(b));
-  // A stage job waits for every job of the earlier stages: one list per stage, shared by its jobs.
+  // One list of earlier-stage jobs per stage, shared by its jobs.
   const earlier = new Map<number, readonly string[]>();
   const seen: string[] = [];
   for (const job of ordered) {
     if (!earlier.has(stageOf(job))) earlier.set(stageOf(job), [...seen]);
     seen.push(job.name);
   }
-  let jobs: PlannedJob[] = ordered.map((job) => ({
+  return ordered.map((job) => ({
     job,
     stageIndex: stageOf(job),
     after: job.needs ? job.needs.map((n) => n.job).filter((n) => names.has(n)) : earlier.get(stageOf(job))!,
   }));
-  if (selection.withNeeds) jobs = withPredecessors(jobs, (job) => isIn(selected, job));
-  return { jobs, excluded: selection.withNeeds ? [] : excluded, workflowVariables, unplayed: subset || selection.withNeeds ? [] : unplayed };
 }
 
 /**
