@@ -1,30 +1,17 @@
-import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
-import { isAbsolute, join, relative, resolve } from "node:path";
-import { createShellExecutor } from "../executors/shell/shell-executor.ts";
+import { isAbsolute, join, relative } from "node:path";
 import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
-import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import type { PullPolicy } from "../protocol/types.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
-import type { JobDefinition, VariableDefinition } from "../pipeline/definitions.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
-import { runLocalPipeline, type LocalJobResult } from "../local/local-run.ts";
-import { toJobPayload } from "../pipeline/payload.ts";
 import { planRun } from "../pipeline/plan.ts";
-import { pipelineName } from "../pipeline/rule-variables.ts";
 import { localProject } from "../pipeline/predefined.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
-import type { RecordEvent } from "../record/phases.ts";
-import { RunRecord } from "../record/run-record.ts";
-import { TerminalSink } from "../trace/terminal-sink.ts";
+import { parseAssignment } from "./assignment.ts";
+import { runPlan } from "./exec-run.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
 import type { ExecPrefetch } from "./exec-prefetch.ts";
-import { interruptibleSignals } from "./job-signals.ts";
-import { StatusLine } from "./status-line.ts";
-import { parseAssignment } from "./assignment.ts";
 import { includeContext as includeRuleContext, ruleContext } from "./rule-context.ts";
 import { readVariableFiles } from "./variable-files.ts";
-import { renderSummary } from "./summary.ts";
 
 /** The options of `runner exec`. */
 export interface ExecOptions {
@@ -130,81 +117,9 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     options.print(`${plan.jobs.length} job${plan.jobs.length === 1 ? "" : "s"} would run: ${plan.jobs.map((p) => p.job.name).join(", ")}\n`);
     return EXIT.ok;
   }
-  const worktree = options.prefetch.worktree();
-  const name = pipelineName(
-    pipeline.workflow?.name, { git, project, pipeline: localPipeline, globals: pipeline.variables, projectVariables, pipelineVariables },
-    plan.workflowVariables,
-  );
-  const ctx = {
-    git, project, pipelineVariables, pipeline: name ? { ...localPipeline, name } : localPipeline, projectVariables,
-    globalVariables: pipeline.variables, workflowVariables: plan.workflowVariables,
-    hashFiles: (files: readonly string[]) => hashFiles(cwd, files),
-  };
-  const allJobs = plan.jobs.map((p) => p.job);
-  const width = Math.max(...allJobs.map((j) => j.name.length));
-  const signals = interruptibleSignals((count) =>
-    options.printError(count === 1 ? "Canceling: after_script still runs; Ctrl-C again to abort" : "Aborting"),
-  );
-  const status = options.terminal && !options.json ? new StatusLine(options.print) : undefined;
-  const print = status ? (text: string) => status.print(text) : options.print;
-  // The run leaves its record in .runner/runs; with --json its events are the output.
-  const record = new RunRecord(join(cwd, ".runner", "runs"), {
-    onEvent: (event: RecordEvent) => {
-      if (options.json) options.print(`${JSON.stringify(event)}\n`);
-      if (event.type === "job.start") status?.jobStarted(event.job);
-      if (event.type === "job.finish") status?.jobFinished(event.job);
-    },
+  return runPlan(options, {
+    cwd, git, project, localPipeline, pipeline, plan, projectVariables, pipelineVariables, worktree: options.prefetch.worktree(),
   });
-  // The Docker machinery loads only when it is used.
-  const docker = options.executor === "docker" ? await import("./exec-docker.ts") : undefined;
-  await docker?.removeExecLeftovers();
-  const onFailure = docker && options.shellOnFailure ? docker.interactiveShell({ ...options.shellOnFailure, print: options.print }) : undefined;
-  let results: LocalJobResult[];
-  try {
-    results = await runLocalPipeline({
-      jobs: plan.jobs, unplayed: plan.unplayed, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
-      cancelOnJobFailure: pipeline.workflow?.cancelOnJobFailure === true,
-      buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds"),
-      concurrency: options.concurrency ?? availableParallelism(),
-      payloadFor: (job, index, received) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx, received),
-      cacheDir: join(cwd, ".runner", "cache"),
-      executorFor: (job, directories, relative) =>
-        options.executor === "docker"
-          ? docker!.localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" }, options.keep ?? false, options.env, onFailure)
-          : options.executor === "ssh" && options.ssh
-          ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
-          : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
-      sinkFor: (job) => options.json ? silentSink : new TerminalSink({
-        print, color: options.color,
-        prefix: allJobs.length > 1 ? jobPrefix(job, allJobs.indexOf(job), width, options.color) : "",
-      }),
-      warningsFor: (job) => [...imageNotice(job, options.executor), ...missingSecrets(job, projectVariables)],
-    });
-  } finally {
-    signals.dispose();
-    status?.stop();
-  }
-  record.finish();
-  if (!options.json && (allJobs.length > 1 || results.some((r) => r.status === "failed"))) options.print(renderSummary(results, options.color));
-  const failed = results.some((r) => (r.status === "failed" || r.status === "canceled") && !r.allowFailure);
-  return failed ? EXIT.jobFailed : EXIT.ok;
-}
-
-const silentSink = { write() {}, flush() {} };
-
-
-/** `cache:key:files`: a SHA-1 of the files' contents (in path order), or undefined when none exists. */
-function hashFiles(cwd: string, files: readonly string[]): string | undefined {
-  const hash = new Bun.CryptoHasher("sha1");
-  let found = false;
-  for (const pattern of [...files].sort()) {
-    for (const path of [...new Bun.Glob(pattern).scanSync({ cwd, dot: true })].sort()) {
-      hash.update(path);
-      hash.update(readFileSync(join(cwd, path)));
-      found = true;
-    }
-  }
-  return found ? hash.digest("hex") : undefined;
 }
 
 async function readConfig(path: string, shown: string): Promise<string> {
@@ -255,22 +170,3 @@ export async function sshSettingsFrom(options: {
   return { settings, ...(buildsDir ? { buildsDir } : {}) };
 }
 
-/** The job's `secrets:` that no secrets file gives a value. */
-function missingSecrets(job: JobDefinition, projectVariables: readonly VariableDefinition[]): string[] {
-  return (job.secrets ?? [])
-    .filter((secret) => !projectVariables.some((v) => v.key === secret.name))
-    .map((secret) => `secret ${secret.name} has no value here: give it in .runner/secrets.env or --secrets-file`);
-}
-
-function imageNotice(job: JobDefinition, executor: string): string[] {
-  return job.image && executor !== "docker" ? [`image "${job.image.name}" is ignored by the ${executor} executor`] : [];
-}
-
-const PREFIX_COLORS = [36, 35, 33, 32, 34, 91, 96, 95, 93, 92];
-
-function jobPrefix(job: JobDefinition, index: number, width: number, color: boolean): string {
-  const name = job.name.padEnd(width);
-  if (!color) return `${name} | `;
-  const code = PREFIX_COLORS[index % PREFIX_COLORS.length];
-  return `\x1b[${code}m${name}\x1b[0m | `;
-}
