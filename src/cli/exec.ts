@@ -8,6 +8,7 @@ import { localProject } from "../pipeline/predefined.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import { parseAssignment } from "./assignment.ts";
 import { runPlan } from "./exec-run.ts";
+import { ignoreRunnerDirectory } from "../local/runner-directory.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
 import type { ExecPrefetch } from "./exec-prefetch.ts";
 import { includeContext as includeRuleContext, ruleContext } from "./rule-context.ts";
@@ -68,9 +69,11 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const pipelineVariables = options.variables.map((text) => parseAssignment(text));
   // The project is the directory the run starts in (a subdirectory of a monorepo works as in
   // gitlab-ci-local); commit facts come from the repository around it.
+  // .runner/ (the plan cache, builds, records) ignores itself in git before anything is written there.
   const [text, git, projectVariables] = await Promise.all([
     readConfig(filePath, options.file), options.prefetch.git,
     readVariableFiles({ cwd, variablesFiles: options.variablesFiles ?? [], secretsFiles: options.secretsFiles ?? [] }),
+    options.cache ? ignoreRunnerDirectory(cwd) : undefined,
   ]);
   const displayName = relative(cwd, filePath) || filePath;
   const inputs = Object.fromEntries((options.inputs ?? []).map((text) => parseAssignment(text, "--input")).map((v) => [v.key, v.value]));

@@ -5,7 +5,9 @@ import type { RuleContext } from "../pipeline/rules.ts";
 /**
  * What `rules:` see in a local run: the pipeline's predefined variables, the file's global and the
  * workflow rule's variables, the job's own (unexpanded, as GitLab's rule context) and `--variable`;
- * `changes:` against the working tree's changes (or `compare_to`), `exists:` against tracked files.
+ * `changes:` against what a push would carry — the working tree's changes and the commits the
+ * upstream branch lacks (or `compare_to`'s diff) — `exists:` against tracked files. Each git call
+ * is made once per run.
  */
 export function ruleContext(input: RuleVariableSources & { cwd: string; env: Record<string, string> }): PlanContext {
   const git = (...args: string[]) => {
@@ -13,13 +15,21 @@ export function ruleContext(input: RuleVariableSources & { cwd: string; env: Rec
     return result.exitCode === 0 ? result.stdout.toString() : undefined;
   };
   let tracked: string[] | undefined;
+  let working: string[] | undefined;
+  const diffs = new Map<string, string[]>();
+  const diff = (base: string) => {
+    if (!diffs.has(base)) diffs.set(base, (git("diff", "--name-only", "-z", `${base}...HEAD`) ?? "").split("\0").filter(Boolean));
+    return diffs.get(base)!;
+  };
+  let upstream: string | null | undefined;
   return {
     ruleVariables: (job, workflow) => ruleVariables(input, job, workflow),
     changedFiles(compareTo) {
-      const working = (git("status", "--porcelain", "-z", "--untracked-files=all") ?? "")
-        .split("\0").filter(Boolean).map((line) => line.slice(3));
-      const compared = compareTo ? (git("diff", "--name-only", "-z", `${compareTo}...HEAD`) ?? "").split("\0").filter(Boolean) : [];
-      const changed = [...new Set([...working, ...compared])];
+      working ??= workingTreeChanges(git("status", "--porcelain", "-z", "--untracked-files=all") ?? "");
+      // What a push would carry: the commits not on the upstream branch yet, and the working tree.
+      upstream ??= git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")?.trim() || null;
+      const base = compareTo ?? upstream ?? undefined;
+      const changed = [...new Set([...working, ...(base ? diff(base) : [])])];
       // GitLab: a pipeline without a diff lets `changes` hold.
       return changed.length === 0 && !compareTo ? undefined : changed;
     },
@@ -34,4 +44,18 @@ export function ruleContext(input: RuleVariableSources & { cwd: string; env: Rec
 export function includeContext(input: RuleVariableSources & { cwd: string; env: Record<string, string> }): RuleContext {
   const ctx = ruleContext({ ...input, globals: [] });
   return { ...ctx, variables: ctx.ruleVariables(undefined, []) };
+}
+
+/** The paths of `git status --porcelain -z`: a rename's or copy's entry is followed by its old path. */
+function workingTreeChanges(status: string): string[] {
+  const entries = status.split("\0");
+  const paths: string[] = [];
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (entry.length < 4) continue;
+    paths.push(entry.slice(3));
+    if (entry[0] === "R" || entry[0] === "C") paths.push(entries[++i] ?? "");
+  }
+  // The runner's own directory is never a change of the project's.
+  return paths.filter((path) => path !== "" && !path.startsWith(".runner/"));
 }

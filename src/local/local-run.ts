@@ -1,4 +1,3 @@
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { JobResponse } from "../protocol/types.ts";
 import type { Executor } from "../executors/executor.ts";
@@ -15,6 +14,7 @@ import { readGitSettings } from "../steps/git-settings.ts";
 import { maskedPhrases, resolveVariables } from "../steps/variables.ts";
 import { LocalArtifacts } from "./local-artifacts.ts";
 import { reasonNotToRun } from "./previous-status.ts";
+import { ignoreRunnerDirectory } from "./runner-directory.ts";
 import { coverageFromTrace } from "../record/coverage.ts";
 import { expandKnown } from "../pipeline/expand-known.ts";
 import type { Received } from "../pipeline/payload.ts";
@@ -229,11 +229,4 @@ function localSources(root: string, copy: (() => Promise<SyncSummary>) | undefin
   };
 }
 
-/** `.runner/` holds builds and records; a `.gitignore` of `*` in it keeps it out of `git status`. */
-async function ignoreRunnerDirectory(root: string): Promise<void> {
-  const ignore = join(root, ".runner", ".gitignore");
-  if (await Bun.file(ignore).exists()) return;
-  await mkdir(join(root, ".runner"), { recursive: true });
-  await Bun.write(ignore, "# Created by runner: builds and run records stay out of git.\n*\n");
-}
 

@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { git, makeRepository } from "../helpers/git-fixture.ts";
 
 const BINARY = resolve(import.meta.dir, "../../dist/runner");
 beforeAll(() => {
@@ -143,6 +144,34 @@ wrong-reason:
     expect(run.exitCode, run.stderr.toString()).toBe(0);
     // Both started before either ended: deploy-one and deploy-two are different groups.
     expect(readFileSync(log, "utf8").trim().split("\n").slice(0, 2).every((line) => line.startsWith("start-"))).toBe(true);
+  });
+
+  test("rules:changes sees what a push would carry: unpushed commits and the working tree; nothing to push is no diff", () => {
+    const { bare } = makeRepository(1);
+    const clone = join(mkdtempSync(join(tmpdir(), "runner-changes-")), "clone");
+    git(tmpdir(), "clone", "-q", bare, clone);
+    mkdirSync(join(clone, "docs"));
+    mkdirSync(join(clone, "src"));
+    writeFileSync(join(clone, "docs", "a.md"), "a\n");
+    writeFileSync(join(clone, "src", "b.ts"), "b\n");
+    writeFileSync(join(clone, ".gitlab-ci.yml"), [
+      "docs: { script: x, rules: [{ changes: ['docs/**/*'] }] }",
+      "code: { script: x, rules: [{ changes: ['src/**/*'] }] }",
+      "other: { script: x }",
+    ].join("\n"));
+    git(clone, "add", ".");
+    git(clone, "commit", "-q", "-m", "base");
+    git(clone, "push", "-q", "origin", "HEAD:main");
+    const planned = () => JSON.parse(exec(clone, "--list-json").stdout.toString()).filter((r: { excluded?: string }) => !r.excluded).map((r: { name: string }) => r.name);
+    // Everything pushed and a clean tree: no diff, so changes hold (GitLab's rule).
+    expect(planned()).toEqual(["docs", "code", "other"]);
+    // An unpushed commit touching docs/: only docs changed.
+    writeFileSync(join(clone, "docs", "a.md"), "a2\n");
+    git(clone, "commit", "-q", "-am", "docs");
+    expect(planned()).toEqual(["docs", "other"]);
+    // A rename in the working tree counts both paths.
+    git(clone, "mv", "src/b.ts", "src/c.ts");
+    expect(planned()).toEqual(["docs", "code", "other"]);
   });
 
   test("allow_failure: exit_codes allows only the listed exit codes", () => {
