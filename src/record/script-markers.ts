@@ -1,5 +1,5 @@
 import { concatBytes, EMPTY, utf8 } from "../trace/bytes.ts";
-import { holdingFilter, type ScanResult, type StreamFilter } from "../trace/stream-filter.ts";
+import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "../trace/stream-filter.ts";
 
 /** The invisible mark a stage script prints before its N-th user command (an OSC sequence). */
 export const MARK_PREFIX = "\x1b]7711;runner-line=";
@@ -27,7 +27,7 @@ export function scriptMarkFilter(onMark: (index: number, before: Uint8Array) => 
       const digitsFrom = at + PREFIX.length;
       const bell = buffer.indexOf(BELL, digitsFrom);
       if (bell === -1 || bell - digitsFrom > MAX_DIGITS) {
-        if (!final && data.length - digitsFrom <= MAX_DIGITS) return held(out, data, last, at);
+        if (!final && data.length - digitsFrom <= MAX_DIGITS) return holdFrom(out, data, last, at);
         // Not a mark after all: keep the bytes.
         out.push(data.subarray(last, digitsFrom));
         last = digitsFrom;
@@ -40,16 +40,11 @@ export function scriptMarkFilter(onMark: (index: number, before: Uint8Array) => 
     // The end of the chunk may hold the start of a mark.
     if (!final) {
       for (let k = Math.min(PREFIX.length - 1, data.length - last); k > 0; k--) {
-        if (buffer.subarray(data.length - k).equals(PREFIX.subarray(0, k))) return held(out, data, last, data.length - k);
+        if (buffer.subarray(data.length - k).equals(PREFIX.subarray(0, k))) return holdFrom(out, data, last, data.length - k);
       }
     }
     out.push(data.subarray(last));
     return { output: concatBytes(out), held: EMPTY };
   };
   return holdingFilter(scan);
-}
-
-function held(out: Uint8Array[], data: Uint8Array, last: number, from: number): ScanResult {
-  out.push(data.subarray(last, from));
-  return { output: concatBytes(out), held: data.slice(from) };
 }

@@ -1,6 +1,6 @@
 import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
 import { NeedleSearch } from "./needles.ts";
-import { holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
+import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 const MASK = utf8("[MASKED]");
 
@@ -21,20 +21,15 @@ export function phraseMasker(phrases: readonly string[]): StreamFilter {
     let last = 0;
     for (let match = next(0); match !== undefined; match = next(last)) {
       // A longer phrase may still complete here with the next write: hold from here.
-      if (!final && search.couldGrow(data, match.at, match.length)) return held(out, data, last, match.at);
+      if (!final && search.couldGrow(data, match.at, match.length)) return holdFrom(out, data, last, match.at);
       out.push(data.subarray(last, match.at), MASK);
       last = match.at + match.length;
     }
     const tail = final ? -1 : search.partialTail(data, last);
-    if (tail !== -1) return held(out, data, last, tail);
+    if (tail !== -1) return holdFrom(out, data, last, tail);
     out.push(data.subarray(last));
     return { output: concatBytes(out), held: EMPTY };
   };
 
   return holdingFilter(scan);
-}
-
-function held(out: Uint8Array[], data: Uint8Array, last: number, from: number): ScanResult {
-  out.push(data.subarray(last, from));
-  return { output: concatBytes(out), held: data.slice(from) };
 }

@@ -1,3 +1,5 @@
+import { concatBytes, EMPTY } from "./bytes.ts";
+
 /**
  * A streaming byte transform that may hold back a partial match between writes. `write` returns the
  * bytes that are final; `end` releases whatever is still held.
@@ -13,6 +15,12 @@ export interface ScanResult {
   readonly held: Uint8Array;
 }
 
+/** A scan's result that hands over `out` and `data[last, from)`, and holds `data` from `from` on. */
+export function holdFrom(out: Uint8Array[], data: Uint8Array, last: number, from: number): ScanResult {
+  out.push(data.subarray(last, from));
+  return { output: concatBytes(out), held: data.slice(from) };
+}
+
 /**
  * A filter that may hold back the tail of its input until the next write. `scan` sees the held
  * bytes followed by the new chunk; with `final` set no more input will come, so it must hold
@@ -20,19 +28,19 @@ export interface ScanResult {
  */
 export function holdingFilter(
   scan: (data: Uint8Array, final: boolean) => ScanResult,
-  finish: () => Uint8Array = () => new Uint8Array(0),
+  finish: () => Uint8Array = () => EMPTY,
 ): StreamFilter {
-  let held: Uint8Array = new Uint8Array(0);
+  let held: Uint8Array = EMPTY;
   return {
     write(chunk) {
-      const result = scan(held.length > 0 ? join(held, chunk) : chunk, false);
+      const result = scan(concatBytes([held, chunk]), false);
       held = result.held;
       return result.output;
     },
     end() {
       const result = held.length > 0 ? scan(held, true) : { output: held, held };
-      held = new Uint8Array(0);
-      return join(result.output, finish());
+      held = EMPTY;
+      return concatBytes([result.output, finish()]);
     },
   };
 }
@@ -47,22 +55,12 @@ export function chainFilters(filters: readonly StreamFilter[]): StreamFilter {
     },
     end() {
       // Each filter's tail still has to pass through the filters after it.
-      let tail = new Uint8Array(0) as Uint8Array;
+      let tail: Uint8Array = EMPTY;
       for (const filter of filters) {
         const written = tail.length > 0 ? filter.write(tail) : tail;
-        const ended = filter.end();
-        tail = join(written, ended);
+        tail = concatBytes([written, filter.end()]);
       }
       return tail;
     },
   };
-}
-
-function join(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -1,7 +1,7 @@
 import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
 import { candidateScanner } from "./candidates.ts";
 import { NeedleSearch } from "./needles.ts";
-import { holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
+import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 const MASK = utf8("[MASKED]");
 
@@ -41,10 +41,7 @@ export function valueMasker(options: {
       }
       const hit = find(i);
       if (hit === undefined) break;
-      if (hit.kind === "partial") {
-        out.push(data.subarray(last, hit.at));
-        return { output: concatBytes(out), held: data.slice(hit.at) };
-      }
+      if (hit.kind === "partial") return holdFrom(out, data, last, hit.at);
       i = hit.at + hit.length;
       out.push(data.subarray(last, i));
       last = i;
