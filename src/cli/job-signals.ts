@@ -1,5 +1,5 @@
 import type { JobSignals } from "../steps/run-job.ts";
-import { abortReason, cancelReason } from "../steps/job-failure.ts";
+import { abortReason, cancelReason } from "../protocol/job-failure.ts";
 
 /**
  * Ctrl-C as a person expects from a CI tool: the first cancels the running scripts (after_script

@@ -11,7 +11,7 @@ import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { projectPath, shortToken } from "../protocol/token.ts";
 import type { JobResponse } from "../protocol/types.ts";
-import { JobFailure } from "../steps/job-failure.ts";
+import { JobFailure } from "../protocol/job-failure.ts";
 
 /**
  * The executor `[[runners]] executor` names, for one job. A configuration it cannot work with gives

@@ -8,7 +8,7 @@ import { shortToken } from "../protocol/token.ts";
 import type { JobResponse, JobVariable } from "../protocol/types.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { ArtifactTransfer } from "../steps/artifact-transfer.ts";
-import { abortReason, cancelReason } from "../steps/job-failure.ts";
+import { abortReason, cancelReason } from "../protocol/job-failure.ts";
 import { runJob, type JobOutcome } from "../steps/run-job.ts";
 import { variableValue } from "../steps/variables.ts";
 import type { TraceSink, TraceStream } from "../trace/job-trace.ts";

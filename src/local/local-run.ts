@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { JobResponse } from "../protocol/types.ts";
 import type { Executor } from "../executors/executor.ts";
 import type { SourceProvider } from "../steps/context.ts";
-import { cancelReason } from "../steps/job-failure.ts";
+import { cancelReason } from "../protocol/job-failure.ts";
 import { runJob, type JobOutcome, type JobSignals } from "../steps/run-job.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
 import type { JobDefinition } from "../pipeline/definitions.ts";

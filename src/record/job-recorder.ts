@@ -1,4 +1,4 @@
-import type { JobFailure } from "../steps/job-failure.ts";
+import type { JobFailure } from "../protocol/job-failure.ts";
 import type { TraceObserver } from "../trace/job-trace.ts";
 import { ALWAYS_PRESENT, phaseOfSection, type PhaseCode, type PhaseStatus, type RecordEvent } from "./phases.ts";
 

@@ -1,6 +1,6 @@
 import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, symlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import type { JobFailure } from "../steps/job-failure.ts";
+import type { JobFailure } from "../protocol/job-failure.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
 import { createMasker } from "../trace/masking.ts";
 import { compositeStatus, latestAttempts, type PipelineStatus } from "./composite-status.ts";

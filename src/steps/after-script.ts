@@ -1,6 +1,6 @@
 import { userScript } from "../shell/stage-scripts.ts";
 import type { JobContext } from "./context.ts";
-import { goDuration, JobFailure, timeoutReason, toJobFailure } from "./job-failure.ts";
+import { goDuration, JobFailure, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
 import { runStage, scriptEnvironment } from "./run-stage.ts";
 import { variableValue } from "./variables.ts";
 

@@ -1,4 +1,4 @@
-import { failureFromSignal, JobFailure, timeoutReason, toJobFailure } from "./job-failure.ts";
+import { failureFromSignal, JobFailure, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
 
 /**
  * What every combinator needs of a context. A step reads `signal` for cancellation; `graceSignal` is

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import type { JobContext } from "./context.ts";
-import { scriptFailure } from "./job-failure.ts";
+import { scriptFailure } from "../protocol/job-failure.ts";
 import { temporaryArchive } from "./local-files.ts";
 
 /** Whether download_artifacts has anything to do. */

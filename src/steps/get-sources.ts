@@ -1,7 +1,7 @@
 import { getSourcesScript, hookScript } from "../shell/get-sources-script.ts";
 import type { JobContext } from "./context.ts";
 import { readGitSettings } from "./git-settings.ts";
-import { JobFailure } from "./job-failure.ts";
+import { JobFailure } from "../protocol/job-failure.ts";
 import { runStage, scriptEnvironment } from "./run-stage.ts";
 
 /** get_sources: the repository at the job's commit in the project directory (§11.3). */

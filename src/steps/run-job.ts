@@ -5,7 +5,7 @@ import { REVISION, VERSION } from "../version.ts";
 import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { JobContext, JobSettings, SourceProvider } from "./context.ts";
 import { job as jobSteps } from "./job.ts";
-import { cancelNotice, JobFailure, toJobFailure } from "./job-failure.ts";
+import { cancelNotice, JobFailure, toJobFailure } from "../protocol/job-failure.ts";
 import type { JobRecorder } from "../record/job-recorder.ts";
 import { withRunnerVariables, type RunnerIdentity } from "./runner-variables.ts";
 import { maskedPhrases, resolveVariables } from "./variables.ts";

@@ -2,7 +2,7 @@ import type { BuildStage } from "../executors/executor.ts";
 import type { ScriptEnvironment } from "../shell/prelude.ts";
 import { throwIfAborted } from "./compose.ts";
 import type { JobContext } from "./context.ts";
-import { failureFromSignal, scriptFailure } from "./job-failure.ts";
+import { failureFromSignal, scriptFailure } from "../protocol/job-failure.ts";
 import { fileVariablePath, type ResolvedVariable } from "./variables.ts";
 
 /** Runs one generated stage script on the job's executor; a non-zero exit is a script failure. */

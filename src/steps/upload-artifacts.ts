@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import type { Artifact } from "../protocol/types.ts";
 import { collectEntries } from "./archive/collect.ts";
 import type { JobContext } from "./context.ts";
-import { scriptFailure } from "./job-failure.ts";
+import { scriptFailure } from "../protocol/job-failure.ts";
 import { expand, temporaryArchive, untrackedLister } from "./local-files.ts";
 
 /** Whether an artifact is uploaded for a job that ended as `succeeded` says. */

@@ -2,7 +2,7 @@ import { ANSI } from "./ansi.ts";
 import { utf8 } from "./bytes.ts";
 import { createMasker, type MaskingRules } from "./masking.ts";
 import { scriptMarkFilter } from "../record/script-markers.ts";
-import type { JobFailure } from "../steps/job-failure.ts";
+import type { JobFailure } from "../protocol/job-failure.ts";
 
 /** Which stream a trace write came from: `00` runner messages, `01` the job's script (§9.4). */
 export interface TraceStream {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { createShellExecutor } from "../../src/executors/shell/shell-executor.ts";
 import type { JobResponse, JobStep, JobVariable } from "../../src/protocol/types.ts";
 import type { SourceProvider } from "../../src/steps/context.ts";
-import { abortReason, cancelReason } from "../../src/steps/job-failure.ts";
+import { abortReason, cancelReason } from "../../src/protocol/job-failure.ts";
 import { runJob, type JobOutcome, type JobSignals } from "../../src/steps/run-job.ts";
 
 /** A job payload as GitLab would send it, with the given script and overrides. */

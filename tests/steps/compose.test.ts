@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ensure, retry, section, sequence, when, withTimeout, type Step, type StepScope } from "../../src/steps/compose.ts";
-import { cancelReason, JobFailure, scriptFailure } from "../../src/steps/job-failure.ts";
+import { cancelReason, JobFailure, scriptFailure } from "../../src/protocol/job-failure.ts";
 
 interface TestScope extends StepScope {
   readonly log: string[];

@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { dockerSchema } from "../../config/config-schema.ts";
 import type { Image, PullPolicy } from "../../protocol/types.ts";
-import { JobFailure } from "../../steps/job-failure.ts";
+import { JobFailure } from "../../protocol/job-failure.ts";
 import { VERSION } from "../../version.ts";
 import type { ContainerImage, DockerSettings } from "./docker-executor.ts";
 

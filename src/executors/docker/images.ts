@@ -1,5 +1,5 @@
 import type { PullPolicy } from "../../protocol/types.ts";
-import { JobFailure } from "../../steps/job-failure.ts";
+import { JobFailure } from "../../protocol/job-failure.ts";
 import { DockerApi, DockerApiError } from "./docker-api.ts";
 import type { RegistryAuth } from "./registry-auth.ts";
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { Client } from "ssh2";
-import { JobFailure } from "../../steps/job-failure.ts";
+import { JobFailure } from "../../protocol/job-failure.ts";
 import { checkHostKey, type HostKeyVerdict } from "./known-hosts.ts";
 
 /** `[runners.ssh]` (gitlab-protocol.md §12), with GitLab Runner's defaults applied. */

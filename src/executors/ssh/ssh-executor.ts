@@ -2,7 +2,7 @@ import { posix } from "node:path";
 import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
 import { quotePosix } from "../../shell/quote.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
-import { JobFailure } from "../../steps/job-failure.ts";
+import { JobFailure } from "../../protocol/job-failure.ts";
 import type { BuildFiles } from "../build-files.ts";
 import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
 import { address, connectSsh, type SshSettings } from "./ssh-connection.ts";

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { DockerApi } from "../../../src/executors/docker/docker-api.ts";
 import { ensureImage } from "../../../src/executors/docker/images.ts";
 import { registryAuth, registryOf } from "../../../src/executors/docker/registry-auth.ts";
-import { JobFailure } from "../../../src/steps/job-failure.ts";
+import { JobFailure } from "../../../src/protocol/job-failure.ts";
 
 const IMAGE = "registry.example.com:5000/team/app:1";
 const authConfig = JSON.stringify({ auths: { "registry.example.com:5000": { auth: Buffer.from("robot:s3cr3t:with:colons").toString("base64") } } });

@@ -1,4 +1,4 @@
-import type { FailureReason } from "../protocol/types.ts";
+import type { FailureReason } from "./types.ts";
 
 /** Why a job stopped when it was not a plain script failure: decided once, from `signal.reason`. */
 export type Interruption = "canceled" | "timeout" | "aborted";
