@@ -73,7 +73,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const [text, git, projectVariables] = await Promise.all([
     readConfig(filePath, options.file), options.prefetch.git,
     readVariableFiles({ cwd, variablesFiles: options.variablesFiles ?? [], secretsFiles: options.secretsFiles ?? [] }),
-    options.cache ? ignoreRunnerDirectory(cwd) : undefined,
+    ignoreRunnerDirectory(cwd),
   ]);
   const displayName = relative(cwd, filePath) || filePath;
   const inputs = Object.fromEntries((options.inputs ?? []).map((text) => parseAssignment(text, "--input")).map((v) => [v.key, v.value]));

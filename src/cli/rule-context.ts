@@ -56,6 +56,5 @@ function workingTreeChanges(status: string): string[] {
     paths.push(entry.slice(3));
     if (entry[0] === "R" || entry[0] === "C") paths.push(entries[++i] ?? "");
   }
-  // The runner's own directory is never a change of the project's.
-  return paths.filter((path) => path !== "" && !path.startsWith(".runner/"));
+  return paths.filter(Boolean);
 }

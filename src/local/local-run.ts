@@ -14,7 +14,6 @@ import { readGitSettings } from "../steps/git-settings.ts";
 import { maskedPhrases, resolveVariables } from "../steps/variables.ts";
 import { LocalArtifacts } from "./local-artifacts.ts";
 import { reasonNotToRun } from "./previous-status.ts";
-import { ignoreRunnerDirectory } from "./runner-directory.ts";
 import { coverageFromTrace } from "../record/coverage.ts";
 import { expandKnown } from "../pipeline/expand-known.ts";
 import type { Received } from "../pipeline/payload.ts";
@@ -65,7 +64,6 @@ export interface LocalRunOptions {
  * on how those ended (see {@link reasonNotToRun}).
  */
 export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJobResult[]> {
-  await ignoreRunnerDirectory(given.projectRoot);
   // A failure under auto_cancel:on_job_failure: all cancels the run as Ctrl-C would.
   const failure = new AbortController();
   const options = given.cancelOnJobFailure
@@ -78,11 +76,12 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
   const running = new Set<Promise<void>>();
   // resource_group: a group held by a running job makes its other jobs wait, locally as on GitLab.
   const heldGroups = new Set<string>();
+  const groups = new Map<PlannedJob, string | undefined>();
   for (;;) {
     const ready = planned.filter((p) => !started.has(p.job.name) && p.after.every((name) => results.has(name)));
     for (const next of ready) {
       if (running.size >= Math.max(1, options.concurrency)) break;
-      const group = resourceGroupOf(next, planned.indexOf(next), options);
+      const group = resourceGroupOf(next, planned.indexOf(next), options, groups);
       if (group !== undefined && heldGroups.has(group)) continue;
       if (group !== undefined) heldGroups.add(group);
       started.add(next.job.name);
@@ -111,12 +110,15 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
 
 type RunOptions = LocalRunOptions & { readonly artifacts: LocalArtifacts };
 
-/** `resource_group:` with the job's variables expanded, as GitLab expands it; undefined without one. */
-function resourceGroupOf(planned: PlannedJob, index: number, options: LocalRunOptions): string | undefined {
+/** `resource_group:` with the job's variables expanded, as GitLab expands it (once per job); undefined without one. */
+function resourceGroupOf(planned: PlannedJob, index: number, options: LocalRunOptions, known: Map<PlannedJob, string | undefined>): string | undefined {
   const group = planned.job.resourceGroup;
   if (group === undefined || !group.includes("$")) return group;
-  const variables = new Map(options.payloadFor(planned.job, index).variables.map((v) => [v.key, v.value]));
-  return expandKnown(group, (name) => variables.get(name));
+  if (!known.has(planned)) {
+    const variables = new Map(options.payloadFor(planned.job, index).variables.map((v) => [v.key, v.value]));
+    known.set(planned, expandKnown(group, (name) => variables.get(name)));
+  }
+  return known.get(planned);
 }
 
 async function decide(planned: PlannedJob, index: number, skip: string | undefined, options: RunOptions): Promise<LocalJobResult> {

@@ -53,6 +53,11 @@ export class ErrorCollector {
     }
   }
 
+  /** Keeps an error found without a reader. */
+  add(error: ConfigError): void {
+    this.#errors.push(error);
+  }
+
   /** Throws what was kept: the error itself when there is one, a {@link ConfigErrorList} for several. */
   throwIfAny(): void {
     if (this.#errors.length === 1) throw this.#errors[0];

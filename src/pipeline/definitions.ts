@@ -146,7 +146,7 @@ export function readPipeline(file: YamlFile, options: LoadOptions = {}): Pipelin
   }
   const workflow = errors.attempt(() => readWorkflow(config.workflow, at("workflow")));
   if (jobs.length === 0 && !Object.keys(config).some((k) => !GLOBAL_KEYWORDS.has(k) && !k.startsWith("."))) {
-    errors.attempt(() => { throw new ConfigError("jobs config should contain at least one visible job"); });
+    errors.add(new ConfigError("jobs config should contain at least one visible job"));
   }
   errors.throwIfAny();
   // A need naming a parallel job means every one of its instances.
