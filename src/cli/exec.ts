@@ -6,7 +6,7 @@ import { loadPipeline } from "../pipeline/pipeline-cache.ts";
 import { planRun } from "../pipeline/plan.ts";
 import { localProject } from "../pipeline/predefined.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
-import { parseAssignment } from "./assignment.ts";
+import { parseAssignment, parseInputs } from "./assignment.ts";
 import { runPlan } from "./exec-run.ts";
 import { ignoreRunnerDirectory } from "../local/runner-directory.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
@@ -76,7 +76,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     ignoreRunnerDirectory(cwd),
   ]);
   const displayName = relative(cwd, filePath) || filePath;
-  const inputs = Object.fromEntries((options.inputs ?? []).map((text) => parseAssignment(text, "--input")).map((v) => [v.key, v.value]));
+  const inputs = parseInputs(options.inputs ?? []);
   const project = localProject(git);
   const createdAt = new Date();
   const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;

@@ -5,7 +5,7 @@ import { projectIncludes } from "../pipeline/pipeline-cache.ts";
 import { parseYamlFile } from "../pipeline/yaml-file.ts";
 import { readGitFacts } from "../pipeline/git-facts.ts";
 import { localProject } from "../pipeline/predefined.ts";
-import { parseAssignment } from "./assignment.ts";
+import { parseInputs } from "./assignment.ts";
 import { includeContext } from "./rule-context.ts";
 import { EXIT } from "./exit-codes.ts";
 
@@ -33,7 +33,7 @@ export async function lintCommand(options: {
   env: Record<string, string>;
   print: (text: string) => void;
 }): Promise<number> {
-  const inputs = Object.fromEntries(options.inputs.map((text) => parseAssignment(text, "--input")).map((v) => [v.key, v.value]));
+  const inputs = parseInputs(options.inputs);
   const report = await lint(options.cwd, options.file, inputs, options.env);
   if (options.json) {
     options.print(`${JSON.stringify(report, null, 2)}\n`);

@@ -121,10 +121,16 @@ function componentTarget(address: string, ctx: TargetContext): IncludeTarget {
   const own = host === ctx.variables.CI_SERVER_FQDN && project === ctx.variables.CI_PROJECT_PATH;
   const files = own ? ctx.files : ctx.map?.project(project);
   if (!files) refuse("component", address, "map its project to a local checkout under `projects:` in .runner/includes.yml");
-  const candidates = [`templates/${name}.yml`, `templates/${name}/template.yml`];
-  const path = candidates.find((c) => files.read(c) !== undefined) ?? candidates[0]!;
+  let found: { path: string; text: string | undefined } = { path: `templates/${name}.yml`, text: undefined };
+  for (const path of [`templates/${name}.yml`, `templates/${name}/template.yml`]) {
+    const text = files.read(path);
+    if (text !== undefined) {
+      found = { path, text };
+      break;
+    }
+  }
   return {
-    location: address, text: files.read(path), source: files.source(path),
+    location: address, text: found.text, source: files.source(found.path),
     missing: `Component '${address}' - content not found`, files, checkExtension: false,
   };
 }
