@@ -11,17 +11,39 @@ export interface FileEntry {
   readonly mode: number;
 }
 
+/** A path would lead out of the directory it must stay in (through `..` or a symbolic link). */
+export class OutsidePathError extends Error {
+  override readonly name = "OutsidePathError";
+}
+
+/** A directory below the one being listed could not be read: the listing is incomplete. */
+export class ListingError extends Error {
+  override readonly name = "ListingError";
+}
+
 /**
  * The files of a job's build directory, wherever they are: on this machine (shell executor) or on
  * a remote host (SSH, over SFTP). Artifacts, caches and the working-tree copy use only this, so the
  * same code serves every executor. Paths are absolute on the side where the files are.
+ *
+ * A job controls what is in its build directory, so nothing here follows a symbolic link out of it:
+ * listings never descend into links (a link is an entry of its own, as in GitLab Runner's archives),
+ * and a file is only read when the real path of its directory is inside the given root.
  */
 export interface BuildFiles {
-  /** Every entry below `dir`, recursively, sorted; `[]` when `dir` does not exist. */
+  /**
+   * Every entry below `dir`, recursively, sorted, never descending into a symbolic link; `[]` when
+   * `dir` does not exist. Throws {@link ListingError} when a directory below it cannot be read.
+   */
   list(dir: string): Promise<FileEntry[]>;
   /** The entry at `path` without following a final symbolic link; undefined when there is none. */
   stat(path: string): Promise<Omit<FileEntry, "path"> | undefined>;
-  read(path: string): Readable;
+  /**
+   * The regular file at `path`, read without following a symbolic link: throws
+   * {@link OutsidePathError} when `path` is a link, or when its directory's real path is not inside
+   * `root`'s.
+   */
+  readInside(root: string, path: string): Promise<Readable>;
   /** A stream writing `path` (replacing it), created with `mode`. */
   write(path: string, mode: number): Writable;
   mkdir(path: string): Promise<void>;

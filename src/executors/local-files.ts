@@ -1,26 +1,18 @@
-import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, lstat, mkdir, readdir, readlink, realpath, rename, rm, symlink, utimes } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
-import type { BuildFiles, FileEntry } from "./build-files.ts";
+import { constants, createWriteStream, type Dirent } from "node:fs";
+import { chmod, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, utimes } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { Readable } from "node:stream";
+import { ListingError, OutsidePathError, type BuildFiles, type FileEntry } from "./build-files.ts";
+import { isInside } from "./inside.ts";
 
 /** The build directory on this machine. */
 export const localFiles: BuildFiles = {
-  async list(dir) {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-    const out: FileEntry[] = [];
-    for (const entry of entries) {
-      const full = join(entry.parentPath, entry.name);
-      const stat = await lstat(full).catch(() => undefined);
-      if (!stat) continue;
-      out.push({ path: relative(dir, full).split(sep).join("/"), ...describe(stat) });
-    }
-    return out.sort((a, b) => (a.path < b.path ? -1 : 1));
-  },
+  list: (dir) => listTree(dir),
   async stat(path) {
     const stat = await lstat(path).catch(() => undefined);
     return stat && describe(stat);
   },
-  read: (path) => createReadStream(path),
+  readInside: (root, path) => openInside(root, path),
   write: (path, mode) => createWriteStream(path, { mode }),
   mkdir: async (path) => void (await mkdir(path, { recursive: true })),
   readlink: (path) => readlink(path),
@@ -33,6 +25,55 @@ export const localFiles: BuildFiles = {
   },
   realpath: (path) => realpath(path),
 };
+
+/**
+ * Walks `root` one directory at a time. (`readdir` with `recursive: true` follows symbolic links
+ * under Bun: `ln -s .. up` sends it round in circles until ELOOP.)
+ */
+async function listTree(root: string): Promise<FileEntry[]> {
+  const out: FileEntry[] = [];
+  const walk = async (relative: string): Promise<void> => {
+    const dir = relative === "" ? root : join(root, relative);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      // The root missing is an empty listing; a directory that went away while we looked, too.
+      if (code === "ENOENT" || (relative === "" && code === "ENOTDIR")) return;
+      throw new ListingError(`cannot list ${dir}: ${code ?? String(error)}`);
+    }
+    for (const entry of entries) {
+      const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
+      const stat = await lstat(join(root, path)).catch(() => undefined);
+      if (!stat) continue;
+      const described = describe(stat);
+      out.push({ path, ...described });
+      if (described.type === "directory") await walk(path);
+    }
+  };
+  await walk("");
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+async function openInside(root: string, path: string): Promise<Readable> {
+  const [realRoot, parent] = await Promise.all([realpath(root), realpath(dirname(path))]);
+  if (!isInside(parent, realRoot)) throw new OutsidePathError(`${path}: a symbolic link on its way leaves ${root}`);
+  let handle;
+  try {
+    // O_NOFOLLOW: a link put in place of the file after the check above is not followed either.
+    handle = await open(join(parent, basename(path)), constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") throw new OutsidePathError(`${path}: is a symbolic link; it is not followed`);
+    throw error;
+  }
+  const stat = await handle.stat();
+  if (!stat.isFile()) {
+    await handle.close();
+    throw new OutsidePathError(`${path}: not a regular file`);
+  }
+  return handle.createReadStream();
+}
 
 function describe(stat: Awaited<ReturnType<typeof lstat>>): Omit<FileEntry, "path"> {
   const type = stat.isDirectory() ? "directory" : stat.isSymbolicLink() ? "symlink" : "file";

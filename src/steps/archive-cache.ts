@@ -31,15 +31,15 @@ export async function archiveCache(ctx: JobContext): Promise<void> {
     }
     const { projectDir } = ctx.executor.directories;
     ctx.trace.info(`Creating cache ${key}...`);
-    const collected = await collectEntries({
-      files: ctx.executor.files, projectDir, kind: "cache", paths: cache.paths.map((p) => expand(ctx, p)),
-      untracked: untrackedLister(ctx, cache.untracked),
-    });
-    for (const line of collected.lines) ctx.trace.println(line);
-    for (const warning of collected.warnings) ctx.trace.warning(warning);
     const archive = cacheArchivePath(ctx, key);
     const partial = `${archive}.${process.pid}.tmp`;
     try {
+      const collected = await collectEntries({
+        files: ctx.executor.files, projectDir, kind: "cache", paths: cache.paths.map((p) => expand(ctx, p)),
+        untracked: untrackedLister(ctx, cache.untracked),
+      });
+      for (const line of collected.lines) ctx.trace.println(line);
+      for (const warning of collected.warnings) ctx.trace.warning(warning);
       await mkdir(dirname(archive), { recursive: true });
       await (await import("./archive/zip.ts")).writeZip(ctx.executor.files, projectDir, collected.entries, partial);
       await rename(partial, archive);

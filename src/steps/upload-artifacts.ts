@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import type { Artifact } from "../protocol/types.ts";
-import { collectEntries } from "./archive/collect.ts";
+import { CollectError, collectEntries } from "./archive/collect.ts";
 import type { JobContext } from "./context.ts";
 import { scriptFailure } from "../protocol/job-failure.ts";
 import { expand, temporaryArchive, untrackedLister } from "./local-files.ts";
@@ -37,6 +37,10 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
       paths: artifact.paths.map((p) => expand(ctx, p)),
       exclude: (artifact.exclude ?? []).map((p) => expand(ctx, p)),
       untracked: untrackedLister(ctx, artifact.untracked),
+    }).catch((error: unknown) => {
+      if (!(error instanceof CollectError)) throw error;
+      ctx.trace.error(error.message);
+      throw scriptFailure(1);
     });
     for (const line of collected.lines) ctx.trace.println(line);
     for (const warning of collected.warnings) ctx.trace.warning(warning);
@@ -61,7 +65,7 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
       const line = await ctx.artifacts.upload({ artifact, filename, file: archive!, signal: ctx.signal });
       ctx.trace.println(line);
     } catch (error) {
-      if (error instanceof Error && error.name === "ArtifactTransferError") {
+      if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "OutsidePathError")) {
         ctx.trace.error(error.message);
         throw scriptFailure(1);
       }
@@ -85,5 +89,5 @@ async function onlyFiles(ctx: JobContext, entries: readonly string[]): Promise<s
 async function copyOut(ctx: JobContext, from: string, to: string): Promise<void> {
   const { createWriteStream } = await import("node:fs");
   const { pipeline } = await import("node:stream/promises");
-  await pipeline(ctx.executor.files.read(from), createWriteStream(to, { mode: 0o600 }));
+  await pipeline(await ctx.executor.files.readInside(ctx.executor.directories.projectDir, from), createWriteStream(to, { mode: 0o600 }));
 }

@@ -17,7 +17,7 @@ export function mountedFiles(containerRoot: string, hostRoot: string): BuildFile
   return {
     list: (dir) => localFiles.list(toHost(dir)),
     stat: (path) => localFiles.stat(toHost(path)),
-    read: (path) => localFiles.read(toHost(path)),
+    readInside: (root, path) => localFiles.readInside(toHost(root), toHost(path)),
     write: (path, mode) => localFiles.write(toHost(path), mode),
     mkdir: (path) => localFiles.mkdir(toHost(path)),
     readlink: (path) => localFiles.readlink(toHost(path)),

@@ -1,6 +1,7 @@
 import { join, posix } from "node:path";
 import type { SFTPWrapper, Stats } from "ssh2";
-import type { BuildFiles, FileEntry } from "../build-files.ts";
+import { ListingError, OutsidePathError, type BuildFiles, type FileEntry } from "../build-files.ts";
+import { isInside } from "../inside.ts";
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
@@ -15,7 +16,12 @@ export function sftpFiles(sftp: SFTPWrapper): BuildFiles {
     async list(dir) {
       const out: FileEntry[] = [];
       const walk = async (relative: string) => {
-        const entries = await call<{ filename: string; attrs: Stats }[]>((done) => sftp.readdir(join(dir, relative), done)).catch(() => []);
+        const path = relative === "" ? dir : posix.join(dir, relative);
+        const entries = await call<{ filename: string; attrs: Stats }[]>((done) => sftp.readdir(path, done)).catch(async (error: Error) => {
+          // The root missing is an empty listing; anything else below it leaves the listing incomplete.
+          if (relative === "" && !(await lstat(path))?.isDirectory()) return [];
+          throw new ListingError(`cannot list ${path}: ${error.message}`);
+        });
         for (const entry of entries) {
           if (entry.filename === "." || entry.filename === "..") continue;
           const path = relative === "" ? entry.filename : `${relative}/${entry.filename}`;
@@ -31,7 +37,13 @@ export function sftpFiles(sftp: SFTPWrapper): BuildFiles {
       const stats = await lstat(path);
       return stats && describe(stats);
     },
-    read: (path) => sftp.createReadStream(path),
+    async readInside(root, path) {
+      const [realRoot, parent] = await Promise.all([files.realpath(root), files.realpath(posix.dirname(path))]);
+      if (!isInside(parent, realRoot)) throw new OutsidePathError(`${path}: a symbolic link on its way leaves ${root}`);
+      const stats = await lstat(posix.join(parent, posix.basename(path)));
+      if (!stats?.isFile()) throw new OutsidePathError(`${path}: ${stats?.isSymbolicLink() ? "is a symbolic link; it is not followed" : "not a regular file"}`);
+      return sftp.createReadStream(posix.join(parent, posix.basename(path)));
+    },
     write: (path, mode) => sftp.createWriteStream(path, { mode }),
     async mkdir(path) {
       const parts = posix.normalize(path).split("/");

@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { join, posix } from "node:path";
+import { ListingError } from "../../executors/build-files.ts";
 import type { BuildFiles } from "../../executors/build-files.ts";
 
 /** What `paths`, `exclude` and `untracked` picked, and what they said about it. */
@@ -24,16 +25,24 @@ export async function collectEntries(options: {
   untracked?: () => Promise<readonly string[]>;
   kind: "artifact" | "cache";
 }): Promise<Collected> {
-  const all = await options.files.list(options.projectDir);
+  const all = await options.files.list(options.projectDir).catch((error: unknown) => {
+    // An incomplete listing would save an incomplete archive as if it were whole: it fails instead.
+    if (error instanceof ListingError) throw new CollectError(`${options.kind === "cache" ? "cache" : "artifacts"}: ${error.message}`);
+    throw error;
+  });
   const found = new Set<string>();
   const lines: string[] = [];
   const warnings: string[] = [];
-  const excludes = (options.exclude ?? []).map((p) => new Bun.Glob(clean(p).replace(/\/$/, "")));
+  const inProject = (raw: string) => projectRelative(options.projectDir, raw);
+  const excludes = (options.exclude ?? []).flatMap((p) => {
+    const pattern = inProject(p);
+    return pattern === undefined ? [] : [new Bun.Glob(pattern)];
+  });
   const excluded = (path: string) => excludes.some((g) => g.match(path));
   for (const raw of options.paths) {
-    const pattern = clean(raw).replace(/\/$/, "");
-    if (pattern === "" || pattern === ".." || pattern.startsWith("../") || pattern.startsWith("/")) {
-      warnings.push(`${raw}: not in the project directory; ignored`);
+    const pattern = inProject(raw);
+    if (pattern === undefined) {
+      warnings.push(`processPath: ${options.kind} path is not a subpath of project directory: ${raw}`);
       continue;
     }
     const glob = new Bun.Glob(pattern);
@@ -71,9 +80,22 @@ export async function localUntrackedFiles(projectDir: string): Promise<string[]>
   return code === 0 ? out.split("\0").filter(Boolean) : [];
 }
 
-/** `./a/b/` → `a/b/`, `a//b` → `a/b`. */
-function clean(pattern: string): string {
-  return pattern.trim().replace(/^(\.\/)+/, "").replace(/\/{2,}/g, "/");
+/**
+ * A `paths` or `exclude` pattern relative to the project directory, as GitLab Runner takes it
+ * (`filepath.Abs` then `filepath.Rel`): `./a/b/` → `a/b`, `$CI_PROJECT_DIR/out/` → `out`; undefined
+ * when it leads out of the project directory (`../x`, `/etc`).
+ */
+export function projectRelative(projectDir: string, pattern: string): string | undefined {
+  const trimmed = pattern.trim().replace(/\/{2,}/g, "/");
+  const relative = posix.relative(projectDir, posix.resolve(projectDir, trimmed));
+  if (relative === ".." || relative.startsWith("../") || posix.isAbsolute(relative)) return undefined;
+  // `.` (or the project directory's own path) is the whole directory.
+  return relative === "" ? "**" : relative;
+}
+
+/** Collecting the entries failed: the archive would be incomplete. */
+export class CollectError extends Error {
+  override readonly name = "CollectError";
 }
 
 /** The absolute path of a collected entry. */

@@ -12,7 +12,7 @@ export async function writeGzip(files: BuildFiles, root: string, entries: readon
   const out = createWriteStream(file, { mode: 0o600 });
   for (const entry of entries) {
     // Node's gzip writes no name into the header; GitLab reads the members in order.
-    await pipeline(files.read(join(root, entry)), createGzip(), out, { end: false });
+    await pipeline(await files.readInside(root, join(root, entry)), createGzip(), out, { end: false });
   }
   await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
 }

@@ -1,9 +1,10 @@
 import { createWriteStream } from "node:fs";
-import { dirname, isAbsolute, join, normalize, sep } from "node:path";
+import { basename, dirname, isAbsolute, join, normalize, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import yauzl from "yauzl";
 import yazl from "yazl";
 import type { BuildFiles } from "../../executors/build-files.ts";
+import { isInside } from "../../executors/inside.ts";
 
 /** An archive entry would land outside the directory it is extracted into. */
 export class UnsafeArchiveError extends Error {
@@ -25,7 +26,9 @@ export async function writeZip(files: BuildFiles, root: string, entries: readonl
     const options = { mtime: new Date(stat.mtimeMs), mode: stat.mode | typeBits(stat.type) };
     if (stat.type === "directory") zip.addEmptyDirectory(entry, options);
     else if (stat.type === "symlink") zip.addBuffer(Buffer.from(await files.readlink(path)), entry, { ...options, compress: false });
-    else zip.addReadStreamLazy(entry, { ...options, size: stat.size }, (done) => done(null, files.read(path)));
+    else zip.addReadStreamLazy(entry, { ...options, size: stat.size }, (done) => {
+      files.readInside(root, path).then((stream) => done(null, stream), (error: Error) => done(error, undefined as never));
+    });
   }
   zip.end();
   await written;
@@ -79,27 +82,53 @@ async function extractEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, files: Build
   if (isAbsolute(name) || (target !== root && !target.startsWith(root + sep))) {
     throw new UnsafeArchiveError(`${name}: the path leaves the extraction directory; the archive is refused`);
   }
-  // A parent that is a symbolic link pointing elsewhere must not carry the entry out either.
-  await files.mkdir(dirname(target));
-  const parent = await files.realpath(dirname(target));
-  if (parent !== realRoot && !parent.startsWith(realRoot + sep)) {
-    throw new UnsafeArchiveError(`${name}: a symbolic link in its path leaves the extraction directory; the archive is refused`);
-  }
   const mode = (entry.externalFileAttributes >>> 16) & 0o177777;
-  if (name.endsWith("/") || (mode & 0o170000) === 0o040000) {
-    await files.mkdir(target);
-    return false;
-  }
+  const isDirectory = name.endsWith("/") || (mode & 0o170000) === 0o040000;
+  // Each directory on the way is checked before the next one is made below it: a link in the
+  // archive or in the directory must never have a directory created outside.
+  const parent = await directoryInside(files, root, realRoot, relative(root, isDirectory ? target : dirname(target)), name);
+  if (isDirectory) return false;
+  const path = join(parent, basename(target));
   const stream = await new Promise<NodeJS.ReadableStream>((ok, fail) => zip.openReadStream(entry, (e, s) => (e ? fail(e) : ok(s!))));
-  await files.remove(target);
+  await files.remove(path);
   if ((mode & 0o170000) === 0o120000) {
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
-    await files.symlink(Buffer.concat(chunks).toString("utf8"), target);
+    await files.symlink(Buffer.concat(chunks).toString("utf8"), path);
     return true;
   }
-  await pipeline(stream, files.write(target, 0o644));
+  await pipeline(stream, files.write(path, 0o644));
   const modified = entry.getLastModDate().getTime();
-  await files.setModeAndTime(target, mode & 0o777 || 0o644, modified);
+  await files.setModeAndTime(path, mode & 0o777 || 0o644, modified);
   return true;
+}
+
+/**
+ * Makes (when missing) each directory of `relativeDir` below `root`, one level at a time, and
+ * returns the real path of the last one. A component that is a symbolic link is followed only when
+ * its real path stays inside `realRoot`; otherwise the archive is refused before anything is made.
+ */
+async function directoryInside(files: BuildFiles, root: string, realRoot: string, relativeDir: string, name: string): Promise<string> {
+  let current = realRoot;
+  for (const part of relativeDir.split(sep).filter((p) => p !== "" && p !== ".")) {
+    const next = join(current, part);
+    let stat = await files.stat(next);
+    if (!stat) {
+      await files.mkdir(next);
+      stat = await files.stat(next);
+    }
+    if (stat?.type === "symlink") {
+      const real = await files.realpath(next).catch(() => undefined);
+      if (real === undefined || !isInside(real, realRoot)) {
+        throw new UnsafeArchiveError(`${name}: a symbolic link in its path leaves the extraction directory; the archive is refused`);
+      }
+      if ((await files.stat(real))?.type !== "directory") throw new UnsafeArchiveError(`${name}: ${relative(root, next)} is not a directory`);
+      current = real;
+    } else if (stat?.type === "directory") {
+      current = next;
+    } else {
+      throw new UnsafeArchiveError(`${name}: ${relative(root, next)} is not a directory`);
+    }
+  }
+  return current;
 }
