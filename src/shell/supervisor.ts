@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { constants } from "node:os";
+import { processTable } from "./process-table.ts";
 
 /** How a supervised process ended. */
 export interface ProcessResult {
@@ -27,6 +27,16 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** How long the group has to exit after TERM before it is killed (default 5000 ms). */
   readonly graceMs?: number;
+  /**
+   * Stops what the process started outside its group (`setsid`): called once the group is stopped,
+   * after the leader's exit or on abort, before the output is drained.
+   */
+  readonly stopStrays?: () => Promise<unknown>;
+  /**
+   * How long the output may still be read once the leader and its group are gone (default 1000 ms).
+   * A process that escaped every tracking can hold a pipe open for ever; the run ends anyway.
+   */
+  readonly drainMs?: number;
 }
 
 export type SuperviseOptions = SpawnOptions & RunOptions;
@@ -39,6 +49,7 @@ export interface StartedProcess {
   run(options: RunOptions): Promise<ProcessResult>;
   /** Stops a process that will not be run after all. */
   discard(): Promise<void>;
+  readonly pid: number;
 }
 
 /** Starts `argv` in a process group of its own, its standard input kept open for `run`. */
@@ -53,6 +64,7 @@ export function startProcess(argv: readonly string[], options: SpawnOptions): St
   });
   const pgid = child.pid;
   return {
+    pid: child.pid,
     run: (runOptions) => runStarted(child, pgid, runOptions),
     async discard() {
       closeStdin(child);
@@ -83,20 +95,22 @@ async function runStarted(child: Child, pgid: number, options: RunOptions): Prom
   closeStdin(child);
   let interrupted = false;
   let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= stopGroup(pgid, graceMs));
+  const stop = () => (stopping ??= stopGroup(pgid, graceMs).then(async () => void (await options.stopStrays?.())));
   const onAbort = () => {
     interrupted = true;
     void stop();
   };
   if (options.signal?.aborted) onAbort();
   else options.signal?.addEventListener("abort", onAbort, { once: true });
+  const giveUp = new AbortController();
   try {
-    const drained = Promise.all([drain(child.stdout, options.onStdout), drain(child.stderr, options.onStderr)]);
+    const drained = Promise.all([drain(child.stdout, options.onStdout, giveUp.signal), drain(child.stderr, options.onStderr, giveUp.signal)]);
     await child.exited;
     // Leftovers of the stage (background jobs) would otherwise hold the pipes open and linger.
     await stop();
-    await drained;
+    await settleWithin(drained, options.drainMs ?? 1000);
   } finally {
+    giveUp.abort();
     options.signal?.removeEventListener("abort", onAbort);
   }
   const code = child.signalCode;
@@ -113,8 +127,29 @@ function closeStdin(child: Child): void {
   }
 }
 
-async function drain(stream: ReadableStream<Uint8Array>, onChunk?: (chunk: Uint8Array) => void): Promise<void> {
-  for await (const chunk of stream) onChunk?.(chunk);
+/** Reads `stream` to its end, or until `stop` aborts (a stray process holds the pipe open). */
+async function drain(stream: ReadableStream<Uint8Array>, onChunk: ((chunk: Uint8Array) => void) | undefined, stop: AbortSignal): Promise<void> {
+  const reader = stream.getReader();
+  const cancel = () => void reader.cancel().catch(() => {});
+  stop.addEventListener("abort", cancel, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      onChunk?.(value);
+    }
+  } catch {
+    // Canceled.
+  } finally {
+    stop.removeEventListener("abort", cancel);
+  }
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 /** TERM the group, wait up to `graceMs` for it to be gone, then KILL it. */
@@ -149,21 +184,9 @@ export function groupAlive(pgid: number): boolean {
   return livingMembers(pgid).length > 0;
 }
 
-/** The pids in process group `pgid` that are not zombies, read from /proc. */
+/** The pids in process group `pgid` that are not zombies. */
 export function livingMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      // Fields after the parenthesised command: state, ppid, pgrp, …
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z" && fields[0] !== "X") members.push(Number(entry));
-    } catch {
-      // The process went away while we looked.
-    }
-  }
-  return members;
+  return processTable().groupMembers(pgid);
 }
 
 function signalName(num: number): string | undefined {

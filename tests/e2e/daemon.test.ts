@@ -114,6 +114,24 @@ describe("dist/runner as a GitLab runner", () => {
     expect(fake.deviations).toEqual([]);
   });
 
+  test("run: SIGTERM ends a job whose setsid child holds its output, sends the final update, and leaves no process nor secret file", async () => {
+    const config = writeConfig();
+    const token = `${5000 + (process.pid % 1000)}.4711`;
+    const id = fake.enqueue([`setsid sleep ${token} &`, "echo started", "sleep 60"], {
+      variables: [{ key: "SECRET_FILE", value: "top-secret-content", public: false, masked: false, file: true }],
+    });
+    const child = Bun.spawn([BINARY, "run", "--config", config], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+    while (!fake.jobs.get(id)!.trace.toString().includes("started")) await Bun.sleep(20);
+    const sent = performance.now();
+    child.kill("SIGTERM");
+    await child.exited;
+    expect(performance.now() - sent).toBeLessThan(8000);
+    expect(fake.jobs.get(id)!.status).toBe("failed");
+    expect(Bun.spawnSync(["pgrep", "-f", token]).stdout.toString()).toBe("");
+    const leftovers = Bun.spawnSync(["grep", "-rl", "top-secret-content", join(dir, "builds")]).stdout.toString();
+    expect(leftovers).toBe("");
+  });
+
   test("run serves Prometheus metrics on listen_address", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const config = writeConfig(`listen_address = "127.0.0.1:${port}"`);

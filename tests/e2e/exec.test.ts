@@ -217,6 +217,30 @@ describe("dist/runner exec", () => {
     expect(livingMembers(pgid)).toEqual([]);
   });
 
+  for (const [how, signals] of [["SIGTERM", ["SIGTERM"]], ["a double Ctrl-C", ["SIGINT", "SIGINT"]]] as const) {
+    test(`${how} ends a job whose setsid child holds its output, and leaves no process`, async () => {
+      const token = `${6000 + signals.length}.${process.pid}`;
+      const { dir } = fixture(`slow:\n  script:\n    - setsid sleep ${token} &\n    - echo started\n    - sleep 60\n`);
+      const child = Bun.spawn([BINARY, "exec", "slow"], { cwd: dir, stdout: "pipe", stderr: "pipe", env: { PATH: process.env.PATH! } });
+      let out = "";
+      const reader = child.stdout.getReader();
+      while (!out.includes("started\n")) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        out += new TextDecoder().decode(value);
+      }
+      const sent = performance.now();
+      for (const signal of signals) {
+        child.kill(signal);
+        await Bun.sleep(50);
+      }
+      while (!(await reader.read()).done);
+      expect(await child.exited).not.toBe(0);
+      expect(performance.now() - sent).toBeLessThan(8000);
+      expect(Bun.spawnSync(["pgrep", "-f", token]).stdout.toString()).toBe("");
+    }, 20_000);
+  }
+
   test("a job's record of its trace never shows a masked secret (masking through the binary)", () => {
     const { dir } = fixture(`leak:\n  script:\n    - echo token glpat-0123456789abcdef\n`);
     const { out } = runner(["exec", "leak"], dir);

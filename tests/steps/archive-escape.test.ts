@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import yazl from "yazl";
 import type { RunnerConfig } from "../../src/config/config-schema.ts";
 import { localFiles } from "../../src/executors/local-files.ts";
@@ -80,6 +81,14 @@ async function unpacked(job: FakeJob): Promise<string[]> {
   return out;
 }
 
+function gunzipped(data: Buffer): string {
+  try {
+    return gunzipSync(data).toString();
+  } catch {
+    return "";
+  }
+}
+
 /** A zip GitLab would hand a later job: entries in order, a link where `link` is given. */
 function craftedZip(entries: { name: string; link?: string; data?: string }[]): Promise<Buffer> {
   const zip = new yazl.ZipFile();
@@ -125,7 +134,7 @@ for (const executor of executors()) {
       const job = await run([`ln -s ${outside}/secret.txt report.xml`], {
         artifacts: [archive(["report.xml"], "gzip", "junit"), archive(["report.xml"], "raw", "dotenv")],
       });
-      const leaked = job.artifacts.some((a) => a.data.includes(SECRET) || Bun.gunzipSync(a.data).toString().includes(SECRET));
+      const leaked = job.artifacts.some((a) => a.data.includes(SECRET) || gunzipped(a.data).includes(SECRET));
       tried.push({ executor: executor.name, attempt: "report through a link", refused: !leaked });
       expect(leaked).toBe(false);
       expect(job.trace.toString()).toContain("report.xml: is a symbolic link; it is not followed");

@@ -1,6 +1,7 @@
 import { posix } from "node:path";
 import type { PullPolicy } from "../../protocol/types.ts";
 import { quotePosix } from "../../shell/quote.ts";
+import { stopGroupScript } from "../../shell/remote-stop.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import { JobFailure } from "../../protocol/job-failure.ts";
 import type { BuildFiles } from "../build-files.ts";
@@ -216,10 +217,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       await writeText(files, script, command.script);
       // The stage leads a process group of its own (the server starts it with setsid); its pid,
       // written down by the server, lets cancel stop every process the stage started.
-      const stopGroup = () =>
-        control(container.id, `p=$(cat ${pidFile} 2>/dev/null) && { kill -TERM -- -$p 2>/dev/null || kill -TERM $p; ` +
-          `i=0; while kill -0 -- -$p 2>/dev/null && [ $i -lt ${Math.ceil(graceMs / 100)} ]; do sleep 0.1; i=$((i+1)); done; ` +
-          `kill -KILL -- -$p 2>/dev/null; }`);
+      const stopGroup = () => control(container.id, stopGroupScript({ pidFile, graceMs }));
       let stopping: Promise<number> | undefined;
       const onAbort = () => void (stopping ??= stopGroup());
       command.signal.addEventListener("abort", onAbort, { once: true });

@@ -3,6 +3,7 @@ import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../e
 import type { ShellName } from "../../shell/shell-writer.ts";
 import { stdinScriptCommand } from "../../shell/launch.ts";
 import { localFiles } from "../local-files.ts";
+import { JobProcesses } from "../../shell/job-processes.ts";
 import { startProcess, type StartedProcess } from "../../shell/supervisor.ts";
 
 /** The host variables a local shell job keeps: enough to find programs and a home, nothing more. */
@@ -15,6 +16,8 @@ export interface ShellExecutorOptions {
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
   /** How long a stage's process group has after TERM before KILL (default 5000 ms). */
   readonly graceMs?: number;
+  /** Where the job's processes are tracked (default: a cgroup where one can be made, else the environment marker). */
+  readonly processes?: JobProcesses;
 }
 
 /**
@@ -22,7 +25,9 @@ export interface ShellExecutorOptions {
  * input, in a process group of its own. Only the build directory is shared between stages.
  */
 export function createShellExecutor(options: ShellExecutorOptions): Executor {
-  const env = baseEnvironment(options.hostEnv);
+  const processes = options.processes ?? new JobProcesses();
+  const graceMs = options.graceMs ?? 5000;
+  const env = { ...baseEnvironment(options.hostEnv), ...processes.environment };
   const startShell = () =>
     startProcess(stdinScriptCommand(options.shell), { cwd: options.directories.buildsDir, env });
   // One idle shell is kept started, so that its start-up overlaps the stage before it. It is still
@@ -43,12 +48,15 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
     async run(command: StageCommand, output: StageOutput) {
       const shell = spare ?? startShell();
       spare = undefined;
+      processes.adopt(shell.pid);
       const running = shell.run({
         stdin: command.script,
         onStdout: (chunk) => output.stdout.write(chunk),
         onStderr: (chunk) => output.stderr.write(chunk),
         signal: command.signal,
-        graceMs: options.graceMs ?? 5000,
+        graceMs,
+        // What left the stage's group (setsid) goes with it; the idle shell of the next stage (its group) stays.
+        stopStrays: () => processes.stopAll({ keep: spare ? [spare.pid] : [], graceMs }),
       });
       if (command.stage !== "cleanup_file_variables") spare = startShell();
       const result = await running;
@@ -58,6 +66,9 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
       const idle = spare;
       spare = undefined;
       await idle?.discard();
+      // The last sweep reads every process's environment too: nothing the job started outlives it.
+      await processes.stopAll({ graceMs, thorough: true });
+      processes.dispose();
     },
   };
 }

@@ -1,6 +1,8 @@
 import { posix } from "node:path";
 import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
+import { TRACKING_VARIABLE } from "../../shell/job-processes.ts";
 import { quotePosix } from "../../shell/quote.ts";
+import { stopGroupScript, stopTrackedScript } from "../../shell/remote-stop.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import { JobFailure } from "../../protocol/job-failure.ts";
 import type { BuildFiles } from "../build-files.ts";
@@ -32,6 +34,8 @@ export function createSshExecutor(options: SshExecutorOptions): Executor {
   let shell: ShellName = "bash";
   const graceMs = options.graceMs ?? 5000;
   const where = address(options.settings);
+  const trackingId = `runner-${crypto.randomUUID()}`;
+  let stages = 0;
 
   const exec = (command: string) =>
     new Promise<ClientChannel>((resolve, reject) => {
@@ -80,16 +84,17 @@ export function createSshExecutor(options: SshExecutorOptions): Executor {
     },
     async run(command: StageCommand, output: StageOutput) {
       const pidFile = `/tmp/runner-stage-${crypto.randomUUID()}.pid`;
+      // Every process of the stage carries the stage's marker, so that what leaves its group
+      // (setsid) is found and stopped with it; the job's marker is the prefix of all its stages'.
+      const entry = `${TRACKING_VARIABLE}=${trackingId}.${++stages}`;
       // sshd makes the command's shell the leader of a new session, so `$$` after `exec` is the
       // process group of everything the stage starts; it is written down so that cancel can stop it.
-      const launch = shell === "bash"
+      const launch = `export ${entry}; ` + (shell === "bash"
         ? `exec bash --norc --noprofile -c ${quotePosix(`echo $$ > ${pidFile}; eval "$(cat)"`)}`
-        : `exec sh -c ${quotePosix(`echo $$ > ${pidFile}; eval "$(cat)"`)}`;
+        : `exec sh -c ${quotePosix(`echo $$ > ${pidFile}; eval "$(cat)"`)}`);
       const channel = await exec(launch);
       const stopGroup = () =>
-        control(`p=$(cat ${pidFile} 2>/dev/null) && { kill -TERM -- -$p 2>/dev/null; ` +
-          `i=0; while kill -0 -- -$p 2>/dev/null && [ $i -lt ${Math.ceil(graceMs / 100)} ]; do sleep 0.1; i=$((i+1)); done; ` +
-          `kill -KILL -- -$p 2>/dev/null; }; rm -f ${pidFile}`).catch(() => -1);
+        control(`${stopGroupScript({ pidFile, graceMs })}; ${stopTrackedScript({ entry, graceMs })}`).catch(() => -1);
       let stopping: Promise<number> | undefined;
       const onAbort = () => void (stopping ??= stopGroup());
       command.signal.addEventListener("abort", onAbort, { once: true });
@@ -116,13 +121,17 @@ export function createSshExecutor(options: SshExecutorOptions): Executor {
           channel.end(command.script);
         });
         await stopping;
-        if (!stopping) void control(`rm -f ${pidFile}`).catch(() => {});
+        // Detached leftovers (`setsid … >/dev/null &`) do not hold the channel: they are stopped
+        // while the next stage starts (it has a marker of its own).
+        if (!stopping) void control(`rm -f ${pidFile}; ${stopTrackedScript({ entry, graceMs })}`).catch(() => {});
         return { exitCode };
       } finally {
         command.signal.removeEventListener("abort", onAbort);
       }
     },
     async cleanup() {
+      // Nothing the job started outlives it, in whatever stage it was started.
+      if (client) await control(stopTrackedScript({ entry: `${TRACKING_VARIABLE}=${trackingId}.`, graceMs })).catch(() => {});
       try {
         sftp?.end();
         client?.end();

@@ -1,0 +1,143 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DockerApi } from "../../src/executors/docker/docker-api.ts";
+import { createDockerExecutor } from "../../src/executors/docker/docker-executor.ts";
+import type { Executor } from "../../src/executors/executor.ts";
+import { createShellExecutor } from "../../src/executors/shell/shell-executor.ts";
+import { createSshExecutor } from "../../src/executors/ssh/ssh-executor.ts";
+import { JobProcesses } from "../../src/shell/job-processes.ts";
+import { runJob, type JobOutcome } from "../../src/steps/run-job.ts";
+import { BUSYBOX, DEBIAN, dockerAvailable, ENGINE_SETTINGS, startDocker } from "../helpers/docker.ts";
+import { makeJob, plain, testSignals } from "../helpers/job.ts";
+import { sshdAvailable, startSshd, type TestSshd } from "../helpers/sshd.ts";
+
+/**
+ * A job that leaves its stage's process group (`setsid`) and keeps the stage's output open, or
+ * detaches completely, must neither hang the runner nor outlive the job: it ends on time, on
+ * cancel and on timeout, and afterwards no process it started is running. (GitHub's runner marks
+ * a job's processes with RUNNER_TRACKING_ID in their environment and kills what carries it after the
+ * job; where a cgroup v2 hierarchy is writable the shell executor also holds the job in a cgroup.)
+ */
+
+let sshd: TestSshd | undefined;
+const docker = dockerAvailable();
+const ssh = sshdAvailable();
+beforeAll(async () => {
+  if (docker) await startDocker();
+  if (ssh) sshd = await startSshd();
+}, 300_000);
+const figures: string[] = [];
+afterAll(async () => {
+  await sshd?.stop();
+  console.log(`orphans after the job, per executor and case:\n  ${figures.join("\n  ")}`);
+});
+
+let counter = 0;
+const executors: { name: string; make: () => Executor }[] = [
+  ...([["shell", undefined], ["shell, marker only (no cgroup: macOS, containers)", null]] as const).map(([name, cgroupRoot]) => ({
+    name,
+    make: () => {
+      const buildsDir = mkdtempSync(join(tmpdir(), "runner-orphans-"));
+      return createShellExecutor({
+        shell: "bash", hostEnv: process.env, graceMs: 300, directories: { buildsDir, projectDir: join(buildsDir, "p"), tmpDir: join(buildsDir, "p.tmp") },
+        processes: new JobProcesses({ cgroupRoot }),
+      });
+    },
+  })),
+  ...(ssh ? [{
+    name: "ssh",
+    make: () => createSshExecutor({
+      settings: { host: "127.0.0.1", port: sshd!.port, user: "root", identityFile: sshd!.clientKey, knownHostsFile: sshd!.knownHosts, disableStrictHostKeyChecking: false },
+      buildsDir: mkdtempSync(join(tmpdir(), "runner-orphans-ssh-")), projectPath: "t/0/p", graceMs: 300,
+    }),
+  }] : []),
+  ...(docker ? [{
+    name: "docker",
+    make: () => createDockerExecutor({
+      api: new DockerApi(), owner: { runner: "test", job: `orphans-${process.pid}-${++counter}` }, projectPath: "p", graceMs: 300,
+      settings: { ...ENGINE_SETTINGS }, image: { name: DEBIAN, pullPolicies: ["if-not-present"] }, helperImage: { name: BUSYBOX, pullPolicies: ["if-not-present"] },
+    }),
+  }] : []),
+];
+
+/** The processes of this machine whose command line holds `token` (container processes included). */
+function survivors(token: string): number[] {
+  const out = Bun.spawnSync(["pgrep", "-f", token]).stdout.toString();
+  return out.split("\n").filter(Boolean).map(Number);
+}
+
+async function run(executor: Executor, script: string[], options: { timeout?: number; cancelAfterMs?: number } = {}) {
+  const signals = testSignals();
+  const chunks: string[] = [];
+  if (options.cancelAfterMs !== undefined) setTimeout(() => signals.cancel_(), options.cancelAfterMs);
+  const started = performance.now();
+  const outcome: JobOutcome = await runJob({
+    job: makeJob(script, { runner_info: { timeout: options.timeout ?? 3600 } }),
+    executor, sources: { kind: "git" }, settings: { userAgent: "runner test" }, runner: { name: "orphans" }, signals,
+    sink: { write: (b) => void chunks.push(new TextDecoder().decode(b)) },
+  });
+  return { outcome, trace: plain(chunks.join("")), seconds: (performance.now() - started) / 1000 };
+}
+
+for (const { name, make } of executors) {
+  describe(`no process of a job outlives it (${name} executor)`, () => {
+    test("a setsid child holding the stage's output does not hold the job, and is gone after it", async () => {
+      const token = `${4000 + ++counter}.${process.pid}`;
+      const { outcome, trace, seconds } = await run(make(), [`setsid sleep ${token} &`, "echo started"]);
+      expect(outcome.status, trace).toBe("success");
+      // Every stage ran its script (the idle shell of the next stage was not taken for a stray).
+      expect(trace).toContain("$ echo started\nstarted\n");
+      expect(seconds).toBeLessThan(15);
+      await Bun.sleep(100);
+      figures.push(`${name} end of job (setsid holding stdout): ${survivors(token).length}`);
+      expect(survivors(token)).toEqual([]);
+    }, 30_000);
+
+    test("a fully detached child (setsid, no output, nohup) is gone after the job", async () => {
+      const token = `${4000 + ++counter}.${process.pid}`;
+      const { outcome } = await run(make(), [`setsid nohup sh -c 'sleep ${token}' </dev/null >/dev/null 2>&1 &`, "sleep 0.2"]);
+      expect(outcome.status).toBe("success");
+      await Bun.sleep(100);
+      figures.push(`${name} end of job (detached): ${survivors(token).length}`);
+      expect(survivors(token)).toEqual([]);
+    }, 30_000);
+
+    test("cancel ends the job while a setsid child holds its output; nothing survives", async () => {
+      const token = `${4000 + ++counter}.${process.pid}`;
+      const { outcome, seconds } = await run(make(), [`setsid sleep ${token} &`, "sleep 300"], { cancelAfterMs: 1500 });
+      expect(outcome.status).toBe("canceled");
+      expect(seconds).toBeLessThan(15);
+      await Bun.sleep(100);
+      figures.push(`${name} cancel: ${survivors(token).length}`);
+      expect(survivors(token)).toEqual([]);
+    }, 30_000);
+
+    test("the job timeout ends the job while a setsid child holds its output; nothing survives", async () => {
+      const token = `${4000 + ++counter}.${process.pid}`;
+      const { outcome, seconds } = await run(make(), [`setsid sleep ${token} &`, "sleep 300"], { timeout: 2 });
+      expect(outcome.failure?.failureReason).toBe("job_execution_timeout");
+      expect(seconds).toBeLessThan(15);
+      await Bun.sleep(100);
+      figures.push(`${name} timeout: ${survivors(token).length}`);
+      expect(survivors(token)).toEqual([]);
+    }, 30_000);
+  });
+}
+
+describe("the shell executor's cgroup (Linux, cgroup v2 writable)", () => {
+  test("even a child that clears its environment and detaches is gone after the job", async () => {
+    if (!new JobProcesses().contained) {
+      if (process.env.CI === "true") throw new Error("no writable cgroup v2 hierarchy in CI");
+      console.warn("!!! no writable cgroup v2 hierarchy here: only the environment marker tracks processes !!!");
+      return;
+    }
+    const token = `${4000 + ++counter}.${process.pid}`;
+    const { outcome } = await run(executors[0]!.make(), [`env -i setsid sh -c 'sleep ${token}' </dev/null >/dev/null 2>&1 &`, "sleep 0.2"]);
+    expect(outcome.status).toBe("success");
+    await Bun.sleep(100);
+    figures.push(`shell end of job (env -i, detached): ${survivors(token).length}`);
+    expect(survivors(token)).toEqual([]);
+  }, 30_000);
+});
