@@ -7,6 +7,7 @@ import type { ReporterTiming } from "./job-reporter.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 import { processJob, type DaemonSignals, type ProcessedJob } from "./process-job.ts";
+import { rejectJob } from "./reject-job.ts";
 import { Slots } from "./slots.ts";
 
 /** How the daemon is told to stop (gitlab-protocol.md §5.5, GitLab Runner's signals). */
@@ -74,12 +75,28 @@ export async function runPoller(options: PollerOptions): Promise<{ jobs: number 
         try {
           result = await requestJob(client, { token: runner.token, info, systemId: options.systemId, signal: stop });
         } catch (error) {
-          slots.release();
-          state.unreserve();
-          if (stop.aborted) break;
-          throw error;
+          if (stop.aborted) {
+            slots.release();
+            state.unreserve();
+            break;
+          }
+          // Whatever went wrong with one request, the runner goes on asking.
+          result = { kind: "client-error", message: error instanceof Error ? error.message : String(error) };
         }
         state.record(result, log);
+        if (result.kind === "invalid-job") {
+          const { id, token, problems } = result;
+          log.error("Job cannot be run: failing it", { job: id, problems: problems.join("; ") });
+          const rejected: Promise<void> = rejectJob({ client, job: { id, token }, info, problems, ...(options.timing ? { timing: options.timing } : {}) })
+            .then(() => undefined, (error) => log.error("Failing the job failed", { job: id, error: String(error) }))
+            .finally(() => {
+              slots.release();
+              state.unreserve();
+              running.delete(rejected);
+            });
+          running.add(rejected);
+          continue;
+        }
         if (result.kind !== "job") {
           slots.release();
           state.unreserve();

@@ -1,10 +1,13 @@
-import { decodeJson, NetworkError, type HttpClient, type HttpResponse } from "./http-client.ts";
+import { decodeJson, isJson, NetworkError, type HttpClient, type HttpResponse } from "./http-client.ts";
+import { checkJobPayload } from "./job-payload.ts";
 import type { RunnerInfo } from "./runner-info.ts";
 import type { JobResponse } from "./types.ts";
 
 /** What `POST /jobs/request` gave (§3.4): a job, none, or why not, with the runner's health verdict. */
 export type JobRequestResult =
   | { readonly kind: "job"; readonly job: JobResponse }
+  /** GitLab handed out a job that cannot be run (§4): it must still be failed, with these reasons. */
+  | { readonly kind: "invalid-job"; readonly id: number; readonly token: string; readonly problems: readonly string[] }
   | { readonly kind: "no-job" }
   | { readonly kind: "forbidden"; readonly status: 403 }
   | { readonly kind: "unavailable"; readonly status: 503 }
@@ -38,9 +41,13 @@ export async function requestJob(
   }
   switch (response.status) {
     case 201: {
-      const job = decodeJson(response);
-      if (!isJobResponse(job)) return { kind: "failed", status: 201, message: "the job is not valid JSON" };
-      return { kind: "job", job };
+      if (!isJson(response.headers)) return { kind: "failed", status: 201, message: "the job is not JSON (Content-Type is not application/json)" };
+      const body = decodeJson(response);
+      if (body === undefined) return { kind: "failed", status: 201, message: "the job is not valid JSON" };
+      const checked = checkJobPayload(body);
+      if (checked.kind === "unreadable") return { kind: "failed", status: 201, message: `the job has no id or token: ${checked.problems.join("; ")}` };
+      if (checked.kind === "invalid") return { kind: "invalid-job", id: checked.id, token: checked.token, problems: checked.problems };
+      return { kind: "job", job: checked.job };
     }
     case 204:
       return { kind: "no-job" };
@@ -51,12 +58,6 @@ export async function requestJob(
     default:
       return { kind: "failed", status: response.status, message: errorMessage(response) };
   }
-}
-
-function isJobResponse(value: unknown): value is JobResponse {
-  if (value === null || typeof value !== "object") return false;
-  const job = value as Record<string, unknown>;
-  return typeof job.id === "number" && typeof job.token === "string" && Array.isArray(job.steps);
 }
 
 /** What a job update or a trace patch said about the job (§5.3, §6.3). */

@@ -53,7 +53,8 @@ export interface GitInfo {
   readonly ref: string;
   readonly sha: string;
   readonly before_sha: string;
-  readonly ref_type: "branch" | "tag";
+  /** Empty when GitLab sent none (Go's zero value). */
+  readonly ref_type: "branch" | "tag" | "";
   readonly refspecs: readonly string[];
   readonly depth: number;
   readonly repo_object_format?: "sha1" | "sha256" | "";
@@ -66,8 +67,11 @@ export interface RunnerInfo {
   readonly uuid?: string;
 }
 
-/** The name of a job step; every non-after_script step becomes build stage `step_<name>`. */
-export type StepName = "script" | "after_script" | "release" | "run";
+/**
+ * The name of a job step; every non-after_script step becomes build stage `step_<name>`. GitLab
+ * sends these; a name it adds later runs as `step_<name>` too, as in GitLab Runner.
+ */
+export type StepName = "script" | "after_script" | "release" | "run" | (string & {});
 
 export interface JobStep {
   readonly name: StepName;

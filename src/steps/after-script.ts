@@ -1,3 +1,4 @@
+import { setLongTimeout } from "./long-timeout.ts";
 import { userScript } from "../shell/stage-scripts.ts";
 import type { JobContext } from "./context.ts";
 import { goDuration, JobFailure, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
@@ -31,7 +32,7 @@ export function finalJobStatus(primary: JobFailure | undefined): "success" | "fa
 export async function afterScript(ctx: JobContext): Promise<void> {
   const seconds = afterScriptTimeoutSeconds(ctx);
   const deadline = new AbortController();
-  const timer = setTimeout(() => deadline.abort(timeoutReason(seconds)), seconds * 1000);
+  const cancelTimer = setLongTimeout(() => deadline.abort(timeoutReason(seconds)), seconds * 1000);
   const signal = AbortSignal.any([ctx.abortSignal, ctx.graceSignal, deadline.signal]);
   const script = userScript(ctx.shell, scriptEnvironment(ctx, finalJobStatus(ctx.primary)), afterScriptCommands(ctx), {
     afterScript: true,
@@ -43,7 +44,7 @@ export async function afterScript(ctx: JobContext): Promise<void> {
     if (variableValue(ctx.variables, "AFTER_SCRIPT_IGNORE_ERRORS") === "false") throw failure;
     ctx.trace.warning(`after_script failed, but job will continue unaffected: ${failure.message}`);
   } finally {
-    clearTimeout(timer);
+    cancelTimer();
   }
 }
 

@@ -1,3 +1,4 @@
+import { setLongTimeout } from "./long-timeout.ts";
 import { failureFromSignal, JobFailure, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
 
 /**
@@ -89,14 +90,14 @@ export function withTimeout<C extends StepScope>(seconds: (ctx: C) => number, st
     const limit = seconds(ctx);
     if (!(limit > 0)) return step(ctx);
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(timeoutReason(limit)), limit * 1000);
+    const cancelTimer = setLongTimeout(() => deadline.abort(timeoutReason(limit)), limit * 1000);
     try {
       await step({ ...ctx, signal: AbortSignal.any([ctx.signal, deadline.signal]) });
     } catch (error) {
       if (deadline.signal.aborted && !ctx.signal.aborted) throw toJobFailure(deadline.signal.reason);
       throw error;
     } finally {
-      clearTimeout(timer);
+      cancelTimer();
     }
   };
 }

@@ -20,6 +20,8 @@ export interface FakeJob {
   pickedUpAt?: number;
   firstPatchAt?: number;
   readonly artifacts: { type: string; format: string; expireIn: string | null; filename: string; data: Buffer }[];
+  /** What goes out on the wire instead of `payload` (a malformed or unusual payload). */
+  wire?: unknown;
 }
 
 export interface FaultOptions {
@@ -124,6 +126,18 @@ export class FakeGitLab {
     return id;
   }
 
+  /**
+   * Queues a job whose payload goes out as `mutate` leaves it: GitLab's API sends what its entities
+   * build (lib/api/entities/ci/job_request/response.rb), and a runner must survive any of it. The
+   * job's id and token stay, so that its updates are recorded.
+   */
+  enqueueWire(mutate: (payload: Record<string, unknown>) => unknown, script: readonly string[] = ["echo ran"]): number {
+    const id = this.enqueue(script);
+    const job = this.jobs.get(id)!;
+    job.wire = mutate(structuredClone(job.payload) as unknown as Record<string, unknown>);
+    return id;
+  }
+
   /** Cancels a job: gracefully (`canceling`) or at once (`canceled`). */
   cancel(id: number, graceful: boolean): void {
     this.jobs.get(id)!.status = graceful ? "canceling" : "canceled";
@@ -193,7 +207,7 @@ export class FakeGitLab {
     const job = this.jobs.get(id)!;
     job.status = "running";
     job.pickedUpAt = performance.now();
-    this.#send(res, "request", 201, job.payload, { "X-GitLab-Last-Update": String(this.#lastUpdate) });
+    this.#send(res, "request", 201, job.wire ?? job.payload, { "X-GitLab-Last-Update": String(this.#lastUpdate) });
   }
 
   #update(req: IncomingMessage, res: ServerResponse, id: number, raw: Buffer): void {
