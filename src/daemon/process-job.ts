@@ -160,6 +160,9 @@ function traceSink(buffer: TraceBuffer, timestamps: boolean): TraceSink & { end(
       if (!stamper) stampers.set(key, (stamper = new Timestamper({ id: stream.id, type: stream.type, write: (b) => buffer.write(b) })));
       stamper.write(bytes);
     },
+    endLine(stream: TraceStream) {
+      stampers.get(`${stream.id}${stream.type}`)?.end();
+    },
     end() {
       for (const stamper of stampers.values()) stamper.end();
       buffer.flush();

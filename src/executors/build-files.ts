@@ -53,6 +53,8 @@ export interface BuildFiles {
   remove(path: string): Promise<void>;
   rename(from: string, to: string): Promise<void>;
   setModeAndTime(path: string, mode: number, mtimeMs: number): Promise<void>;
+  /** Gives `path` to the user `uid` and group `gid`. */
+  setOwner(path: string, uid: number, gid: number): Promise<void>;
   /** The path with every symbolic link resolved. */
   realpath(path: string): Promise<string>;
 }

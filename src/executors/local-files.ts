@@ -1,5 +1,5 @@
 import { constants, createWriteStream, type Dirent } from "node:fs";
-import { chmod, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, utimes } from "node:fs/promises";
+import { chmod, chown, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, symlink, utimes } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { ListingError, OutsidePathError, type BuildFiles, type FileEntry } from "./build-files.ts";
@@ -24,6 +24,7 @@ export const localFiles: BuildFiles = {
     await utimes(path, new Date(), new Date(mtimeMs));
   },
   realpath: (path) => realpath(path),
+  setOwner: (path, uid, gid) => chown(path, uid, gid),
 };
 
 /**

@@ -94,7 +94,9 @@ export function createShellWriter(shell: ShellName): ShellWriter {
       // a user's command reading standard input cannot swallow the rest of the script, which arrives
       // on the shell's own standard input. Unlike `: | eval '…'` (GitLab's way) this forks nothing,
       // and keeps the failing command's exit code where bash's eval under `set -e` reports 1.
-      return ["{", strict, "set +o noclobber", ...lines, "} </dev/null", "exit", ""].join("\n");
+      // stderr goes where stdout goes, as GitLab Runner's shell executor hands one writer to both:
+      // the trace shows the lines in the order they were written, on every executor.
+      return ["{", strict, "set +o noclobber", ...lines, "} </dev/null 2>&1", "exit", ""].join("\n");
     },
   };
 }

@@ -17,6 +17,11 @@ export const SCRIPT_STDERR: TraceStream = { id: 1, type: "E" };
 /** Receives the already-masked bytes of a trace. */
 export interface TraceSink {
   write(bytes: Uint8Array, stream: TraceStream): void;
+  /**
+   * The stream's current line is over, newline or not: a stage ended. (GitLab Runner opens a fresh
+   * masker and timestamper per stage, so a last line without a newline stays in its own section.)
+   */
+  endLine?(stream: TraceStream): void;
 }
 
 /** Told what happens in a trace, for the run record: sections, numbered script lines, bytes. */
@@ -33,13 +38,17 @@ export interface OutputWriter {
 }
 
 /**
- * The job trace: what the job's user sees. Runner lines and script output go through a masker per
- * stream, then to the sink, in GitLab Runner's byte format (gitlab-protocol.md §9).
+ * The job trace: what the job's user sees. Runner lines and script output go through a masker each,
+ * then to the sink, in GitLab Runner's byte format (gitlab-protocol.md §9). A stage's stdout and
+ * stderr are one writer, as GitLab Runner gives both streams to one writer: one masker sees them in
+ * the order they came (a secret printed half on each is still masked). The stage scripts send
+ * stderr to stdout themselves, so the order is the true one (see shell-writer.ts).
  */
 export class JobTrace {
   readonly stdout: OutputWriter;
   readonly stderr: OutputWriter;
   readonly #runner: (bytes: Uint8Array) => void;
+  readonly #endScript: () => void;
   readonly #ends: (() => void)[] = [];
   readonly #sections: boolean;
   readonly #now: () => number;
@@ -60,24 +69,25 @@ export class JobTrace {
     const sink: TraceSink = options.observer
       ? { write: (bytes, stream) => (options.observer!.bytes(bytes.length), options.sink.write(bytes, stream)) }
       : options.sink;
-    const open = (stream: TraceStream) => {
-      const masker = createMasker(options.masking);
-      this.#ends.push(() => emit(sink, stream, masker.end()));
-      return (bytes: Uint8Array) => emit(sink, stream, masker.write(bytes));
-    };
-    this.#runner = open(RUNNER_STREAM);
-    // The runner's script-line marks come out of the script's stdout before anything else sees it;
+    const runnerMasker = createMasker(options.masking);
+    this.#runner = (bytes) => emit(sink, RUNNER_STREAM, runnerMasker.write(bytes));
+    // The runner's script-line marks come out of the script's output before anything else sees it;
     // what came before a mark is written before the line it starts is reported.
-    const masked = open(SCRIPT_STDOUT);
+    const scriptMasker = createMasker(options.masking);
+    const masked = (bytes: Uint8Array) => emit(sink, SCRIPT_STDOUT, scriptMasker.write(bytes));
     const marks = scriptMarkFilter((index, before) => {
       if (before.length > 0) masked(before);
       this.#observer?.scriptLine(index, this.#now());
     });
-    this.#ends.unshift(() => masked(marks.end()));
-    const out = (bytes: Uint8Array) => masked(marks.write(bytes));
-    const err = open(SCRIPT_STDERR);
-    this.stdout = { write: out };
-    this.stderr = { write: err };
+    this.#endScript = () => {
+      masked(marks.end());
+      emit(sink, SCRIPT_STDOUT, scriptMasker.end());
+      sink.endLine?.(SCRIPT_STDOUT);
+    };
+    this.#ends.push(this.#endScript, () => emit(sink, RUNNER_STREAM, runnerMasker.end()));
+    const script = { write: (bytes: Uint8Array) => masked(marks.write(bytes)) };
+    this.stdout = script;
+    this.stderr = script;
   }
 
   /** A plain runner line (`Println`). */
@@ -109,6 +119,8 @@ export class JobTrace {
 
   /** Closes a section; `failure` says how the step in it ended (for the observer). */
   sectionEnd(name: string, failure?: JobFailure): void {
+    // What the stage printed is complete, its last line too: it belongs to this section.
+    this.#endScript();
     if (this.#sections) this.#runner(utf8(`section_end:${this.#seconds()}:${name}\r${ANSI.clear}`));
     this.#observer?.sectionEnd(name, this.#now(), failure);
   }

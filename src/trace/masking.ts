@@ -6,6 +6,8 @@ import { valueMasker } from "./value-masker.ts";
 export const DEFAULT_TOKEN_PREFIXES: readonly string[] = [
   "glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glrtr-", "glptt-", "glft-", "glimt-", "glagent-",
   "glsoat-", "glffct-", "_gitlab_session=", "gltok-",
+  // A legacy runner registration token (GitLab's token overview: "GR1348941").
+  "GR1348941",
 ];
 
 /** URL parameters whose values are masked after `?key=` or `&key=`, case-insensitively. */
@@ -36,7 +38,7 @@ export function createMasker(rules: MaskingRules): StreamFilter {
       isValueByte: isUrlValueByte,
       caseInsensitive: true,
     }),
-    valueMasker({ prefixes: tokenPrefixes(rules.tokenPrefixes ?? []), isValueByte: isTokenByte }),
+    valueMasker({ prefixes: tokenPrefixes(rules.tokenPrefixes ?? []), isValueByte: isTokenByte, absorbMasks: true }),
   ]);
 }
 

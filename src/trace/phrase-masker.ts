@@ -4,13 +4,20 @@ import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./s
 
 const MASK = utf8("[MASKED]");
 
+/** GitLab's shortest maskable value (8 characters); shorter lines of a secret are not masked alone. */
+const MIN_LINE_LENGTH = 8;
+
 /**
  * Replaces every occurrence of the given phrases with `[MASKED]`, longest phrase first, also when a
  * phrase is split across writes: bytes that could still become a phrase are held until they can't.
- * Phrases are trimmed, deduplicated, and empty ones dropped (gitlab-protocol.md §10).
+ * Phrases are trimmed, deduplicated, and empty ones dropped (gitlab-protocol.md §10). A multi-line
+ * value (GitLab refuses to mask one; a runner still receives them, and local secrets files hold
+ * keys) is masked whole and line by line, every line of 8 characters or more: a job printing one
+ * line of a private key shows `[MASKED]`.
  */
 export function phraseMasker(phrases: readonly string[]): StreamFilter {
-  const unique = [...new Set(phrases.map((p) => p.trim()).filter((p) => p.length > 0))];
+  const lines = phrases.filter((p) => p.includes("\n")).flatMap((p) => p.split(/\r?\n/)).filter((l) => l.trim().length >= MIN_LINE_LENGTH);
+  const unique = [...new Set([...phrases, ...lines].map((p) => p.trim()).filter((p) => p.length > 0))];
   if (unique.length === 0) return { write: (chunk) => chunk, end: () => EMPTY };
   const search = new NeedleSearch(unique.map(utf8));
 

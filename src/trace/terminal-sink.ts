@@ -36,6 +36,14 @@ export class TerminalSink implements TraceSink {
     this.#render(text.slice(0, cut));
   }
 
+  /** A stage ended: its unfinished line is printed as a line of its own. */
+  endLine(stream: TraceStream): void {
+    const key = `${stream.id}${stream.type}`;
+    const text = this.#pending.get(key) ?? "";
+    this.#pending.delete(key);
+    if (text.length > 0) this.#render(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
   /** Prints what is left of unfinished lines. */
   flush(): void {
     for (const [key, text] of this.#pending) {

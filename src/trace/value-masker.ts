@@ -14,6 +14,11 @@ export function valueMasker(options: {
   prefixes: readonly string[];
   isValueByte: (byte: number) => boolean;
   caseInsensitive?: boolean;
+  /**
+   * Whether a `[MASKED]` inside the run is part of it: a token holding a short masked value comes
+   * here as `glpat-ab[MASKED]CdEf`, and all of it is the token.
+   */
+  absorbMasks?: boolean;
 }): StreamFilter {
   const prefixes = options.prefixes.map((p) => utf8(options.caseInsensitive ? p.toLowerCase() : p));
   if (prefixes.length === 0) return { write: (chunk) => chunk, end: () => EMPTY };
@@ -30,7 +35,11 @@ export function valueMasker(options: {
     while (i < data.length) {
       if (masking) {
         let j = i;
-        while (j < data.length && options.isValueByte(data[j]!)) j++;
+        for (;;) {
+          while (j < data.length && options.isValueByte(data[j]!)) j++;
+          if (!options.absorbMasks || !startsWithAt(data, j, MASK)) break;
+          j += MASK.length;
+        }
         if (j > i) sawValue = true;
         last = j;
         if (j === data.length) return { output: concatBytes(out), held: EMPTY };
@@ -56,6 +65,12 @@ export function valueMasker(options: {
     masking = sawValue = false;
     return mask;
   });
+}
+
+function startsWithAt(data: Uint8Array, at: number, bytes: Uint8Array): boolean {
+  if (at + bytes.length > data.length) return false;
+  for (let k = 0; k < bytes.length; k++) if (data[at + k] !== bytes[k]) return false;
+  return true;
 }
 
 /** The next prefix in a chunk: a full one, or (unless final) one the chunk's end cuts short. */

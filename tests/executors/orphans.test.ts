@@ -1,17 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DockerApi } from "../../src/executors/docker/docker-api.ts";
-import { createDockerExecutor } from "../../src/executors/docker/docker-executor.ts";
 import type { Executor } from "../../src/executors/executor.ts";
-import { createShellExecutor } from "../../src/executors/shell/shell-executor.ts";
-import { createSshExecutor } from "../../src/executors/ssh/ssh-executor.ts";
 import { JobProcesses } from "../../src/shell/job-processes.ts";
-import { runJob, type JobOutcome } from "../../src/steps/run-job.ts";
-import { BUSYBOX, DEBIAN, dockerAvailable, ENGINE_SETTINGS, startDocker } from "../helpers/docker.ts";
-import { makeJob, plain, testSignals } from "../helpers/job.ts";
-import { sshdAvailable, startSshd, type TestSshd } from "../helpers/sshd.ts";
+import { executorMatrix, runOn } from "../helpers/executors.ts";
+import { makeJob } from "../helpers/job.ts";
 
 /**
  * A job that leaves its stage's process group (`setsid`) and keeps the stage's output open, or
@@ -21,46 +12,16 @@ import { sshdAvailable, startSshd, type TestSshd } from "../helpers/sshd.ts";
  * job; where a cgroup v2 hierarchy is writable the shell executor also holds the job in a cgroup.)
  */
 
-let sshd: TestSshd | undefined;
-const docker = dockerAvailable();
-const ssh = sshdAvailable();
-beforeAll(async () => {
-  if (docker) await startDocker();
-  if (ssh) sshd = await startSshd();
-}, 300_000);
+const matrix = executorMatrix();
+const executors = matrix.cases;
+beforeAll(() => matrix.start(), 300_000);
 const figures: string[] = [];
 afterAll(async () => {
-  await sshd?.stop();
+  await matrix.stop();
   console.log(`orphans after the job, per executor and case:\n  ${figures.join("\n  ")}`);
 });
 
 let counter = 0;
-const executors: { name: string; make: () => Executor }[] = [
-  ...([["shell", undefined], ["shell, marker only (no cgroup: macOS, containers)", null]] as const).map(([name, cgroupRoot]) => ({
-    name,
-    make: () => {
-      const buildsDir = mkdtempSync(join(tmpdir(), "runner-orphans-"));
-      return createShellExecutor({
-        shell: "bash", hostEnv: process.env, graceMs: 300, directories: { buildsDir, projectDir: join(buildsDir, "p"), tmpDir: join(buildsDir, "p.tmp") },
-        processes: new JobProcesses({ cgroupRoot }),
-      });
-    },
-  })),
-  ...(ssh ? [{
-    name: "ssh",
-    make: () => createSshExecutor({
-      settings: { host: "127.0.0.1", port: sshd!.port, user: "root", identityFile: sshd!.clientKey, knownHostsFile: sshd!.knownHosts, disableStrictHostKeyChecking: false },
-      buildsDir: mkdtempSync(join(tmpdir(), "runner-orphans-ssh-")), projectPath: "t/0/p", graceMs: 300,
-    }),
-  }] : []),
-  ...(docker ? [{
-    name: "docker",
-    make: () => createDockerExecutor({
-      api: new DockerApi(), owner: { runner: "test", job: `orphans-${process.pid}-${++counter}` }, projectPath: "p", graceMs: 300,
-      settings: { ...ENGINE_SETTINGS }, image: { name: DEBIAN, pullPolicies: ["if-not-present"] }, helperImage: { name: BUSYBOX, pullPolicies: ["if-not-present"] },
-    }),
-  }] : []),
-];
 
 /** The processes of this machine whose command line holds `token` (container processes included). */
 function survivors(token: string): number[] {
@@ -68,17 +29,8 @@ function survivors(token: string): number[] {
   return out.split("\n").filter(Boolean).map(Number);
 }
 
-async function run(executor: Executor, script: string[], options: { timeout?: number; cancelAfterMs?: number } = {}) {
-  const signals = testSignals();
-  const chunks: string[] = [];
-  if (options.cancelAfterMs !== undefined) setTimeout(() => signals.cancel_(), options.cancelAfterMs);
-  const started = performance.now();
-  const outcome: JobOutcome = await runJob({
-    job: makeJob(script, { runner_info: { timeout: options.timeout ?? 3600 } }),
-    executor, sources: { kind: "git" }, settings: { userAgent: "runner test" }, runner: { name: "orphans" }, signals,
-    sink: { write: (b) => void chunks.push(new TextDecoder().decode(b)) },
-  });
-  return { outcome, trace: plain(chunks.join("")), seconds: (performance.now() - started) / 1000 };
+function run(executor: Executor, script: string[], options: { timeout?: number; cancelAfterMs?: number } = {}) {
+  return runOn(executor, makeJob(script, { runner_info: { timeout: options.timeout ?? 3600 } }), options);
 }
 
 for (const { name, make } of executors) {

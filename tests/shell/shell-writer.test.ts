@@ -23,7 +23,7 @@ describe("ShellWriter", () => {
         "cd /tmp",
         "printf '%s\\n' $'\\x1b[32;1m$ echo $GREETING\\x1b[0;m'",
         "echo $GREETING",
-        "} </dev/null",
+        "} </dev/null 2>&1",
         "exit",
         "",
       ].join("\n"),
@@ -46,7 +46,7 @@ describe("ShellWriter", () => {
         "else",
         "  rm -r -f /b",
         "fi",
-        "} </dev/null",
+        "} </dev/null 2>&1",
         "exit",
         "",
       ].join("\n"),
@@ -92,7 +92,10 @@ describe("ShellWriter", () => {
       }, ['printf "%s" "$AWKWARD" >&2', 'cat "$KUBECONFIG"', 'stat -c %a "$KUBECONFIG"']);
       const { code, out, err } = runScript(shell, script);
       expect(code).toBe(0);
-      expect(err).toBe(value);
+      // stderr comes out with stdout, in order (GitLab Runner's one writer for both).
+      expect(err).toBe("");
+      expect(out.indexOf(value)).toBeGreaterThan(-1);
+      expect(out.indexOf(value)).toBeLessThan(out.indexOf("apiVersion: v1\n"));
       expect(out).toContain("apiVersion: v1\n");
       expect(out.trim().endsWith("600")).toBe(true);
       Bun.spawnSync(["rm", "-rf", dir]);

@@ -45,19 +45,32 @@ describe("JobTrace bytes (gitlab-protocol.md §9)", () => {
     );
   });
 
-  test("runner lines go to stream 00, script output to 01O and 01E, each masked", () => {
+  test("runner lines go to stream 00; the script's stdout and stderr are one writer on 01, masked across both", () => {
     const { trace, writes } = capture();
     trace.println("runner says hidden-value");
     trace.stdout.write(new TextEncoder().encode("out hidden-value\n"));
     trace.stderr.write(new TextEncoder().encode("err hidden-"));
-    trace.stderr.write(new TextEncoder().encode("value\n"));
+    trace.stdout.write(new TextEncoder().encode("value\n"));
     trace.end();
     expect(writes.map((w) => `${w.stream.id}${w.stream.type}:${w.text}`)).toEqual([
       "0O:\x1b[0Krunner says [MASKED]\x1b[0;m\n",
       "1O:out [MASKED]\n",
-      "1E:err ",
-      "1E:[MASKED]\n",
+      "1O:err ",
+      "1O:[MASKED]\n",
     ]);
+  });
+
+  test("a stage's last line without a newline ends with its section (GitLab Runner opens a fresh masker and timestamper per stage)", () => {
+    const { trace, writes } = capture();
+    trace.sectionStart("step_script", "Executing");
+    trace.stdout.write(new TextEncoder().encode("no newline hidden-"));
+    trace.sectionEnd("step_script");
+    trace.sectionStart("after_script", "After");
+    trace.stdout.write(new TextEncoder().encode("value\n"));
+    trace.end();
+    const text = writes.map((w) => w.text).join("");
+    expect(text.indexOf("no newline hidden-")).toBeLessThan(text.indexOf("section_end:"));
+    expect(text).not.toContain("[MASKED]");
   });
 });
 
@@ -73,6 +86,6 @@ describe("TerminalSink", () => {
     trace.info("Job succeeded");
     trace.end();
     sink.flush();
-    expect(printed.join("")).toBe("job | Executing\njob | partial\njob | Job succeeded\njob | next\n");
+    expect(printed.join("")).toBe("job | Executing\njob | partial\njob | next\njob | Job succeeded\n");
   });
 });

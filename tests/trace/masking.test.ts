@@ -89,6 +89,26 @@ describe("token prefixes", () => {
   });
 });
 
+describe("secrets that used to leak", () => {
+  test("a legacy registration token (GR1348941…) is masked as GitLab Runner masks it", () => {
+    expect(runChunks(createMasker({ phrases: [] }), "token GR1348941abcDEF123_-xyz end", [8, 12])).toBe("token GR1348941[MASKED] end");
+  });
+
+  test("a token holding a short masked value is masked whole, not from the masked value on", () => {
+    const masker = createMasker({ phrases: ["s3cr"] });
+    const out = runChunks(masker, "glpat-abs3crAbCdEf9 and glpat-s3cr", [14]);
+    expect(out).toBe("glpat-[MASKED] and glpat-[MASKED]");
+    expect(out).not.toContain("AbCd");
+  });
+
+  test("each line of a multi-line secret is masked alone (lines of 8 characters or more)", () => {
+    const key = "-----BEGIN KEY-----\nMIIEowIBAAKCAQEA7x9\nshortish\n}\n-----END KEY-----";
+    const masker = createMasker({ phrases: [key] });
+    const out = runChunks(masker, `whole:${key}\nline:MIIEowIBAAKCAQEA7x9\nbrace:}\n`, [10, 30]);
+    expect(out).toBe("whole:[MASKED]\nline:[MASKED]\nbrace:}\n");
+  });
+});
+
 describe("URL parameters", () => {
   test("mask sensitive parameter values, case-insensitively", () => {
     const masker = createMasker({ phrases: [] });

@@ -11,7 +11,7 @@ import { ensureImage } from "./images.ts";
 import type { RegistryAuth } from "./registry-auth.ts";
 import { mountedFiles } from "./mounted-files.ts";
 import { startServices } from "./services.ts";
-import { SERVER_COMMAND, STAGE_DIR, StageServer } from "./stage-server.ts";
+import { SERVER_COMMAND, STAGE_DIR, StageServer, type ServerGreeting } from "./stage-server.ts";
 import { labelsFor, removeLabelled, type Ownership } from "./labels.ts";
 
 /** The image a container runs, as the job or `[runners.docker]` names it. */
@@ -185,7 +185,9 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
           body: { Name: cache.volume, Labels: { "dev.runner.managed": "true", "dev.runner.owner": options.owner.runner } },
         });
       }
-      // Stage scripts go here under random names: others may enter the directory, not list it.
+      // Stage scripts go here under random names: others may enter the directory, not list it. A
+      // kept volume may still hold the scripts of a run that was killed (file variables in them).
+      await files.remove(STAGE_DIR);
       await files.mkdir(STAGE_DIR);
       await files.setModeAndTime(STAGE_DIR, 0o711, Date.now());
       // A network of the job's own only when services need one: joining a new network makes a
@@ -205,8 +207,12 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
         createContainer("build", options.image, volume, network),
       ]);
       helper ??= build;
-      const shells = await Promise.all([...new Set([helper, build])].map((c) => shellOf(api, c)));
-      shell = shells.every((s) => s === "bash") ? "bash" : "sh";
+      const greetings = await Promise.all([...new Set([helper, build])].map(async (c) => {
+        const greeting = await greetingOf(api, c);
+        if (greeting.user) c.user = greeting.user;
+        return greeting;
+      }));
+      shell = greetings.every((g) => g.shell === "bash") ? "bash" : "sh";
     },
     async run(command: StageCommand, output: StageOutput) {
       const container = command.predefined ? helper : build;
@@ -214,7 +220,8 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       const id = crypto.randomUUID().replaceAll("-", "");
       const script = `${STAGE_DIR}/${id}.sh`;
       const pidFile = `${STAGE_DIR}/${id}.pid`;
-      await writeText(files, script, command.script);
+      // Readable by the stage's user only: the script holds the job's variables, file ones included.
+      await writeText(files, script, command.script, container.user);
       // The stage leads a process group of its own (the server starts it with setsid); its pid,
       // written down by the server, lets cancel stop every process the stage started.
       const stopGroup = () => control(container.id, stopGroupScript({ pidFile, graceMs }));
@@ -270,12 +277,14 @@ function cacheBind(settings: DockerSettings): string[] {
 interface RunningContainer {
   readonly id: string;
   readonly server: StageServer;
+  /** Who its stages run as (said by its stage server). */
+  user?: { readonly uid: number; readonly gid: number };
 }
 
-/** The shell a container's stage server found (it says so first thing). */
-async function shellOf(api: DockerApi, container: RunningContainer): Promise<ShellName> {
+/** What a container's stage server found (it says so first thing): its shell and user. */
+async function greetingOf(api: DockerApi, container: RunningContainer): Promise<ServerGreeting> {
   for (let i = 0; i < 100; i++) {
-    const found = await container.server.shell(i === 0 ? 2000 : 100);
+    const found = await container.server.greeting(i === 0 ? 2000 : 100);
     if (found) return found;
     const { State } = await api.request<{ State: { Running: boolean; ExitCode: number } }>("GET", `/containers/${container.id}/json`);
     if (!State.Running) {
@@ -289,12 +298,14 @@ async function shellOf(api: DockerApi, container: RunningContainer): Promise<She
   });
 }
 
-async function writeText(files: BuildFiles, path: string, text: string): Promise<void> {
-  const stream = files.write(path, 0o644);
+async function writeText(files: BuildFiles, path: string, text: string, owner?: { uid: number; gid: number }): Promise<void> {
+  // Without a known user (an image with no `id`), others must be able to read it.
+  const stream = files.write(path, owner ? 0o600 : 0o644);
   await new Promise<void>((resolve, reject) => {
     stream.on("error", reject);
     stream.end(text, () => resolve());
   });
+  if (owner) await files.setOwner(path, owner.uid, owner.gid);
 }
 
 /** Docker's memory strings (`512m`, `2g`, `1024`) in bytes. */

@@ -25,6 +25,7 @@ export function mountedFiles(containerRoot: string, hostRoot: string): BuildFile
     remove: (path) => localFiles.remove(toHost(path)),
     rename: (from, to) => localFiles.rename(toHost(from), toHost(to)),
     setModeAndTime: (path, mode, mtimeMs) => localFiles.setModeAndTime(toHost(path), mode, mtimeMs),
+    setOwner: (path, uid, gid) => localFiles.setOwner(toHost(path), uid, gid),
     realpath: async (path) => toContainer(await localFiles.realpath(toHost(path))),
   };
 }

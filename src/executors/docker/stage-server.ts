@@ -17,7 +17,9 @@ export const SERVER_COMMAND = [
   "sh", "-c",
   [
     `d=${STAGE_DIR}`,
-    `if command -v bash >/dev/null 2>&1; then s="bash --norc --noprofile"; echo runner-shell=bash; else s=sh; echo runner-shell=sh; fi`,
+    // Who the stages run as: the runner writes their scripts readable by that user only.
+    `u=$(id -u 2>/dev/null):$(id -g 2>/dev/null)`,
+    `if command -v bash >/dev/null 2>&1; then s="bash --norc --noprofile"; echo "runner-shell=bash runner-user=$u"; else s=sh; echo "runner-shell=sh runner-user=$u"; fi`,
     `if command -v setsid >/dev/null 2>&1; then g=setsid; else g=; fi`,
     `trap 'exit 0' TERM INT`,
     `while IFS= read -r id; do`,
@@ -45,10 +47,17 @@ interface RunningStage {
 }
 
 /** The runner's end of one container's stage server, over the container's attach stream. */
+/** What a container's stage server says first: its shell, and the user its stages run as. */
+export interface ServerGreeting {
+  readonly shell: ShellName;
+  /** `uid:gid`, when the image has `id`. */
+  readonly user?: { readonly uid: number; readonly gid: number };
+}
+
 export class StageServer {
   #current: RunningStage | undefined;
-  #shell: Promise<ShellName>;
-  #announce!: (shell: ShellName) => void;
+  #shell: Promise<ServerGreeting>;
+  #announce!: (greeting: ServerGreeting) => void;
   #closed: Error | undefined;
   readonly #stdout: MarkerSplitter;
   readonly #stderr: MarkerSplitter;
@@ -60,8 +69,11 @@ export class StageServer {
       (bytes) => {
         if (this.#current) return this.#current.stdout.write(bytes);
         greeting += bytes.toString();
-        const found = /runner-shell=(bash|sh)\n/.exec(greeting)?.[1];
-        if (found) this.#announce(found as ShellName);
+        const found = /runner-shell=(bash|sh)(?: runner-user=(\d*):(\d*))?\n/.exec(greeting);
+        if (found) {
+          const [, shell, uid, gid] = found;
+          this.#announce({ shell: shell as ShellName, ...(uid && gid ? { user: { uid: Number(uid), gid: Number(gid) } } : {}) });
+        }
       },
       (marker) => this.#marker(marker, "stdout"),
     );
@@ -79,8 +91,8 @@ export class StageServer {
     stream.on("error", close);
   }
 
-  /** The shell the image has, once the server has said so; rejects when the container stops first. */
-  shell(timeoutMs: number): Promise<ShellName | undefined> {
+  /** The shell the image has and its user, once the server has said so; undefined when it has not yet. */
+  greeting(timeoutMs: number): Promise<ServerGreeting | undefined> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeoutMs)));
     return Promise.race([this.#shell, late]).finally(() => clearTimeout(timer));

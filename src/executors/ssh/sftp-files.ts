@@ -76,6 +76,7 @@ export function sftpFiles(sftp: SFTPWrapper): BuildFiles {
     setModeAndTime: (path, mode, mtimeMs) =>
       call((done) => sftp.setstat(path, { mode, atime: Math.floor(Date.now() / 1000), mtime: Math.floor(mtimeMs / 1000) }, done)),
     realpath: (path) => call<string>((done) => sftp.realpath(path, done)),
+    setOwner: (path, uid, gid) => call((done) => sftp.chown(path, uid, gid, done)),
   };
   return files;
 }

@@ -24,7 +24,7 @@ async function runInDocker(
   job: ReturnType<typeof makeJob>,
   options: {
     image?: Partial<ContainerImage>; settings?: DockerSettings; signals?: ReturnType<typeof testSignals>; onTrace?: (t: string) => void;
-    services?: ServiceImage[]; jobVariables?: string[]; waitSeconds?: number;
+    services?: ServiceImage[]; jobVariables?: string[]; waitSeconds?: number; keptVolume?: string;
   } = {},
 ) {
   const api = new DockerApi();
@@ -35,6 +35,7 @@ async function runInDocker(
     helperImage: { name: DEBIAN, pullPolicies: ["if-not-present"] },
     ...(options.services ? { services: options.services } : {}), ...(options.jobVariables ? { jobVariables: options.jobVariables } : {}),
     ...(options.waitSeconds ? { waitForServicesSeconds: options.waitSeconds } : {}),
+    ...(options.keptVolume ? { keptVolume: options.keptVolume } : {}),
   });
   const chunks: string[] = [];
   const outcome = await runJob({
@@ -99,6 +100,31 @@ describeDocker("the Docker executor against a real dockerd", () => {
     expect(trace).toContain("sleeping=0\n"); // the stage's whole process group, the background sleep too
     expect(performance.now() - started).toBeLessThan(20_000);
     expect(left).toEqual(nothingLeft);
+  }, 60_000);
+
+  test("stage scripts (they hold the job's variables) are readable by the stage's user only, whoever it is", async () => {
+    const job = makeJob(["echo \"uid=$(id -u) mode=$(stat -c %a /builds/.runner-stages/*.sh)\""], {
+      variables: [variable("GIT_STRATEGY", "none"), variable("KUBECONFIG", "secret-config", { file: true })],
+    });
+    const { outcome, trace } = await runInDocker(job);
+    expect(outcome.status, trace).toBe("success");
+    expect(trace).toContain("uid=0 mode=600\n");
+    const nobody = await runInDocker(makeJob(["echo \"uid=$(id -u)\""]), { image: { user: "65534:65534" } });
+    expect(nobody.outcome.status, nobody.trace).toBe("success");
+    expect(nobody.trace).toContain("uid=65534\n");
+  }, 60_000);
+
+  test("a kept build volume loses the stage scripts a killed run left behind", async () => {
+    const volume = `runner-test-kept-${process.pid}`;
+    try {
+      const first = await runInDocker(makeJob(["echo planted > /builds/.runner-stages/left-by-a-killed-run.sh"]), { keptVolume: volume });
+      expect(first.outcome.status, first.trace).toBe("success");
+      const second = await runInDocker(makeJob(["ls /builds/.runner-stages/"]), { keptVolume: volume });
+      expect(second.outcome.status, second.trace).toBe("success");
+      expect(second.trace).not.toContain("left-by-a-killed-run");
+    } finally {
+      await new DockerApi().request("DELETE", `/volumes/${volume}`).catch(() => {});
+    }
   }, 60_000);
 
   test("the job timeout fails with job_execution_timeout and leaves nothing", async () => {
