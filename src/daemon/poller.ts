@@ -1,4 +1,5 @@
 import type { Config, RunnerConfig } from "../config/config-schema.ts";
+import { goDuration, parseGoDuration } from "../protocol/go-duration.ts";
 import { abortableSleep, HttpClient } from "../protocol/http-client.ts";
 import { isUnhealthy, requestJob, type JobRequestResult } from "../protocol/jobs-api.ts";
 import { runnerInfo } from "../protocol/runner-info.ts";
@@ -57,7 +58,7 @@ export async function runPoller(options: PollerOptions): Promise<{ jobs: number 
     const info = runnerInfo({ executor: runner.executor, shell: runner.shell === "sh" ? "sh" : "bash" });
     const poll = async () => {
       while (!stop.aborted) {
-        if (!state.healthy()) {
+        if (!state.healthy(log)) {
           await abortableSleep(Math.min(state.pausedForMs(), checkIntervalMs), stop);
           continue;
         }
@@ -148,8 +149,12 @@ class RunnerState {
     readonly unhealthyIntervalMs: number,
   ) {}
 
-  healthy(): boolean {
-    return Date.now() >= this.#pausedUntil;
+  healthy(log?: Logger): boolean {
+    if (this.#pausedUntil === 0) return true;
+    if (Date.now() < this.#pausedUntil) return false;
+    this.#pausedUntil = 0;
+    log?.warn("Runner is not healthy, but check for a new job will be forced!", { runner: shortToken(this.runner.token) });
+    return true;
   }
 
   pausedForMs(): number {
@@ -166,10 +171,17 @@ class RunnerState {
       return;
     }
     this.#unhealthyInARow++;
-    if (this.#unhealthyInARow >= Math.max(1, this.runner.unhealthy_requests_limit)) {
+    const limit = Math.max(1, this.runner.unhealthy_requests_limit);
+    if (this.#unhealthyInARow >= limit) {
       this.#pausedUntil = Date.now() + this.unhealthyIntervalMs;
       this.#unhealthyInARow = 0;
-      log.error("Runner is not healthy and will be disabled!", { runner: shortToken(this.runner.token), for_ms: this.unhealthyIntervalMs });
+      // GitLab Runner's defaults (common/consts.go): 3 requests and 60 minutes. Said in full, since an
+      // outage of a few seconds pauses the runner that long.
+      log.error(`Runner is unhealthy and will be disabled for ${goDuration(this.unhealthyIntervalMs / 1000)}`, {
+        runner: shortToken(this.runner.token), unhealthy_requests: limit, unhealthy_requests_limit: limit,
+        unhealthy_interval: goDuration(this.unhealthyIntervalMs / 1000),
+        hint: "unhealthy_requests_limit and unhealthy_interval in [[runners]] of config.toml change this",
+      });
     }
   }
 
@@ -199,14 +211,12 @@ class RunnerState {
   }
 }
 
+/** `unhealthy_interval`: a Go duration (`30m`, `1h30m`), or seconds; GitLab Runner's 60 minutes otherwise. */
 function unhealthyIntervalMs(runner: RunnerConfig): number {
   const raw = runner.unhealthy_interval;
-  if (typeof raw === "number") return raw * 1000;
-  if (typeof raw === "string") {
-    const match = /^(\d+)(h|m|s)$/.exec(raw.trim());
-    if (match) return Number(match[1]) * { h: 3_600_000, m: 60_000, s: 1000 }[match[2] as "h" | "m" | "s"];
-  }
-  return DEFAULT_UNHEALTHY_INTERVAL_MS;
+  if (typeof raw === "number" && raw > 0) return raw * 1000;
+  const seconds = typeof raw === "string" ? parseGoDuration(raw) : undefined;
+  return seconds !== undefined && seconds > 0 ? seconds * 1000 : DEFAULT_UNHEALTHY_INTERVAL_MS;
 }
 
 /** A repository URL without the job token in it, for the runner's log. */

@@ -27,10 +27,22 @@ export interface HttpRequest {
   readonly retry?: boolean;
   /** The endpoint's name for metrics, e.g. `request_job`. */
   readonly endpoint?: string;
+  /** How long the whole exchange may take (default {@link DEFAULT_TIMEOUT_MS}). */
+  readonly timeoutMs?: number;
 }
 
 const RETRIED = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_ATTEMPTS = 5;
+/**
+ * No call waits for ever on a coordinator that accepted the connection and never answers: two
+ * minutes covers Workhorse's long poll (50 s by default) with room to spare.
+ */
+export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
+/**
+ * The longest wait a `Retry-After` or `RateLimit-ResetTime` may impose before the next attempt
+ * (GitLab sends 60 s while it migrates); a day-long one is cut to this.
+ */
+export const MAX_RETRY_WAIT_MS = 5 * 60_000;
 
 /** `gitlab-runner <version> (<branch>; <go version>; <os>/<arch>)`, as GitLab Runner sends it. */
 export const USER_AGENT = `gitlab-runner ${VERSION} (runner-ts ${REVISION.slice(0, 8)}; bun ${Bun.version}; ${executableArch()})`;
@@ -86,23 +98,28 @@ export class HttpClient {
       body = JSON.stringify(request.json);
     }
     if (request.expectJson) headers.Accept = "application/json";
+    const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const failed = (error: unknown, doing: string) => {
+      if (request.signal?.aborted) return request.signal.reason;
+      if (timeout.aborted) return new NetworkError(`${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`);
+      return new NetworkError(`${doing}: ${error instanceof Error ? error.message : String(error)}`);
+    };
     let response: Response;
     try {
       response = await fetch(this.baseUrl + request.path, {
-        method: request.method, headers, body, signal: request.signal, redirect: "manual",
-        // Bun's fetch keeps connections alive; a long poll is held by the server, not by a timeout here.
+        method: request.method, headers, body, signal, redirect: "manual",
         ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch (error) {
-      if (request.signal?.aborted) throw request.signal.reason;
-      throw new NetworkError(error instanceof Error ? error.message : String(error));
+      throw failed(error, `${request.method} ${request.path.split("?")[0]}`);
     }
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await response.arrayBuffer());
     } catch (error) {
-      if (request.signal?.aborted) throw request.signal.reason;
-      throw new NetworkError(`reading the response: ${error instanceof Error ? error.message : String(error)}`);
+      throw failed(error, "reading the response");
     }
     // GitLab Runner keeps the header from any answer to a JSON call (a 204 has no body at all).
     if (request.expectJson) {
@@ -143,15 +160,19 @@ function isRetried(status: number): boolean {
   return RETRIED.has(status) || status >= 512;
 }
 
-/** `RateLimit-ResetTime` (an HTTP date), else `Retry-After` (seconds), else 100 ms × 2^(attempt−1), at most 60 s. */
+/**
+ * `RateLimit-ResetTime` (an HTTP date), else `Retry-After` (seconds), else 100 ms × 2^(attempt−1)
+ * with jitter, at most 60 s (network/retry_requester.go). A header's wait is capped at
+ * {@link MAX_RETRY_WAIT_MS}, where GitLab Runner takes it as it comes.
+ */
 export function retryDelay(headers: Headers, attempt: number, now = Date.now()): number {
   const reset = headers.get("RateLimit-ResetTime");
   if (reset) {
     const at = Date.parse(reset);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
+    if (!Number.isNaN(at) && at > now) return Math.min(MAX_RETRY_WAIT_MS, at - now);
   }
   const after = headers.get("Retry-After");
-  if (after && /^\d+$/.test(after.trim())) return Number(after) * 1000;
+  if (after && /^\d+$/.test(after.trim()) && Number(after) > 0) return Math.min(MAX_RETRY_WAIT_MS, Number(after) * 1000);
   const backoff = Math.min(60_000, 100 * 2 ** (attempt - 1));
   return backoff / 2 + Math.random() * (backoff / 2);
 }

@@ -1,3 +1,4 @@
+import { goDuration } from "./go-duration.ts";
 import type { FailureReason } from "./types.ts";
 
 /** Why a job stopped when it was not a plain script failure: decided once, from `signal.reason`. */
@@ -109,15 +110,4 @@ export function pickPriorityError(errors: readonly unknown[]): JobFailure | unde
     failures.find((f) => f.failureReason === "script_failure") ??
     failures[0]
   );
-}
-
-/** Go's `time.Duration.String()` for whole seconds, e.g. 3600 → `1h0m0s`, 90 → `1m30s`. */
-export function goDuration(totalSeconds: number): string {
-  const seconds = Math.max(0, Math.floor(totalSeconds));
-  const h = Math.floor(seconds / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  const s = seconds % 60;
-  if (h > 0) return `${h}h${m}m${s}s`;
-  if (m > 0) return `${m}m${s}s`;
-  return `${s}s`;
 }

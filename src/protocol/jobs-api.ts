@@ -22,12 +22,13 @@ export function isUnhealthy(result: JobRequestResult): boolean {
 /** `POST /api/v4/jobs/request`: asks for a job; the server may hold the request (long poll). */
 export async function requestJob(
   client: HttpClient,
-  request: { token: string; info: RunnerInfo; systemId?: string; signal?: AbortSignal },
+  request: { token: string; info: RunnerInfo; systemId?: string; signal?: AbortSignal; timeoutMs?: number },
 ): Promise<JobRequestResult> {
   let response: HttpResponse;
   try {
     response = await client.send({
       method: "POST", path: "jobs/request", endpoint: "request_job", expectJson: true, signal: request.signal,
+      ...(request.timeoutMs ? { timeoutMs: request.timeoutMs } : {}),
       headers: { "RUNNER-TOKEN": request.token },
       json: {
         info: request.info, token: request.token,

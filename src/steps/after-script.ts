@@ -1,7 +1,8 @@
 import { setLongTimeout } from "./long-timeout.ts";
 import { userScript } from "../shell/stage-scripts.ts";
 import type { JobContext } from "./context.ts";
-import { goDuration, JobFailure, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
+import { goDuration, parseGoDuration } from "../protocol/go-duration.ts";
+import { JobFailure, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
 import { runStage, scriptEnvironment } from "./run-stage.ts";
 import { variableValue } from "./variables.ts";
 
@@ -57,12 +58,3 @@ function afterScriptTimeoutSeconds(ctx: JobContext): number {
   return parsed ?? DEFAULT_AFTER_SCRIPT_TIMEOUT_SECONDS;
 }
 
-/** Parses a Go duration such as `90s`, `5m`, `1h30m`, `1.5h` into seconds. */
-export function parseGoDuration(text: string): number | undefined {
-  const match = /^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$/.test(text.trim());
-  if (!match) return undefined;
-  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
-  let total = 0;
-  for (const [, value, unit] of text.trim().matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) total += Number(value) * units[unit!]!;
-  return total;
-}

@@ -90,6 +90,26 @@ describe("runPoller()", () => {
     expect(gitlab.requests.filter((r) => r.endpoint === "request").length).toBe(2);
   });
 
+  test("an outage (no answer at all) pauses a runner after GitLab Runner's 3 requests, saying for how long and why; then a check is forced (commands/health_helper.go)", async () => {
+    const gitlab = await fake();
+    const url = gitlab.url;
+    await gitlab.stop();
+    const lines: string[] = [];
+    const log = createLogger({ level: "info", format: "json", write: (line) => void lines.push(line) });
+    const { stopPolling, signals } = controls();
+    const cfg = config([{ fake: gitlab }]);
+    const done = runPoller({ config: { ...cfg, runners: cfg.runners.map((r) => ({ ...r, url })) }, hostEnv, signals, log, timing: { ...timing, unhealthyIntervalMs: 400 } });
+    for (let i = 0; i < 400 && !lines.some((l) => l.includes("check for a new job will be forced")); i++) await Bun.sleep(25);
+    stopPolling.abort();
+    await done;
+    const disabled = lines.find((l) => l.includes("is unhealthy and will be disabled for"));
+    expect(disabled).toBeDefined();
+    expect(JSON.parse(disabled!)).toMatchObject({ unhealthy_requests_limit: 3, unhealthy_interval: "0s" });
+    expect(disabled).toContain("unhealthy_interval in [[runners]] of config.toml");
+    expect(lines.filter((l) => l.includes("client error")).length).toBeGreaterThanOrEqual(3);
+    expect(lines.some((l) => l.includes("check for a new job will be forced"))).toBe(true);
+  }, 15_000);
+
   test("a long poll held by one GitLab stalls neither another runner nor shutdown", async () => {
     const holding = await fake();
     holding.longPollMs = 50_000;

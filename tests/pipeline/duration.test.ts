@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { parseDuration } from "../../src/pipeline/duration.ts";
-import { parseGoDuration } from "../../src/steps/after-script.ts";
+import { parseGoDuration } from "../../src/protocol/go-duration.ts";
 
 describe("durations", () => {
   test.each([

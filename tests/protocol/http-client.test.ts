@@ -42,6 +42,31 @@ describe("HttpClient (§1)", () => {
     expect(seen2.length).toBe(1);
   });
 
+  test("a Retry-After of a day is capped at five minutes (network/retry_requester.go would wait it out)", () => {
+    expect(retryDelay(new Headers({ "Retry-After": "86400" }), 1)).toBe(5 * 60_000);
+    const now = Date.parse("Sun, 22 Nov 2026 19:00:00 GMT");
+    expect(retryDelay(new Headers({ "RateLimit-ResetTime": "Mon, 23 Nov 2026 19:00:00 GMT" }), 1, now)).toBe(5 * 60_000);
+    // A reset time in the past, or a Retry-After of 0, falls back to the backoff, as in GitLab Runner.
+    expect(retryDelay(new Headers({ "RateLimit-ResetTime": "Sat, 21 Nov 2026 19:00:00 GMT", "Retry-After": "0" }), 1, now)).toBeLessThanOrEqual(100);
+  });
+
+  test("a coordinator that accepts the connection and never answers is a network error after the timeout", async () => {
+    const { createServer } = await import("node:net");
+    const silent = createServer(() => {}).listen(0, "127.0.0.1");
+    await new Promise((r) => silent.once("listening", r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const client = new HttpClient(`http://127.0.0.1:${port}`);
+      const started = performance.now();
+      await expect(client.send({ method: "GET", path: "x", timeoutMs: 300 })).rejects.toThrow(/no answer within/);
+      expect(performance.now() - started).toBeLessThan(2000);
+      const result = await requestJob(new HttpClient(`http://127.0.0.1:${port}`), { token: "t", info: runnerInfo({ executor: "shell" }), timeoutMs: 300 });
+      expect(result.kind).toBe("client-error");
+    } finally {
+      silent.close();
+    }
+  });
+
   test("Retry-After and RateLimit-ResetTime say how long to wait", () => {
     expect(retryDelay(new Headers({ "Retry-After": "60" }), 1)).toBe(60_000);
     const now = Date.parse("Sun, 22 Nov 2026 19:00:00 GMT");
