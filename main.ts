@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "@commande
 import { badInputMessage } from "./src/cli/bad-input.ts";
 import { startExecPrefetch } from "./src/cli/exec-prefetch.ts";
 import { EXIT, UsageError } from "./src/cli/exit-codes.ts";
+import { printable } from "./src/cli/printable.ts";
 import { REVISION, VERSION } from "./src/version.ts";
 
 /** Parses the command line, wires the parts, maps errors to exit codes. */
@@ -13,7 +14,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .description("A single-binary CI job runner that speaks GitLab's protocol.")
     .version(`${VERSION} (${REVISION.slice(0, 8)})`, "-V, --version")
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(`Error: ${text.replace(/^error: /, "")}`) })
+    .configureOutput({ outputError: (text, write) => write(`Error: ${printable(text.replace(/^error: /, ""))}`) })
     .showHelpAfterError('(run "runner --help" for usage)');
 
   const configOption = () => new Option("-c, --config <file>", "config.toml (default: /etc/gitlab-runner/config.toml as root, else ~/.gitlab-runner/config.toml)").env("CONFIG_FILE");
@@ -34,7 +35,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("--helper-image <image>", "docker executor: the image of the runner's own stages (default: runner-helper:<version>, else the job's image)")
     .addOption(new Option("--pull-policy <policy>", "docker executor: when images are pulled").choices(["always", "if-not-present", "never"] as const).default("if-not-present" as const))
     .option("--ssh-host <host>", "ssh executor: the host")
-    .option("--ssh-port <port>", "ssh executor: the port (22)", positiveInteger)
+    .option("--ssh-port <port>", "ssh executor: the port (22)", portNumber)
     .option("--ssh-user <user>", "ssh executor: the user")
     .option("--ssh-password <password>", "ssh executor: the password")
     .option("--ssh-identity-file <file>", "ssh executor: the private key")
@@ -271,6 +272,12 @@ function positiveOrZero(value: string): number {
   return n;
 }
 
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError("expected a port number (1-65535)");
+  return n;
+}
+
 function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number of at least 1");
@@ -281,6 +288,6 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   const message = badInputMessage(error);
-  process.stderr.write(`Error: ${message ?? (error instanceof Error ? error.message : String(error))}\n`);
+  process.stderr.write(`Error: ${printable(message ?? (error instanceof Error ? error.message : String(error)))}\n`);
   process.exitCode = message !== undefined ? EXIT.badInput : EXIT.jobFailed;
 }

@@ -68,9 +68,10 @@ interface DaemonIO {
 /** `runner run`: the daemon for every `[[runners]]` of config.toml. */
 export async function runDaemon(options: DaemonIO & { configFile?: string; listenAddress?: string }): Promise<number> {
   const configFile = options.configFile ?? defaultConfigFile(options.env);
-  const { config, warnings } = await loadConfig(configFile, options.env);
+  const { config, warnings, notes } = await loadConfig(configFile, options.env);
   const log = createLogger({ level: config.log_level, format: config.log_format, write: options.writeLog });
   for (const warning of warnings) log.warn(warning);
+  for (const note of notes) log.info(note);
   if (config.runners.length === 0) log.warn(`No runners in ${configFile}; register one with runner register`);
   const systemId = await loadSystemId(configFile);
   return serve(config, { ...options, log, systemId, listenAddress: options.listenAddress ?? config.listen_address });

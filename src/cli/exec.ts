@@ -1,3 +1,5 @@
+import { unreadable } from "./file-kind.ts";
+import { printable } from "./printable.ts";
 import { isAbsolute, join, relative } from "node:path";
 import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import type { PullPolicy } from "../protocol/types.ts";
@@ -102,7 +104,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     }),
   });
   // Keywords without local effect are named whatever is asked (on stderr, so listings stay clean).
-  if (!options.json) for (const warning of pipeline.warnings ?? []) options.printError(`Warning: ${warning}`);
+  if (!options.json) for (const warning of pipeline.warnings ?? []) options.printError(`Warning: ${printable(warning)}`);
   if (options.graph) {
     const { renderGraph } = await import("./plan-listing.ts");
     options.print(renderGraph(plan));
@@ -126,9 +128,9 @@ export async function execCommand(options: ExecOptions): Promise<number> {
 }
 
 async function readConfig(path: string, shown: string): Promise<string> {
-  const file = Bun.file(path);
-  if (!(await file.exists())) throw new ConfigError(`Cannot read ${shown}: no such file`);
-  return file.text();
+  const why = await unreadable(path);
+  if (why) throw new ConfigError(`Cannot read ${shown}: ${why}`);
+  return Bun.file(path).text();
 }
 
 /**

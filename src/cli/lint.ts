@@ -1,3 +1,5 @@
+import { unreadable } from "./file-kind.ts";
+import { printable } from "./printable.ts";
 import { isAbsolute, join, relative } from "node:path";
 import { ConfigError, ConfigErrorList } from "../pipeline/config-error.ts";
 import { readPipeline } from "../pipeline/definitions.ts";
@@ -39,11 +41,11 @@ export async function lintCommand(options: {
     options.print(`${JSON.stringify(report, null, 2)}\n`);
   } else if (report.valid) {
     const counts = `${report.jobs} job${report.jobs === 1 ? "" : "s"} in ${report.stages} stage${report.stages === 1 ? "" : "s"}`;
-    options.print(`${report.file} is valid (${counts})\n`);
-    for (const warning of report.warnings) options.print(`Warning: ${warning}\n`);
+    options.print(printable(`${report.file} is valid (${counts})\n`));
+    for (const warning of report.warnings) options.print(`Warning: ${printable(warning)}\n`);
   } else {
-    options.print(`${report.file} is invalid:\n`);
-    for (const e of report.errors) options.print(`  ${e.file ? `${e.file}:${e.line}:${e.column}: ` : ""}${e.message}\n`);
+    options.print(printable(`${report.file} is invalid:\n`));
+    for (const e of report.errors) options.print(`  ${printable(`${e.file ? `${e.file}:${e.line}:${e.column}: ` : ""}${e.message}`)}\n`);
   }
   return report.valid ? EXIT.ok : EXIT.badInput;
 }
@@ -51,10 +53,9 @@ export async function lintCommand(options: {
 async function lint(cwd: string, file: string, inputs: Readonly<Record<string, string>>, env: Record<string, string>): Promise<LintReport> {
   const path = isAbsolute(file) ? file : join(cwd, file);
   const shown = relative(cwd, path) || path;
+  const why = await unreadable(path);
+  if (why) return { file: shown, valid: false, errors: [{ message: `Cannot read ${shown}: ${why}` }], warnings: [] };
   const source = Bun.file(path);
-  if (!(await source.exists())) {
-    return { file: shown, valid: false, errors: [{ message: `Cannot read ${shown}: no such file` }], warnings: [] };
-  }
   // Include values and include:rules see this project's predefined variables, as in a run.
   const git = await readGitFacts(cwd, env);
   const context = includeContext({

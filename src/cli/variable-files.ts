@@ -1,5 +1,6 @@
+import { unreadable } from "./file-kind.ts";
 import { parse } from "dotenv";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { VariableDefinition } from "../pipeline/definitions.ts";
 import { UsageError } from "./exit-codes.ts";
 
@@ -21,14 +22,15 @@ export async function readVariableFiles(options: {
 }): Promise<VariableDefinition[]> {
   const sources = [
     { path: join(options.cwd, PROJECT_VARIABLES_FILE), masked: false, required: false },
-    ...options.variablesFiles.map((path) => ({ path: join(options.cwd, path), masked: false, required: true, flag: "--variables-file" })),
+    // An absolute path stays one; a relative one is the project's.
+    ...options.variablesFiles.map((path) => ({ path: resolve(options.cwd, path), masked: false, required: true, flag: "--variables-file" })),
     { path: join(options.cwd, PROJECT_SECRETS_FILE), masked: true, required: false },
-    ...options.secretsFiles.map((path) => ({ path: join(options.cwd, path), masked: true, required: true, flag: "--secrets-file" })),
+    ...options.secretsFiles.map((path) => ({ path: resolve(options.cwd, path), masked: true, required: true, flag: "--secrets-file" })),
   ];
   const texts = await Promise.all(sources.map(async (source) => {
-    const file = Bun.file(source.path);
-    if (await file.exists()) return file.text();
-    if (source.required) throw new UsageError(`Cannot read ${"flag" in source ? source.flag : ""} ${source.path}: no such file`);
+    const why = await unreadable(source.path);
+    if (!why) return Bun.file(source.path).text();
+    if (source.required) throw new UsageError(`Cannot read ${"flag" in source ? source.flag : ""} ${source.path}: ${why}`);
     return undefined;
   }));
   const byKey = new Map<string, VariableDefinition>();

@@ -1,7 +1,8 @@
-import { chmod, rename, writeFile } from "node:fs/promises";
+import { chmod, rename, stat, writeFile } from "node:fs/promises";
 import { parse, stringify, TomlError } from "smol-toml";
 import { z } from "zod";
 import { ConfigFileError } from "./config-file-error.ts";
+import { reviewConfig } from "./config-checks.ts";
 import { configSchema, type Config } from "./config-schema.ts";
 
 export { ConfigFileError };
@@ -11,11 +12,14 @@ export interface LoadedConfig {
   readonly config: Config;
   /** One line per key GitLab Runner does not know, with its path. */
   readonly warnings: readonly string[];
+  /** What applies where a value is lenient (`check_interval = 0`: the default), for the log. */
+  readonly notes: readonly string[];
 }
 
 /**
- * Reads config.toml as GitLab Runner does: unknown keys warn, a wrong type fails with the key's
- * path (`runners[0].limit: expected a number`), and `url`/`token` may use `$VAR`.
+ * Reads config.toml as GitLab Runner does: unknown keys warn, and `url`/`token` may use `$VAR`. What
+ * is wrong — a type (`runners[0].limit: expected a number`) or a value a job would only trip over
+ * later (reviewConfig) — fails the load, every problem at once, each with its key's path.
  */
 export function parseConfig(text: string, file: string, env: Record<string, string> = {}): LoadedConfig {
   let raw: unknown;
@@ -27,24 +31,30 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
   }
   const result = configSchema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new ConfigFileError(`${file}: ${keyPath(issue.path)}: ${issue.message}`);
+    throw new ConfigFileError(result.error.issues.map((issue) => `${file}: ${keyPath(issue.path)}: ${issue.message}`).join("\n"));
   }
   const warnings = unknownKeys(configSchema, raw, []).map((path) => `${file}: unknown key ${path}`);
   const config = result.data;
-  for (const runner of config.runners) {
-    runner.url = expandEnv(runner.url, env);
-    runner.token = expandEnv(runner.token, env);
-  }
-  return { config, warnings };
+  const unset = new Map<string, string[]>();
+  config.runners.forEach((runner, i) => {
+    const missing: string[] = [];
+    runner.url = expandEnv(runner.url, env, missing);
+    runner.token = expandEnv(runner.token, env, missing);
+    if (missing.length > 0) unset.set(`runners[${i}]`, missing);
+  });
+  const review = reviewConfig(config, unset);
+  if (review.errors.length > 0) throw new ConfigFileError(review.errors.map((e) => `${file}: ${e}`).join("\n"));
+  return { config, warnings, notes: review.notes.map((n) => `${file}: ${n}`) };
 }
 
 /** Loads config.toml from disk. */
 export async function loadConfig(file: string, env: Record<string, string> = {}): Promise<LoadedConfig> {
-  const handle = Bun.file(file);
-  if (!(await handle.exists())) throw new ConfigFileError(`${file}: no such file (create it with runner register)`);
-  return parseConfig(await handle.text(), file, env);
+  const found = await stat(file).catch(() => undefined);
+  if (!found) throw new ConfigFileError(`${file}: no such file (create it with runner register)`);
+  if (found.isDirectory()) throw new ConfigFileError(`${file}: is a directory, not a config.toml`);
+  return parseConfig(await Bun.file(file).text(), file, env);
 }
+
 
 /** Writes config.toml atomically with mode 0600, as GitLab Runner does (it holds tokens). */
 export async function saveConfig(file: string, config: Config): Promise<void> {
@@ -81,8 +91,13 @@ function keyPath(path: readonly PropertyKey[]): string {
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : `${i === 0 ? "" : "."}${String(p)}`)).join("") || "(top)";
 }
 
-function expandEnv(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a, b) => env[a ?? b] ?? "");
+/** `$VAR` and `${VAR}` from the runner's environment; the names of unset ones go to `missing`. */
+function expandEnv(value: string, env: Record<string, string>, missing: string[]): string {
+  return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_, a, b) => {
+    const name = (a ?? b) as string;
+    if (env[name] === undefined) missing.push(name);
+    return env[name] ?? "";
+  });
 }
 
 function firstLine(text: string): string {

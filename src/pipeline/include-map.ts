@@ -3,6 +3,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { ConfigError } from "./config-error.ts";
 import { isHash } from "./extends.ts";
 import type { IncludeMap, ProjectFiles } from "./include-targets.ts";
+import { isProjectPath, projectFile } from "./project-paths.ts";
 
 /** Where a project keeps its include map. */
 export const INCLUDE_MAP_FILE = ".runner/includes.yml";
@@ -81,10 +82,10 @@ function commitFiles(dir: string, ref: string, project: string): ProjectFiles {
 export function directoryFiles(dir: string): ProjectFiles {
   return {
     read: (path) => {
-      const full = join(dir, path);
-      return existsSync(full) ? readFileSync(full, "utf8") : undefined;
+      const full = projectFile(dir, path);
+      return full !== undefined && existsSync(full) ? readFileSync(full, "utf8") : undefined;
     },
-    glob: (pattern) => [...new Bun.Glob(pattern).scanSync({ cwd: dir, dot: true })],
+    glob: (pattern) => [...new Bun.Glob(pattern).scanSync({ cwd: dir, dot: true })].filter(isProjectPath),
     source: (path) => join(dir, path),
   };
 }

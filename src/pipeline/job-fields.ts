@@ -32,10 +32,13 @@ export function readDependencies(value: unknown, location: string, position?: So
 
 export function readScript(value: unknown, location: string, position?: SourcePosition): string[] {
   if (value === undefined || value === null) return [];
-  if (typeof value === "string") return [value];
-  const flat = Array.isArray(value) ? value.flat(10) : undefined;
+  const flat = typeof value === "string" ? [value] : Array.isArray(value) ? value.flat(10) : undefined;
   if (!flat || !flat.every((line) => typeof line === "string")) {
     throw new ConfigError(`${location} config should be a string or a nested array of strings up to 10 levels deep`, position);
+  }
+  // A shell reads a NUL as the end of the line, while the trace would show all of it.
+  if ((flat as string[]).some((line) => line.includes("\0"))) {
+    throw new ConfigError(`${location} config contains a NUL character, which no shell can run`, position);
   }
   return flat as string[];
 }

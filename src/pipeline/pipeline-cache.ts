@@ -5,6 +5,7 @@ import { REVISION, VERSION } from "../version.ts";
 import type { IncludeReader } from "./includes.ts";
 import type { PipelineDefinition } from "./definitions.ts";
 import { INCLUDE_MAP_FILE, readIncludeMap } from "./include-map.ts";
+import { isProjectPath, projectFile } from "./project-paths.ts";
 import type { RuleContext } from "./rules.ts";
 
 const KEEP = 20;
@@ -70,11 +71,11 @@ export function projectIncludes(
     ...(context ? { context } : {}),
     ...(included ? { map: included.map } : {}),
     read: (file: string) => {
-      const full = join(root, file);
-      return existsSync(full) ? readFileSync(full, "utf8") : undefined;
+      const full = projectFile(root, file);
+      return full !== undefined && existsSync(full) ? readFileSync(full, "utf8") : undefined;
     },
     glob: (pattern: string) => {
-      const matches = scan(root, pattern);
+      const matches = scan(root, pattern).filter((match) => isProjectPath(match) && insideOrMissing(root, match));
       reader.globs.push({ pattern, matches });
       return matches;
     },
@@ -83,6 +84,16 @@ export function projectIncludes(
     sources: included ? [{ path: INCLUDE_MAP_FILE, hash: Bun.hash(included.text).toString(16) }] : ([] as { path: string; hash: string }[]),
   };
   return reader;
+}
+
+/** A glob match that leads out of the project (a symbolic link) is not one of its files. */
+function insideOrMissing(root: string, path: string): boolean {
+  try {
+    projectFile(root, path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function scan(root: string, pattern: string): string[] {

@@ -113,7 +113,7 @@ export function checkJobPayload(value: unknown): PayloadCheck {
     return { kind: "unreadable", problems };
   }
   const job = parsed.data as unknown as JobResponse;
-  const problems = [...unsupportedOptions(job), ...stepsProblems(job)];
+  const problems = [...unsupportedOptions(job), ...stepsProblems(job), ...scriptProblems(job)];
   return problems.length > 0 ? { kind: "invalid", id: job.id, token: job.token, problems } : { kind: "job", job };
 }
 
@@ -154,6 +154,15 @@ function stepsProblems(job: JobResponse): string[] {
   if (job.steps.some((s) => s.script.length > 0)) return ["the `run` and `script` keywords cannot be used together"];
   if (job.variables.some((v) => v.key === "STEPS" && v.value !== "")) return ["the `run` keyword requires the exclusive use of the variable STEPS"];
   return ["the `run` keyword (CI steps) needs GitLab's step-runner, which this runner does not include: run the job on a GitLab Runner, or use `script`"];
+}
+
+/** A NUL in a script line: a shell would stop reading the line there, while the trace shows all of it. */
+function scriptProblems(job: JobResponse): string[] {
+  const out: string[] = [];
+  job.steps.forEach((step, i) => step.script.forEach((line, j) => {
+    if (line.includes("\0")) out.push(`steps[${i}].script[${j}]: contains a NUL character, which no shell can run`);
+  }));
+  return out;
 }
 
 function issuePath(path: readonly PropertyKey[]): string {

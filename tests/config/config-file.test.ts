@@ -47,6 +47,45 @@ describe("config.toml", () => {
     expect(config.runners[0]).toMatchObject({ url: "http://h", token: "glrt-x" });
   });
 
+  test.each([
+    ["memory that is no size", '[runners.docker]\nmemory = "lots"', 'runners[0].docker.memory: "lots" is not a size like 512m or 2g'],
+    ["a shell this runner has not", 'shell = "fish"', 'runners[0].shell: "fish" is not a shell this runner writes scripts for (bash, sh)'],
+    ["an environment entry without =", 'environment = ["NOEQUALS"]', 'runners[0].environment[0]: "NOEQUALS" is not KEY=VALUE'],
+    ["an ssh port that is no number", '[runners.ssh]\nhost = "h"\nport = "abc"', 'runners[0].ssh.port: "abc" is not a port number (1-65535)'],
+    ["an executor this runner has not", 'executor = "kubernetes"', 'runners[0].executor: "kubernetes" is not available in this runner (shell, ssh, docker are)'],
+    ["an unset $VAR in the token", 'token = "$UNSET_RUNNER_TOKEN"', "runners[0].token: $UNSET_RUNNER_TOKEN is not set in the runner's environment"],
+    ["a url that is none", 'url = "gitlab.example.com"', 'runners[0].url: "gitlab.example.com" is not an http(s) URL of a GitLab instance'],
+  ])("%s refuses to load, naming the key", (_name, line, message) => {
+    const text = `[[runners]]\nurl = "http://x"\ntoken = "t"\n${line}\n`.replace(/^url = "http:\/\/x"\n(?=[\s\S]*^url = )/m, "").replace(/^token = "t"\n(?=[\s\S]*^token = )/m, "");
+    expect(() => parseConfig(text, "c.toml", {})).toThrow(ConfigFileError);
+    expect(() => parseConfig(text, "c.toml", {})).toThrow(`c.toml: ${message}`);
+  });
+
+  test("an invalid listen_address refuses to load; every problem is named at once", () => {
+    const text = 'listen_address = "nowhere"\n[[runners]]\nurl = "http://x"\ntoken = "t"\nshell = "fish"\nlimit = "x"\n';
+    expect(() => parseConfig(text, "c.toml")).toThrow(/^c\.toml: runners\[0\]\.limit: /);
+    const fixed = text.replace('limit = "x"\n', "");
+    let message = "";
+    try {
+      parseConfig(fixed, "c.toml");
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message.split("\n")).toEqual([
+      'c.toml: listen_address: "nowhere" is not host:port (e.g. "localhost:9252")',
+      'c.toml: runners[0].shell: "fish" is not a shell this runner writes scripts for (bash, sh)',
+    ]);
+  });
+
+  test("GitLab Runner's leniency stays: check_interval = 0 and limit = 0 load, with a note of what applies", () => {
+    const { notes } = parseConfig('check_interval = 0\n[[runners]]\nurl = "http://x"\ntoken = "t"\nlimit = 0\n', "c.toml");
+    expect(notes).toEqual(["c.toml: check_interval = 0: the default applies, 3s", "c.toml: runners[0].limit = 0: no limit on this runner's jobs"]);
+  });
+
+  test("a directory given as the config file says so", async () => {
+    await expect(loadConfig(tmpdir())).rejects.toThrow(`${tmpdir()}: is a directory, not a config.toml`);
+  });
+
   test("saving writes mode 0600 and reloads the same", async () => {
     const { config } = await loadConfig(fixture);
     const file = join(mkdtempSync(join(tmpdir(), "runner-cfg-")), "config.toml");

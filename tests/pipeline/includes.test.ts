@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ConfigError } from "../../src/pipeline/config-error.ts";
@@ -29,6 +29,30 @@ async function errorOf(text: string): Promise<string> {
   }
   throw new Error("expected a ConfigError");
 }
+
+describe("include:local stays inside the project (GitLab reads includes from the repository only)", () => {
+  test("a symbolic link to a file outside the project is refused, not followed", async () => {
+    const outside = mkdtempSync(join(tmpdir(), "runner-outside-"));
+    writeFileSync(join(outside, "evil.yml"), "evil:\n  script: echo from outside\n");
+    mkdirSync(join(root, "ci"));
+    symlinkSync(join(outside, "evil.yml"), join(root, "ci", "evil.yml"));
+    expect(await errorOf("include: ci/evil.yml\nok:\n  script: x\n")).toContain("Local file `ci/evil.yml` is outside the project");
+    // A wildcard does not pick it up either.
+    const p = await load("include: 'ci/*.yml'\nok:\n  script: x\n");
+    expect(p.jobs.map((j) => j.name)).toEqual(["ok"]);
+  });
+
+  test("../ out of the project is refused", async () => {
+    expect(await errorOf("include: { local: ../outside.yml }\nok:\n  script: x\n")).toContain("Local file `../outside.yml` is outside the project");
+  });
+
+  test("a wildcard never matches the runner's own .runner/ copies of the project", async () => {
+    write("ci/a.yml", "a:\n  script: x\n");
+    write(".runner/builds/job/project/ci/a.yml", "copy:\n  script: x\n");
+    const p = await load("include: { local: '/**/*.yml' }\n");
+    expect(p.jobs.map((j) => j.name)).toEqual(["a"]);
+  });
+});
 
 describe("include:local", () => {
   test("an included file's jobs, stages and variables join the pipeline; the including file wins", async () => {
