@@ -39,6 +39,7 @@ export class JobReporter {
   #sentOffset = 0;
   #lastContact = Date.now();
   #loop: Promise<void> | undefined;
+  /** Set when the final flush met a 404: the trace is given up, the final state is still sent. */
   #traceGone = false;
 
   constructor(options: {
@@ -115,10 +116,19 @@ export class JobReporter {
     }
   }
 
+  /**
+   * The final flush (GitLab Runner's ensureAllTraceSent): patches until the trace is all sent. A 416
+   * resumes from GitLab's offset; a 404 now gives the trace up (the final state still goes); any
+   * other failure ends this attempt, which `finish` retries with its back-off.
+   */
   async #sendRemainingTrace(): Promise<"done" | "failed"> {
     while (!this.#traceGone && this.#sentOffset < this.#buffer.size) {
       const result = await this.#patch();
-      if (result === "abort" || result === "gone") return "done";
+      if (result === "abort") return "done";
+      if (result === "not-found") {
+        this.#traceGone = true;
+        return "done";
+      }
       if (result === "retry") {
         await this.#sleep(this.#intervalMs);
         continue;
@@ -138,13 +148,14 @@ export class JobReporter {
       // after that it keeps to the update interval.
       await this.#sleep(this.#sentOffset === 0 ? Math.min(FIRST_PATCH_POLL_MS, this.#intervalMs) : this.#intervalMs, stop);
       if (stop.aborted) break;
-      if (!this.#traceGone && this.#sentOffset < this.#buffer.size) await this.#patch();
+      // During the run every failure, a 404 included (a proxy may answer it), is tried again next tick.
+      if (this.#sentOffset < this.#buffer.size) await this.#patch();
       if (Date.now() - this.#lastContact >= this.#timing.forceSendIntervalMs) await this.#keepAlive();
     }
   }
 
   /** One PATCH of up to 1 MiB from the sent offset. */
-  async #patch(): Promise<"ok" | "retry" | "abort" | "gone" | "failed"> {
+  async #patch(): Promise<"ok" | "retry" | "abort" | "not-found" | "failed"> {
     // A slice of the trace file: the runtime sends it without copying it through JavaScript.
     const content = this.#buffer.slice(this.#sentOffset, PATCH_LIMIT);
     if (content.size === 0) return "ok";
@@ -161,8 +172,7 @@ export class JobReporter {
       case "abort":
         return "abort";
       case "not-found":
-        this.#traceGone = true;
-        return "gone";
+        return "not-found";
       case "failed":
         return "failed";
     }

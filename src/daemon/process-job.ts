@@ -55,7 +55,8 @@ export async function processJob(options: {
   const abort = new AbortController();
   const grace = new AbortController();
   const reporter = new JobReporter({
-    client, job, info, buffer, timing: options.timing,
+    client, job, info, buffer,
+    timing: { finalRetryLimit: runner.job_status_final_update_retry_limit > 0 ? runner.job_status_final_update_retry_limit : 10, ...options.timing },
     onCancel: () => cancel.abort(cancelReason("script canceled externally (UI, API)")),
     onAbort: () => abort.abort(abortReason()),
   });

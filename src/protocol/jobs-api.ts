@@ -116,17 +116,23 @@ export async function updateJob(
     if (error instanceof NetworkError) return { kind: "failed", status: 0, jobStatus: undefined, updateInterval: undefined };
     throw error;
   }
+  // GitLab Runner's createUpdateJobResult (network/gitlab.go), in its order. Every other answer —
+  // 400, 409, 422, 429 once the HTTP retries are spent, 5xx — is a failed attempt, tried again.
   const headers = statusHeaders(response);
   const base = { ...headers, status: response.status };
   if (headers.jobStatus === "canceled" || headers.jobStatus === "failed" || response.status === 403) return { ...base, kind: "abort" };
   if (response.status === 200) return { ...base, kind: "ok" };
   if (response.status === 202) return { ...base, kind: "accepted" };
   if (response.status === 412) return { ...base, kind: "trace-reset" };
-  if (response.status === 404 || (response.status >= 400 && response.status < 500)) return { ...base, kind: "abort" };
+  if (response.status === 404) return { ...base, kind: "abort" };
   return { ...base, kind: "failed" };
 }
 
-/** The outcome of `PATCH /jobs/:id/trace` (§6.3). */
+/**
+ * The outcome of `PATCH /jobs/:id/trace`, as GitLab Runner's createPatchTraceResult decides it: abort
+ * on `Job-Status: canceled|failed` or 403, ok on 202, a range mismatch on 416, not-found on 404, and
+ * a failed attempt on anything else (400, 409, 422, 429, 5xx, no answer).
+ */
 export type PatchTraceResult = JobStatusHeaders &
   (
     | { readonly kind: "ok"; readonly sentOffset: number }
@@ -163,8 +169,8 @@ export async function patchTrace(
     const match = /^\d+-(\d+)$/.exec(response.headers.get("Range") ?? "");
     return { ...headers, kind: "range-mismatch", sentOffset: match ? Number(match[1]) : 0 };
   }
+  // A 404 may come from any proxy on the way: the caller decides what it means (createPatchTraceResult).
   if (response.status === 404) return { ...headers, kind: "not-found", status: 404 };
-  if (response.status >= 400 && response.status < 500) return { ...headers, kind: "abort", status: response.status };
   return { ...headers, kind: "failed", status: response.status };
 }
 

@@ -24,11 +24,25 @@ export interface FakeJob {
   wire?: unknown;
 }
 
+/**
+ * The faults the fake can answer with, each as GitLab (or what stands in front of it) really sends it:
+ * - `5xx`: a 500/502/503 from Rails or a load balancer;
+ * - `drop`: the connection closes after the request was applied (the answer is lost);
+ * - `416`: a spurious range mismatch on PATCH (append_build_trace_service.rb answers 416 with `Range`);
+ * - `429`: Rack::Attack's throttle, `Retry-After` in seconds (lib/gitlab/rack_attack; Rails sends
+ *   `Retry-After: 60` while it migrates, lib/api/ci/helpers/runner.rb `check_if_backoff_required!`);
+ * - `409`: a conflict on PUT (update_build_state_service.rb: two-phase commit, job already assigned);
+ * - `404`: a proxy's HTML 404 on PATCH, nothing appended (any reverse proxy in front of Workhorse);
+ * - `400`, `422`: Grape's validation answers (lib/api/ci/runner.rb `put '/:id'`, `patch '/:id/trace'`).
+ * None of them but `drop` applies the request.
+ */
+export type FaultKind = "5xx" | "drop" | "416" | "429" | "409" | "404" | "400" | "422";
+
 export interface FaultOptions {
   /** Share of requests (0–1) that get a fault. */
   readonly rate: number;
-  /** Which faults: a 5xx answer, a connection dropped after the request was applied, a spurious 416. */
-  readonly kinds?: readonly ("5xx" | "drop" | "416")[];
+  /** Which faults (default: 5xx, drop, 416). */
+  readonly kinds?: readonly FaultKind[];
   /** Which endpoints: `request`, `update`, `patch` (default: update and patch). */
   readonly endpoints?: readonly string[];
 }
@@ -174,7 +188,47 @@ export class FakeGitLab {
     if (!String(req.headers["user-agent"] ?? "").startsWith("gitlab-runner ")) this.deviations.push(`${path}: User-Agent does not name gitlab-runner`);
   }
 
-  #fault(endpoint: string): "5xx" | "drop" | "416" | undefined {
+  /** `Retry-After` of a 429 fault, in seconds (GitLab sends 60 while migrating). */
+  retryAfterSeconds = 1;
+
+  /** Answers a fault of the ones that do not apply the request; false for the others. */
+  #answerFault(res: ServerResponse, endpoint: string, fault: FaultKind | undefined, headers: Record<string, string>): boolean {
+    switch (fault) {
+      case "5xx":
+        this.#send(res, endpoint, [500, 502, 503][Math.floor(this.#random() * 3)]!, "error", headers);
+        return true;
+      case "429":
+        this.#send(res, endpoint, 429, { message: "429 Too Many Requests" }, { ...headers, "Retry-After": String(this.retryAfterSeconds) });
+        return true;
+      case "409":
+        this.#send(res, endpoint, 409, { message: "409 Conflict" }, headers);
+        return true;
+      case "400":
+        this.#send(res, endpoint, 400, { message: "400 Bad Request" }, headers);
+        return true;
+      case "422":
+        this.#send(res, endpoint, 422, { message: "422 Unprocessable Entity" }, headers);
+        return true;
+      case "404":
+        this.requests.push({ endpoint, status: 404 });
+        res.writeHead(404, { "Content-Type": "text/html" });
+        res.end("<html><body><h1>404 Not Found</h1>nginx</body></html>");
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  readonly #scripted = new Map<string, (FaultKind | undefined)[]>();
+
+  /** The next requests to `endpoint` get these answers, in order (`undefined`: a normal one). */
+  script(endpoint: "request" | "update" | "patch", kinds: readonly (FaultKind | undefined)[]): void {
+    this.#scripted.set(endpoint, [...(this.#scripted.get(endpoint) ?? []), ...kinds]);
+  }
+
+  #fault(endpoint: string): FaultKind | undefined {
+    const queued = this.#scripted.get(endpoint);
+    if (queued && queued.length > 0) return queued.shift();
     const f = this.faults;
     if (f.rate <= 0 || !(f.endpoints ?? ["update", "patch"]).includes(endpoint)) return undefined;
     if (this.#random() >= f.rate) return undefined;
@@ -193,7 +247,8 @@ export class FakeGitLab {
     if (missing.length > 0) this.deviations.push(`jobs/request: info.features misses ${missing.join(", ")}`);
     if (body?.info?.config?.gpus !== "") this.deviations.push("jobs/request: info.config.gpus is not \"\"");
     if (!String(req.headers["accept"] ?? "").includes("application/json")) this.deviations.push("jobs/request: no Accept: application/json");
-    if (this.#fault("request") === "5xx") return this.#send(res, "request", 502, "bad gateway");
+    const fault = this.#fault("request");
+    if ((fault === "5xx" || fault === "429") && this.#answerFault(res, "request", fault, {})) return;
     let id = this.#queue.shift();
     if (id === undefined && this.longPollMs > 0) {
       await new Promise<void>((resolve) => {
@@ -221,7 +276,7 @@ export class FakeGitLab {
     if (typeof body?.info !== "object") this.deviations.push(`PUT jobs/${id}: no info`);
     if (typeof body?.output !== "object") this.deviations.push(`PUT jobs/${id}: no output object`);
     const fault = this.#fault("update");
-    if (fault === "5xx") return this.#send(res, "update", 503, "unavailable");
+    if (fault !== "404" && fault !== "416" && this.#answerFault(res, "update", fault, {})) return;
     job.updates.push(body);
     const headers = { "Job-Status": job.status, "X-GitLab-Trace-Update-Interval": String(this.updateInterval) };
     if (job.status === "canceled") return this.#send(res, "update", 403, { message: "403 Forbidden - Job is not running" }, headers);
@@ -272,7 +327,7 @@ export class FakeGitLab {
     job.firstPatchAt ??= performance.now();
     const headers = { "Job-Status": job.status, "X-GitLab-Trace-Update-Interval": String(this.updateInterval) };
     const fault = this.#fault("patch");
-    if (fault === "5xx") return this.#send(res, "patch", 500, "error", headers);
+    if (fault !== "409" && this.#answerFault(res, "patch", fault, headers)) return;
     if (fault === "416" || start !== job.traceLength) {
       return this.#send(res, "patch", 416, "416", { ...headers, Range: `0-${job.traceLength}` });
     }
