@@ -39,7 +39,7 @@ export function getSourcesScript(shell: ShellName, env: ScriptEnvironment, input
       break;
     case "clone":
     case "fetch":
-      writeFetch(w, env.projectDir, input);
+      writeFetch(w, env.projectDir, env.tmpDir, input);
       writeCheckout(w, input);
       writeSubmodules(w, input);
       break;
@@ -64,24 +64,28 @@ export function hookScript(shell: ShellName, env: ScriptEnvironment, commands: r
   return w.finish();
 }
 
-function writeFetch(w: ShellWriter, projectDir: string, input: GetSourcesInput): void {
+/**
+ * GitLab Runner's writeRefspecFetchCmd (shells/abstract.go): a template that names no default branch
+ * and fetches no submodules, `git init` (its own "Initialized empty …" or "Reinitialized existing …"
+ * line in the trace; `--object-format sha256` for a SHA-256 project, from `git_info`), the remote
+ * added or its URL set, then the fetch of the job's refspecs.
+ */
+function writeFetch(w: ShellWriter, projectDir: string, tmpDir: string, input: GetSourcesInput): void {
   const { settings, git } = input;
   w.notice(settings.depth > 0 ? `Fetching changes with git depth set to ${settings.depth}...` : "Fetching changes...");
+  const template = `${tmpDir}/git-template`;
+  w.mkdir(template);
+  w.command("git", "config", "-f", `${template}/config`, "init.defaultBranch", "none");
+  w.command("git", "config", "-f", `${template}/config`, "fetch.recurseSubmodules", "false");
   if (settings.strategy === "clone") w.rmdir(projectDir);
-  w.mkdir(projectDir);
+  for (const lock of ["index.lock", "shallow.lock", "HEAD.lock", "hooks/post-checkout", "config.lock"]) w.command("rm", "-f", `${projectDir}/.git/${lock}`);
+  const objectFormat = git.repo_object_format && git.repo_object_format !== "sha1" ? ["--object-format", git.repo_object_format] : [];
+  w.command("git", "init", projectDir, "--template", template, ...objectFormat);
   w.cd(projectDir);
-  w.line("rm -f .git/index.lock .git/shallow.lock .git/HEAD.lock .git/config.lock .git/hooks/post-checkout");
-  w.ifDirectory(
-    ".git",
-    () => {
-      w.notice("Reinitialized existing Git repository");
-      w.command("git", "remote", "set-url", "origin", git.repo_url);
-    },
-    () => {
-      w.command("git", "-c", "init.defaultBranch=main", "init", "-q");
-      w.command("git", "remote", "add", "origin", git.repo_url);
-      w.notice("Created fresh repository.");
-    },
+  w.ifQuietCommand(
+    ["git", "remote", "add", "origin", git.repo_url],
+    () => w.notice("Created fresh repository."),
+    () => w.command("git", "remote", "set-url", "origin", git.repo_url),
   );
   const fetch = ["git", "-c", `http.userAgent=${input.userAgent}`, "fetch", "origin", "--no-recurse-submodules"];
   const refspecs = git.refspecs.length > 0 ? git.refspecs : defaultRefspecs(git);

@@ -37,6 +37,8 @@ export interface ShellWriter {
   ifDirectory(path: string, then: () => void, otherwise?: () => void): void;
   /** `if command; then … else … fi` for a quoted command. */
   ifCommand(argv: readonly string[], then: () => void, otherwise?: () => void): void;
+  /** The same, the command's output hidden (GitLab Runner's `IfCmd`, where `IfCmdWithOutput` shows it). */
+  ifQuietCommand(argv: readonly string[], then: () => void, otherwise?: () => void): void;
   /** The finished script, ready to be fed to the shell's standard input. */
   finish(): string;
 }
@@ -88,6 +90,7 @@ export function createShellWriter(shell: ShellName): ShellWriter {
     },
     ifDirectory: (path, then, otherwise) => conditional(`[ -d ${quote(path)} ]`, then, otherwise),
     ifCommand: (argv, then, otherwise) => conditional(argv.map(quote).join(" "), then, otherwise),
+    ifQuietCommand: (argv, then, otherwise) => conditional(`${argv.map(quote).join(" ")} >/dev/null 2>&1`, then, otherwise),
     finish() {
       const strict = shell === "bash" ? "set -eo pipefail" : "set -e\n(set -o pipefail) 2>/dev/null && set -o pipefail";
       // The shell parses the whole group before running it, and runs it with stdin from /dev/null, so

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { JobResponse } from "../../src/protocol/types.ts";
 import { git, makeRepository } from "../helpers/git-fixture.ts";
@@ -23,13 +24,34 @@ describe("get_sources with the system git", () => {
   test("clone checks out the job's commit as a detached HEAD with GitLab's lines", async () => {
     const { outcome, trace, projectDir } = await runShellJob(gitJob(repo.bare, repo.shas[1]!, { vars: [["GIT_STRATEGY", "clone"]] }));
     expect(outcome.status).toBe("success");
+    // git init's own line, then GitLab Runner's (shells/abstract.go writeRefspecFetchCmd).
     expect(trace).toContain(
-      "Getting source from Git repository\nFetching changes...\nCreated fresh repository.\n" +
+      `Getting source from Git repository\nFetching changes...\nInitialized empty Git repository in ${projectDir}/.git/\nCreated fresh repository.\n` +
         `Checking out ${repo.shas[1]!.slice(0, 8)} as detached HEAD (ref is main)...\nSkipping Git submodules setup\n`,
     );
     expect(git(projectDir, "rev-parse", "HEAD")).toBe(repo.shas[1]!);
     expect(trace).toContain("$ git log --format=%s -1\ncommit 2\n");
     expect(existsSync(join(projectDir, "file3.txt"))).toBe(false);
+  });
+
+  test("a SHA-256 project (git_info.repo_object_format) is initialised with --object-format sha256 and checked out", async () => {
+    const root = mkdtempSync(join(tmpdir(), "runner-sha256-"));
+    const bare = join(root, "remote.git");
+    const work = join(root, "work");
+    git(root, "init", "-q", "--object-format=sha256", "--bare", bare);
+    git(root, "init", "-q", "--object-format=sha256", "-b", "main", work);
+    writeFileSync(join(work, "hello.txt"), "sha-256 world\n");
+    git(work, "add", ".");
+    git(work, "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "-m", "first");
+    git(work, "push", "-q", bare, "main");
+    const sha = git(work, "rev-parse", "HEAD");
+    expect(sha.length).toBe(64);
+    const job = gitJob(bare, sha, { vars: [["GIT_STRATEGY", "clone"]] });
+    const { outcome, trace, projectDir } = await runShellJob({ ...job, git_info: { ...job.git_info, repo_object_format: "sha256" } });
+    expect(outcome.status, trace).toBe("success");
+    expect(git(projectDir, "rev-parse", "--show-object-format")).toBe("sha256");
+    expect(git(projectDir, "rev-parse", "HEAD")).toBe(sha);
+    expect(trace).toContain(`Checking out ${sha.slice(0, 8)} as detached HEAD (ref is main)...`);
   });
 
   test("GIT_DEPTH makes a shallow fetch", async () => {
@@ -42,7 +64,7 @@ describe("get_sources with the system git", () => {
     const first = await runShellJob(gitJob(repo.bare, head, { vars: [["GIT_STRATEGY", "fetch"]] }));
     writeFileSync(join(first.projectDir, "leftover.txt"), "x");
     const second = await runShellJob(gitJob(repo.bare, head, { vars: [["GIT_STRATEGY", "fetch"]] }), { buildsDir: first.buildsDir });
-    expect(second.trace).toContain("Reinitialized existing Git repository\n");
+    expect(second.trace).toContain(`Reinitialized existing Git repository in ${second.projectDir}/.git/\n`);
     expect(second.trace).not.toContain("Created fresh repository.");
     expect(existsSync(join(first.projectDir, "leftover.txt"))).toBe(false);
   });
