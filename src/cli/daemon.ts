@@ -1,11 +1,12 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { loadConfig } from "../config/config-file.ts";
+import { loadConfig, saveConfig } from "../config/config-file.ts";
 import { configSchema, runnerSchema, type Config } from "../config/config-schema.ts";
 import { loadSystemId } from "../config/system-id.ts";
 import { createLogger, type Logger } from "../daemon/logger.ts";
 import { Metrics } from "../daemon/metrics.ts";
 import { runPoller, type PollerOptions, type StopSignals } from "../daemon/poller.ts";
+import { rotateTokens } from "../daemon/token-rotation.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
 
 /** GitLab Runner's default config file: system-wide for root, per user otherwise. */
@@ -74,7 +75,16 @@ export async function runDaemon(options: DaemonIO & { configFile?: string; liste
   for (const note of notes) log.info(note);
   if (config.runners.length === 0) log.warn(`No runners in ${configFile}; register one with runner register`);
   const systemId = await loadSystemId(configFile);
-  return serve(config, { ...options, log, systemId, listenAddress: options.listenAddress ?? config.listen_address });
+  // Tokens that expire are reset before they do, and config.toml is rewritten with the new ones.
+  const stopRotating = new AbortController();
+  const rotation = rotateTokens({ runners: config.runners, save: () => saveConfig(configFile, config), log, signal: stopRotating.signal })
+    .catch((error) => log.error("Token rotation stopped", { error: String(error) }));
+  try {
+    return await serve(config, { ...options, log, systemId, listenAddress: options.listenAddress ?? config.listen_address });
+  } finally {
+    stopRotating.abort();
+    await rotation;
+  }
 }
 
 /** The options of `runner run-single` (GitLab Runner's flags). */
@@ -123,8 +133,10 @@ export async function runSingle(options: RunSingleOptions): Promise<number> {
   });
   const config = configSchema.parse({ concurrent: 1, runners: [] });
   const log = createLogger({ level: "info", format: "runner", write: options.writeLog });
+  // No config file to keep it beside: derived from the machine id (stable across runs), as GitLab Runner's.
+  const { computeSystemId } = await import("../config/system-id.ts");
   return serve({ ...config, runners: [runner] }, {
-    ...options, log,
+    ...options, log, systemId: computeSystemId("/etc/machine-id"),
     ...(options.maxBuilds ? { maxBuilds: options.maxBuilds } : {}),
     ...(options.waitTimeout ? { waitTimeoutSeconds: options.waitTimeout } : {}),
   });

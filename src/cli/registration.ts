@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { loadConfig, saveConfig } from "../config/config-file.ts";
-import { configSchema, runnerSchema, type Config } from "../config/config-schema.ts";
+import { configSchema, runnerSchema, type Config, type RunnerConfig } from "../config/config-schema.ts";
 import { loadSystemId } from "../config/system-id.ts";
 import { HttpClient } from "../protocol/http-client.ts";
 import { runnerInfo } from "../protocol/runner-info.ts";
@@ -59,12 +59,14 @@ export async function register(options: RegisterOptions): Promise<number> {
     result = await verifyRunner(client, { token, info, systemId });
   } else {
     options.say("WARNING: Registration tokens are deprecated and will be removed; create the runner in GitLab and use its glrt- token");
+    const tagList = (options.tagList ?? env.RUNNER_TAG_LIST ?? "").split(",").map((t) => t.trim()).filter(Boolean);
     result = await registerRunner(client, {
       registrationToken: registrationToken!, info,
       parameters: {
-        description: options.name ?? env.RUNNER_NAME ?? "", runUntagged: options.runUntagged ?? false,
+        // A runner without tags must take untagged jobs: GitLab refuses it otherwise (commands/register.go).
+        description: options.name ?? env.RUNNER_NAME ?? "", runUntagged: tagList.length === 0 ? true : (options.runUntagged ?? false),
         locked: options.locked ?? true, paused: options.paused ?? false,
-        tagList: (options.tagList ?? env.RUNNER_TAG_LIST ?? "").split(",").map((t) => t.trim()).filter(Boolean),
+        tagList,
       },
     });
   }
@@ -76,7 +78,9 @@ export async function register(options: RegisterOptions): Promise<number> {
   const runner = runnerSchema.parse({
     name: options.name ?? env.RUNNER_NAME ?? "runner", url, token: result.token, executor,
     ...(result.id !== undefined ? { id: result.id } : {}),
-    token_obtained_at: new Date(),
+    // As GitLab Runner keeps them (UTC, to the second), so that `run` can reset the token in time.
+    token_obtained_at: new Date(Math.floor(Date.now() / 1000) * 1000),
+    ...(result.tokenExpiresAt && !Number.isNaN(Date.parse(result.tokenExpiresAt)) ? { token_expires_at: new Date(result.tokenExpiresAt) } : {}),
     ...(options.shell ? { shell: options.shell } : {}),
     ...(options.buildsDir ? { builds_dir: options.buildsDir } : {}),
     ...(options.cacheDir ? { cache_dir: options.cacheDir } : {}),
@@ -97,9 +101,10 @@ export async function verify(options: CommandIO & { delete?: boolean }): Promise
   let allValid = true;
   for (const runner of config.runners) {
     const result = await verifyRunner(new HttpClient(runner.url), { token: runner.token, info: runnerInfo({ executor: runner.executor }), systemId });
-    const label = `Verifying runner... ${result.kind === "ok" ? "is valid" : "is not valid"}`;
+    const label = `Verifying runner... ${result.kind === "ok" ? "is valid" : result.kind === "forbidden" ? "is not valid" : `could not be checked: ${result.message}`}`;
     options.say(`${label}  runner=${shortToken(runner.token)} name=${runner.name}`);
-    if (result.kind === "ok" || !options.delete) kept.push(runner);
+    // Only a runner GitLab said is gone is removed; one that could not be checked stays.
+    if (result.kind !== "forbidden" || !options.delete) kept.push(runner);
     if (result.kind !== "ok") allValid = false;
   }
   if (options.delete && kept.length !== config.runners.length) await saveConfig(configFile, { ...config, runners: kept });
@@ -115,16 +120,17 @@ export async function unregister(
   const chosen = config.runners.filter((r) => options.allRunners || r.name === options.name || r.token === options.token);
   if (chosen.length === 0) throw new UsageError("No runner matches; give --name, --token or --all-runners");
   const systemId = await loadSystemId(configFile);
-  let failed = false;
+  const removed = new Set<RunnerConfig>();
   for (const runner of chosen) {
     const result = await unregisterRunner(new HttpClient(runner.url), {
       token: runner.token, ...(isRunnerAuthenticationToken(runner.token) ? { systemId } : {}),
     });
-    options.say(`Unregistering runner from GitLab ${result.kind === "ok" ? "succeeded" : `failed: ${result.message}`}  runner=${shortToken(runner.token)}`);
-    if (result.kind !== "ok") failed = true;
+    options.say(`Unregistering runner from GitLab ${result.kind === "ok" ? "succeeded" : `failed: ${result.message}; it stays in ${configFile}`}  runner=${shortToken(runner.token)}`);
+    // config.toml keeps what GitLab did not confirm removing: the runner still exists there.
+    if (result.kind === "ok") removed.add(runner);
   }
-  await saveConfig(configFile, { ...config, runners: config.runners.filter((r) => !chosen.includes(r)) } satisfies Config);
-  return failed ? EXIT.jobFailed : EXIT.ok;
+  if (removed.size > 0) await saveConfig(configFile, { ...config, runners: config.runners.filter((r) => !removed.has(r)) } satisfies Config);
+  return removed.size === chosen.length ? EXIT.ok : EXIT.jobFailed;
 }
 
 /** `runner list`: the configured runners, as GitLab Runner lists them. */

@@ -61,6 +61,18 @@ export async function registerRunner(
   }, 201);
 }
 
+/**
+ * `POST /api/v4/runners/reset_authentication_token` (§2.5): a new token for this runner, the old
+ * one no longer valid. GitLab answers 201 (GitLab Runner's resetToken expects exactly that).
+ */
+export async function resetRunnerToken(client: HttpClient, request: { token: string }): Promise<TokenResult> {
+  return tokenCall(client, {
+    method: "POST", path: "runners/reset_authentication_token", endpoint: "reset_token",
+    headers: { "RUNNER-TOKEN": request.token },
+    json: { token: request.token },
+  }, 201);
+}
+
 /** `DELETE /api/v4/runners` (legacy) or `DELETE /api/v4/runners/managers` (with a system id) (§2.4). */
 export async function unregisterRunner(
   client: HttpClient,

@@ -66,6 +66,54 @@ describe("dist/runner as a GitLab runner", () => {
     expect(fake.deviations).toEqual([]);
   });
 
+  test("a legacy registration without tags takes untagged jobs, or GitLab would refuse it (commands/register.go)", async () => {
+    const config = join(dir, "config.toml");
+    const reg = await runner(["register", "-n", "--config", config, "--url", fake.url, "--registration-token", "GR1348941legacyRegistration"]);
+    expect(reg.code, reg.err).toBe(0);
+    expect(fake.requests.filter((r) => r.endpoint === "register").map((r) => r.status)).toEqual([201]);
+  });
+
+  test("an expiring token is kept with its dates, reset by run at three quarters of its life, and written back 0600 (commands/multi.go)", async () => {
+    await fake.stop();
+    fake = await new FakeGitLab({ tokenLifetimeMs: 4000 }).start();
+    const config = join(dir, "rotating", "config.toml");
+    const reg = await runner(["register", "-n", "--config", config, "--url", fake.url, "--token", fake.runnerToken, "--name", "rotating"]);
+    expect(reg.code, reg.err).toBe(0);
+    const written = readFileSync(config, "utf8");
+    expect(written).toMatch(/token_obtained_at = \d{4}-\d\d-\d\dT/);
+    expect(written).toMatch(/token_expires_at = \d{4}-\d\d-\d\dT/);
+    const original = fake.runnerToken;
+    const child = Bun.spawn([BINARY, "run", "--config", config], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
+    for (let i = 0; i < 150 && fake.resets.length === 0; i++) await Bun.sleep(50);
+    expect(fake.resets.length).toBe(1);
+    expect(fake.resets[0]!.from).toBe(original);
+    // The new token is used at once: a job queued after the reset is taken and run.
+    const id = fake.enqueue(["echo after the reset"]);
+    await fake.finished(id);
+    child.kill("SIGQUIT");
+    await child.exited;
+    expect(fake.jobs.get(id)!.status).toBe("success");
+    const rewritten = readFileSync(config, "utf8");
+    expect(rewritten).toContain(`token = "${fake.runnerToken}"`);
+    expect(rewritten).not.toContain(original);
+    expect(statSync(config).mode & 0o777).toBe(0o600);
+    expect(fake.deviations).toEqual([]);
+  }, 30_000);
+
+  test("unregister and verify --delete keep a runner GitLab did not confirm removing", async () => {
+    const config = join(dir, "keep", "config.toml");
+    const reg = await runner(["register", "-n", "--config", config, "--url", fake.url, "--token", fake.runnerToken, "--name", "kept"]);
+    expect(reg.code).toBe(0);
+    await fake.stop();
+    const removed = await runner(["unregister", "--config", config, "--name", "kept"]);
+    expect(removed.code).toBe(1);
+    expect(removed.err).toContain("it stays in");
+    expect(readFileSync(config, "utf8")).toContain('name = "kept"');
+    const verified = await runner(["verify", "--delete", "--config", config]);
+    expect(verified.code).toBe(1);
+    expect(readFileSync(config, "utf8")).toContain('name = "kept"');
+  });
+
   test("a refused token fails register with a clear line and exit 1", async () => {
     const reg = await runner(["register", "-n", "--config", join(dir, "c.toml"), "--url", fake.url, "--token", "glrt-nope"]);
     expect(reg.code).toBe(1);
@@ -78,6 +126,8 @@ describe("dist/runner as a GitLab runner", () => {
     expect(result.code).toBe(0);
     expect(ids.map((id) => fake.jobs.get(id)!.status)).toEqual(["success", "success"]);
     expect(result.err).not.toContain(fake.runnerToken);
+    // A runner manager of its own in GitLab, the same on every request (and every run on this machine).
+    expect([...fake.systemIds]).toEqual([expect.stringMatching(/^[sr]_[0-9A-Za-z]{12}$/)]);
     expect(fake.deviations).toEqual([]);
   });
 

@@ -70,7 +70,18 @@ export class FakeGitLab {
   redirectDownloads = false;
   /** When set, the final update is answered 202 this many times before 200. */
   acceptFinalAfter = 0;
-  readonly runnerToken: string;
+  /** The runner's authentication token now; a reset replaces it and the old one is refused. */
+  runnerToken: string;
+  /**
+   * How long a runner token lives, when it expires (GitLab's "runner authentication token expiration"
+   * setting): verify and reset answer with `token_expires_at`, and an expired token gets 403.
+   */
+  tokenLifetimeMs: number | undefined;
+  #tokenIssuedAt = Date.now();
+  /** The `system_id`s runners sent with jobs/request (a runner manager each, in GitLab). */
+  readonly systemIds = new Set<string>();
+  /** Every token reset: the old and the new token. */
+  readonly resets: { from: string; to: string }[] = [];
   url = "";
   #server: Server | undefined;
   #queue: number[] = [];
@@ -80,8 +91,9 @@ export class FakeGitLab {
   #random: () => number;
   #finals = new Map<number, (job: FakeJob) => void>();
 
-  constructor(options: { runnerToken?: string; seed?: number } = {}) {
+  constructor(options: { runnerToken?: string; seed?: number; tokenLifetimeMs?: number } = {}) {
     this.runnerToken = options.runnerToken ?? "glrt-t1_fakeRunnerToken01";
+    this.tokenLifetimeMs = options.tokenLifetimeMs;
     this.#random = seeded(options.seed ?? 42);
   }
 
@@ -177,6 +189,7 @@ export class FakeGitLab {
     if (req.method === "GET" && (match = /^\/objects\/(\d+)$/.exec(path))) return this.#object(req, res, Number(match[1]));
     if (req.method === "POST" && path === "/api/v4/runners/verify") return this.#verify(res, body);
     if (req.method === "POST" && path === "/api/v4/runners") return this.#register(res, body);
+    if (req.method === "POST" && path === "/api/v4/runners/reset_authentication_token") return this.#resetToken(res, body);
     if (req.method === "DELETE" && path === "/api/v4/runners") return this.#unregister(res, body);
     if (req.method === "DELETE" && path === "/api/v4/runners/managers") return this.#unregisterManager(res, body);
     this.deviations.push(`unexpected request ${req.method} ${path}`);
@@ -236,8 +249,34 @@ export class FakeGitLab {
     return kinds[Math.floor(this.#random() * kinds.length)];
   }
 
+  /** Whether `token` is the runner's and has not expired. */
+  #validRunnerToken(token: unknown): boolean {
+    if (token !== this.runnerToken) return false;
+    return this.tokenLifetimeMs === undefined || Date.now() < this.#tokenIssuedAt + this.tokenLifetimeMs;
+  }
+
+  #expiresAt(): string | null {
+    return this.tokenLifetimeMs === undefined ? null : new Date(this.#tokenIssuedAt + this.tokenLifetimeMs).toISOString();
+  }
+
+  /**
+   * `POST /runners/reset_authentication_token` (lib/api/ci/runner.rb): the current token is replaced,
+   * 201 with the new one and its expiry (Entities::Ci::ResetTokenResult); a wrong token is 403.
+   */
+  #resetToken(res: ServerResponse, raw: Buffer): void {
+    const body = json(raw);
+    if (!this.#validRunnerToken(body?.token)) return this.#send(res, "reset_token", 403, { message: "403 Forbidden" });
+    const next = `glrt-t1_rotated${this.resets.length + 1}Token${Math.floor(this.#random() * 1e6)}`;
+    this.resets.push({ from: this.runnerToken, to: next });
+    this.runnerToken = next;
+    this.#tokenIssuedAt = Date.now();
+    this.#send(res, "reset_token", 201, { token: next, token_expires_at: this.#expiresAt() });
+  }
+
   async #request(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const body = json(raw);
+    if (!this.#validRunnerToken(body?.token)) return this.#send(res, "request", 403, { message: "403 Forbidden" });
+    if (typeof body?.system_id === "string") this.systemIds.add(body.system_id);
     if (req.headers["runner-token"] !== this.runnerToken || body?.token !== this.runnerToken) {
       if (body?.token !== this.runnerToken) return this.#send(res, "request", 403, { message: "403 Forbidden" });
       this.deviations.push("jobs/request: RUNNER-TOKEN header differs from the body token");
@@ -385,9 +424,9 @@ export class FakeGitLab {
 
   #verify(res: ServerResponse, raw: Buffer): void {
     const body = json(raw);
-    if (body?.token !== this.runnerToken) return this.#send(res, "verify", 403, { message: "403 Forbidden" });
-    if (typeof body.info?.features !== "object") this.deviations.push("runners/verify: no full info");
-    this.#send(res, "verify", 200, { id: 7, token: this.runnerToken, token_expires_at: null });
+    if (!this.#validRunnerToken(body?.token)) return this.#send(res, "verify", 403, { message: "403 Forbidden" });
+    if (typeof body?.info?.features !== "object") this.deviations.push("runners/verify: no full info");
+    this.#send(res, "verify", 200, { id: 7, token: this.runnerToken, token_expires_at: this.#expiresAt() });
   }
 
   #register(res: ServerResponse, raw: Buffer): void {
@@ -395,6 +434,10 @@ export class FakeGitLab {
     if (body?.token !== "GR1348941legacyRegistration") return this.#send(res, "register", 403, { message: "403 Forbidden" });
     if (typeof body.run_untagged !== "boolean" || typeof body.locked !== "boolean" || typeof body.paused !== "boolean") {
       this.deviations.push("runners: run_untagged, locked and paused must always be sent");
+    }
+    // Ci::Runner's tag_constraints validation: no tags and no untagged jobs is refused with 400.
+    if (!body.tag_list && body.run_untagged !== true) {
+      return this.#send(res, "register", 400, { message: { tags_list: ["can not be empty when runner is not allowed to pick untagged jobs"] } });
     }
     this.#send(res, "register", 201, { id: 8, token: "glrt-t1_fromLegacyRegistration", token_expires_at: null });
   }
