@@ -31,6 +31,7 @@ function failingExecutor(name: string, error: unknown): Executor {
   };
   return {
     name, shell: "bash", description: `Using ${name} executor...`, environment: "shared", local: false,
+    describeExit: (code) => `exit code ${code}`,
     get directories() {
       return unprepared();
     },
@@ -78,7 +79,7 @@ function chooseExecutor(runner: RunnerConfig, job: JobResponse, concurrentId: nu
     }
     default:
       throw new JobFailure(`The ${runner.executor} executor is not available in this version (shell, ssh and docker are)`, {
-        failureReason: "runner_configuration_error", system: true,
+        failureReason: "runner_system_failure", system: true,
       });
   }
 }
@@ -92,7 +93,7 @@ function dockerAuthConfig(job: JobResponse, hostEnv: Record<string, string>): st
 export function sshSettings(runner: RunnerConfig): SshSettings {
   const ssh = runner.ssh;
   if (!ssh?.host) {
-    throw new JobFailure("The ssh executor needs [runners.ssh] host", { failureReason: "runner_configuration_error", system: true });
+    throw new JobFailure("The ssh executor needs [runners.ssh] host", { failureReason: "runner_system_failure", system: true });
   }
   return {
     host: ssh.host, port: Number(ssh.port ?? 22), user: ssh.user ?? "root",

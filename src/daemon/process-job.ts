@@ -162,7 +162,10 @@ function traceSink(buffer: TraceBuffer, timestamps: boolean): TraceSink & { end(
       stamper.write(bytes);
     },
     endLine(stream: TraceStream) {
-      stampers.get(`${stream.id}${stream.type}`)?.end();
+      // A fresh timestamper from here on, as GitLab Runner's fresh writer per stage and for the final line.
+      const key = `${stream.id}${stream.type}`;
+      stampers.get(key)?.end();
+      stampers.delete(key);
     },
     end() {
       for (const stamper of stampers.values()) stamper.end();

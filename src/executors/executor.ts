@@ -54,6 +54,12 @@ export interface Executor {
   readonly shell: ShellName;
   /** The line printed after preparing, e.g. `Using Shell (bash) executor...`. */
   readonly description: string;
+  /**
+   * How GitLab Runner words a stage that exited non-zero on this executor, after `Job failed: `:
+   * `exit status 1` (shell: Go's exec.ExitError), `Process exited with status 1` (ssh: x/crypto/ssh's
+   * ExitError), `exit code 1` (docker).
+   */
+  describeExit(exitCode: number): string;
   /** `CI_SHARED_ENVIRONMENT` (shell, ssh) or `CI_DISPOSABLE_ENVIRONMENT` (docker). */
   readonly environment: "shared" | "disposable";
   readonly directories: BuildDirectories;

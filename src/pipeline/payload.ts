@@ -9,7 +9,7 @@ import { predefinedVariables, type LocalPipeline, type LocalProject } from "./pr
 /** The failure reasons a local run accepts: all of GitLab Runner's. */
 const FAILURE_REASONS = [
   "unknown_failure", "script_failure", "runner_system_failure", "job_execution_timeout", "image_pull_failure",
-  "runner_configuration_error", "runner_external_dependency_failure", "runner_interrupted", "job_canceled",
+  "configuration_error", "job_canceled",
 ];
 
 const DEFAULT_TIMEOUT_SECONDS = 3600;

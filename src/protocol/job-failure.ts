@@ -34,9 +34,9 @@ export class JobFailure extends Error {
   }
 }
 
-/** A script exited non-zero. */
-export function scriptFailure(exitCode: number): JobFailure {
-  return new JobFailure(`exit code ${exitCode}`, { failureReason: "script_failure", exitCode });
+/** A script exited non-zero; `message` is the executor's wording of it (`exit status 1`). */
+export function scriptFailure(exitCode: number, message = `exit code ${exitCode}`): JobFailure {
+  return new JobFailure(message, { failureReason: "script_failure", exitCode });
 }
 
 /** Thrown by whatever honours an `AbortSignal` whose reason says why it was aborted. */

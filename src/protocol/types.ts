@@ -5,16 +5,20 @@
  * only ever consumes this type. See gitlab-protocol.md §4 and §13.2.
  */
 
-/** A failure reason GitLab Runner sends in the final `PUT /jobs/:id` (§5.2). */
+/**
+ * A failure reason GitLab Runner sends in the final `PUT /jobs/:id` (common/network.go
+ * allFailureReasons). `configuration_error` (the job's own configuration: a refused image or pull
+ * policy, an unknown submodule strategy) is GitLab Runner's and goes to GitLab as `script_failure`;
+ * `job_canceled` is internal to the runner. A runner-side problem (its executor's settings) is a
+ * `runner_system_failure`, as a plain error is in GitLab Runner's setTraceStatus.
+ */
 export type FailureReason =
   | "script_failure"
   | "runner_system_failure"
   | "job_execution_timeout"
   | "image_pull_failure"
   | "unknown_failure"
-  | "runner_configuration_error"
-  | "runner_external_dependency_failure"
-  | "runner_interrupted"
+  | "configuration_error"
   | "job_canceled";
 
 /** One job variable. Rails omits `file` and `raw` when false. */

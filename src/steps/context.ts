@@ -47,4 +47,6 @@ export interface JobContext extends StepScope {
   readonly settings: JobSettings;
   /** Aborted when the job is aborted outright: nothing but cleanup runs any more. */
   readonly abortSignal: AbortSignal;
+  /** Aborted when the job is canceled gracefully; its reason says who asked and what to say. */
+  readonly cancelSignal?: AbortSignal;
 }

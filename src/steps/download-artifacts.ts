@@ -27,7 +27,7 @@ export async function downloadArtifacts(ctx: JobContext): Promise<void> {
     } catch (error) {
       if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "UnsafeArchiveError")) {
         ctx.trace.error(error.message);
-        throw scriptFailure(1);
+        throw scriptFailure(1, ctx.executor.describeExit(1));
       }
       throw error;
     } finally {

@@ -8,7 +8,7 @@ import { runStage, scriptEnvironment } from "./run-stage.ts";
 export async function getSources(ctx: JobContext): Promise<void> {
   const { settings, warnings, error } = readGitSettings(ctx.job, ctx.variables);
   for (const warning of warnings) ctx.trace.warning(warning);
-  if (error !== undefined) throw new JobFailure(error, { failureReason: "runner_configuration_error" });
+  if (error !== undefined) throw new JobFailure(error, { failureReason: "configuration_error" });
   const hooks = ctx.job.hooks ?? [];
   if (ctx.sources.kind === "local" && (settings.strategy === "clone" || settings.strategy === "fetch")) {
     // The working tree is copied instead of fetched; the hooks still run around it, as around a fetch.

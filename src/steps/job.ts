@@ -10,6 +10,7 @@ import { hasCacheToRestore, restoreCache } from "./restore-cache.ts";
 import { stepScript } from "./step-script.ts";
 import { hasArtifactsToUpload, uploadArtifacts } from "./upload-artifacts.ts";
 import { attempts } from "./attempts.ts";
+import { cancelNotice } from "../protocol/job-failure.ts";
 
 const succeeded = (ctx: JobContext) => ctx.primary === undefined;
 const failed = (ctx: JobContext) => ctx.primary !== undefined;
@@ -34,8 +35,18 @@ const buildStages: Step<JobContext> = withTimeout(
   ),
 );
 
+/**
+ * A graceful cancel is said right after the script it stopped, before after_script runs, as
+ * GitLab Runner's executeScript writes `script canceled externally (UI, API)`.
+ */
+const noteCancel: Step<JobContext> = async (ctx) => {
+  const notice = ctx.primary?.interruption === "canceled" ? cancelNotice(ctx.cancelSignal?.reason) : undefined;
+  if (notice) ctx.trace.warning(notice);
+};
+
 /** What happens after the script, whatever its outcome, unless the job was aborted. */
 const finishingStages: Step<JobContext> = sequence(
+  noteCancel,
   when(shouldRunAfterScript, section("after_script", "Running after_script", afterScript)),
   when((c) => notAborted(c) && succeeded(c) && hasCacheToArchive(c, true),
     section("archive_cache", "Saving cache for successful job", archiveCache)),

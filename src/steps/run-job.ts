@@ -81,6 +81,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       ...(options.recorder ? { record: options.recorder } : {}),
       signal,
       abortSignal: signals.abort,
+      cancelSignal: signals.cancel,
       graceSignal: signals.grace,
       suppressed: (error) => suppressed.push(error),
     };
@@ -91,8 +92,6 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
     await executor.cleanup({ failed: failure !== undefined, log: (line) => trace.println(line) });
   }
   for (const lost of suppressed) trace.warning(`Cleanup failed: ${lost.message}`);
-  const notice = failure?.interruption === "canceled" ? cancelNotice(signals.cancel.reason) : undefined;
-  if (notice) trace.warning(notice);
   writeResult(trace, failure);
   trace.end();
   const status = failure === undefined ? "success" : failure.interruption === "canceled" ? "canceled" : "failed";
@@ -112,17 +111,17 @@ async function prepareExecutor(trace: JobTrace, executor: Executor, signal: Abor
     trace.println(executor.description);
     await executor.prepare({ signal, log: (line) => trace.println(line) });
   } catch (error) {
+    // A plain error is a system failure (toJobFailure); a JobFailure says itself what it is: the
+    // job's own configuration (a refused image) is `Job failed:`, as GitLab Runner's BuildError.
     const failure = toJobFailure(error);
-    const reported = failure.interruption ? failure : new JobFailure(failure.message, {
-      failureReason: failure.failureReason, system: true, cause: error,
-    });
-    trace.sectionEnd("prepare_executor", reported);
-    throw reported;
+    trace.sectionEnd("prepare_executor", failure);
+    throw failure;
   }
   trace.sectionEnd("prepare_executor");
 }
 
 function writeResult(trace: JobTrace, failure: JobFailure | undefined): void {
+  trace.freshRunnerLine();
   if (failure === undefined) trace.info("Job succeeded");
   else if (failure.system) trace.error(`Job failed (system failure): ${failure.message}`);
   else trace.error(`Job failed: ${failure.message}`);

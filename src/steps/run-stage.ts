@@ -18,7 +18,7 @@ export async function runStage(
   const environment = ctx.variables.map((v) => `${v.key}=${v.file ? fileVariablePath(tmpDir, v.key) : v.value}`);
   const { exitCode } = await ctx.executor.run({ script, stage, predefined: options.predefined, signal, environment }, ctx.trace);
   if (signal.aborted) throw failureFromSignal(signal);
-  if (exitCode !== 0) throw scriptFailure(exitCode);
+  if (exitCode !== 0) throw scriptFailure(exitCode, ctx.executor.describeExit(exitCode));
 }
 
 /** The job's directories and variables as a stage script sees them, with `CI_JOB_STATUS` set. */

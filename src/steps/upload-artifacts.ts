@@ -40,7 +40,7 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
     }).catch((error: unknown) => {
       if (!(error instanceof CollectError)) throw error;
       ctx.trace.error(error.message);
-      throw scriptFailure(1);
+      throw scriptFailure(1, ctx.executor.describeExit(1));
     });
     for (const line of collected.lines) ctx.trace.println(line);
     for (const warning of collected.warnings) ctx.trace.warning(warning);
@@ -56,7 +56,7 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
     try {
       if (format === "raw" && regular.length !== 1) {
         ctx.trace.error(`The raw format needs exactly one file; ${regular.length} matched`);
-        throw scriptFailure(1);
+        throw scriptFailure(1, ctx.executor.describeExit(1));
       }
       // The archivers are loaded only by jobs that have artifacts: they cost start-up time.
       if (format === "gzip") await (await import("./archive/gzip.ts")).writeGzip(files, projectDir, regular, archive!);
@@ -67,7 +67,7 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
     } catch (error) {
       if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "OutsidePathError")) {
         ctx.trace.error(error.message);
-        throw scriptFailure(1);
+        throw scriptFailure(1, ctx.executor.describeExit(1));
       }
       throw error;
     } finally {

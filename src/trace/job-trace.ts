@@ -49,6 +49,7 @@ export class JobTrace {
   readonly stderr: OutputWriter;
   readonly #runner: (bytes: Uint8Array) => void;
   readonly #endScript: () => void;
+  readonly #sink: TraceSink;
   readonly #ends: (() => void)[] = [];
   readonly #sections: boolean;
   readonly #now: () => number;
@@ -67,8 +68,12 @@ export class JobTrace {
     this.#now = options.now ?? Date.now;
     this.#observer = options.observer;
     const sink: TraceSink = options.observer
-      ? { write: (bytes, stream) => (options.observer!.bytes(bytes.length), options.sink.write(bytes, stream)) }
+      ? {
+          write: (bytes, stream) => (options.observer!.bytes(bytes.length), options.sink.write(bytes, stream)),
+          endLine: (stream) => options.sink.endLine?.(stream),
+        }
       : options.sink;
+    this.#sink = sink;
     const runnerMasker = createMasker(options.masking);
     this.#runner = (bytes) => emit(sink, RUNNER_STREAM, runnerMasker.write(bytes));
     // The runner's script-line marks come out of the script's output before anything else sees it;
@@ -123,6 +128,14 @@ export class JobTrace {
     this.#endScript();
     if (this.#sections) this.#runner(utf8(`section_end:${this.#seconds()}:${name}\r${ANSI.clear}`));
     this.#observer?.sectionEnd(name, this.#now(), failure);
+  }
+
+  /**
+   * Starts the runner's lines afresh: GitLab Runner writes the final `Job succeeded` / `Job failed`
+   * line with a logger of its own, so it is never the continuation of a section marker.
+   */
+  freshRunnerLine(): void {
+    this.#sink.endLine?.(RUNNER_STREAM);
   }
 
   /** Releases whatever the maskers still hold; the trace takes no writes after this. */

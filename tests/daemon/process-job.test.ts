@@ -67,7 +67,7 @@ describe("a job from the coordinator", () => {
     fake.enqueue(["exit 7"]);
     const { job } = await pickUpAndRun();
     expect(job).toMatchObject({ status: "failed", failureReason: "script_failure", exitCode: 7 });
-    expect(traceText(job.trace)).toContain("ERROR: Job failed: exit code 7");
+    expect(traceText(job.trace)).toContain("ERROR: Job failed: exit status 7");
     expect(fake.deviations).toEqual([]);
   });
 
@@ -91,8 +91,11 @@ describe("a job from the coordinator", () => {
     const trace = traceText(job.trace);
     expect(trace).toContain("after=canceled");
     expect(trace).toContain("WARNING: script canceled externally (UI, API)");
+    // Said right after the script it stopped, before after_script (common/build.go executeScript).
+    expect(trace.indexOf("script canceled externally")).toBeLessThan(trace.indexOf("Running after_script"));
     expect(trace).toContain("ERROR: Job failed: canceled");
-    // job_canceled is not in this GitLab's failure_reasons, so it is mapped to unknown_failure.
+    // job_canceled is in no GitLab's failure_reasons, so it is mapped to unknown_failure, as
+    // GitLab Runner's failureReasonMapper does (common/failure_reason_mapper.go).
     expect(job).toMatchObject({ status: "failed", failureReason: "unknown_failure" });
     expect(fake.deviations).toEqual([]);
   });

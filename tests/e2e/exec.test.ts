@@ -94,7 +94,7 @@ describe("dist/runner exec", () => {
     expect(out).toContain("build  | before in build\n");
     expect(out).toContain("build  | after with success\n");
     expect(out).toContain("unit   | bonjour unit\n");
-    expect(out).toContain("lint   | ERROR: Job failed: exit code 4\n");
+    expect(out).toContain("lint   | ERROR: Job failed: exit status 4\n");
     expect(out).toContain("deploy | deploying to staging\n");
     expect(out).not.toContain("manual ran");
     expect(out.indexOf("deploying to")).toBeGreaterThan(out.indexOf("bonjour unit"));
@@ -122,7 +122,7 @@ describe("dist/runner exec", () => {
     const { dir } = fixture(`build:\n  stage: build\n  script: [echo b, exit 3]\ndeploy:\n  stage: deploy\n  script: echo deployed\n`);
     const { code, out } = runner(["exec"], dir);
     expect(code).toBe(1);
-    expect(out).toContain("ERROR: Job failed: exit code 3");
+    expect(out).toContain("ERROR: Job failed: exit status 3");
     expect(out).not.toContain("echo deployed");
     expect(out).toMatch(/skipped\s+deploy/);
   });

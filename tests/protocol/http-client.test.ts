@@ -109,7 +109,7 @@ describe("failure reasons and tokens", () => {
     ["script_failure", [], "script_failure"],
     ["image_pull_failure", ["image_pull_failure"], "image_pull_failure"],
     ["image_pull_failure", [], "runner_system_failure"],
-    ["runner_configuration_error", [], "script_failure"],
+    ["configuration_error", [], "script_failure"],
     ["job_canceled", ["script_failure"], "unknown_failure"],
     [undefined, [], "script_failure"],
   ] as const)("%s with %j is sent as %s", (reason, accepted, sent) => {

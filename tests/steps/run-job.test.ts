@@ -33,7 +33,7 @@ describe("a job on the shell executor", () => {
     expect(outcome.status).toBe("failed");
     expect(outcome.failure).toMatchObject({ failureReason: "script_failure", exitCode: 3 });
     expect(trace).not.toContain("\nafter\n");
-    expect(trace.endsWith("ERROR: Job failed: exit code 3\n")).toBe(true);
+    expect(trace.endsWith("ERROR: Job failed: exit status 3\n")).toBe(true);
   });
 
   test("after_script sees CI_JOB_STATUS, runs in a fresh shell, and its failure only warns", async () => {
@@ -44,7 +44,7 @@ describe("a job on the shell executor", () => {
     expect(outcome.failure?.exitCode).toBe(2);
     expect(trace).toContain("Running after_script\nRunning after script...\n");
     expect(trace).toContain("status=failed from=none\n");
-    expect(trace).toContain("WARNING: after_script failed, but job will continue unaffected: exit code 9\n");
+    expect(trace).toContain("WARNING: after_script failed, but job will continue unaffected: exit status 9\n");
   });
 
   test("after_script of a passing job sees success", async () => {
@@ -168,7 +168,7 @@ describe("a job on the shell executor", () => {
       variables: [variable("GIT_STRATEGY", "none"), variable("GIT_SUBMODULE_STRATEGY", "sideways")],
     });
     const { outcome, trace } = await runShellJob(job);
-    expect(outcome.failure?.failureReason).toBe("runner_configuration_error");
+    expect(outcome.failure?.failureReason).toBe("configuration_error");
     expect(trace).toContain("ERROR: Job failed: unknown GIT_SUBMODULE_STRATEGY: sideways\n");
   });
 

@@ -153,6 +153,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
     get description() {
       return `Using Docker executor with image ${options.image.name} ...`;
     },
+    describeExit: (code) => `exit code ${code}`,
     environment: "disposable",
     local: false,
     directories,
@@ -312,7 +313,7 @@ async function writeText(files: BuildFiles, path: string, text: string, owner?: 
 export function parseBytes(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(text.trim());
   if (!match) throw new JobFailure(`[runners.docker] memory: ${quotePosix(text)} is not a size like 512m or 2g`, {
-    failureReason: "runner_configuration_error", system: true,
+    failureReason: "runner_system_failure", system: true,
   });
   const unit = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[match[2]!.toLowerCase() as "k"];
   return Math.round(Number(match[1]) * unit);

@@ -94,5 +94,5 @@ function checkPolicy(policy: string): PullPolicy {
 }
 
 function fail(message: string): never {
-  throw new JobFailure(message, { failureReason: "runner_configuration_error", system: true });
+  throw new JobFailure(message, { failureReason: "configuration_error" });
 }

@@ -37,6 +37,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
     name: "shell",
     shell: options.shell,
     description: `Using Shell (${options.shell}) executor...`,
+    describeExit: (code) => `exit status ${code}`,
     environment: "shared",
     directories: options.directories,
     local: true,

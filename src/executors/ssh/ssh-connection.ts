@@ -66,7 +66,7 @@ function readKey(file: string): Buffer {
     return readFileSync(file);
   } catch (error) {
     throw new JobFailure(`ssh: cannot read the identity file ${file}: ${(error as Error).message}`, {
-      failureReason: "runner_configuration_error", system: true,
+      failureReason: "runner_system_failure", system: true,
     });
   }
 }

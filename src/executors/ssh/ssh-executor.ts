@@ -60,6 +60,7 @@ export function createSshExecutor(options: SshExecutorOptions): Executor {
       return shell;
     },
     description: `Using SSH executor...`,
+    describeExit: (code) => `Process exited with status ${code}`,
     environment: "shared",
     local: false,
     get directories(): BuildDirectories {

@@ -57,7 +57,7 @@ describeSsh("the SSH executor against a real sshd", () => {
   test("a failing job fails with its exit code", async () => {
     const { outcome, trace } = await runOverSsh(makeJob(["echo before", "exit 5"]));
     expect(outcome.failure).toMatchObject({ failureReason: "script_failure", exitCode: 5 });
-    expect(trace).toContain("ERROR: Job failed: exit code 5");
+    expect(trace).toContain("ERROR: Job failed: Process exited with status 5");
   });
 
   test("a host key that is not in known_hosts is refused, naming its fingerprint", async () => {
