@@ -8,6 +8,7 @@ import { Metrics } from "../daemon/metrics.ts";
 import { runPoller, type PollerOptions, type StopSignals } from "../daemon/poller.ts";
 import { rotateTokens } from "../daemon/token-rotation.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
+import { systemInterruptReason } from "../protocol/job-failure.ts";
 
 /** GitLab Runner's default config file: system-wide for root, per user otherwise. */
 export function defaultConfigFile(env: Record<string, string>): string {
@@ -29,14 +30,14 @@ export function daemonSignals(shutdownTimeoutSeconds: number, log: Logger): Stop
     log.warn("Stopping to ask for jobs; running jobs will finish (SIGQUIT)");
     stopPolling.abort();
   };
-  const forceful = (signal: string) => {
+  const forceful = (signal: "SIGTERM" | "SIGINT") => {
     if (abort.signal.aborted) {
       deadline.abort();
       return;
     }
     log.warn(`Aborting running jobs and exiting (${signal})`, { shutdown_timeout: shutdownTimeoutSeconds });
     stopPolling.abort();
-    abort.abort();
+    abort.abort(systemInterruptReason(signal));
     const ms = (shutdownTimeoutSeconds > 0 ? shutdownTimeoutSeconds : 30) * 1000;
     timer = setTimeout(() => {
       deadline.abort();

@@ -32,6 +32,8 @@ export class JobReporter {
   readonly #buffer: TraceBuffer;
   readonly #onCancel: () => void;
   readonly #onAbort: () => void;
+  /** CI_DEBUG_TRACE was on: GitLab keeps such a trace only for those allowed to see it. */
+  readonly #debugTrace: boolean;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly #timing: Required<Omit<ReporterTiming, "sleep">>;
   readonly #stop = new AbortController();
@@ -49,6 +51,8 @@ export class JobReporter {
     buffer: TraceBuffer;
     onCancel: () => void;
     onAbort: () => void;
+    /** `debug_trace=true` on every PATCH (CI_DEBUG_TRACE). */
+    debugTrace?: boolean;
     timing?: ReporterTiming;
   }) {
     this.#client = options.client;
@@ -57,6 +61,7 @@ export class JobReporter {
     this.#buffer = options.buffer;
     this.#onCancel = options.onCancel;
     this.#onAbort = options.onAbort;
+    this.#debugTrace = options.debugTrace ?? false;
     this.#sleep = options.timing?.sleep ?? abortableSleep;
     this.#timing = {
       intervalMs: options.timing?.intervalMs ?? DEFAULT_INTERVAL_MS,
@@ -159,7 +164,7 @@ export class JobReporter {
     // A slice of the trace file: the runtime sends it without copying it through JavaScript.
     const content = this.#buffer.slice(this.#sentOffset, PATCH_LIMIT);
     if (content.size === 0) return "ok";
-    const result = await patchTrace(this.#client, this.#job, { offset: this.#sentOffset, content });
+    const result = await patchTrace(this.#client, this.#job, { offset: this.#sentOffset, content, debugTrace: this.#debugTrace });
     this.#adopt(result);
     switch (result.kind) {
       case "ok":

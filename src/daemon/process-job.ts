@@ -8,9 +8,10 @@ import { shortToken } from "../protocol/token.ts";
 import type { JobResponse, JobVariable } from "../protocol/types.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { ArtifactTransfer } from "../steps/artifact-transfer.ts";
-import { abortReason, cancelReason } from "../protocol/job-failure.ts";
+import { abortReason, cancelReason, InterruptedError } from "../protocol/job-failure.ts";
 import { runJob, type JobOutcome } from "../steps/run-job.ts";
-import { variableValue } from "../steps/variables.ts";
+import { resolveFeatureFlags } from "../steps/feature-flags.ts";
+import { debugTrace } from "../steps/debug-trace.ts";
 import type { TraceSink, TraceStream } from "../trace/job-trace.ts";
 import { Timestamper } from "../trace/timestamper.ts";
 import { TraceBuffer } from "../trace/trace-buffer.ts";
@@ -54,8 +55,9 @@ export async function processJob(options: {
   const cancel = new AbortController();
   const abort = new AbortController();
   const grace = new AbortController();
+  const debug = debugTrace([...runner.environment.map(toVariable), ...job.variables], runner.debug_trace_disabled ?? false);
   const reporter = new JobReporter({
-    client, job, info, buffer,
+    client, job, info, buffer, debugTrace: debug.on,
     timing: { finalRetryLimit: runner.job_status_final_update_retry_limit > 0 ? runner.job_status_final_update_retry_limit : 10, ...options.timing },
     onCancel: () => cancel.abort(cancelReason("script canceled externally (UI, API)")),
     onAbort: () => abort.abort(abortReason()),
@@ -67,13 +69,15 @@ export async function processJob(options: {
       await reporter.finish({ state: "failed", failure_reason: "job_canceled" });
       return { kind: "canceled-at-pickup" };
     }
-    const onDaemonAbort = () => abort.abort(abortReason());
+    // The daemon's own reason (GitLab Runner's `aborted: terminated`) when it has one.
+    const onDaemonAbort = () => abort.abort(options.signals.abort.reason instanceof InterruptedError ? options.signals.abort.reason : abortReason());
     const onDeadline = () => grace.abort(abortReason());
     options.signals.abort.addEventListener("abort", onDaemonAbort, { once: true });
     options.signals.deadline.addEventListener("abort", onDeadline, { once: true });
     if (options.signals.abort.aborted) onDaemonAbort();
     reporter.startTraceUpdates();
-    const stored = traceSink(buffer, timestampsEnabled(runner, job));
+    const flags = resolveFeatureFlags(runner.feature_flags, [...runner.environment.map(toVariable), ...job.variables]);
+    const stored = traceSink(buffer, flags.on("FF_TIMESTAMPS"));
     // With `record_dir`, the job also leaves a run record of its own (`job-<id>`).
     const record = runner.record_dir ? new RunRecord(runner.record_dir, { runId: `job-${job.id}` }) : undefined;
     const files = record?.job({
@@ -89,7 +93,7 @@ export async function processJob(options: {
         executor: executorFor(runner, job, options.concurrentId, options.hostEnv),
         sink,
         sources: { kind: "git" },
-        artifacts: coordinatorArtifacts(client, job),
+        artifacts: coordinatorArtifacts(client, job, flags.on("FF_USE_DIRECT_DOWNLOAD")),
         settings: {
           userAgent: `gitlab-runner ${info.version} ${info.platform}/${info.architecture}`,
           preGetSourcesScript: lines(runner.pre_get_sources_script ?? runner.pre_clone_script),
@@ -105,6 +109,8 @@ export async function processJob(options: {
         signals: { cancel: cancel.signal, abort: abort.signal, grace: grace.signal },
         ...(files ? { recorder: files.recorder } : {}),
         environment: runner.environment.map(toVariable),
+        featureFlags: runner.feature_flags,
+        debugTraceDisabled: runner.debug_trace_disabled ?? false,
       });
     } finally {
       options.signals.abort.removeEventListener("abort", onDaemonAbort);
@@ -130,7 +136,7 @@ export async function processJob(options: {
 }
 
 /** Artifacts to and from the coordinator, each dependency with its own token (§7). */
-function coordinatorArtifacts(client: HttpClient, job: JobResponse): ArtifactTransfer {
+function coordinatorArtifacts(client: HttpClient, job: JobResponse, directDownload: boolean): ArtifactTransfer {
   return {
     upload: ({ artifact, file, filename, signal }) =>
       uploadArtifact({
@@ -138,17 +144,10 @@ function coordinatorArtifacts(client: HttpClient, job: JobResponse): ArtifactTra
         query: { artifact_type: artifact.artifact_type, artifact_format: artifact.artifact_format, expire_in: artifact.expire_in },
       }),
     download: ({ dependency, file, signal }) =>
-      downloadArtifact({ baseUrl: client.baseUrl, jobId: dependency.id, token: dependency.token, file, signal }),
+      downloadArtifact({ baseUrl: client.baseUrl, jobId: dependency.id, token: dependency.token, file, signal, directDownload }),
   };
 }
 
-/** `FF_TIMESTAMPS`, on by default; the runner's `feature_flags` beat the job's variable. */
-export function timestampsEnabled(runner: RunnerConfig, job: JobResponse): boolean {
-  const configured = runner.feature_flags.FF_TIMESTAMPS;
-  if (configured !== undefined) return configured;
-  const fromJob = variableValue(job.variables, "FF_TIMESTAMPS");
-  return fromJob === undefined ? true : ["1", "t", "T", "true", "TRUE", "True"].includes(fromJob);
-}
 
 /** Masked trace bytes → one timestamper per stream (when on) → the buffer. */
 function traceSink(buffer: TraceBuffer, timestamps: boolean): TraceSink & { end(): void } {

@@ -44,6 +44,16 @@ export interface BuildDirectories {
   readonly tmpDir: string;
 }
 
+/** What a job's feature flags ask of its executor (GitLab Runner's names in brackets). */
+export interface JobExecutorOptions {
+  /** Docker: stage scripts start with `umask 0000` (unless FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR). */
+  readonly umask0000?: boolean;
+  /** Docker: a network of the job's own even without services (FF_NETWORK_PER_BUILD). */
+  readonly networkPerBuild?: boolean;
+  /** Docker: containers start with `--init` (FF_USE_INIT_WITH_DOCKER_EXECUTOR). */
+  readonly init?: boolean;
+}
+
 /**
  * An executor knows how to run a script, never what the script does. Its lifecycle: `prepare`,
  * any number of `run`s, one `cleanup` (idempotent, never throws).
@@ -67,8 +77,11 @@ export interface Executor {
   readonly local: boolean;
   /** The build directories' files, for artifacts, caches and the working-tree copy. */
   readonly files: BuildFiles;
-  /** `log` writes a line of the executor's own to the trace (pulling images, starting services). */
-  prepare(options: { signal: AbortSignal; log?: (line: string) => void }): Promise<void>;
+  /**
+   * `log` writes a line of the executor's own to the trace (pulling images, starting services);
+   * `job` is what the job's feature flags ask of the executor.
+   */
+  prepare(options: { signal: AbortSignal; log?: (line: string) => void; job?: JobExecutorOptions }): Promise<void>;
   /** Runs one stage script to its end and returns its exit code. Throws only when it cannot run it. */
   run(command: StageCommand, output: StageOutput): Promise<{ exitCode: number }>;
   /** `outcome` says how the job ended, and where the executor may say what it kept. */

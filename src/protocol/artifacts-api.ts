@@ -75,11 +75,14 @@ export async function downloadArtifact(options: {
   token: string;
   file: string;
   signal?: AbortSignal;
+  /** `FF_USE_DIRECT_DOWNLOAD` (on by default): ask for object storage's address on the first attempt. */
+  directDownload?: boolean;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }): Promise<string> {
   const sleep = options.sleep ?? abortableSleep;
   for (let attempt = 0; ; attempt++) {
-    const url = `${options.baseUrl}jobs/${options.jobId}/artifacts${attempt === 0 ? "?direct_download=true" : ""}`;
+    const direct = attempt === 0 && options.directDownload !== false;
+    const url = `${options.baseUrl}jobs/${options.jobId}/artifacts${direct ? "?direct_download=true" : ""}`;
     let response: Response;
     try {
       response = await fetch(url, {

@@ -11,6 +11,15 @@ export function goDuration(totalSeconds: number): string {
   return `${s}s`;
 }
 
+/** Go's `time.Duration.String()` to the millisecond, e.g. 6234 → `6.234s`, 75500 → `1m15.5s`. */
+export function goDurationMs(totalMs: number): string {
+  const ms = Math.max(0, Math.round(totalMs));
+  if (ms < 1000) return `${ms}ms`;
+  const whole = goDuration(Math.floor(ms / 1000));
+  const fraction = ms % 1000;
+  return fraction === 0 ? whole : whole.replace(/s$/, `.${String(fraction).padStart(3, "0").replace(/0+$/, "")}s`);
+}
+
 /** Parses a Go duration such as `90s`, `5m`, `1h30m`, `1.5h` into seconds. */
 export function parseGoDuration(text: string): number | undefined {
   const match = /^(?:\d+(?:\.\d+)?(?:h|m|s|ms))+$/.test(text.trim());

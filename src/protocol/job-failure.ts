@@ -45,6 +45,8 @@ export class InterruptedError extends Error {
   constructor(
     readonly interruption: Interruption,
     message: string,
+    /** The runner itself was stopped (a signal to its process): a system failure. */
+    readonly system = false,
   ) {
     super(message);
   }
@@ -74,6 +76,17 @@ export function abortReason(): InterruptedError {
   return new InterruptedError("aborted", "aborted");
 }
 
+/** Go's names of the signals that stop a runner, as GitLab Runner prints them (`aborted: terminated`). */
+const SIGNAL_NAMES = { SIGTERM: "terminated", SIGINT: "interrupt", SIGQUIT: "quit" } as const;
+
+/**
+ * The reason when the runner's own process is told to stop while jobs run: GitLab Runner's
+ * `aborted: <signal>`, a runner_system_failure (common/build.go run, `b.SystemInterrupt`).
+ */
+export function systemInterruptReason(signal: keyof typeof SIGNAL_NAMES): InterruptedError {
+  return new InterruptedError("aborted", `aborted: ${SIGNAL_NAMES[signal]}`, true);
+}
+
 /** Maps any thrown value to a {@link JobFailure}; unknown errors are runner system failures. */
 export function toJobFailure(error: unknown): JobFailure {
   if (error instanceof JobFailure) return error;
@@ -89,7 +102,9 @@ function interruptionFailure(error: InterruptedError): JobFailure {
     case "canceled":
       return new JobFailure("canceled", { failureReason: "job_canceled", interruption: "canceled" });
     case "aborted":
-      return new JobFailure("aborted", { failureReason: "job_canceled", interruption: "aborted" });
+      return error.system
+        ? new JobFailure(error.message, { failureReason: "runner_system_failure", system: true, interruption: "aborted" })
+        : new JobFailure("aborted", { failureReason: "job_canceled", interruption: "aborted" });
   }
 }
 

@@ -2,6 +2,7 @@ import type { GitInfo } from "../protocol/types.ts";
 import type { GitSettings } from "../steps/git-settings.ts";
 import { writeVariables, type ScriptEnvironment } from "./prelude.ts";
 import { createShellWriter, type ShellName, type ShellWriter } from "./shell-writer.ts";
+import { writeCommands } from "./user-commands.ts";
 
 /** Everything get_sources needs besides the variables. */
 export interface GetSourcesInput {
@@ -26,7 +27,7 @@ export function getSourcesScript(shell: ShellName, env: ScriptEnvironment, input
   const parent = env.projectDir.replace(/\/[^/]+\/?$/, "") || "/";
   w.mkdir(parent);
   w.cd(parent);
-  for (const command of input.preCloneCommands ?? []) w.userCommand(command);
+  writeCommands(w, "pre_get_sources_script", input.preCloneCommands ?? []);
   switch (settings.strategy) {
     case "none":
       w.notice("Skipping Git repository setup");
@@ -46,7 +47,7 @@ export function getSourcesScript(shell: ShellName, env: ScriptEnvironment, input
   }
   if ((input.postCloneCommands ?? []).length > 0) {
     w.cd(env.projectDir);
-    for (const command of input.postCloneCommands ?? []) w.userCommand(command);
+    writeCommands(w, "post_get_sources_script", input.postCloneCommands ?? []);
   }
   return w.finish();
 }
@@ -60,7 +61,7 @@ export function hookScript(shell: ShellName, env: ScriptEnvironment, commands: r
   writeVariables(w, env);
   w.mkdir(dir);
   w.cd(dir);
-  for (const command of commands) w.userCommand(command);
+  writeCommands(w, "hook", commands);
   return w.finish();
 }
 

@@ -9,6 +9,8 @@ export interface ScriptEnvironment {
   /** Where file-type variables are written (`RUNNER_TEMP_PROJECT_DIR`). */
   readonly tmpDir: string;
   readonly variables: readonly ResolvedVariable[];
+  /** CI_DEBUG_TRACE: the script traces every command it runs (`set -o xtrace`), exports included. */
+  readonly xtrace?: boolean;
 }
 
 /**
@@ -16,6 +18,7 @@ export interface ScriptEnvironment {
  * variable; a file variable's value is the path of its file.
  */
 export function writeVariables(w: ShellWriter, env: ScriptEnvironment): void {
+  if (env.xtrace) w.line("set -o xtrace");
   const files = env.variables.filter((v) => v.file);
   if (files.length > 0) w.mkdir(env.tmpDir);
   for (const variable of env.variables) {

@@ -28,11 +28,17 @@ export interface ShellWriter {
   warning(text: string): void;
   /** A red line of output. */
   error(text: string): void;
+  /** An empty line of output (GitLab Runner's `EmptyLine`, for an empty script line). */
+  emptyLine(): void;
   /**
-   * Echoes a user's command as GitLab does (green `$ cmd`), then runs it. With `mark`, an invisible
-   * mark numbering the command is printed first (the runner takes it out of the output).
+   * A collapsed trace section holding `text` (GitLab Runner's `SectionStart`/`SectionEnd` with
+   * `hide_duration=true,collapsed=true`, as FF_SCRIPT_SECTIONS shows a multi-line command).
    */
-  userCommand(command: string, mark?: string): void;
+  collapsedSection(id: string, text: string): void;
+  /** A user's code, as it is. */
+  userCode(code: string): void;
+  /** GitLab Runner's `CheckForErrors` with FF_ENABLE_BASH_EXIT_CODE_CHECK: stop at a non-zero `$?`. */
+  checkExitCode(): void;
   /** `if [ -d path ]; then … else … fi` */
   ifDirectory(path: string, then: () => void, otherwise?: () => void): void;
   /** `if command; then … else … fi` for a quoted command. */
@@ -81,13 +87,14 @@ export function createShellWriter(shell: ShellName): ShellWriter {
     notice: (text) => echo(`${ANSI.boldGreen}${text}${ANSI.reset}`),
     warning: (text) => echo(`${ANSI.yellow}${text}${ANSI.reset}`),
     error: (text) => echo(`${ANSI.boldRed}${text}${ANSI.reset}`),
-    userCommand(command, mark) {
-      if (mark !== undefined) emit(`printf '%s' ${quote(mark)}`);
-      const [first = "", ...rest] = command.split("\n");
-      const shown = rest.some((l) => l.trim() !== "") ? `${first} # collapsed multi-line command` : first;
-      echo(`${ANSI.boldGreen}$ ${shown}${ANSI.reset}`);
-      lines.push(command);
+    emptyLine: () => emit("echo"),
+    collapsedSection(id, text) {
+      const name = quote(`section_${id}`);
+      emit(`printf 'section_start:%s:%s[hide_duration=true,collapsed=true]\\r\\033[0K%s\\n' "$(date +%s)" ${name} ${quote(`${ANSI.boldGreen}${text}${ANSI.reset}`)}`);
+      emit(`printf 'section_end:%s:%s\\r\\033[0K\\n' "$(date +%s)" ${name}`);
     },
+    userCode: (code) => lines.push(code),
+    checkExitCode: () => emit("_runner_exit_code=$?; if [ $_runner_exit_code -ne 0 ]; then exit $_runner_exit_code; fi"),
     ifDirectory: (path, then, otherwise) => conditional(`[ -d ${quote(path)} ]`, then, otherwise),
     ifCommand: (argv, then, otherwise) => conditional(argv.map(quote).join(" "), then, otherwise),
     ifQuietCommand: (argv, then, otherwise) => conditional(`${argv.map(quote).join(" ")} >/dev/null 2>&1`, then, otherwise),

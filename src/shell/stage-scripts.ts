@@ -1,5 +1,6 @@
 import { writeVariables, type ScriptEnvironment } from "./prelude.ts";
 import { createShellWriter, type ShellName } from "./shell-writer.ts";
+import { writeCommands, type CommandStyle } from "./user-commands.ts";
 
 /** prepare_script: proves the shell works and says where the job runs. */
 export function prepareScript(shell: ShellName, env: ScriptEnvironment): string {
@@ -10,25 +11,37 @@ export function prepareScript(shell: ShellName, env: ScriptEnvironment): string 
   return w.finish();
 }
 
+/** Commands GitLab Runner writes under one name (`script_step`, `pre_build_script`, …). */
+export interface CommandGroup {
+  readonly prefix: string;
+  readonly commands: readonly string[];
+  /** Whether its non-empty commands are numbered for the run record (the job's own script). */
+  readonly marked?: boolean;
+}
+
 /**
  * A user script stage (`step_script` = before_script + script, or after_script): exports the
- * variables, enters the project directory and runs each command after echoing it.
+ * variables, enters the project directory and runs each command after echoing it, as GitLab
+ * Runner's writeUserScript / writeAfterScript (shells/abstract.go). Plain commands are one
+ * `script_step` group.
  */
 export function userScript(
   shell: ShellName,
   env: ScriptEnvironment,
-  commands: readonly string[],
-  options: { afterScript?: boolean; mark?: (index: number) => string } = {},
+  commands: readonly CommandGroup[] | readonly string[],
+  options: { afterScript?: boolean; style?: CommandStyle } = {},
 ): string {
   const w = createShellWriter(shell);
   writeVariables(w, env);
   w.cd(env.projectDir);
   if (options.afterScript) w.notice("Running after script...");
-  let index = 0;
-  for (const command of commands) {
-    if (command.trim() === "") continue;
-    index++;
-    w.userCommand(command, options.mark?.(index));
+  const groups: readonly CommandGroup[] = commands.every((c) => typeof c === "string")
+    ? [{ prefix: "script_step", commands: commands as readonly string[], marked: true }]
+    : (commands as readonly CommandGroup[]);
+  let next = 1;
+  for (const group of groups) {
+    const { mark, ...rest } = options.style ?? {};
+    next += writeCommands(w, group.prefix, group.commands, group.marked && mark ? { ...rest, mark } : rest, next);
   }
   return w.finish();
 }

@@ -4,6 +4,7 @@ import type { JobContext } from "./context.ts";
 import { goDuration, parseGoDuration } from "../protocol/go-duration.ts";
 import { JobFailure, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
 import { runStage, scriptEnvironment } from "./run-stage.ts";
+import { commandStyle } from "./step-script.ts";
 import { variableValue } from "./variables.ts";
 
 const DEFAULT_AFTER_SCRIPT_TIMEOUT_SECONDS = 300;
@@ -35,8 +36,9 @@ export async function afterScript(ctx: JobContext): Promise<void> {
   const deadline = new AbortController();
   const cancelTimer = setLongTimeout(() => deadline.abort(timeoutReason(seconds)), seconds * 1000);
   const signal = AbortSignal.any([ctx.abortSignal, ctx.graceSignal, deadline.signal]);
-  const script = userScript(ctx.shell, scriptEnvironment(ctx, finalJobStatus(ctx.primary)), afterScriptCommands(ctx), {
-    afterScript: true,
+  const commands = ctx.job.steps.find((s) => s.name === "after_script")?.script ?? [];
+  const script = userScript(ctx.shell, scriptEnvironment(ctx, finalJobStatus(ctx.primary)), [{ prefix: "after_script_step", commands }], {
+    afterScript: true, style: commandStyle(ctx),
   });
   try {
     await runStage(ctx, "after_script", script, { predefined: false, signal });

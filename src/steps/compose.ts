@@ -60,17 +60,21 @@ export function when<C extends StepScope>(predicate: (ctx: C) => boolean, step: 
 
 /**
  * Runs `step` up to `attempts(ctx)` times while it fails. Interruptions (cancel, timeout, abort)
- * are never retried. `beforeRetry` runs before every attempt after the first.
+ * are never retried. `wait` runs before retry n (1 for the first), then `beforeRetry`.
  */
 export function retry<C extends StepScope>(
   step: Step<C>,
-  options: { attempts: (ctx: C) => number; beforeRetry?: Step<C> },
+  options: { attempts: (ctx: C) => number; beforeRetry?: Step<C>; wait?: (ctx: C, n: number) => Promise<void> },
 ): Step<C> {
   return async (ctx) => {
     const attempts = Math.max(1, options.attempts(ctx));
     for (let attempt = 1; ; attempt++) {
       try {
-        if (attempt > 1 && options.beforeRetry) await options.beforeRetry(ctx);
+        if (attempt > 1) {
+          await options.wait?.(ctx, attempt - 1);
+          throwIfAborted(ctx.signal);
+          if (options.beforeRetry) await options.beforeRetry(ctx);
+        }
         await step(ctx);
         return;
       } catch (error) {

@@ -6,6 +6,7 @@ import type { PhaseCode } from "../record/phases.ts";
 import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { StepScope } from "./compose.ts";
 import type { ResolvedVariable } from "./variables.ts";
+import type { FeatureFlags } from "./feature-flags.ts";
 
 /**
  * Where a job's sources come from: GitLab's git remote, or (for local runs) a copy of the working
@@ -39,6 +40,10 @@ export interface JobContext extends StepScope {
   readonly trace: JobTrace;
   /** The job's variables after the runner's expansion, runner variables included. */
   readonly variables: readonly ResolvedVariable[];
+  /** The job's feature flags: `[runners.feature_flags]` over its `FF_*` variables. */
+  readonly flags: FeatureFlags;
+  /** CI_DEBUG_TRACE, unless the runner has `debug_trace_disabled`. */
+  readonly debugTrace?: boolean;
   readonly sources: SourceProvider;
   /** The run record, told of phases a step deliberately skips. */
   readonly record?: { skip(phase: PhaseCode, reason: string): void };

@@ -1,4 +1,5 @@
 import { afterScript, shouldRunAfterScript } from "./after-script.ts";
+import { waitBeforeStageRetry } from "./stage-backoff.ts";
 import { archiveCache, hasCacheToArchive } from "./archive-cache.ts";
 import { cleanupFileVariables } from "./cleanup-file-variables.ts";
 import { ensure, retry, section, sequence, when, withTimeout, type Step } from "./compose.ts";
@@ -23,14 +24,14 @@ const buildStages: Step<JobContext> = withTimeout(
     section("prepare_script", "Preparing environment", prepareScript),
     section("get_sources", "Getting source from Git repository",
       retry(getSources, {
-        attempts: attempts("GET_SOURCES_ATTEMPTS"),
+        attempts: attempts("GET_SOURCES_ATTEMPTS"), wait: waitBeforeStageRetry,
         beforeRetry: section("clear_worktree", "Deleting all tracked and untracked files due to source fetch failure",
           clearWorktree),
       })),
     when(hasCacheToRestore, section("restore_cache", "Restoring cache",
-      retry(restoreCache, { attempts: attempts("RESTORE_CACHE_ATTEMPTS") }))),
+      retry(restoreCache, { attempts: attempts("RESTORE_CACHE_ATTEMPTS"), wait: waitBeforeStageRetry }))),
     when(hasArtifactsToDownload, section("download_artifacts", "Downloading artifacts",
-      retry(downloadArtifacts, { attempts: attempts("ARTIFACT_DOWNLOAD_ATTEMPTS") }))),
+      retry(downloadArtifacts, { attempts: attempts("ARTIFACT_DOWNLOAD_ATTEMPTS"), wait: waitBeforeStageRetry }))),
     stepScript,
   ),
 );

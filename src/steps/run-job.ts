@@ -1,4 +1,4 @@
-import type { Executor } from "../executors/executor.ts";
+import type { Executor, JobExecutorOptions } from "../executors/executor.ts";
 import type { JobResponse, JobVariable } from "../protocol/types.ts";
 import { JobTrace, type TraceSink } from "../trace/job-trace.ts";
 import { REVISION, VERSION } from "../version.ts";
@@ -9,6 +9,8 @@ import { cancelNotice, JobFailure, toJobFailure } from "../protocol/job-failure.
 import type { JobRecorder } from "../record/job-recorder.ts";
 import { withRunnerVariables, type RunnerIdentity } from "./runner-variables.ts";
 import { maskedPhrases, resolveVariables } from "./variables.ts";
+import { resolveFeatureFlags, type FeatureFlags } from "./feature-flags.ts";
+import { debugTrace } from "./debug-trace.ts";
 
 /** How a job can be stopped from outside. */
 export interface JobSignals {
@@ -45,6 +47,10 @@ export interface RunJobOptions {
   readonly recorder?: JobRecorder;
   /** Warnings about settings, printed right after the header (§9.3 item 4). */
   readonly warnings?: readonly string[];
+  /** `[runners.feature_flags]`: they beat the job's `FF_*` variables. */
+  readonly featureFlags?: Readonly<Record<string, boolean>>;
+  /** `[[runners]] debug_trace_disabled`: CI_DEBUG_TRACE is refused. */
+  readonly debugTraceDisabled?: boolean;
 }
 
 /** Runs one job through the step pipeline, writes its trace, and says how it ended. Never throws. */
@@ -54,26 +60,37 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   // Masking needs only the job's own variables; the runner's (directories among them) are known
   // once the executor is prepared: a remote build directory is resolved on the remote host.
   const secrets = resolveVariables([...(options.environment ?? []), ...job.variables], "");
+  const flags = resolveFeatureFlags(options.featureFlags ?? {}, secrets);
+  const debug = debugTrace(secrets, options.debugTraceDisabled ?? false);
   const trace = new JobTrace({
     sink: options.sink,
-    masking: { phrases: maskedPhrases(secrets), tokenPrefixes: job.features.token_mask_prefixes ?? [] },
+    masking: {
+      phrases: maskedPhrases(secrets), tokenPrefixes: job.features.token_mask_prefixes ?? [],
+      allDefaultTokens: flags.on("FF_MASK_ALL_DEFAULT_TOKENS"),
+    },
     sections: job.features.trace_sections,
     ...(options.recorder ? { observer: options.recorder } : {}),
   });
   options.recorder?.start();
   const suppressed: JobFailure[] = [];
   const signal = AbortSignal.any([signals.cancel, signals.abort]);
-  writeHeader(trace, options.runner);
-  for (const warning of options.warnings ?? []) trace.warning(warning);
+  writeHeader(trace, options.runner, flags);
+  for (const warning of [...debug.warnings, ...flags.warnings, ...(options.warnings ?? [])]) trace.warning(warning);
   let failure: JobFailure | undefined;
   try {
-    await prepareExecutor(trace, executor, signal);
+    await prepareExecutor(trace, executor, signal, {
+      umask0000: !flags.on("FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR"),
+      networkPerBuild: flags.on("FF_NETWORK_PER_BUILD"),
+      init: flags.on("FF_USE_INIT_WITH_DOCKER_EXECUTOR"),
+    });
     const ctx: JobContext = {
       job, executor, trace,
       variables: resolveVariables(
-        withRunnerVariables(job, executor, options.runner, options.environment),
+        withRunnerVariables(job, executor, options.runner, options.environment, flags),
         executor.directories.tmpDir,
       ),
+      flags,
+      debugTrace: debug.on,
       shell: executor.shell,
       sources: options.sources,
       ...(options.artifacts ? { artifacts: options.artifacts } : {}),
@@ -98,18 +115,20 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   return { status, failure, suppressed, durationMs: performance.now() - started };
 }
 
-function writeHeader(trace: JobTrace, runner: RunnerIdentity): void {
+/** GitLab Runner's header (common/build.go printRunningWithHeader). */
+function writeHeader(trace: JobTrace, runner: RunnerIdentity, flags: FeatureFlags): void {
   trace.println(`Running with runner ${VERSION} (${REVISION.slice(0, 8)})`);
   const token = runner.shortToken ? ` ${runner.shortToken}` : "";
   const systemId = runner.systemId ? `, system ID: ${runner.systemId}` : "";
   trace.println(`  on ${runner.name}${token}${systemId}`);
+  if (flags.header) trace.println(`  feature flags: ${flags.header}`);
 }
 
-async function prepareExecutor(trace: JobTrace, executor: Executor, signal: AbortSignal): Promise<void> {
+async function prepareExecutor(trace: JobTrace, executor: Executor, signal: AbortSignal, job: JobExecutorOptions): Promise<void> {
   trace.sectionStart("prepare_executor", `Preparing the "${executor.name}" executor`);
   try {
     trace.println(executor.description);
-    await executor.prepare({ signal, log: (line) => trace.println(line) });
+    await executor.prepare({ signal, log: (line) => trace.println(line), job });
   } catch (error) {
     // A plain error is a system failure (toJobFailure); a JobFailure says itself what it is: the
     // job's own configuration (a refused image) is `Job failed:`, as GitLab Runner's BuildError.

@@ -28,5 +28,6 @@ export function scriptEnvironment(ctx: JobContext, jobStatus: string): ScriptEnv
     projectDir: ctx.executor.directories.projectDir,
     tmpDir: ctx.executor.directories.tmpDir,
     variables: [...ctx.variables.filter((v) => v.key !== "CI_JOB_STATUS"), status],
+    ...(ctx.debugTrace ? { xtrace: true } : {}),
   };
 }

@@ -24,6 +24,8 @@ export interface MaskingRules {
   readonly phrases: readonly string[];
   /** Extra token prefixes from the job's `features.token_mask_prefixes`. */
   readonly tokenPrefixes?: readonly string[];
+  /** `FF_MASK_ALL_DEFAULT_TOKENS` (on by default): every GitLab token prefix, else `glpat-` only. */
+  readonly allDefaultTokens?: boolean;
 }
 
 /**
@@ -38,13 +40,19 @@ export function createMasker(rules: MaskingRules): StreamFilter {
       isValueByte: isUrlValueByte,
       caseInsensitive: true,
     }),
-    valueMasker({ prefixes: tokenPrefixes(rules.tokenPrefixes ?? []), isValueByte: isTokenByte, absorbMasks: true }),
+    valueMasker({
+      prefixes: tokenPrefixes(rules.tokenPrefixes ?? [], rules.allDefaultTokens ?? true), isValueByte: isTokenByte, absorbMasks: true,
+    }),
   ]);
 }
 
-/** At most 15 distinct prefixes, shortest first, so an overflow drops the longest ones. */
-export function tokenPrefixes(extra: readonly string[]): string[] {
-  const all = [...new Set([...DEFAULT_TOKEN_PREFIXES, ...extra].filter((p) => p.length > 0))];
+/**
+ * At most 15 distinct prefixes, shortest first, so an overflow drops the longest ones; without
+ * `allDefaults` (`FF_MASK_ALL_DEFAULT_TOKENS=false`) only `glpat-` of the defaults.
+ */
+export function tokenPrefixes(extra: readonly string[], allDefaults = true): string[] {
+  const defaults = allDefaults ? DEFAULT_TOKEN_PREFIXES : ["glpat-"];
+  const all = [...new Set([...defaults, ...extra].map((p) => p.trim()).filter((p) => p.length > 0))];
   return all.sort((a, b) => a.length - b.length).slice(0, MAX_TOKEN_PREFIXES);
 }
 

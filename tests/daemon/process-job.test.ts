@@ -78,6 +78,21 @@ describe("a job from the coordinator", () => {
     expect(traceText(job.trace)).not.toMatch(TIMESTAMPED_LINE);
   });
 
+  // common/build_settings.go: CI_DEBUG_TRACE turns on `set -o xtrace` and network/gitlab.go sends
+  // `debug_trace=true` on PATCH; `debug_trace_disabled` refuses it with GitLab Runner's warning.
+  test("CI_DEBUG_TRACE traces the commands and marks the trace as a debug trace; debug_trace_disabled refuses it", async () => {
+    const variables = [{ key: "GIT_STRATEGY", value: "none", public: true }, { key: "CI_DEBUG_TRACE", value: "true", public: true }];
+    fake.enqueue(["echo traced-$((40 + 2))"], { variables });
+    const on = await pickUpAndRun({ runner: runnerConfig({ feature_flags: { FF_TIMESTAMPS: false } }) });
+    expect(on.job.debugTrace).toBe(true);
+    expect(traceText(on.job.trace)).toContain("+ echo traced-42\ntraced-42\n");
+    fake.enqueue(["echo traced-$((40 + 2))"], { variables });
+    const off = await pickUpAndRun({ runner: runnerConfig({ feature_flags: { FF_TIMESTAMPS: false }, debug_trace_disabled: true }) });
+    expect(off.job.debugTrace).toBeUndefined();
+    expect(traceText(off.job.trace)).toContain("WARNING: CI_DEBUG_TRACE: usage is disabled on this Runner");
+    expect(traceText(off.job.trace)).not.toContain("+ echo");
+  });
+
   test("canceling (graceful) stops the script, runs after_script with canceled, and reports it", async () => {
     const id = fake.enqueue(["echo started", "sleep 30"], { afterScript: ['echo "after=$CI_JOB_STATUS"'] });
     const watcher = (async () => {

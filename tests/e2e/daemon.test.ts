@@ -151,7 +151,8 @@ describe("dist/runner as a GitLab runner", () => {
     expect(job.trace.toString()).toContain("finished");
   });
 
-  test("run: SIGTERM aborts the running job, sends its final update, and exits", async () => {
+  // common/build.go run: a signal to the runner ends its jobs with `aborted: <signal>`, a runner_system_failure.
+  test("run: SIGTERM aborts the running job, sends its final update as GitLab Runner's interrupted runner does, and exits", async () => {
     const config = writeConfig();
     const id = fake.enqueue(["echo started", "sleep 60"]);
     const child = Bun.spawn([BINARY, "run", "--config", config], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
@@ -161,6 +162,8 @@ describe("dist/runner as a GitLab runner", () => {
     await child.exited;
     expect(performance.now() - sent).toBeLessThan(6000);
     expect(fake.jobs.get(id)!.status).toBe("failed");
+    expect(fake.jobs.get(id)!.failureReason).toBe("runner_system_failure");
+    expect(fake.jobs.get(id)!.trace.toString()).toContain("ERROR: Job failed (system failure): aborted: terminated");
     expect(fake.deviations).toEqual([]);
   });
 

@@ -15,6 +15,8 @@ export interface FakeJob {
   traceCrc: number;
   readonly updates: Record<string, unknown>[];
   patches: number;
+  /** A PATCH said `debug_trace=true`: GitLab marks the job's trace as a debug trace (append_build_trace_service.rb). */
+  debugTrace?: boolean;
   failureReason?: string;
   exitCode?: number;
   pickedUpAt?: number;
@@ -374,6 +376,7 @@ export class FakeGitLab {
     if (this.keepTraces) job.traceChunks.push(content);
     job.traceLength += content.length;
     job.traceCrc = Bun.hash.crc32(content, job.traceCrc);
+    if ((req.url ?? "").endsWith("debug_trace=true")) job.debugTrace = true;
     if (fault === "drop") return void res.socket?.destroy();
     this.#send(res, "patch", 202, "202", { ...headers, Range: `0-${job.traceLength}` });
   }

@@ -50,6 +50,7 @@ export async function runShellJob(
   job: JobResponse,
   options: {
     signals?: JobSignals; sources?: SourceProvider; buildsDir?: string; onTrace?: (text: string) => void; shell?: "bash" | "sh";
+    featureFlags?: Record<string, boolean>;
   } = {},
 ): Promise<{ outcome: JobOutcome; trace: string; raw: string; buildsDir: string; projectDir: string }> {
   const buildsDir = options.buildsDir ?? mkdtempSync(join(tmpdir(), "runner-job-"));
@@ -73,6 +74,7 @@ export async function runShellJob(
     settings: { userAgent: "runner test" },
     runner: { name: "test runner" },
     signals: options.signals ?? testSignals(),
+    ...(options.featureFlags ? { featureFlags: options.featureFlags } : {}),
   });
   const raw = chunks.join("");
   return { outcome, raw, trace: plain(raw), buildsDir, projectDir };

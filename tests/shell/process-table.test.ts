@@ -30,6 +30,8 @@ describe("the process table (Linux /proc, macOS ps)", () => {
     const entry = `RUNNER_TRACKING_ID=test-${crypto.randomUUID()}`;
     const child = Bun.spawn(["sleep", "30"], { env: { PATH: process.env.PATH!, [entry.split("=")[0]!]: entry.split("=")[1]! } });
     try {
+      // Until the child has exec'd, /proc shows the environment it was forked with.
+      for (let i = 0; i < 100 && processTable().withEnvironment(entry).length === 0; i++) await Bun.sleep(10);
       expect(processTable().withEnvironment(entry)).toEqual([child.pid]);
       expect(processTable().withEnvironment(`${entry}x`)).toEqual([]);
     } finally {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createShellWriter } from "../../src/shell/shell-writer.ts";
 import { userScript } from "../../src/shell/stage-scripts.ts";
+import { writeCommands } from "../../src/shell/user-commands.ts";
 
 function runScript(shell: string, script: string, cwd = "/tmp") {
   const result = Bun.spawnSync([shell], { stdin: new TextEncoder().encode(script), cwd, env: { PATH: process.env.PATH! } });
@@ -13,7 +14,7 @@ describe("ShellWriter", () => {
     w.exportVariable("GREETING", "hello world");
     w.exportVariable("not-a-name", "skipped");
     w.cd("/tmp");
-    w.userCommand("echo $GREETING");
+    writeCommands(w, "script_step", ["echo $GREETING"]);
     expect(w.finish()).toBe(
       [
         "{",
@@ -122,4 +123,41 @@ describe("ShellWriter", () => {
     const { out } = runScript("bash", script);
     expect(out).toBe("\x1b[32;1m$ for i in 1 2; do # collapsed multi-line command\x1b[0;m\nn1\nn2\n");
   });
+
+  // GitLab Runner's writeCommands (shells/abstract.go): commands are trimmed, an empty one is an
+  // empty line, and FF_SCRIPT_SECTIONS puts a multi-line command whole into a collapsed section.
+  for (const shell of ["bash", "sh"] as const) {
+    test(`${shell}: commands are trimmed and an empty one prints an empty line, as GitLab Runner writes them`, () => {
+      const script = userScript(shell, { projectDir: "/tmp", tmpDir: "/tmp/x.tmp", variables: [] }, ["  echo a  ", "", "   ", "echo b\n"]);
+      const { code, out } = runScript(shell, script);
+      expect(code).toBe(0);
+      expect(out).toBe("\x1b[32;1m$ echo a\x1b[0;m\na\n\n\n\x1b[32;1m$ echo b\x1b[0;m\nb\n");
+    });
+
+    test(`${shell}: FF_SCRIPT_SECTIONS shows a multi-line command whole in a collapsed section script_step_<i>`, () => {
+      const script = userScript(shell, { projectDir: "/tmp", tmpDir: "/tmp/x.tmp", variables: [] }, ["echo one", "echo two &&\n  echo three"], {
+        style: { scriptSections: true },
+      });
+      const { code, out } = runScript(shell, script);
+      expect(code).toBe(0);
+      const stamped = out.replace(/(section_(?:start|end)):\d+:/g, "$1:T:");
+      expect(stamped).toBe(
+        "\x1b[32;1m$ echo one\x1b[0;m\none\n" +
+          "section_start:T:section_script_step_1[hide_duration=true,collapsed=true]\r\x1b[0K\x1b[32;1m$ echo two &&\n  echo three\x1b[0;m\n" +
+          "section_end:T:section_script_step_1\r\x1b[0K\n" +
+          "two\nthree\n",
+      );
+    });
+
+    test(`${shell}: FF_ENABLE_BASH_EXIT_CODE_CHECK stops at a command whose failure set -e lets through`, () => {
+      const commands = ["false && true", "echo after"];
+      const env = { projectDir: "/tmp", tmpDir: "/tmp/x.tmp", variables: [] };
+      const plain = runScript(shell, userScript(shell, env, commands));
+      const checked = runScript(shell, userScript(shell, env, commands, { style: { checkExitCodes: true } }));
+      expect(plain.code).toBe(0);
+      expect(plain.out).toContain("\nafter\n");
+      expect(checked.code).toBe(1);
+      expect(checked.out).not.toContain("\nafter\n");
+    });
+  }
 });

@@ -1,3 +1,5 @@
+import { goDurationMs } from "../../src/protocol/go-duration.ts";
+import { stageRetryDelayMs } from "../../src/steps/stage-backoff.ts";
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -110,11 +112,34 @@ describe("get_sources with the system git", () => {
   });
 
   test("GET_SOURCES_ATTEMPTS retries a failing fetch, clearing the worktree between attempts", async () => {
-    const job = gitJob("/nonexistent/repo.git", head, { vars: [["GET_SOURCES_ATTEMPTS", "2"]] });
+    const job = gitJob("/nonexistent/repo.git", head, {
+      vars: [["GET_SOURCES_ATTEMPTS", "2"], ["FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY", "false"]],
+    });
     const { outcome, trace } = await runShellJob(job);
     expect(outcome.failure?.failureReason).toBe("script_failure");
     expect(trace.match(/Fetching changes\.\.\./g)?.length).toBe(2);
     expect(trace).toContain("Deleting all tracked and untracked files due to source fetch failure\n");
+    expect(trace).not.toContain("Retrying in");
+  });
+
+  // common/build.go attemptExecuteStage: with FF_USE_EXPONENTIAL_BACKOFF_STAGE_RETRY (on by
+  // default) a retried stage waits 5 s first, then longer, and says so.
+  test("a retried stage waits GitLab Runner's backoff first, 5 s, and says so", async () => {
+    const job = gitJob("/nonexistent/repo.git", head, { vars: [["GET_SOURCES_ATTEMPTS", "2"]] });
+    const started = performance.now();
+    const { trace } = await runShellJob(job);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(4900);
+    expect(trace).toMatch(/\nRetrying in 5s\nDeleting all tracked and untracked files due to source fetch failure\n/);
+  }, 20_000);
+
+  test("later waits are jittered between 5 s and 5 s × 1.5ⁿ⁻¹, never over 5 min", () => {
+    expect(stageRetryDelayMs(1, () => 0.99)).toBe(5000);
+    expect(stageRetryDelayMs(2, () => 0)).toBe(5000);
+    expect(stageRetryDelayMs(2, () => 1)).toBe(7500);
+    expect(stageRetryDelayMs(3, () => 1)).toBe(11250);
+    expect(stageRetryDelayMs(30, () => 1)).toBe(300_000);
+    expect(goDurationMs(11250)).toBe("11.25s");
+    expect(goDurationMs(75_500)).toBe("1m15.5s");
   });
 
   test("a bad GIT_STRATEGY warns and falls back to the default", async () => {

@@ -5,14 +5,17 @@ import { stopGroupScript } from "../../shell/remote-stop.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import { JobFailure } from "../../protocol/job-failure.ts";
 import type { BuildFiles } from "../build-files.ts";
-import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
+import type { BuildDirectories, Executor, JobExecutorOptions, StageCommand, StageOutput } from "../executor.ts";
 import { DockerApi } from "./docker-api.ts";
 import { ensureImage } from "./images.ts";
 import type { RegistryAuth } from "./registry-auth.ts";
 import { mountedFiles } from "./mounted-files.ts";
 import { startServices } from "./services.ts";
-import { SERVER_COMMAND, STAGE_DIR, StageServer, type ServerGreeting } from "./stage-server.ts";
+import { SERVER_COMMAND, STAGE_DIR, StageServer } from "./stage-server.ts";
 import { labelsFor, removeLabelled, type Ownership } from "./labels.ts";
+import { cacheBind, greetingOf, parseBytes, ulimits, writeText, type RunningContainer } from "./container-parts.ts";
+
+export { parseBytes } from "./container-parts.ts";
 
 /** The image a container runs, as the job or `[runners.docker]` names it. */
 export interface ContainerImage {
@@ -91,6 +94,7 @@ export interface ServiceImage extends ContainerImage {
 }
 
 const BUILDS = "/builds";
+const HANDED_OVER_AFTER = new Set(["get_sources", "restore_cache", "download_artifacts"]);
 
 /**
  * Runs a job in containers through the Engine API: a build container from the job's image and a
@@ -113,6 +117,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
   /** The build and helper containers with their stage servers (the same one when there is no helper). */
   let build: RunningContainer | undefined;
   let helper: RunningContainer | undefined;
+  let job: JobExecutorOptions = {};
 
   const createContainer = async (role: "build" | "helper", image: ContainerImage, volume: string, network?: string) => {
     const s = options.settings;
@@ -123,7 +128,8 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       ...(image.user ?? s.user ? { User: image.user ?? s.user } : {}),
       WorkingDir: projectDir,
       HostConfig: {
-        Binds: [`${volume}:${BUILDS}`, ...cacheBind(s), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
+        ...(job.init ? { Init: true } : {}),
+        Binds: [`${volume}:${BUILDS}`, ...cacheBind(s.cacheVolume), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
         Privileged: role === "build" && (s.privileged ?? false),
         ...(s.networkMode ? { NetworkMode: s.networkMode } : network ? { NetworkMode: network } : {}),
         ...(s.extraHosts ? { ExtraHosts: s.extraHosts } : {}),
@@ -145,6 +151,17 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
   const control = (container: string, script: string) =>
     api.exec(container, { cmd: ["sh", "-c", script], stdout: () => {}, stderr: () => {} }).catch(() => -1);
 
+  /**
+   * Without `umask 0000` (FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR), what the helper's stages put in the
+   * project directory is handed to the build container's user, as GitLab Runner does after
+   * get_sources, restore_cache and download_artifacts.
+   */
+  const handOverProjectDir = async (stage: string, ran: RunningContainer) => {
+    if (ran !== helper || helper === build || !build?.user || !HANDED_OVER_AFTER.has(stage)) return;
+    if (helper.user && helper.user.uid === build.user.uid && helper.user.gid === build.user.gid) return;
+    await control(helper.id, `chown -R ${build.user.uid}:${build.user.gid} ${quotePosix(projectDir)}`);
+  };
+
   return {
     name: "docker",
     get shell() {
@@ -161,7 +178,9 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       if (!files) throw new Error("The Docker executor is not prepared yet");
       return files;
     },
-    async prepare({ log = () => {} }) {
+    async prepare({ log = () => {}, job: asked = {} }) {
+      job = asked;
+      if (job.umask0000 === false) log("Not using umask - FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is set!");
       await removeLabelled(api, { "dev.runner.job": options.owner.job });
       const auth = (image: string) => options.registryAuth?.(image);
       await ensureImage(api, options.image.name, options.image.pullPolicies, log, auth(options.image.name), options.image.platform);
@@ -194,11 +213,14 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       // A network of the job's own only when services need one: joining a new network makes a
       // container start take half as long again.
       let network: string | undefined;
-      if (!options.settings.networkMode && (options.services?.length ?? 0) > 0) {
+      const services = options.services ?? [];
+      if (!options.settings.networkMode && (services.length > 0 || job.networkPerBuild)) {
         network = `${prefix}-network`;
         await api.request("POST", "/networks/create", { body: { Name: network, CheckDuplicate: true, Labels: labels } });
+      }
+      if (network && services.length > 0) {
         await startServices({
-          api, services: options.services!, network, prefix, labels, jobVariables: options.jobVariables ?? [],
+          api, services, network, prefix, labels, jobVariables: options.jobVariables ?? [],
           waitSeconds: options.waitForServicesSeconds ?? 30, log, auth,
           ...(options.settings.ulimits ? { hostConfig: { Ulimits: ulimits(options.settings.ulimits) } } : {}),
         });
@@ -222,7 +244,8 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       const script = `${STAGE_DIR}/${id}.sh`;
       const pidFile = `${STAGE_DIR}/${id}.pid`;
       // Readable by the stage's user only: the script holds the job's variables, file ones included.
-      await writeText(files, script, command.script, container.user);
+      // `umask 0000` first, as GitLab Runner's: what one container's user makes, the other's can change.
+      await writeText(files, script, job.umask0000 === false ? command.script : `umask 0000\n${command.script}`, container.user);
       // The stage leads a process group of its own (the server starts it with setsid); its pid,
       // written down by the server, lets cancel stop every process the stage started.
       const stopGroup = () => control(container.id, stopGroupScript({ pidFile, graceMs }));
@@ -236,6 +259,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
           });
         });
         await stopping;
+        if (exitCode === 0 && job.umask0000 === false) await handOverProjectDir(command.stage, container);
         if (exitCode !== 0 && !command.signal.aborted && command.stage.startsWith("step_") && options.shellOnFailure) {
           await options.shellOnFailure({ container: container.id, workingDir: projectDir, environment: command.environment ?? [], shell });
         }
@@ -259,62 +283,4 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       await removeLabelled(api, { "dev.runner.job": options.owner.job }).catch(() => {});
     },
   };
-}
-
-function ulimits(limits: Readonly<Record<string, string>>): { Name: string; Soft: number; Hard: number }[] {
-  return Object.entries(limits).map(([name, value]) => {
-    const [soft, hard = soft] = String(value).split(":").map(Number);
-    return { Name: name, Soft: soft!, Hard: hard! };
-  });
-}
-
-function cacheBind(settings: DockerSettings): string[] {
-  const cache = settings.cacheVolume;
-  if (!cache) return [];
-  return ["hostDir" in cache ? `${cache.hostDir}:/cache` : `${cache.volume}:/cache`];
-}
-
-/** A job container and the runner's end of its stage server. */
-interface RunningContainer {
-  readonly id: string;
-  readonly server: StageServer;
-  /** Who its stages run as (said by its stage server). */
-  user?: { readonly uid: number; readonly gid: number };
-}
-
-/** What a container's stage server found (it says so first thing): its shell and user. */
-async function greetingOf(api: DockerApi, container: RunningContainer): Promise<ServerGreeting> {
-  for (let i = 0; i < 100; i++) {
-    const found = await container.server.greeting(i === 0 ? 2000 : 100);
-    if (found) return found;
-    const { State } = await api.request<{ State: { Running: boolean; ExitCode: number } }>("GET", `/containers/${container.id}/json`);
-    if (!State.Running) {
-      throw new JobFailure(`docker: the container stopped at once (exit code ${State.ExitCode}); its image needs sh, and an entrypoint that runs the command it is given`, {
-        failureReason: "runner_system_failure", system: true,
-      });
-    }
-  }
-  throw new JobFailure("docker: the container did not start the runner's command; does the image's entrypoint run the command it is given?", {
-    failureReason: "runner_system_failure", system: true,
-  });
-}
-
-async function writeText(files: BuildFiles, path: string, text: string, owner?: { uid: number; gid: number }): Promise<void> {
-  // Without a known user (an image with no `id`), others must be able to read it.
-  const stream = files.write(path, owner ? 0o600 : 0o644);
-  await new Promise<void>((resolve, reject) => {
-    stream.on("error", reject);
-    stream.end(text, () => resolve());
-  });
-  if (owner) await files.setOwner(path, owner.uid, owner.gid);
-}
-
-/** Docker's memory strings (`512m`, `2g`, `1024`) in bytes. */
-export function parseBytes(text: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)b?$/i.exec(text.trim());
-  if (!match) throw new JobFailure(`[runners.docker] memory: ${quotePosix(text)} is not a size like 512m or 2g`, {
-    failureReason: "runner_system_failure", system: true,
-  });
-  const unit = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[match[2]!.toLowerCase() as "k"];
-  return Math.round(Number(match[1]) * unit);
 }

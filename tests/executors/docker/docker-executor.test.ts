@@ -127,6 +127,47 @@ describeDocker("the Docker executor against a real dockerd", () => {
     }
   }, 60_000);
 
+  // GitLab Runner's docker executor runs every stage script under `umask 0000` unless
+  // FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is set; then the project directory is handed to the build
+  // image's user after the helper's stages (executors/docker/docker_command.go isUmaskDisabled).
+  test("umask 0000 lets a non-root image change what the root helper fetched; without it the files are handed over", async () => {
+    const repo = makeRepository(1);
+    const bare = dirname(repo.bare);
+    const gitInfo = { repo_url: `file://${repo.bare}`, ref: "main", sha: repo.shas[0]!, before_sha: "0".repeat(40), ref_type: "branch" as const, refspecs: [], depth: 0 };
+    const script = ['echo "owner=$(stat -c %u file1.txt) mode=$(stat -c %a file1.txt)"', "echo more >> file1.txt"];
+    const options = { settings: { volumes: [`${bare}:${bare}:ro`] }, image: { user: "65534:65534" } };
+    const open = await runInDocker(makeJob(script, { git_info: gitInfo, variables: [variable("GIT_STRATEGY", "clone")] }), options);
+    expect(open.outcome.status, open.trace).toBe("success");
+    expect(open.trace).toContain("owner=0 mode=666\n");
+    const handed = await runInDocker(makeJob(script, {
+      git_info: gitInfo, variables: [variable("GIT_STRATEGY", "clone"), variable("FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR", "true")],
+    }), options);
+    expect(handed.outcome.status, handed.trace).toBe("success");
+    expect(handed.trace).toContain("Not using umask - FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is set!\n");
+    expect(handed.trace).toContain("owner=65534 mode=644\n");
+  }, 60_000);
+
+  test("FF_USE_INIT_WITH_DOCKER_EXECUTOR starts the containers with --init; FF_NETWORK_PER_BUILD gives the job a network", async () => {
+    const plainRun = await runInDocker(makeJob(["echo pid1=$(cat /proc/1/comm)"]));
+    expect(plainRun.trace).not.toContain("pid1=docker-init");
+    let networks = -1;
+    const job = makeJob(["echo pid1=$(cat /proc/1/comm)", "sleep 1"], {
+      variables: [variable("GIT_STRATEGY", "none"), variable("FF_USE_INIT_WITH_DOCKER_EXECUTOR", "1"), variable("FF_NETWORK_PER_BUILD", "true")],
+    });
+    const flagged = await runInDocker(job, {
+      onTrace: (text) => {
+        if (networks === -1 && text.includes("$ sleep 1")) {
+          networks = 0;
+          void labelled(`dev.runner.job=test-${process.pid}-${jobs}`).then((l) => (networks = l.networks));
+        }
+      },
+    });
+    expect(flagged.outcome.status, flagged.trace).toBe("success");
+    expect(flagged.trace).toContain("pid1=docker-init\n");
+    expect(networks).toBe(1);
+    expect(flagged.left).toEqual(nothingLeft);
+  }, 60_000);
+
   test("the job timeout fails with job_execution_timeout and leaves nothing", async () => {
     const job = makeJob(["sleep 60"], { runner_info: { timeout: 2 } });
     const { outcome, left } = await runInDocker(job);
