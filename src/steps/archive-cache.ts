@@ -21,16 +21,16 @@ export async function archiveCache(ctx: JobContext): Promise<void> {
   for (const cache of caches) {
     if (!(cache.when === "always" || cache.when === (succeeded ? "on_success" : "on_failure"))) continue;
     if (cachePolicy(ctx, cache) === "pull") {
-      ctx.trace.info(`Not uploading cache ${expand(ctx, cache.key)} due to policy`);
+      ctx.trace.stage.info(`Not uploading cache ${expand(ctx, cache.key)} due to policy`);
       continue;
     }
     const key = cacheKey(ctx, cache.key);
     if (key === undefined || !ctx.settings.cacheDir) {
-      ctx.trace.warning(`Cache "${cache.key}" was not saved: ${key === undefined ? "its key is empty" : "no cache directory is configured"}`);
+      ctx.trace.stage.warning(`Cache "${cache.key}" was not saved: ${key === undefined ? "its key is empty" : "no cache directory is configured"}`);
       continue;
     }
     const { projectDir } = ctx.executor.directories;
-    ctx.trace.info(`Creating cache ${key}...`);
+    ctx.trace.stage.info(`Creating cache ${key}...`);
     const archive = cacheArchivePath(ctx, key);
     const partial = `${archive}.${process.pid}.tmp`;
     try {
@@ -38,15 +38,15 @@ export async function archiveCache(ctx: JobContext): Promise<void> {
         files: ctx.executor.files, projectDir, kind: "cache", paths: cache.paths.map((p) => expand(ctx, p)),
         untracked: untrackedLister(ctx, cache.untracked),
       });
-      for (const line of collected.lines) ctx.trace.println(line);
-      for (const warning of collected.warnings) ctx.trace.warning(warning);
+      for (const line of collected.lines) ctx.trace.stage.println(line);
+      for (const warning of collected.warnings) ctx.trace.stage.warning(warning);
       await mkdir(dirname(archive), { recursive: true });
       await (await import("./archive/zip.ts")).writeZip(ctx.executor.files, projectDir, collected.entries, partial);
       await rename(partial, archive);
-      ctx.trace.info("Created cache");
+      ctx.trace.stage.info("Created cache");
     } catch (error) {
       await rm(partial, { force: true });
-      ctx.trace.warning(`Failed to create cache: ${error instanceof Error ? error.message : String(error)}`);
+      ctx.trace.stage.warning(`Failed to create cache: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 }

@@ -15,18 +15,18 @@ export function hasArtifactsToDownload(ctx: JobContext): boolean {
 export async function downloadArtifacts(ctx: JobContext): Promise<void> {
   for (const dependency of (ctx.job.dependencies ?? []).filter((d) => d.artifacts_file?.filename)) {
     if (!ctx.artifacts) {
-      ctx.trace.warning(`Artifacts of ${dependency.name} were not downloaded: artifacts are not available here`);
+      ctx.trace.stage.warning(`Artifacts of ${dependency.name} were not downloaded: artifacts are not available here`);
       continue;
     }
     const { projectDir } = ctx.executor.directories;
-    ctx.trace.info(`Downloading artifacts for ${dependency.name} (${dependency.id})...`);
+    ctx.trace.stage.info(`Downloading artifacts for ${dependency.name} (${dependency.id})...`);
     const file = temporaryArchive("artifacts.zip");
     try {
-      ctx.trace.println(await ctx.artifacts.download({ dependency, file, signal: ctx.signal }));
+      ctx.trace.stage.println(await ctx.artifacts.download({ dependency, file, signal: ctx.signal }));
       await (await import("./archive/zip.ts")).extractZip(file, ctx.executor.files, projectDir);
     } catch (error) {
       if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "UnsafeArchiveError")) {
-        ctx.trace.error(error.message);
+        ctx.trace.stage.error(error.message);
         throw scriptFailure(1, ctx.executor.describeExit(1));
       }
       throw error;

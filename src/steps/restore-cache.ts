@@ -21,7 +21,7 @@ export function cachePolicy(ctx: JobContext, cache: Cache): string {
 export function cacheKey(ctx: JobContext, raw: string): string | undefined {
   const expanded = expand(ctx, raw) || `${ctx.job.job_info.name}/${ctx.job.git_info.ref}`;
   const key = sanitizeCacheKey(expanded);
-  if (key !== expanded && key !== "") ctx.trace.warning(`cache key "${expanded}" sanitized to "${key}"`);
+  if (key !== expanded && key !== "") ctx.trace.stage.warning(`cache key "${expanded}" sanitized to "${key}"`);
   return key === "" ? undefined : key;
 }
 
@@ -40,11 +40,11 @@ export async function restoreCache(ctx: JobContext): Promise<void> {
   for (const cache of caches) {
     const policy = cachePolicy(ctx, cache);
     if (policy === "push") {
-      ctx.trace.info(`Not downloading cache ${expand(ctx, cache.key)} due to policy`);
+      ctx.trace.stage.info(`Not downloading cache ${expand(ctx, cache.key)} due to policy`);
       continue;
     }
     if (!ctx.settings.cacheDir) {
-      ctx.trace.warning(`Cache "${cache.key}" was not restored: no cache directory is configured`);
+      ctx.trace.stage.warning(`Cache "${cache.key}" was not restored: no cache directory is configured`);
       continue;
     }
     const { projectDir } = ctx.executor.directories;
@@ -54,21 +54,21 @@ export async function restoreCache(ctx: JobContext): Promise<void> {
     for (const raw of candidates) {
       const key = cacheKey(ctx, raw);
       if (key === undefined) continue;
-      ctx.trace.info(`Checking cache for ${key}...`);
+      ctx.trace.stage.info(`Checking cache for ${key}...`);
       const archive = cacheArchivePath(ctx, key);
       if (!existsSync(archive)) {
-        ctx.trace.warning(`${archive}: file does not exist`);
+        ctx.trace.stage.warning(`${archive}: file does not exist`);
         continue;
       }
       try {
         await (await import("./archive/zip.ts")).extractZip(archive, ctx.executor.files, projectDir);
-        ctx.trace.info("Successfully extracted cache");
+        ctx.trace.stage.info("Successfully extracted cache");
         restored = true;
         break;
       } catch (error) {
-        ctx.trace.warning(`Failed to extract cache: ${error instanceof Error ? error.message : String(error)}`);
+        ctx.trace.stage.warning(`Failed to extract cache: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    if (!restored) ctx.trace.warning("Failed to extract cache");
+    if (!restored) ctx.trace.stage.warning("Failed to extract cache");
   }
 }

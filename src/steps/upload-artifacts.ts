@@ -26,12 +26,12 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
   const succeeded = ctx.primary === undefined;
   for (const artifact of (ctx.job.artifacts ?? []).filter((a) => wanted(a, succeeded))) {
     if (!ctx.artifacts) {
-      ctx.trace.warning(`Artifact "${artifact.name}" was not uploaded: artifacts are not available here`);
+      ctx.trace.stage.warning(`Artifact "${artifact.name}" was not uploaded: artifacts are not available here`);
       continue;
     }
     const { projectDir } = ctx.executor.directories;
     const files = ctx.executor.files;
-    ctx.trace.info("Uploading artifacts...");
+    ctx.trace.stage.info("Uploading artifacts...");
     const collected = await collectEntries({
       files, projectDir, kind: "artifact",
       paths: artifact.paths.map((p) => expand(ctx, p)),
@@ -39,15 +39,15 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
       untracked: untrackedLister(ctx, artifact.untracked),
     }).catch((error: unknown) => {
       if (!(error instanceof CollectError)) throw error;
-      ctx.trace.error(error.message);
+      ctx.trace.stage.error(error.message);
       throw scriptFailure(1, ctx.executor.describeExit(1));
     });
-    for (const line of collected.lines) ctx.trace.println(line);
-    for (const warning of collected.warnings) ctx.trace.warning(warning);
+    for (const line of collected.lines) ctx.trace.stage.println(line);
+    for (const warning of collected.warnings) ctx.trace.stage.warning(warning);
     const regular = await onlyFiles(ctx, collected.entries);
     if (regular.length === 0) {
       ctx.record?.skip("job.artifact_save", "no paths matched");
-      ctx.trace.error("No files to upload");
+      ctx.trace.stage.error("No files to upload");
       continue;
     }
     const format = artifact.artifact_format || "zip";
@@ -55,7 +55,7 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
     let archive: string | undefined = format === "raw" ? undefined : temporaryArchive(filename);
     try {
       if (format === "raw" && regular.length !== 1) {
-        ctx.trace.error(`The raw format needs exactly one file; ${regular.length} matched`);
+        ctx.trace.stage.error(`The raw format needs exactly one file; ${regular.length} matched`);
         throw scriptFailure(1, ctx.executor.describeExit(1));
       }
       // The archivers are loaded only by jobs that have artifacts: they cost start-up time.
@@ -63,10 +63,10 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
       else if (format === "zip") await (await import("./archive/zip.ts")).writeZip(files, projectDir, collected.entries, archive!);
       else await copyOut(ctx, join(projectDir, regular[0]!), (archive = temporaryArchive(filename)));
       const line = await ctx.artifacts.upload({ artifact, filename, file: archive!, signal: ctx.signal });
-      ctx.trace.println(line);
+      ctx.trace.stage.println(line);
     } catch (error) {
       if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "OutsidePathError")) {
-        ctx.trace.error(error.message);
+        ctx.trace.stage.error(error.message);
         throw scriptFailure(1, ctx.executor.describeExit(1));
       }
       throw error;

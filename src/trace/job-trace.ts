@@ -32,6 +32,14 @@ export interface TraceObserver {
   bytes(count: number): void;
 }
 
+/** Plain, green, `WARNING: ` and `ERROR: ` lines. */
+export interface StageLines {
+  println(text: string): void;
+  info(text: string): void;
+  warning(text: string): void;
+  error(text: string): void;
+}
+
 /** Where an executor writes a stage's output. */
 export interface OutputWriter {
   write(chunk: Uint8Array): void;
@@ -47,6 +55,11 @@ export interface OutputWriter {
 export class JobTrace {
   readonly stdout: OutputWriter;
   readonly stderr: OutputWriter;
+  /**
+   * Lines of a stage that the runner writes itself (caches, artifacts): in GitLab Runner they come
+   * from the stage's script and its helper, so they are the script's stream (`01`), not the runner's.
+   */
+  readonly stage: StageLines;
   readonly #runner: (bytes: Uint8Array) => void;
   readonly #endScript: () => void;
   readonly #sink: TraceSink;
@@ -93,6 +106,13 @@ export class JobTrace {
     const script = { write: (bytes: Uint8Array) => masked(marks.write(bytes)) };
     this.stdout = script;
     this.stderr = script;
+    const line = (text: string) => script.write(utf8(`${text}${ANSI.reset}\n`));
+    this.stage = {
+      println: (text) => line(`${ANSI.clear}${text}`),
+      info: (text) => line(`${ANSI.boldGreen}${text}`),
+      warning: (text) => line(`${ANSI.yellow}WARNING: ${text}`),
+      error: (text) => line(`${ANSI.boldRed}ERROR: ${text}`),
+    };
   }
 
   /** A plain runner line (`Println`). */

@@ -1,15 +1,15 @@
-import { isUtf8 } from "node:buffer";
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { utf8 } from "./bytes.ts";
+import { Utf8Repairer } from "./utf8-repair.ts";
 
 /** The default `output_limit`: 4 MiB. */
 export const DEFAULT_OUTPUT_LIMIT = 4 * 1024 * 1024;
 
 /**
  * The stored trace of one job (gitlab-protocol.md §6.5): a temporary file and a running CRC32 over
- * exactly the stored bytes. Invalid UTF-8 becomes U+FFFD. When the output limit is reached the
+ * exactly the stored bytes. Each invalid UTF-8 byte becomes U+FFFD (utf8-repair.ts). When the output limit is reached the
  * write is cut there (never inside a UTF-8 sequence), GitLab's notice is appended once, and later
  * writes are dropped. Memory use does not grow with the trace.
  */
@@ -17,14 +17,11 @@ export class TraceBuffer {
   readonly #fd: number;
   readonly #path: string;
   readonly #limit: number;
-  readonly #decoder = new TextDecoder("utf-8", { fatal: false });
-  readonly #encoder = new TextEncoder();
+  readonly #repairer = new Utf8Repairer();
   #size = 0;
   #crc = 0;
   #full = false;
   #closed = false;
-  /** Whether the decoder holds the start of a UTF-8 sequence split between writes. */
-  #pending = false;
 
   constructor(options: { limit?: number; dir?: string } = {}) {
     this.#limit = options.limit ?? DEFAULT_OUTPUT_LIMIT;
@@ -49,15 +46,14 @@ export class TraceBuffer {
 
   write(bytes: Uint8Array): void {
     if (this.#full || this.#closed || bytes.length === 0) return;
-    this.#store(this.#repair(bytes));
+    this.#store(this.#repairer.write(bytes));
   }
 
   /** Releases a UTF-8 sequence still waiting for its last bytes (as U+FFFD). */
   flush(): void {
     if (this.#closed || this.#full) return;
-    const tail = this.#decoder.decode();
-    this.#pending = false;
-    if (tail.length > 0) this.#store(this.#encoder.encode(tail));
+    const tail = this.#repairer.end();
+    if (tail.length > 0) this.#store(tail);
   }
 
   /**
@@ -88,13 +84,6 @@ export class TraceBuffer {
     }
   }
 
-  #repair(bytes: Uint8Array): Uint8Array {
-    // Valid UTF-8 (the common case, checked natively) is stored as it is, unless a split sequence is waiting.
-    if (!this.#pending && isUtf8(bytes)) return bytes;
-    this.#pending = endsMidSequence(bytes);
-    return this.#encoder.encode(this.#decoder.decode(bytes, { stream: true }));
-  }
-
   #store(bytes: Uint8Array): void {
     const capacity = this.#limit - this.#size;
     let data = bytes;
@@ -118,17 +107,6 @@ export class TraceBuffer {
     this.#crc = Bun.hash.crc32(data, this.#crc);
     this.#size += data.length;
   }
-}
-
-/** Whether `bytes` ends with the first bytes of a UTF-8 sequence that has not ended yet. */
-export function endsMidSequence(bytes: Uint8Array): boolean {
-  for (let back = 1; back <= Math.min(4, bytes.length); back++) {
-    const b = bytes[bytes.length - back]!;
-    if ((b & 0xc0) === 0x80) continue; // a continuation byte: keep looking for the lead
-    const expected = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-    return expected > back;
-  }
-  return false;
 }
 
 /** The largest cut ≤ `at` that does not split a UTF-8 sequence of `data`. */

@@ -140,6 +140,23 @@ describe("cache (§8)", () => {
     expect(trace).toContain("Not uploading cache deps-main due to policy");
   });
 
+  // In GitLab Runner these lines come from the stage's script and its helper, not from the runner
+  // process: in a timestamped trace they are stream 01 (the job's), the section headers 00.
+  test("cache and artifact lines are the stage's stream (01), the section headers the runner's (00)", async () => {
+    runner = { ...runner, feature_flags: {} };
+    fake.enqueue(["mkdir -p vendor out", "echo lib > vendor/lib", "echo x > out/x"], {
+      cache: [cache()] as never, artifacts: [archive({ paths: ["out/"] })],
+    });
+    const lines = (await runNext()).trace.toString().split("\n");
+    const streamOf = (text: string) => lines.find((l) => l.includes(text))?.split(" ")[1]?.slice(0, 3);
+    expect(streamOf("Checking cache for deps-main...")).toBe("01O");
+    expect(streamOf("Creating cache deps-main...")).toBe("01O");
+    expect(streamOf("Uploading artifacts...")).toBe("01O");
+    expect(streamOf("found 2 matching artifact files and directories")).toBe("01O");
+    expect(streamOf("Restoring cache")).toBe("00O");
+    expect(streamOf("Saving cache for successful job")).toBe("00O");
+  });
+
   test("fallback keys are tried in order; a missing cache only warns", async () => {
     fake.enqueue(["mkdir -p vendor", "echo fallback > vendor/lib"], { cache: [cache({ key: "main-deps" })] as never });
     await runNext();

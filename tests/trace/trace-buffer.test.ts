@@ -27,6 +27,27 @@ describe("TraceBuffer (§6.5)", () => {
     buffer.close();
   });
 
+  // GitLab Runner stores the trace through golang.org/x/text's encoding.Replacement encoder over
+  // utf8.DecodeRune: each byte that starts no valid sequence is one U+FFFD (a browser's decoder
+  // would give one U+FFFD for a truncated sequence).
+  test("replaces invalid UTF-8 byte by byte, as Go's replacement encoder does", () => {
+    const cases: [number[][], string][] = [
+      [[[0xe2, 0x82, 0x41]], "\uFFFD\uFFFDA"], // a truncated € before ASCII: two bytes, two replacements
+      [[[0xf0, 0x9f, 0x98]], "\uFFFD\uFFFD\uFFFD"], // a truncated emoji at the end
+      [[[0xed, 0xa0, 0x80]], "\uFFFD\uFFFD\uFFFD"], // a UTF-16 surrogate
+      [[[0xc0, 0x80]], "\uFFFD\uFFFD"], // an overlong NUL
+      [[[0xf0], [0x9f], [0x98], [0x80]], "😀"], // a valid emoji one byte per write
+      [[[0xf0, 0x9f], [0x41]], "\uFFFD\uFFFDA"], // a split start that turns out wrong
+    ];
+    for (const [writes, expected] of cases) {
+      const buffer = new TraceBuffer();
+      for (const w of writes) buffer.write(new Uint8Array(w));
+      buffer.flush();
+      expect(dec(buffer.read(0, 100))).toBe(expected);
+      buffer.close();
+    }
+  });
+
   test("cuts at the output limit without splitting a character, adds GitLab's notice once, drops the rest", () => {
     const buffer = new TraceBuffer({ limit: 10 });
     buffer.write(enc("123456789é")); // 11 bytes: the cut at 10 would split é
