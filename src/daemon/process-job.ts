@@ -139,12 +139,12 @@ export async function processJob(options: {
 function coordinatorArtifacts(client: HttpClient, job: JobResponse, directDownload: boolean): ArtifactTransfer {
   return {
     upload: ({ artifact, file, filename, signal }) =>
-      uploadArtifact({
-        baseUrl: client.baseUrl, jobId: job.id, jobToken: job.token, file, filename, signal,
+      uploadArtifact(client, {
+        jobId: job.id, jobToken: job.token, file, filename, signal,
         query: { artifact_type: artifact.artifact_type, artifact_format: artifact.artifact_format, expire_in: artifact.expire_in },
       }),
     download: ({ dependency, file, signal }) =>
-      downloadArtifact({ baseUrl: client.baseUrl, jobId: dependency.id, token: dependency.token, file, signal, directDownload }),
+      downloadArtifact(client, { jobId: dependency.id, token: dependency.token, file, signal, directDownload }),
   };
 }
 

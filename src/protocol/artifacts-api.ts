@@ -1,116 +1,136 @@
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import { abortableSleep, USER_AGENT } from "./http-client.ts";
+import { abortableSleep, NetworkError, type HttpClient, type HttpResponse } from "./http-client.ts";
 
 /** Uploading or downloading artifacts failed for good. */
 export class ArtifactTransferError extends Error {
   override readonly name = "ArtifactTransferError";
 }
 
+/** Redirects followed for one transfer: a 307 loop ends here. */
+export const MAX_ARTIFACT_REDIRECTS = 5;
+/** Attempts after a connection failed or an answer stayed bad through the client's own retries. */
+const TRANSFER_ATTEMPTS = 3;
+
+type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
 /**
- * `POST /api/v4/jobs/:id/artifacts` (§7.1): one multipart part named `file`, the archive streamed
- * from disk. 201 is success; a 307 is followed to its scheme and host; 403 and 413 are final; 503 is
- * retried up to 6 times and anything else up to 3, 1–5 s apart.
+ * `POST /api/v4/jobs/:id/artifacts` (§7.1) through the coordinator's HTTP client (its retries,
+ * `Retry-After`, metrics): one multipart part named `file`, the archive streamed from disk afresh
+ * for every attempt. 201 is success; a 307 moves the upload to the Location's scheme and host, as
+ * GitLab Runner's artifacts uploader does, at most {@link MAX_ARTIFACT_REDIRECTS} times; 403 and 413
+ * are final; a connection failure or another answer is tried {@link TRANSFER_ATTEMPTS} times, 1–5 s apart.
  */
-export async function uploadArtifact(options: {
-  baseUrl: string;
+export async function uploadArtifact(client: HttpClient, options: {
   jobId: number;
   jobToken: string;
   file: string;
   filename: string;
   query: { artifact_type?: string; artifact_format?: string; expire_in?: string };
   signal?: AbortSignal;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
 }): Promise<string> {
   const sleep = options.sleep ?? abortableSleep;
   const query = new URLSearchParams(Object.entries(options.query).filter((e): e is [string, string] => !!e[1]));
-  let url = `${options.baseUrl}jobs/${options.jobId}/artifacts${query.size > 0 ? `?${query}` : ""}`;
-  let tries503 = 0;
-  let triesOther = 0;
-  for (;;) {
-    const multipart = multipartFile(options.file, options.filename);
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method: "POST", body: multipart.body, redirect: "manual", signal: options.signal,
-        headers: {
-          "JOB-TOKEN": options.jobToken, "User-Agent": USER_AGENT, "X-Request-Id": requestId(),
-          "Content-Type": multipart.contentType,
-        },
-      });
-      await response.arrayBuffer();
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (++triesOther > 3) throw new ArtifactTransferError(`Uploading artifacts to coordinator... error: ${String(error)}`);
-      await sleep(1000 + Math.random() * 4000, options.signal);
-      continue;
-    }
-    const status = response.status;
-    if (status === 201) return `Uploading artifacts as "${options.query.artifact_type ?? "archive"}" to coordinator... 201 Created  id=${options.jobId} responseStatus=201 Created`;
+  const path = `jobs/${options.jobId}/artifacts${query.size > 0 ? `?${query}` : ""}`;
+  const id = options.jobId;
+  // One boundary for every attempt's fresh body, so the header stays right.
+  const boundary = multipartBoundary();
+  const contentType = `multipart/form-data; boundary=${boundary}`;
+  let origin: string | undefined;
+  let redirects = 0;
+  for (let attempt = 1; ; attempt++) {
+    const response = await transfer(() => client.send({
+      method: "POST", path, ...(origin ? { url: `${origin}/api/v4/${path}` } : {}), endpoint: "upload_artifacts", timeoutMs: 0,
+      headers: { "JOB-TOKEN": options.jobToken, "Content-Type": contentType },
+      body: () => multipartFile(options.file, options.filename, boundary).body,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }), options.signal, `Uploading artifacts to coordinator... error`, attempt);
+    const status = response?.status;
+    if (status === 201) return `Uploading artifacts as "${options.query.artifact_type ?? "archive"}" to coordinator... 201 Created  id=${id} responseStatus=201 Created`;
     if (status === 307) {
-      const location = new URL(response.headers.get("Location") ?? url, url);
-      const target = new URL(url);
-      target.protocol = location.protocol;
-      target.host = location.host;
-      url = target.toString();
+      if (++redirects > MAX_ARTIFACT_REDIRECTS) {
+        throw new ArtifactTransferError(`Uploading artifacts to coordinator... redirected more than ${MAX_ARTIFACT_REDIRECTS} times  id=${id}`);
+      }
+      origin = redirectOrigin(response!, origin ?? client.baseUrl);
+      attempt--;
       continue;
     }
-    if (status === 403) throw new ArtifactTransferError(`Uploading artifacts to coordinator... forbidden  id=${options.jobId} responseStatus=403 Forbidden`);
-    if (status === 413) throw new ArtifactTransferError(`Uploading artifacts to coordinator... too large archive  id=${options.jobId} responseStatus=413 Request Entity Too Large`);
-    const exhausted = status === 503 ? ++tries503 >= 6 : ++triesOther >= 3;
-    if (exhausted) throw new ArtifactTransferError(`Uploading artifacts to coordinator... failed  id=${options.jobId} responseStatus=${status}`);
+    if (status === 403) throw new ArtifactTransferError(`Uploading artifacts to coordinator... forbidden  id=${id} responseStatus=403 Forbidden`);
+    if (status === 413) throw new ArtifactTransferError(`Uploading artifacts to coordinator... too large archive  id=${id} responseStatus=413 Request Entity Too Large`);
+    if (attempt >= TRANSFER_ATTEMPTS) throw new ArtifactTransferError(`Uploading artifacts to coordinator... failed  id=${id} responseStatus=${status ?? "none"}`);
     await sleep(1000 + Math.random() * 4000, options.signal);
   }
 }
 
 /**
- * `GET /api/v4/jobs/:id/artifacts` (§7.2) with the dependency's token, streamed to `file`.
- * `direct_download=true` on the first attempt; a redirect is followed without the job token;
- * 401, 403 and 404 are final; anything else is retried twice, 1 s apart.
+ * `GET /api/v4/jobs/:id/artifacts` (§7.2) through the coordinator's HTTP client, with the
+ * dependency's token, streamed to `file`. `direct_download=true` on the first attempt
+ * (FF_USE_DIRECT_DOWNLOAD); a redirect (to object storage) is followed without the job token, at
+ * most {@link MAX_ARTIFACT_REDIRECTS} times; 401, 403 and 404 are final; anything else is tried
+ * {@link TRANSFER_ATTEMPTS} times, 1 s apart.
  */
-export async function downloadArtifact(options: {
-  baseUrl: string;
+export async function downloadArtifact(client: HttpClient, options: {
   jobId: number;
   token: string;
   file: string;
   signal?: AbortSignal;
   /** `FF_USE_DIRECT_DOWNLOAD` (on by default): ask for object storage's address on the first attempt. */
   directDownload?: boolean;
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
 }): Promise<string> {
   const sleep = options.sleep ?? abortableSleep;
-  for (let attempt = 0; ; attempt++) {
-    const direct = attempt === 0 && options.directDownload !== false;
-    const url = `${options.baseUrl}jobs/${options.jobId}/artifacts${direct ? "?direct_download=true" : ""}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        redirect: "manual", signal: options.signal,
-        headers: { "JOB-TOKEN": options.token, "User-Agent": USER_AGENT, "X-Request-Id": requestId() },
-      });
-      if (response.status >= 300 && response.status < 400 && response.headers.get("Location")) {
+  const id = options.jobId;
+  const save = (body: ReadableStream<Uint8Array>) => pipeline(Readable.fromWeb(body as never), createWriteStream(options.file, { mode: 0o600 }));
+  for (let attempt = 1; ; attempt++) {
+    const direct = attempt === 1 && options.directDownload !== false;
+    const path = `jobs/${id}/artifacts${direct ? "?direct_download=true" : ""}`;
+    let url: string | undefined;
+    let response: HttpResponse | undefined;
+    for (let redirects = 0; ; redirects++) {
+      const at = url;
+      response = await transfer(() => client.send({
+        method: "GET", path, endpoint: at ? "download_artifacts_redirected" : "download_artifacts", timeoutMs: 0, download: save,
         // Object storage gets no job token.
-        await response.arrayBuffer();
-        response = await fetch(new URL(response.headers.get("Location")!, url), { signal: options.signal, headers: { "User-Agent": USER_AGENT } });
+        ...(at ? { url: at } : { headers: { "JOB-TOKEN": options.token } }),
+        ...(options.signal ? { signal: options.signal } : {}),
+      }), options.signal, `Downloading artifacts from coordinator... error  id=${id}`, attempt);
+      const location = response?.headers.get("Location");
+      if (!response || response.status < 300 || response.status >= 400 || !location) break;
+      if (redirects >= MAX_ARTIFACT_REDIRECTS) {
+        throw new ArtifactTransferError(`Downloading artifacts from coordinator... redirected more than ${MAX_ARTIFACT_REDIRECTS} times  id=${id}`);
       }
-      if (response.status === 200 && response.body) {
-        await pipeline(Readable.fromWeb(response.body as never), createWriteStream(options.file, { mode: 0o600 }));
-        return `Downloading artifacts from coordinator... ok  id=${options.jobId} responseStatus=200 OK`;
-      }
-      await response.arrayBuffer();
-    } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      if (attempt >= 2) throw new ArtifactTransferError(`Downloading artifacts from coordinator... error  id=${options.jobId}: ${String(error)}`);
-      await sleep(1000, options.signal);
-      continue;
+      url = new URL(location, at ?? client.baseUrl + path).toString();
     }
-    const status = response.status;
-    if (status === 401 || status === 403) throw new ArtifactTransferError(`Downloading artifacts from coordinator... forbidden  id=${options.jobId} responseStatus=${status}`);
-    if (status === 404) throw new ArtifactTransferError(`Downloading artifacts from coordinator... not found  id=${options.jobId} responseStatus=404 Not Found`);
-    if (attempt >= 2) throw new ArtifactTransferError(`Downloading artifacts from coordinator... failed  id=${options.jobId} responseStatus=${status}`);
+    const status = response?.status;
+    if (status === 200) return `Downloading artifacts from coordinator... ok  id=${id} responseStatus=200 OK`;
+    if (status === 401 || status === 403) throw new ArtifactTransferError(`Downloading artifacts from coordinator... forbidden  id=${id} responseStatus=${status}`);
+    if (status === 404) throw new ArtifactTransferError(`Downloading artifacts from coordinator... not found  id=${id} responseStatus=404 Not Found`);
+    if (attempt >= TRANSFER_ATTEMPTS) throw new ArtifactTransferError(`Downloading artifacts from coordinator... failed  id=${id} responseStatus=${status ?? "none"}`);
     await sleep(1000, options.signal);
   }
+}
+
+/** An exchange, or undefined when the connection failed (tried again), or the last failure when no attempt is left. */
+async function transfer(send: () => Promise<HttpResponse>, signal: AbortSignal | undefined, failure: string, attempt: number): Promise<HttpResponse | undefined> {
+  try {
+    return await send();
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    if (!(error instanceof NetworkError)) throw error;
+    if (attempt >= TRANSFER_ATTEMPTS) throw new ArtifactTransferError(`${failure}: ${error.message}`);
+    return undefined;
+  }
+}
+
+/** Where a 307 moves an upload: the Location's scheme and host (GitLab Runner's handleRedirect); only http(s). */
+function redirectOrigin(response: HttpResponse, current: string): string {
+  const location = new URL(response.headers.get("Location") ?? current, current);
+  if (location.protocol !== "http:" && location.protocol !== "https:") {
+    throw new ArtifactTransferError(`Uploading artifacts to coordinator... redirected to an unsupported scheme ${location.protocol}`);
+  }
+  return location.origin;
 }
 
 /**
@@ -118,8 +138,7 @@ export async function downloadArtifact(options: {
  * transfer encoding as GitLab Runner sends it. Bun's FormData would hold the whole file in memory
  * (2 GB of RSS for a 1 GiB artifact); this keeps it flat.
  */
-export function multipartFile(path: string, filename: string): { body: ReadableStream<Uint8Array>; contentType: string } {
-  const boundary = `----runner${crypto.randomUUID().replaceAll("-", "")}`;
+export function multipartFile(path: string, filename: string, boundary = multipartBoundary()): { body: ReadableStream<Uint8Array>; contentType: string } {
   const quoted = filename.replace(/[\\"\r\n]/g, (c) => (c === "\r" || c === "\n" ? " " : `\\${c}`));
   const encoder = new TextEncoder();
   const head = encoder.encode(
@@ -147,6 +166,7 @@ export function multipartFile(path: string, filename: string): { body: ReadableS
   return { body, contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-function requestId(): string {
-  return crypto.randomUUID().replaceAll("-", "");
+/** A multipart boundary no file content will contain by chance. */
+export function multipartBoundary(): string {
+  return `----runner${crypto.randomUUID().replaceAll("-", "")}`;
 }

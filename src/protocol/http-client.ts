@@ -17,19 +17,26 @@ export interface HttpRequest {
   readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Relative to `<url>/api/v4/`, e.g. `jobs/request`. */
   readonly path: string;
+  /** An absolute address instead (where GitLab redirected to: object storage, another host). */
+  readonly url?: string;
   readonly headers?: Record<string, string>;
   readonly json?: unknown;
-  readonly body?: Uint8Array | Blob | ReadableStream<Uint8Array> | FormData;
+  /** A body, or what makes a fresh one for each attempt (a stream can be read once only). */
+  readonly body?: RequestBody | (() => RequestBody);
+  /** Streams a 2xx answer's body here instead of keeping it (a download); `body` is then empty. */
+  readonly download?: (body: ReadableStream<Uint8Array>) => Promise<void>;
   /** Whether a JSON answer is expected (adds `Accept: application/json`). */
   readonly expectJson?: boolean;
   readonly signal?: AbortSignal;
-  /** Off for requests whose body can be read once only (streams). */
+  /** Off for requests whose body can be read once only (a stream not given as a factory). */
   readonly retry?: boolean;
   /** The endpoint's name for metrics, e.g. `request_job`. */
   readonly endpoint?: string;
-  /** How long the whole exchange may take (default {@link DEFAULT_TIMEOUT_MS}). */
+  /** How long the whole exchange may take (default {@link DEFAULT_TIMEOUT_MS}; 0: no limit but `signal`). */
   readonly timeoutMs?: number;
 }
+
+type RequestBody = Uint8Array | Blob | ReadableStream<Uint8Array> | FormData;
 
 const RETRIED = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_ATTEMPTS = 5;
@@ -92,32 +99,34 @@ export class HttpClient {
       "X-Request-Id": crypto.randomUUID().replaceAll("-", ""),
       ...request.headers,
     };
-    let body: RequestInit["body"] = request.body as RequestInit["body"];
+    let body = (typeof request.body === "function" ? request.body() : request.body) as RequestInit["body"];
     if (request.json !== undefined) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(request.json);
     }
     if (request.expectJson) headers.Accept = "application/json";
     const timeoutMs = request.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    // 0: no limit of its own (a transfer as long as the job lets it be).
+    const timeout = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const signal = request.signal && timeout ? AbortSignal.any([request.signal, timeout]) : request.signal ?? timeout;
     const failed = (error: unknown, doing: string) => {
       if (request.signal?.aborted) return request.signal.reason;
-      if (timeout.aborted) return new NetworkError(`${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`);
+      if (timeout?.aborted) return new NetworkError(`${doing}: no answer within ${Math.round(timeoutMs / 1000)} s`);
       return new NetworkError(`${doing}: ${error instanceof Error ? error.message : String(error)}`);
     };
     let response: Response;
     try {
-      response = await fetch(this.baseUrl + request.path, {
+      response = await fetch(request.url ?? this.baseUrl + request.path, {
         method: request.method, headers, body, signal, redirect: "manual",
         ...(body instanceof ReadableStream ? { duplex: "half" } : {}),
       } as RequestInit);
     } catch (error) {
       throw failed(error, `${request.method} ${request.path.split("?")[0]}`);
     }
-    let bytes: Uint8Array;
+    let bytes: Uint8Array = new Uint8Array(0);
     try {
-      bytes = new Uint8Array(await response.arrayBuffer());
+      if (request.download && response.ok && response.body) await request.download(response.body);
+      else bytes = new Uint8Array(await response.arrayBuffer());
     } catch (error) {
       throw failed(error, "reading the response");
     }

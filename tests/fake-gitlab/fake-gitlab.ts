@@ -35,10 +35,13 @@ export interface FakeJob {
  *   `Retry-After: 60` while it migrates, lib/api/ci/helpers/runner.rb `check_if_backoff_required!`);
  * - `409`: a conflict on PUT (update_build_state_service.rb: two-phase commit, job already assigned);
  * - `404`: a proxy's HTML 404 on PATCH, nothing appended (any reverse proxy in front of Workhorse);
+ * - `307`: on an artifact upload, GitLab moved (lib/api/ci/runner.rb behind a redirecting proxy;
+ *   GitLab Runner's artifacts uploader re-posts to the Location's host): a Location back to the fake
+ *   itself, so that answering it every time makes a loop;
  * - `400`, `422`: Grape's validation answers (lib/api/ci/runner.rb `put '/:id'`, `patch '/:id/trace'`).
  * None of them but `drop` applies the request.
  */
-export type FaultKind = "5xx" | "drop" | "416" | "429" | "409" | "404" | "400" | "422";
+export type FaultKind = "5xx" | "drop" | "416" | "429" | "409" | "404" | "400" | "422" | "307";
 
 export interface FaultOptions {
   /** Share of requests (0–1) that get a fault. */
@@ -70,6 +73,8 @@ export class FakeGitLab {
   keepTraces = true;
   /** Serve artifact downloads through a redirect to "object storage" (which must get no job token). */
   redirectDownloads = false;
+  /** How many times "object storage" sends a download on to itself before it serves it (Infinity: a loop). */
+  storageRedirects = 0;
   /** When set, the final update is answered 202 this many times before 200. */
   acceptFinalAfter = 0;
   /** The runner's authentication token now; a reset replaces it and the old one is refused. */
@@ -224,6 +229,9 @@ export class FakeGitLab {
       case "422":
         this.#send(res, endpoint, 422, { message: "422 Unprocessable Entity" }, headers);
         return true;
+      case "307":
+        this.#send(res, endpoint, 307, "", { ...headers, Location: `${this.url}/api/v4/moved-here` });
+        return true;
       case "404":
         this.requests.push({ endpoint, status: 404 });
         res.writeHead(404, { "Content-Type": "text/html" });
@@ -237,7 +245,7 @@ export class FakeGitLab {
   readonly #scripted = new Map<string, (FaultKind | undefined)[]>();
 
   /** The next requests to `endpoint` get these answers, in order (`undefined`: a normal one). */
-  script(endpoint: "request" | "update" | "patch", kinds: readonly (FaultKind | undefined)[]): void {
+  script(endpoint: "request" | "update" | "patch" | "artifacts" | "download", kinds: readonly (FaultKind | undefined)[]): void {
     this.#scripted.set(endpoint, [...(this.#scripted.get(endpoint) ?? []), ...kinds]);
   }
 
@@ -387,6 +395,7 @@ export class FakeGitLab {
       this.deviations.push(`POST jobs/${id}/artifacts: JOB-TOKEN is not the job's`);
       return this.#send(res, "artifacts", 403, { message: "403 Forbidden" });
     }
+    if (this.#answerFault(res, "artifacts", this.#fault("artifacts"), {})) return;
     const contentType = String(req.headers["content-type"] ?? "");
     if (!contentType.startsWith("multipart/form-data")) this.deviations.push(`POST jobs/${id}/artifacts: not multipart/form-data`);
     const form = await new Response(raw, { headers: { "Content-Type": contentType } }).formData();
@@ -406,6 +415,7 @@ export class FakeGitLab {
     const archive = job?.artifacts.find((a) => a.type === "archive");
     if (!job || !archive) return this.#send(res, "download", 404, { message: "404 Not Found" });
     if (req.headers["job-token"] !== job.payload.token) return this.#send(res, "download", 403, { message: "403 Forbidden" });
+    if (this.#answerFault(res, "download", this.#fault("download"), {})) return;
     if (this.redirectDownloads && (req.url ?? "").includes("direct_download=true")) {
       return this.#send(res, "download", 302, undefined, { Location: `${this.url}/objects/${id}` });
     }
@@ -414,6 +424,10 @@ export class FakeGitLab {
 
   #object(req: IncomingMessage, res: ServerResponse, id: number): void {
     if (req.headers["job-token"] !== undefined) this.deviations.push("object storage was sent the job token");
+    if (this.storageRedirects > 0) {
+      this.storageRedirects--;
+      return this.#send(res, "object", 302, undefined, { Location: `${this.url}/objects/${id}` });
+    }
     const archive = this.jobs.get(id)?.artifacts.find((a) => a.type === "archive");
     if (!archive) return this.#send(res, "object", 404, "not found");
     this.#sendBytes(res, archive.data);
