@@ -167,9 +167,10 @@ async function serve(
     log: Logger; systemId?: string; listenAddress?: string; maxBuilds?: number; waitTimeoutSeconds?: number;
   } & Pick<PollerOptions, "timing">,
 ): Promise<number> {
-  const { log } = options;
+  const metrics = new Metrics({ config, ...(options.systemId ? { systemId: options.systemId } : {}) });
+  // Every warning and error the runner logs is counted (gitlab_runner_errors_total), as GitLab Runner's log hook does.
+  const log = countingLogger(options.log, metrics);
   const signals = daemonSignals(config.shutdown_timeout, log);
-  const metrics = new Metrics();
   const server = options.listenAddress ? metrics.serve(options.listenAddress) : undefined;
   if (server) log.info("Metrics server listening", { address: server.url });
   // --wait-timeout: give up when no job has come within that many seconds.
@@ -197,4 +198,13 @@ async function serve(
   }
   log.info("Runner stopped");
   return EXIT.ok;
+}
+
+function countingLogger(log: Logger, metrics: Metrics): Logger {
+  return {
+    debug: (m, f) => log.debug(m, f),
+    info: (m, f) => log.info(m, f),
+    warn: (m, f) => (metrics.logged("warning"), log.warn(m, f)),
+    error: (m, f) => (metrics.logged("error"), log.error(m, f)),
+  };
 }

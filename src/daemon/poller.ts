@@ -54,7 +54,8 @@ export async function runPoller(options: PollerOptions): Promise<{ jobs: number 
   const loops = runners.flatMap((runner) => {
     const state = new RunnerState(runner, options.timing?.unhealthyIntervalMs ?? unhealthyIntervalMs(runner));
     const client = new HttpClient(runner.url);
-    client.onResponse = options.metrics?.recordRequest.bind(options.metrics);
+    const metrics = options.metrics;
+    if (metrics) client.onResponse = (endpoint, status, ms) => metrics.recordRequest(runner, endpoint, status, ms);
     const info = runnerInfo({ executor: runner.executor, shell: runner.shell === "sh" ? "sh" : "bash" });
     const poll = async () => {
       while (!stop.aborted) {
@@ -73,6 +74,7 @@ export async function runPoller(options: PollerOptions): Promise<{ jobs: number 
           break;
         }
         let result: JobRequestResult;
+        metrics?.jobRequest(runner, 1);
         try {
           result = await requestJob(client, { token: runner.token, info, systemId: options.systemId, signal: stop });
         } catch (error) {
@@ -83,6 +85,8 @@ export async function runPoller(options: PollerOptions): Promise<{ jobs: number 
           }
           // Whatever went wrong with one request, the runner goes on asking.
           result = { kind: "client-error", message: error instanceof Error ? error.message : String(error) };
+        } finally {
+          metrics?.jobRequest(runner, -1);
         }
         state.record(result, log);
         if (result.kind === "invalid-job") {
@@ -109,16 +113,24 @@ export async function runPoller(options: PollerOptions): Promise<{ jobs: number 
         if (options.maxBuilds !== undefined && started >= options.maxBuilds) stopAsking.abort();
         const concurrentId = state.takeConcurrentId();
         log.info("Checking for jobs... received", { job: result.job.id, runner: shortToken(runner.token), repo_url: redactUrl(result.job.git_info.repo_url) });
-        options.metrics?.jobStarted(runner);
+        const received = result.job;
+        metrics?.jobStarted(runner, {
+          id: received.id,
+          ...(received.job_info.time_in_queue_seconds !== undefined ? { queuedSeconds: received.job_info.time_in_queue_seconds } : {}),
+          ...(received.job_info.project_jobs_running_on_instance_runners_count !== undefined
+            ? { projectJobsRunning: received.job_info.project_jobs_running_on_instance_runners_count } : {}),
+        });
         const job = processJob({
           client, runner, job: result.job, concurrentId, hostEnv: options.hostEnv,
+          ...(metrics ? { onStage: (stage: string) => metrics.jobStage(received.id, stage) } : {}),
           signals: { abort: signals.abort, deadline: signals.deadline },
           ...(options.systemId ? { systemId: options.systemId } : {}), ...(options.timing ? { timing: options.timing } : {}),
         })
           .then((processed) => {
             const state_ = processed.kind === "finished" ? processed.outcome.status : processed.kind;
             log.info("Job finished", { job: result.job.id, state: state_ });
-            options.metrics?.jobFinished(runner, state_);
+            const failure = processed.kind === "finished" ? processed.outcome.failure?.failureReason : processed.kind === "canceled-at-pickup" ? "job_canceled" : undefined;
+            metrics?.jobFinished(received.id, failure);
             options.onJobFinished?.(processed);
           })
           .catch((error) => log.error("Job failed to run", { job: result.job.id, error: String(error) }))

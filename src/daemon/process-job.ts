@@ -47,6 +47,8 @@ export async function processJob(options: {
   signals: DaemonSignals;
   hostEnv: Record<string, string>;
   timing?: ReporterTiming;
+  /** Told of each stage the job enters (for `gitlab_runner_jobs{stage}`). */
+  onStage?: (stage: string) => void;
 }): Promise<ProcessedJob> {
   const { client, runner, job } = options;
   const shell = (runner.shell === "sh" ? "sh" : "bash") satisfies ShellName;
@@ -110,6 +112,7 @@ export async function processJob(options: {
         ...(files ? { recorder: files.recorder } : {}),
         environment: runner.environment.map(toVariable),
         featureFlags: runner.feature_flags,
+        ...(options.onStage ? { onSection: options.onStage } : {}),
         debugTraceDisabled: runner.debug_trace_disabled ?? false,
       });
     } finally {

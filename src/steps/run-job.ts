@@ -1,6 +1,6 @@
 import type { Executor, JobExecutorOptions } from "../executors/executor.ts";
 import type { JobResponse, JobVariable } from "../protocol/types.ts";
-import { JobTrace, type TraceSink } from "../trace/job-trace.ts";
+import { JobTrace, type TraceObserver, type TraceSink } from "../trace/job-trace.ts";
 import { REVISION, VERSION } from "../version.ts";
 import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { JobContext, JobSettings, SourceProvider } from "./context.ts";
@@ -51,6 +51,8 @@ export interface RunJobOptions {
   readonly featureFlags?: Readonly<Record<string, boolean>>;
   /** `[[runners]] debug_trace_disabled`: CI_DEBUG_TRACE is refused. */
   readonly debugTraceDisabled?: boolean;
+  /** Told of each section the job enters (`get_sources`, `step_script`…). */
+  readonly onSection?: (name: string) => void;
 }
 
 /** Runs one job through the step pipeline, writes its trace, and says how it ended. Never throws. */
@@ -69,7 +71,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       allDefaultTokens: flags.on("FF_MASK_ALL_DEFAULT_TOKENS"),
     },
     sections: job.features.trace_sections,
-    ...(options.recorder ? { observer: options.recorder } : {}),
+    ...(options.recorder || options.onSection ? { observer: watchSections(options.recorder, options.onSection) } : {}),
   });
   options.recorder?.start();
   const suppressed: JobFailure[] = [];
@@ -144,4 +146,15 @@ function writeResult(trace: JobTrace, failure: JobFailure | undefined): void {
   if (failure === undefined) trace.info("Job succeeded");
   else if (failure.system) trace.error(`Job failed (system failure): ${failure.message}`);
   else trace.error(`Job failed: ${failure.message}`);
+}
+
+/** The recorder's observer, also telling `onSection` of each section that starts. */
+function watchSections(inner: TraceObserver | undefined, onSection: ((name: string) => void) | undefined): TraceObserver {
+  if (!onSection) return inner!;
+  return {
+    sectionStart: (name, time) => (onSection(name), inner?.sectionStart(name, time)),
+    sectionEnd: (name, time, failure) => inner?.sectionEnd(name, time, failure),
+    scriptLine: (index, time) => inner?.scriptLine(index, time),
+    bytes: (count) => inner?.bytes(count),
+  };
 }

@@ -45,18 +45,50 @@ describe("runPoller()", () => {
     const gitlab = await fake();
     const ids = [gitlab.enqueue(["echo one"]), gitlab.enqueue(["echo two"]), gitlab.enqueue(["echo three"])];
     const { stopPolling, signals } = controls();
-    const metrics = new Metrics();
-    const done = runPoller({ config: config([{ fake: gitlab }]), hostEnv, signals, log: quiet, metrics, timing });
+    const done = runPoller({ config: config([{ fake: gitlab }]), hostEnv, signals, log: quiet, timing });
     await Promise.all(ids.map((id) => gitlab.finished(id)));
     stopPolling.abort();
     const { jobs } = await done;
     expect(jobs).toBe(3);
     expect(ids.map((id) => gitlab.jobs.get(id)!.status)).toEqual(["success", "success", "success"]);
-    const text = await metrics.registry.metrics();
-    expect(text).toMatch(/gitlab_runner_jobs_total\{runner="[^"]+",state="success"\} 3/);
-    expect(text).toMatch(/gitlab_runner_api_request_statuses_total\{endpoint="request_job",status="201"\} 3/);
-    expect(text).toMatch(/gitlab_runner_api_request_duration_seconds_count\{endpoint="patch_trace",status="202"\} \d+/);
     expect(gitlab.deviations).toEqual([]);
+  });
+
+  // The names and labels GitLab Runner exports (commands/builds_helper.go,
+  // helpers/prometheus/failures_collector.go, log_hook.go, network/gitlab.go), as its dashboards query them.
+  test("exports GitLab Runner's metrics: jobs, failures, durations, concurrency, API requests, errors, version", async () => {
+    const gitlab = await fake();
+    const ids = [gitlab.enqueue(["echo ok"]), gitlab.enqueue(["exit 3"])];
+    const { stopPolling, signals } = controls();
+    const cfg = config([{ fake: gitlab }]);
+    const metrics = new Metrics({ config: cfg, systemId: "s_0123456789ab" });
+    let running = "";
+    const slow = gitlab.enqueue(["sleep 0.5"]);
+    const done = runPoller({ config: cfg, hostEnv, signals, log: quiet, metrics, timing });
+    while (!running.includes('state="running"')) {
+      running = await metrics.registry.metrics();
+      await Bun.sleep(20);
+    }
+    await Promise.all([...ids, slow].map((id) => gitlab.finished(id)));
+    stopPolling.abort();
+    await done;
+    metrics.logged("warning");
+    const text = await metrics.registry.metrics();
+    const runner = 'runner="[^"]+"';
+    expect(running).toMatch(/gitlab_runner_jobs\{runner="[^"]+",runner_name="[^"]+",system_id="s_0123456789ab",state="running",stage="[a-z_]+",executor_stage="(prepare|run|cleanup)"\} 1/);
+    expect(text).toMatch(/gitlab_runner_jobs\{[^}]*state="idle",stage="idle",executor_stage="idle"\} 0/);
+    expect(text).toMatch(new RegExp(`gitlab_runner_jobs_total\\{${runner},runner_name="[^"]+",system_id="s_0123456789ab"\\} 3`));
+    expect(text).toMatch(/gitlab_runner_failed_jobs_total\{[^}]*failure_reason="script_failure"\} 1/);
+    expect(text).toMatch(/gitlab_runner_job_duration_seconds_count\{[^}]*\} 3/);
+    expect(text).toMatch(/gitlab_runner_concurrent \d+/);
+    expect(text).toMatch(/gitlab_runner_limit\{[^}]+\} \d+/);
+    expect(text).toMatch(/gitlab_runner_request_concurrency\{[^}]+\} 0/);
+    expect(text).toMatch(new RegExp(`gitlab_runner_api_request_statuses_total\\{${runner},system_id="s_0123456789ab",endpoint="request_job",status="201"\\} 3`));
+    expect(text).toMatch(/gitlab_runner_api_request_duration_seconds_count\{[^}]*endpoint="patch_trace",status="202"\} \d+/);
+    expect(text).toContain('gitlab_runner_errors_total{level="warning"} 1');
+    expect(text).toContain('gitlab_runner_errors_total{level="error"} 0');
+    expect(text).toMatch(/gitlab_runner_version_info\{[^}]*version="[^"]+"[^}]*\} 1/);
+    expect(text).toMatch(/process_resident_memory_bytes \d+/);
   });
 
   test("limit caps one runner's jobs at a time; concurrent caps them all", async () => {

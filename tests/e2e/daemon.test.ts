@@ -192,14 +192,14 @@ describe("dist/runner as a GitLab runner", () => {
     const child = Bun.spawn([BINARY, "run", "--config", config], { cwd: dir, env: env(), stdout: "pipe", stderr: "pipe" });
     await fake.finished(id);
     let text = "";
-    for (let i = 0; i < 50 && !text.includes('state="success"'); i++) {
+    for (let i = 0; i < 50 && !/gitlab_runner_job_duration_seconds_count\{[^}]*\} 1/.test(text); i++) {
       text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text()).catch(() => "");
       await Bun.sleep(50);
     }
     child.kill("SIGQUIT");
     await child.exited;
-    expect(text).toMatch(/gitlab_runner_jobs_total\{runner="fakeRunne",state="success"\} 1/);
-    expect(text).toContain('gitlab_runner_api_request_statuses_total{endpoint="update_job",status="200"}');
+    expect(text).toMatch(/gitlab_runner_jobs_total\{runner="fakeRunne",runner_name="[^"]+",system_id="s_[0-9a-f]{12}"\} 1/);
+    expect(text).toMatch(/gitlab_runner_api_request_statuses_total\{runner="fakeRunne",system_id="[^"]*",endpoint="update_job",status="200"\}/);
   });
 
   test("a 512 MiB artifact streams: the runner's memory does not grow with it", async () => {
