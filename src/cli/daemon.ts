@@ -9,6 +9,7 @@ import { runPoller, type PollerOptions, type StopSignals } from "../daemon/polle
 import { rotateTokens } from "../daemon/token-rotation.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
 import { systemInterruptReason } from "../protocol/job-failure.ts";
+import { resolveFeatureFlags } from "../steps/feature-flags.ts";
 
 /** GitLab Runner's default config file: system-wide for root, per user otherwise. */
 export function defaultConfigFile(env: Record<string, string>): string {
@@ -73,6 +74,10 @@ export async function runDaemon(options: DaemonIO & { configFile?: string; liste
   const { config, warnings, notes } = await loadConfig(configFile, options.env);
   const log = createLogger({ level: config.log_level, format: config.log_format, write: options.writeLog });
   for (const warning of warnings) log.warn(warning);
+  // A feature flag of [runners.feature_flags] this runner does not take as asked is said at start too.
+  config.runners.forEach((runner, i) => {
+    for (const warning of resolveFeatureFlags(runner.feature_flags, []).warnings) log.warn(`${configFile}: runners[${i}].feature_flags: ${warning}`);
+  });
   for (const note of notes) log.info(note);
   if (config.runners.length === 0) log.warn(`No runners in ${configFile}; register one with runner register`);
   const systemId = await loadSystemId(configFile);

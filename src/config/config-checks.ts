@@ -57,7 +57,7 @@ function reviewRunner(runner: RunnerConfig, at: string, errors: string[], notes:
   }
   const docker = runner.docker;
   if (docker) {
-    for (const key of ["memory", "memory_swap", "memory_reservation", "service_memory"] as const) {
+    for (const key of ["memory", "memory_swap", "memory_reservation", "service_memory", "service_memory_swap", "service_memory_reservation"] as const) {
       const value = docker[key];
       if (value !== undefined && !DOCKER_SIZE.test(value.trim())) errors.push(`${at}.docker.${key}: "${value}" is not a size like 512m or 2g`);
     }

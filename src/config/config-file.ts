@@ -3,6 +3,7 @@ import { parse, stringify, TomlError } from "smol-toml";
 import { z } from "zod";
 import { ConfigFileError } from "./config-file-error.ts";
 import { reviewConfig } from "./config-checks.ts";
+import { reviewHonesty } from "./config-honesty.ts";
 import { configSchema, type Config } from "./config-schema.ts";
 
 export { ConfigFileError };
@@ -10,7 +11,7 @@ export { ConfigFileError };
 /** A loaded config.toml and what in it was not understood. */
 export interface LoadedConfig {
   readonly config: Config;
-  /** One line per key GitLab Runner does not know, with its path. */
+  /** One line per key GitLab Runner does not know, and per key that has no effect here, with its path. */
   readonly warnings: readonly string[];
   /** What applies where a value is lenient (`check_interval = 0`: the default), for the log. */
   readonly notes: readonly string[];
@@ -43,8 +44,10 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
     if (missing.length > 0) unset.set(`runners[${i}]`, missing);
   });
   const review = reviewConfig(config, unset);
-  if (review.errors.length > 0) throw new ConfigFileError(review.errors.map((e) => `${file}: ${e}`).join("\n"));
-  return { config, warnings, notes: review.notes.map((n) => `${file}: ${n}`) };
+  const honesty = reviewHonesty(raw, config);
+  const errors = [...review.errors, ...honesty.errors];
+  if (errors.length > 0) throw new ConfigFileError(errors.map((e) => `${file}: ${e}`).join("\n"));
+  return { config, warnings: [...warnings, ...honesty.warnings.map((w) => `${file}: ${w}`)], notes: review.notes.map((n) => `${file}: ${n}`) };
 }
 
 /** Loads config.toml from disk. */

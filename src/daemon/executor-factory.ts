@@ -67,7 +67,7 @@ function chooseExecutor(runner: RunnerConfig, job: JobResponse, concurrentId: nu
           ...(docker.tls_verify !== undefined ? { tlsVerify: docker.tls_verify } : {}),
         }),
         image, helperImage: helperImage(docker, image.pullPolicies), helperFallback: docker.helper_image === undefined,
-        settings: dockerSettings(docker, { runner: owner.runner, path: projectPath(job.git_info.repo_url, job.job_info.project_id) }), owner, projectPath: projectPath(job.git_info.repo_url, job.job_info.project_id),
+        settings: dockerSettings(docker, { runner: owner.runner, path: projectPath(job.git_info.repo_url, job.job_info.project_id) }, image.name), owner, projectPath: projectPath(job.git_info.repo_url, job.job_info.project_id),
         services: serviceImages(allowedServices(docker, job.services), image.pullPolicies),
         registryAuth: (name) => registryAuth(name, {
           credentials: job.credentials,

@@ -13,6 +13,7 @@ import { mountedFiles } from "./mounted-files.ts";
 import { startServices } from "./services.ts";
 import { SERVER_COMMAND, STAGE_DIR, StageServer } from "./stage-server.ts";
 import { labelsFor, removeLabelled, type Ownership } from "./labels.ts";
+import type { IsolationHostConfig } from "./host-config.ts";
 import { cacheBind, greetingOf, parseBytes, ulimits, writeText, type RunningContainer } from "./container-parts.ts";
 
 export { parseBytes } from "./container-parts.ts";
@@ -46,6 +47,10 @@ export interface DockerSettings {
   readonly cacheVolume?: { readonly hostDir: string } | { readonly volume: string };
   /** `ulimit`: `{ nofile = "1024:2048" }`, soft and hard (one number: both). */
   readonly ulimits?: Readonly<Record<string, string>>;
+  /** Capabilities, security options, limits… of the job's containers (host-config.ts). */
+  readonly hostConfig?: IsolationHostConfig;
+  /** The same for service containers. */
+  readonly servicesHostConfig?: IsolationHostConfig;
 }
 
 export interface DockerExecutorOptions {
@@ -128,6 +133,7 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
       ...(image.user ?? s.user ? { User: image.user ?? s.user } : {}),
       WorkingDir: projectDir,
       HostConfig: {
+        ...s.hostConfig,
         ...(job.init ? { Init: true } : {}),
         Binds: [`${volume}:${BUILDS}`, ...cacheBind(s.cacheVolume), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
         Privileged: role === "build" && (s.privileged ?? false),
@@ -222,7 +228,10 @@ export function createDockerExecutor(options: DockerExecutorOptions): Executor {
         await startServices({
           api, services, network, prefix, labels, jobVariables: options.jobVariables ?? [],
           waitSeconds: options.waitForServicesSeconds ?? 30, log, auth,
-          ...(options.settings.ulimits ? { hostConfig: { Ulimits: ulimits(options.settings.ulimits) } } : {}),
+          hostConfig: {
+            ...options.settings.servicesHostConfig,
+            ...(options.settings.ulimits ? { Ulimits: ulimits(options.settings.ulimits) } : {}),
+          },
         });
       }
       [helper, build] = await Promise.all([

@@ -4,6 +4,7 @@ import type { Image, PullPolicy } from "../../protocol/types.ts";
 import { JobFailure } from "../../protocol/job-failure.ts";
 import { VERSION } from "../../version.ts";
 import type { ContainerImage, DockerSettings } from "./docker-executor.ts";
+import { jobHostConfig, serviceHostConfig } from "./host-config.ts";
 
 type DockerConfig = z.infer<typeof dockerSchema>;
 
@@ -24,6 +25,9 @@ export function jobImage(config: DockerConfig, image: Image | null | undefined, 
     fail(`The "${name}" image is not present on list of allowed images:\n- ${config.allowed_images.join("\n- ")}\nPlease check runner's configuration: https://docs.gitlab.com/runner/configuration/advanced-configuration.html#restrict-docker-images-and-services`);
   }
   const user = image?.executor_opts?.docker?.user ?? config.user;
+  if (user !== undefined && config.allowed_users?.length && !config.allowed_users.includes(String(user))) {
+    fail(`The "${user}" user is not present on list of allowed users:\n- ${config.allowed_users.join("\n- ")}\nPlease check runner's configuration (allowed_users of [runners.docker])`);
+  }
   const platform = image?.executor_opts?.docker?.platform;
   return {
     name, pullPolicies: pullPolicies(config, image?.pull_policy, defaultPolicies),
@@ -35,6 +39,10 @@ export function jobImage(config: DockerConfig, image: Image | null | undefined, 
 /** The job's services, each checked against `allowed_services`. */
 export function allowedServices(config: DockerConfig, services: readonly Image[] | null | undefined): readonly Image[] {
   const allowed = config.allowed_services;
+  const limit = config.services_limit;
+  if (limit !== undefined && limit >= 0 && (services?.length ?? 0) > limit) {
+    fail(`The job asks for ${services!.length} services; services_limit of [runners.docker] allows ${limit}`);
+  }
   for (const service of services ?? []) {
     if (allowed?.length && !allowed.some((p) => new Bun.Glob(p).match(service.name))) {
       fail(`The "${service.name}" service is not present on list of allowed services:\n- ${allowed.join("\n- ")}`);
@@ -65,7 +73,7 @@ export function pullPolicies(config: DockerConfig, requested: readonly PullPolic
  * `[runners.docker]` keys the containers are made with. `project` names the job's project (the
  * `/cache` volume is per project, as GitLab Runner's is).
  */
-export function dockerSettings(config: DockerConfig, project?: { runner: string; path: string }): DockerSettings {
+export function dockerSettings(config: DockerConfig, project?: { runner: string; path: string }, imageName?: string): DockerSettings {
   const cacheVolume = config.disable_cache || !project
     ? undefined
     : config.cache_dir
@@ -73,7 +81,9 @@ export function dockerSettings(config: DockerConfig, project?: { runner: string;
     : { volume: `runner-${project.runner}-cache-${Bun.hash(project.path).toString(16)}` };
   return {
     ...(cacheVolume ? { cacheVolume } : {}),
-    ...(config.privileged !== undefined ? { privileged: config.privileged } : {}),
+    ...(config.privileged !== undefined ? { privileged: privileged(config, imageName) } : {}),
+    hostConfig: jobHostConfig(config),
+    servicesHostConfig: serviceHostConfig(config),
     ...(config.volumes ? { volumes: config.volumes } : {}),
     ...(config.network_mode ? { networkMode: config.network_mode } : {}),
     ...(config.extra_hosts ? { extraHosts: config.extra_hosts } : {}),
@@ -84,6 +94,14 @@ export function dockerSettings(config: DockerConfig, project?: { runner: string;
     ...(config.user ? { user: config.user } : {}),
     ...(config.ulimit ? { ulimits: config.ulimit } : {}),
   };
+}
+
+/** `privileged`, for the job's image only when `allowed_privileged_images` (if any) lists it. */
+function privileged(config: DockerConfig, imageName: string | undefined): boolean {
+  if (!config.privileged) return false;
+  const allowed = config.allowed_privileged_images;
+  if (!allowed?.length) return true;
+  return imageName !== undefined && allowed.some((p) => new Bun.Glob(p).match(imageName));
 }
 
 function checkPolicy(policy: string): PullPolicy {

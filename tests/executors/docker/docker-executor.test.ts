@@ -8,6 +8,7 @@ import { removeLeftovers } from "../../../src/executors/docker/labels.ts";
 import { DockerApi } from "../../../src/executors/docker/docker-api.ts";
 import { createDockerExecutor, type ContainerImage, type DockerSettings, type ServiceImage } from "../../../src/executors/docker/docker-executor.ts";
 import { serviceAliases } from "../../../src/executors/docker/services.ts";
+import { dockerSettings } from "../../../src/executors/docker/docker-options.ts";
 import { runJob } from "../../../src/steps/run-job.ts";
 import { git, makeRepository } from "../../helpers/git-fixture.ts";
 import { BUSYBOX, DEBIAN, dockerAvailable, ENGINE_SETTINGS, labelled, startDocker } from "../../helpers/docker.ts";
@@ -166,6 +167,19 @@ describeDocker("the Docker executor against a real dockerd", () => {
     expect(flagged.trace).toContain("pid1=docker-init\n");
     expect(networks).toBe(1);
     expect(flagged.left).toEqual(nothingLeft);
+  }, 60_000);
+
+  // executors/docker/docker.go createHostConfig: cap_drop and security_opt reach the containers.
+  test("cap_drop and security_opt of [runners.docker] are in force in the job's container", async () => {
+    const script = ["grep -E '^(CapEff|NoNewPrivs)' /proc/self/status"];
+    const open = await runInDocker(makeJob(script));
+    expect(open.trace).not.toContain("CapEff:\t0000000000000000");
+    const hardened = await runInDocker(makeJob(script), {
+      settings: { hostConfig: dockerSettings({ cap_drop: ["ALL"], security_opt: ["no-new-privileges"] }).hostConfig! },
+    });
+    expect(hardened.outcome.status, hardened.trace).toBe("success");
+    expect(hardened.trace).toContain("CapEff:\t0000000000000000");
+    expect(hardened.trace).toContain("NoNewPrivs:\t1");
   }, 60_000);
 
   test("the job timeout fails with job_execution_timeout and leaves nothing", async () => {
