@@ -166,6 +166,7 @@ export class JobReporter {
     if (content.size === 0) return "ok";
     const result = await patchTrace(this.#client, this.#job, { offset: this.#sentOffset, content, debugTrace: this.#debugTrace });
     this.#adopt(result);
+    this.#buffer.garbage.passed(content.size);
     switch (result.kind) {
       case "ok":
         this.#sentOffset = result.sentOffset;

@@ -20,9 +20,14 @@ export class Timestamper {
   #held: Uint8Array | undefined;
   #continuation = false;
   #scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** The line header, rewritten only when the millisecond changes. */
+  readonly #header = Buffer.alloc(HEADER_LENGTH);
+  #headerAt = -1;
 
   constructor(options: { id: number; type: "O" | "E"; write: (bytes: Uint8Array) => void; now?: () => number }) {
     this.#stream = utf8(options.id.toString(16).padStart(2, "0") + options.type);
+    this.#header.set(this.#stream, HEADER_LENGTH - 4);
+    this.#header[HEADER_LENGTH - 1] = 0x20;
     this.#write = options.write;
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
   }
@@ -31,10 +36,12 @@ export class Timestamper {
     if (chunk.length === 0) return;
     // Node's Buffer methods: indexOf is a memchr, copy needs no view objects (both per line).
     const data = asBuffer(chunk);
-    const header = Buffer.alloc(HEADER_LENGTH);
-    header.write(`${formatTimestamp(this.#now())} `, 0, "latin1");
-    header.set(this.#stream, HEADER_LENGTH - 4);
-    header[HEADER_LENGTH - 1] = 0x20;
+    const header = this.#header;
+    const now = this.#now();
+    if (Math.floor(now * 1000) !== this.#headerAt) {
+      this.#headerAt = Math.floor(now * 1000);
+      header.write(`${formatTimestamp(now)} `, 0, "latin1");
+    }
     const held = this.#held;
     // Room for every line at 64 bytes and up; a chunk of shorter lines makes the buffer grow.
     const wanted = data.length + HEADER_LENGTH * (2 + (data.length >> 6)) + (held?.length ?? 0) + 1;

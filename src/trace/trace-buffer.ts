@@ -3,6 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { utf8 } from "./bytes.ts";
 import { Utf8Repairer } from "./utf8-repair.ts";
+import { GarbageCadence } from "./garbage-cadence.ts";
+
+const PENDING_BYTES = 256 * 1024;
 
 /** The default `output_limit`: 4 MiB. */
 export const DEFAULT_OUTPUT_LIMIT = 4 * 1024 * 1024;
@@ -18,6 +21,16 @@ export class TraceBuffer {
   readonly #path: string;
   readonly #limit: number;
   readonly #repairer = new Utf8Repairer();
+  /**
+   * Bytes stored but not yet in the file: small writes (a pipe gives ~12 KiB at a time) are
+   * gathered and written together, a fraction of the system calls.
+   */
+  readonly #pending = Buffer.allocUnsafe(PENDING_BYTES);
+  #pendingLength = 0;
+  /** Bytes in the file. */
+  #written = 0;
+  /** Collects now and then while a loud job writes (garbage-cadence.ts); the sender of the trace shares it. */
+  readonly garbage = new GarbageCadence();
   #size = 0;
   #crc = 0;
   #full = false;
@@ -31,6 +44,7 @@ export class TraceBuffer {
 
   /** The stored bytes from `offset`, at most `length` of them, as a slice of the file (sent without copying). */
   slice(offset: number, length: number): Blob {
+    this.#writePending();
     return Bun.file(this.#path).slice(offset, Math.min(this.#size, offset + length));
   }
 
@@ -61,6 +75,7 @@ export class TraceBuffer {
    * caller sending patch after patch reuses one buffer), else into a new one.
    */
   read(offset: number, length: number, into?: Uint8Array): Uint8Array {
+    this.#writePending();
     const end = Math.min(this.#size, offset + length);
     if (offset >= end) return new Uint8Array(0);
     const out = into && into.length >= end - offset ? into.subarray(0, end - offset) : new Uint8Array(end - offset);
@@ -76,6 +91,7 @@ export class TraceBuffer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#pendingLength = 0;
     closeSync(this.#fd);
     try {
       unlinkSync(this.#path);
@@ -102,10 +118,26 @@ export class TraceBuffer {
 
   #append(data: Uint8Array): void {
     if (data.length === 0) return;
-    let done = 0;
-    while (done < data.length) done += writeSync(this.#fd, data, done, data.length - done, this.#size + done);
     this.#crc = Bun.hash.crc32(data, this.#crc);
     this.#size += data.length;
+    this.garbage.passed(data.length);
+    if (this.#pendingLength + data.length > PENDING_BYTES) this.#writePending();
+    if (data.length >= PENDING_BYTES) return this.#writeFile(data);
+    this.#pending.set(data, this.#pendingLength);
+    this.#pendingLength += data.length;
+  }
+
+  #writePending(): void {
+    if (this.#pendingLength === 0 || this.#closed) return;
+    const data = this.#pending.subarray(0, this.#pendingLength);
+    this.#pendingLength = 0;
+    this.#writeFile(data);
+  }
+
+  #writeFile(data: Uint8Array): void {
+    let done = 0;
+    while (done < data.length) done += writeSync(this.#fd, data, done, data.length - done, this.#written + done);
+    this.#written += data.length;
   }
 }
 
