@@ -31,9 +31,19 @@ export class ConfigErrorList extends ConfigError {
     super(errors[0]?.message ?? "Invalid configuration", errors[0]?.position);
   }
 
-  /** One line per problem. */
+  /**
+   * One line per problem; the same message at several places (a `default:` keyword every job
+   * inherits) is one line, with where else it is.
+   */
   override describe(): string {
-    return this.errors.map((e) => e.describe()).join("\n");
+    const groups = new Map<string, ConfigError[]>();
+    for (const error of this.errors) groups.set(error.message, [...(groups.get(error.message) ?? []), error]);
+    return [...groups.values()].map(([first, ...rest]) => {
+      if (rest.length === 0) return first!.describe();
+      const places = rest.map((e) => (e.position ? `${e.position.line}:${e.position.column}` : "?"));
+      const shown = places.length > 5 ? `${places.slice(0, 5).join(", ")}, …` : places.join(", ");
+      return `${first!.describe()} (the same in ${rest.length} more place${rest.length === 1 ? "" : "s"}: ${shown})`;
+    }).join("\n");
   }
 }
 

@@ -78,7 +78,11 @@ export interface JobDefinition {
   /** A `trigger:` job (a downstream pipeline): planned and shown, never run locally. */
   readonly trigger?: true;
   /** For an instance of a `parallel` job: its number, how many there are, and the job's own name. */
-  readonly parallel?: { readonly index: number; readonly total: number; readonly group: string };
+  readonly parallel?: {
+    readonly index: number; readonly total: number; readonly group: string;
+    /** A matrix instance's values (what `$[[ matrix.KEY ]]` in its needs stands for). */
+    readonly matrix?: Readonly<Record<string, string>>;
+  };
   readonly position?: SourcePosition;
 }
 
@@ -154,7 +158,7 @@ export function readPipeline(file: YamlFile, options: LoadOptions = {}): Pipelin
     if (!job.needs) continue;
     const needs = job.needs.flatMap((need): Need[] => {
       const { instances: chosen, ...plain } = need;
-      if (chosen) return chosen.map((name) => ({ ...plain, job: name }));
+      if (chosen) return chosen.map((name) => ({ ...plain, job: matrixExpressions(name, job) }));
       const instances = jobs.filter((j) => j.parallel?.group === need.job);
       return instances.length > 0 ? instances.map((j) => ({ ...need, job: j.name })) : [need];
     });
@@ -171,7 +175,7 @@ export function readPipeline(file: YamlFile, options: LoadOptions = {}): Pipelin
 
 /** The configuration GitLab sees: includes merged, `extends` and `!reference` resolved (`--preview`). */
 export function mergedConfig(file: YamlFile, options: LoadOptions = {}): Record<string, unknown> {
-  const body = interpolateInputs(file, { given: options.inputs ?? {}, variables: options.includes?.context?.variables ?? {} });
+  const body = interpolateInputs(file, { given: options.inputs ?? {}, variables: options.includes?.context?.variables ?? {}, textual: true });
   if (!isHash(body)) throw new ConfigError("Invalid configuration format", { file: file.file, line: 1, column: 1 });
   const withIncludes = options.includes ? resolveIncludes(body, options.includes) : body;
   return resolveReferences(resolveExtends(withIncludes));
@@ -223,48 +227,71 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
     if (!(key in job) && key in defaults && inherits(inherit.default, key)) job[key] = defaults[key];
   }
   if ("run" in job) throw new ConfigError(`${location}: run: jobs are not supported by local runs yet`, position);
-  const when = job.when ?? "on_success";
-  if (!JOB_WHEN.includes(when as JobWhen)) {
-    throw new ConfigError(`${location} when should be one of: ${JOB_WHEN.join(", ")}`, position);
-  }
+  // Every entry error of the job is collected, as GitLab's lint lists them all.
+  const errors = new ErrorCollector();
+  const get = <T>(read: () => T): T | undefined => errors.attempt(read);
+  const rawWhen = job.when ?? "on_success";
+  if (!JOB_WHEN.includes(rawWhen as JobWhen)) errors.add(new ConfigError(`${location} when should be one of: ${JOB_WHEN.join(", ")}`, position));
+  const when = (JOB_WHEN.includes(rawWhen as JobWhen) ? rawWhen : "on_success") as JobWhen;
   if (Array.isArray(job.needs) && Array.isArray(job.dependencies)) {
     const needed = job.needs.flat(10).map((n) => (isHash(n) ? n.job : n));
     const missing = job.dependencies.filter((d) => !needed.includes(d));
-    if (missing.length > 0) throw new ConfigError(`${location} dependencies the ${missing.join(", ")} should be part of needs`, position);
+    if (missing.length > 0) errors.add(new ConfigError(`${location} dependencies the ${missing.join(", ")} should be part of needs`, position));
   }
   const stage = job.stage ?? "test";
-  if (typeof stage !== "string") throw new ConfigError(`${location}:stage config should be a string`, position);
-  return {
+  if (typeof stage !== "string") errors.add(new ConfigError(`${location}:stage config should be a string`, position));
+  const readScriptOf = get(() => readScript(job.script, `${location}:script`, position));
+  const script = readScriptOf ?? [];
+  // `script: []` or `script: ''` has nothing to run (GitLab: `script can't be blank`).
+  const blank = (Array.isArray(job.script) && script.length === 0) || (typeof job.script === "string" && job.script.trim() === "");
+  if (readScriptOf !== undefined && !("trigger" in job) && blank) errors.add(new ConfigError(`${location} script can't be blank`, position));
+  const definition: JobDefinition = {
     name,
-    stage,
-    beforeScript: readScript(job.before_script, `${location}:before_script`, position),
-    script: readScript(job.script, `${location}:script`, position),
-    afterScript: readScript(job.after_script, `${location}:after_script`, position),
-    variables: readVariables(job.variables, `${location}:variables`, position, { global: false }),
-    image: readImage(job.image, `${location}:image`, position),
-    ...optional("services", readServices(job.services, `${location}:services`, position)),
-    ...optional("retry", readRetry(job.retry, position)),
-    ...optional("startInSeconds", readStartIn(job.start_in, when === "delayed", location, position)),
-    ...optional("allowFailureExitCodes", allowedExitCodes(job.allow_failure, location, position)),
-    ...optional("resourceGroup", readResourceGroup(job.resource_group, location, position)),
-    ...optional("environment", readEnvironment(job.environment, `${location}:environment`, position)),
-    ...optional("coverage", readCoverage(job.coverage, `${location}:coverage`, position)),
-    ...optional("hooks", readHooks(job.hooks, `${location}:hooks`, position)),
-    ...optional("secrets", readSecrets(job.secrets, `${location}:secrets`, position)),
-    ...optional("only", readOnlyExcept(job.only, `${location}:only`, position)),
-    ...optional("except", readOnlyExcept(job.except, `${location}:except`, position)),
-    when: when as JobWhen,
-    allowFailure: readAllowFailure(job.allow_failure, when === "manual", `${location}:allow_failure`, position),
-    timeoutSeconds: readTimeout(job.timeout, `${location}:timeout`, position),
-    ...(job.rules !== undefined ? { rules: readRules(job.rules, `${location}:rules`, position, "job") } : {}),
-    ...(job.needs !== undefined && job.needs !== null ? { needs: readNeeds(job.needs, `${location}:needs`, position) } : {}),
-    ...optional("artifacts", readArtifacts(job.artifacts, `${location}:artifacts`, position)),
-    ...optional("cache", readCaches(job.cache, `${location}:cache`, position)),
-    ...optional("dependencies", readDependencies(job.dependencies, `${location}:dependencies`, position)),
+    stage: typeof stage === "string" ? stage : "test",
+    beforeScript: get(() => readScript(job.before_script, `${location}:before_script`, position)) ?? [],
+    script,
+    afterScript: get(() => readScript(job.after_script, `${location}:after_script`, position)) ?? [],
+    variables: get(() => readVariables(job.variables, `${location}:variables`, position, { global: false })) ?? [],
+    image: get(() => readImage(job.image, `${location}:image`, position)),
+    ...optional("services", get(() => readServices(job.services, `${location}:services`, position))),
+    ...optional("retry", get(() => readRetry(job.retry, position))),
+    ...optional("startInSeconds", get(() => readStartIn(job.start_in, when === "delayed", location, position))),
+    ...optional("allowFailureExitCodes", get(() => allowedExitCodes(job.allow_failure, location, position))),
+    ...optional("resourceGroup", get(() => readResourceGroup(job.resource_group, location, position))),
+    ...optional("environment", get(() => readEnvironment(job.environment, `${location}:environment`, position))),
+    ...optional("coverage", get(() => readCoverage(job.coverage, `${location}:coverage`, position))),
+    ...optional("hooks", get(() => readHooks(job.hooks, `${location}:hooks`, position))),
+    ...optional("secrets", get(() => readSecrets(job.secrets, `${location}:secrets`, position))),
+    ...optional("only", get(() => readOnlyExcept(job.only, `${location}:only`, position))),
+    ...optional("except", get(() => readOnlyExcept(job.except, `${location}:except`, position))),
+    when,
+    allowFailure: get(() => readAllowFailure(job.allow_failure, when === "manual", `${location}:allow_failure`, position)) ?? false,
+    timeoutSeconds: get(() => readTimeout(job.timeout, `${location}:timeout`, position)) ?? 3600,
+    ...optional("rules", job.rules !== undefined ? get(() => readRules(job.rules, `${location}:rules`, position, "job")) : undefined),
+    ...optional("needs", job.needs !== undefined && job.needs !== null ? get(() => readNeeds(job.needs, `${location}:needs`, position)) : undefined),
+    ...optional("artifacts", get(() => readArtifacts(job.artifacts, `${location}:artifacts`, position))),
+    ...optional("cache", get(() => readCaches(job.cache, `${location}:cache`, position))),
+    ...optional("dependencies", get(() => readDependencies(job.dependencies, `${location}:dependencies`, position))),
     ...(inherit.variables === true ? {} : { inheritVariables: inherit.variables === false ? [] : inherit.variables }),
     ...("trigger" in job ? { trigger: true as const } : {}),
     position,
   };
+  errors.throwIfAny();
+  return definition;
+}
+
+/**
+ * `needs:parallel:matrix` with `$[[ matrix.KEY ]]` (GitLab's matrix expressions): the needing job's
+ * own matrix value of KEY, so that each instance needs its counterpart.
+ */
+function matrixExpressions(name: string, job: JobDefinition): string {
+  return name.replace(/\$\[\[\s*matrix\.([A-Za-z0-9_]+)\s*\]\]/g, (block, key: string) => {
+    const value = job.parallel?.matrix?.[key];
+    if (value === undefined) {
+      throw new ConfigError(`${job.name} job: matrix expression ${block} has no value: the job has no parallel:matrix key ${key}`, job.position);
+    }
+    return value;
+  });
 }
 
 /** `inherit:default` / `inherit:variables`: true (all), false (none) or the names inherited. */

@@ -21,10 +21,15 @@ export function interpolateInputs(
     readonly where?: string;
     /** What `| expand_vars` expands: the include-safe variables. */
     readonly variables?: Readonly<Record<string, string>>;
+    /**
+     * The values are text (`runner exec --input`), read as YAML would read them for a typed input;
+     * `include:inputs` values are typed already, and a string there is never a number or a boolean.
+     */
+    readonly textual?: boolean;
   },
 ): unknown {
   const { header, value: body } = file;
-  const { given, where = "", variables = {} } = options;
+  const { given, where = "", variables = {}, textual = false } = options;
   const prefix = where ? `\`${where}\`: ` : "";
   if (header === undefined) {
     if (Object.keys(given).length > 0) {
@@ -32,7 +37,7 @@ export function interpolateInputs(
     }
     return body;
   }
-  const values = inputValues(header, given, prefix);
+  const values = inputValues(header, given, prefix, textual);
   const errors: string[] = [];
   const result = walk(body, (text) => interpolate(text, { values, variables }, errors));
   if (errors.length > 0) {
@@ -42,7 +47,7 @@ export function interpolateInputs(
 }
 
 /** The value of every declared input, or every problem with them at once. */
-function inputValues(header: unknown, given: Readonly<Record<string, unknown>>, prefix: string): Map<string, unknown> {
+function inputValues(header: unknown, given: Readonly<Record<string, unknown>>, prefix: string, textual: boolean): Map<string, unknown> {
   const spec = isHash(header) && isHash(header.spec) ? header.spec : undefined;
   if (!spec) throw new ConfigError(`${prefix}header:spec config should be a hash`);
   const unknownSpecKeys = Object.keys(spec).filter((k) => k !== "inputs" && k !== "component" && k !== "description");
@@ -63,8 +68,13 @@ function inputValues(header: unknown, given: Readonly<Record<string, unknown>>, 
     if (!TYPES.includes(type)) { problem(`header:spec:inputs:${name} input type unknown value: ${String(d.type)}`); continue; }
     const provided = name in given;
     if (!provided && !("default" in d)) { problem("required value has not been provided"); continue; }
-    const value = provided ? coerce(given[name], type) : d.default;
+    const value = provided ? (textual ? coerce(given[name], type) : given[name]) : d.default;
     const origin = provided ? "provided" : "default";
+    // `default: null`: an optional input with no value (interpolated as nothing).
+    if (!provided && value === null) {
+      values.set(name, null);
+      continue;
+    }
     if (!hasType(value, type)) { problem(`${origin} value is not ${type === "array" ? "an array" : `a ${type}`}`); continue; }
     const options = Array.isArray(d.options) ? d.options : undefined;
     const outside = (Array.isArray(value) ? value : [value]).filter((v) => options && !options.some((o) => String(o) === String(v)));
@@ -72,9 +82,10 @@ function inputValues(header: unknown, given: Readonly<Record<string, unknown>>, 
       problem(`${type === "array" ? outside.join(", ") : `\`${String(value)}\``} cannot be used because it is not in the list of ${type === "number" ? "the " : ""}allowed options`);
       continue;
     }
-    if (typeof d.regex === "string" && typeof value === "string" && !regexMatches(d.regex, value)) {
-      problem(`${origin} value does not match required RegEx pattern`);
-      continue;
+    if (typeof d.regex === "string" && typeof value === "string") {
+      const matches = regexMatches(d.regex, value);
+      if (matches === undefined) { problem("invalid regular expression"); continue; }
+      if (!matches) { problem(`${origin} value does not match required RegEx pattern`); continue; }
     }
     values.set(name, value);
   }
@@ -99,12 +110,13 @@ function hasType(value: unknown, type: InputType): boolean {
   return typeof value === type;
 }
 
-function regexMatches(pattern: string, value: string): boolean {
+/** Whether `value` matches, or undefined when `pattern` is no regular expression. */
+function regexMatches(pattern: string, value: string): boolean | undefined {
   const body = /^\/(.*)\/$/s.exec(pattern)?.[1] ?? pattern;
   try {
     return new RegExp(body).test(value);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -125,10 +137,15 @@ interface Scope {
 
 function interpolate(text: string, scope: Scope, errors: string[]): unknown {
   if (!text.includes("$[[")) return text;
-  const whole = /^\$\[\[\s*(.*?)\s*\]\]$/.exec(text);
-  if (whole) return evaluate(whole[1]!, scope, errors);
-  return text.replace(BLOCK, (_block, inner: string) => {
+  // One block and nothing else keeps the input's type; `$[[ a ]]:$[[ b ]]` is text.
+  const whole = /^\$\[\[\s*((?:(?!\]\]).)*?)\s*\]\]$/s.exec(text);
+  if (whole && /^matrix\./.test(whole[1]!)) return text;
+  if (whole && !whole[1]!.includes("$[[")) return evaluate(whole[1]!, scope, errors);
+  return text.replace(BLOCK, (block, inner: string) => {
+    // Matrix expressions are the job's own, resolved when its needs are (definitions.ts).
+    if (/^matrix\./.test(inner)) return block;
     const value = evaluate(inner, scope, errors);
+    if (value === null || value === undefined) return "";
     return typeof value === "string" ? value : JSON.stringify(value);
   });
 }

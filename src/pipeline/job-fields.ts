@@ -32,7 +32,8 @@ export function readDependencies(value: unknown, location: string, position?: So
 
 export function readScript(value: unknown, location: string, position?: SourcePosition): string[] {
   if (value === undefined || value === null) return [];
-  const flat = typeof value === "string" ? [value] : Array.isArray(value) ? value.flat(10) : undefined;
+  // Up to 10 levels: `[a]` is one, so nine more are flattened and an eleventh stays a list.
+  const flat = typeof value === "string" ? [value] : Array.isArray(value) ? value.flat(9) : undefined;
   if (!flat || !flat.every((line) => typeof line === "string")) {
     throw new ConfigError(`${location} config should be a string or a nested array of strings up to 10 levels deep`, position);
   }
@@ -63,7 +64,9 @@ export function readVariables(
       }
       return { key, value: text, raw };
     }
-    if (definition === null || (typeof definition === "object" && !(definition instanceof RubyFloat))) {
+    // `KEY:` with no value (YAML null) is the empty string, as GitLab makes it.
+    if (definition === null) return { key, value: "", raw: false };
+    if (typeof definition === "object" && !(definition instanceof RubyFloat)) {
       // GitLab's UnknownStrategy entry reports this without a location.
       throw new ConfigError("variable definition must be either a string or a hash", position);
     }

@@ -45,7 +45,7 @@ export function readArtifacts(value: unknown, location: string, position?: Sourc
   }
   return {
     ...(value.name !== undefined ? { name: rubyString(value.name) } : {}),
-    paths: strings(value.paths, `${location}:paths`, position),
+    paths: arrayOfStrings(value.paths, `${location} paths should be an array of strings`, position),
     exclude: strings(value.exclude, `${location}:exclude`, position),
     untracked: value.untracked === true,
     when: when as ArtifactsDefinition["when"],
@@ -56,7 +56,8 @@ export function readArtifacts(value: unknown, location: string, position?: Sourc
 
 export function readCaches(value: unknown, location: string, position?: SourcePosition): CacheDefinition[] | undefined {
   if (value === undefined || value === null) return undefined;
-  const list = Array.isArray(value) ? value : [value];
+  // A list of caches inside the list (a YAML anchor of several) is flattened, as GitLab does.
+  const list = Array.isArray(value) ? value.flat(10) : [value];
   if (list.length > 4) throw new ConfigError(`${location} config no more than 4 caches can be created`, position);
   return list.map((entry) => {
     if (!isHash(entry)) throw new ConfigError(`${location} config should be a hash`, position);
@@ -65,7 +66,7 @@ export function readCaches(value: unknown, location: string, position?: SourcePo
     let key: CacheDefinition["key"] = "default";
     if (isHash(entry.key)) {
       key = {
-        files: strings(entry.key.files, `${location}:key:files`, position),
+        files: keyFiles(entry.key.files, `${location}:key:files`, position),
         ...(entry.key.prefix !== undefined ? { prefix: rubyString(entry.key.prefix) } : {}),
       };
     } else if (entry.key !== undefined && entry.key !== null) {
@@ -80,10 +81,27 @@ export function readCaches(value: unknown, location: string, position?: SourcePo
     const when = entry.when === undefined ? "on_success" : String(entry.when);
     if (!WHEN.includes(when)) throw new ConfigError(`${location}:when config should be one of on_success, on_failure or always`, position);
     return {
-      key, paths: strings(entry.paths, `${location}:paths`, position), untracked: entry.untracked === true, policy,
+      key, paths: arrayOfStrings(entry.paths, `${location}:paths config should be an array of strings`, position), untracked: entry.untracked === true, policy,
       when: when as CacheDefinition["when"], fallbackKeys: strings(entry.fallback_keys, `${location}:fallback_keys`, position),
     };
   });
+}
+
+/** A list of strings, where a lone string is refused (`artifacts:paths`, `cache:paths`). */
+function arrayOfStrings(value: unknown, message: string, position?: SourcePosition): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new ConfigError(message, position);
+  const list = value.flat(10);
+  if (!list.every((v) => typeof v === "string" || typeof v === "number")) throw new ConfigError(message, position);
+  return list.map(String);
+}
+
+/** `cache:key:files`: one or two files (GitLab's Cache::Key::Files length validation). */
+function keyFiles(value: unknown, location: string, position?: SourcePosition): string[] {
+  const files = arrayOfStrings(value, `${location} config should be an array of strings`, position);
+  if (files.length < 1) throw new ConfigError(`${location} config requires at least 1 item`, position);
+  if (files.length > 2) throw new ConfigError(`${location} config has too many items (maximum is 2)`, position);
+  return files;
 }
 
 function strings(value: unknown, location: string, position?: SourcePosition): string[] {

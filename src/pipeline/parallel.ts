@@ -50,7 +50,7 @@ export function expandParallel(job: JobDefinition, parallel: Parallel): JobDefin
     return {
       ...job, name,
       variables: [...job.variables, ...combo.map(([key, value]) => ({ key, value, raw: false }))],
-      parallel: { index: i + 1, total, group: job.name },
+      parallel: { index: i + 1, total, group: job.name, ...(parallel.kind === "matrix" ? { matrix: Object.fromEntries(combo) } : {}) },
     };
   });
 }

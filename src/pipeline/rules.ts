@@ -29,6 +29,8 @@ const INCLUDE_RULE_KEYS = ["if", "changes", "exists", "when"];
 export function readRules(value: unknown, location: string, position: SourcePosition | undefined, kind: "job" | "workflow" | "include"): Rule[] {
   const list = Array.isArray(value) ? value.flat(10) : undefined;
   if (!list) throw new ConfigError(`${location} config should be an array of hashes`, position);
+  // `rules: []` (GitLab: `jobs:<job> rules config can't be blank`); the message names the job.
+  if (list.length === 0 && kind === "job") throw new ConfigError(`${location.replace(/:rules$/, " rules")} config can't be blank`, position);
   const keys = kind === "job" ? JOB_RULE_KEYS : kind === "workflow" ? WORKFLOW_RULE_KEYS : INCLUDE_RULE_KEYS;
   const whens = kind === "job" ? JOB_RULE_WHEN : WORKFLOW_RULE_WHEN;
   return list.map((raw) => {

@@ -149,4 +149,13 @@ describe("errors in GitLab's words, with file, line and column", () => {
   ])("%s", (_name, text, expected) => {
     expect(errorOf(text)).toMatch(expected);
   });
+
+  test("an error every job inherits from default: is one line with the other places, each with file and line", () => {
+    const jobs = Array.from({ length: 78 }, (_, i) => `j${i}:\n  script: x\n`).join("");
+    const text = errorOf(`default:\n  retry: { max: 1, when: [cosmic_rays] }\n${jobs}`);
+    const lines = text.split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\.gitlab-ci\.yml:3:1: retry when contains unknown values: cosmic_rays \(the same in 77 more places: 5:1, 7:1, 9:1, 11:1, 13:1, …\)$/);
+  });
 });
+
