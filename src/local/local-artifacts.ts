@@ -44,13 +44,16 @@ export class LocalArtifacts {
   /** What `planned` receives from the jobs before it. */
   received(planned: PlannedJob, all: readonly PlannedJob[], idOf: (name: string) => number): Received {
     const { job } = planned;
-    // `dependencies` decides when given (with needs it names a subset of them), else the needs, else
-    // every job of the earlier stages.
-    const sources = job.dependencies
-      ? all.filter((p) => job.dependencies!.includes(p.job.name) || job.dependencies!.includes(p.job.parallel?.group ?? "")).map((p) => p.job.name)
-      : job.needs
-        ? job.needs.filter((n) => n.artifacts).map((n) => n.job)
-        : all.filter((p) => p.stageIndex < planned.stageIndex).map((p) => p.job.name);
+    // GitLab's Ci::BuildDependencies#local: the needs with `artifacts: true` (a DAG job), else every
+    // job of the earlier stages; then, when `dependencies` is given, only those of them.
+    const candidates = job.needs
+      ? job.needs.filter((n) => n.artifacts).map((n) => n.job)
+      : all.filter((p) => p.stageIndex < planned.stageIndex).map((p) => p.job.name);
+    const named = (name: string) => {
+      const group = all.find((p) => p.job.name === name)?.job.parallel?.group;
+      return job.dependencies!.includes(name) || (group !== undefined && job.dependencies!.includes(group));
+    };
+    const sources = job.dependencies ? candidates.filter(named) : candidates;
     const dependencies: Dependency[] = [];
     const dotenv: { key: string; value: string }[] = [];
     for (const name of sources) {

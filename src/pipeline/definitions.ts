@@ -233,7 +233,8 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
   const rawWhen = job.when ?? "on_success";
   if (!JOB_WHEN.includes(rawWhen as JobWhen)) errors.add(new ConfigError(`${location} when should be one of: ${JOB_WHEN.join(", ")}`, position));
   const when = (JOB_WHEN.includes(rawWhen as JobWhen) ? rawWhen : "on_success") as JobWhen;
-  if (Array.isArray(job.needs) && Array.isArray(job.dependencies)) {
+  // `needs: []` with `dependencies:` is allowed (the job then receives nothing: no need has artifacts).
+  if (Array.isArray(job.needs) && job.needs.length > 0 && Array.isArray(job.dependencies)) {
     const needed = job.needs.flat(10).map((n) => (isHash(n) ? n.job : n));
     const missing = job.dependencies.filter((d) => !needed.includes(d));
     if (missing.length > 0) errors.add(new ConfigError(`${location} dependencies the ${missing.join(", ")} should be part of needs`, position));

@@ -3,6 +3,8 @@
  * shunting-yard with its precedences, and evaluation on values that behave as Ruby's do.
  */
 
+import { re2ToRegExp, Re2Error } from "./re2.ts";
+
 /** The expression does not lex or parse; GitLab says `invalid expression syntax`. */
 export class ExpressionError extends Error {
   override readonly name = "ExpressionError";
@@ -197,14 +199,11 @@ function present(value: Value): boolean {
   return true;
 }
 
-/** An RE2 pattern as a JavaScript RegExp; what RE2 cannot do (lookaround, backreferences) is refused. */
+/** An RE2 pattern as a JavaScript RegExp with the same meaning (re2.ts); what cannot be is refused. */
 function compile(body: string, flags: string): RegExp {
-  const source = body.replace(/\\\//g, "/");
-  if (/\(\?[=!<]|\\[1-9]/.test(source)) throw new ExpressionError("the regular expression uses what RE2 does not support");
-  if (flags.includes("U")) throw new ExpressionError("the U flag is not supported here");
   try {
-    return new RegExp(source, [...new Set(flags.replace(/U/g, ""))].join(""));
+    return re2ToRegExp(body.replace(/\\\//g, "/"), flags);
   } catch (error) {
-    throw new ExpressionError(`invalid regular expression: ${(error as Error).message}`);
+    throw new ExpressionError(error instanceof Re2Error ? error.message : String(error));
   }
 }

@@ -5,6 +5,7 @@ import { parseDuration } from "./duration.ts";
 import { matrixInstanceNames } from "./parallel.ts";
 import { isHash } from "./extends.ts";
 import { RubyFloat, rubyString } from "./ruby-scalars.ts";
+import { re2ToRegExp } from "./re2.ts";
 
 /* The readers of a job's plain fields, each failing with GitLab's message for its location. */
 
@@ -109,10 +110,15 @@ export function readResourceGroup(value: unknown, location: string, position?: S
 /** `coverage: '/regex/'`: a regular expression between slashes. */
 export function readCoverage(value: unknown, location: string, position?: SourcePosition): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string" || !/^\/.+\/[a-zA-Z]*$/s.test(value)) {
-    throw new ConfigError(`${location} config must be a regular expression`, position);
+  const parts = typeof value === "string" ? /^\/(.+)\/([a-zA-Z]*)$/s.exec(value) : null;
+  if (!parts) throw new ConfigError(`${location} config must be a regular expression`, position);
+  // GitLab reads it with RE2: what RE2 cannot (or this runner cannot mean the same) is said now, not a silent miss.
+  try {
+    re2ToRegExp(parts[1]!, parts[2]!.replace(/[^ims]/g, ""));
+  } catch (error) {
+    throw new ConfigError(`${location} config must be a regular expression: ${error instanceof Error ? error.message : String(error)}`, position);
   }
-  return value;
+  return value as string;
 }
 
 /** `hooks:`: scripts the runner runs around get_sources. */

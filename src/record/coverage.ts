@@ -1,3 +1,4 @@
+import { re2ToRegExp } from "../pipeline/re2.ts";
 /** ANSI escapes (colours, `\x1b[0K`) and the section markers GitLab's trace carries. */
 const ESCAPES = /\x1b\[[0-9;]*[A-Za-z]|section_(?:start|end):\d+:[^\r\n]*?\r/g;
 
@@ -10,9 +11,11 @@ const ESCAPES = /\x1b\[[0-9;]*[A-Za-z]|section_(?:start|end):\d+:[^\r\n]*?\r/g;
 export function coverageFromTrace(trace: string, pattern: string): number | undefined {
   const parts = /^\/(.*)\/([a-zA-Z]*)$/s.exec(pattern);
   if (!parts) return undefined;
+  // RE2, as GitLab evaluates it ((?i) and the rest; the file's pattern was checked when it was read).
   let regex: RegExp;
   try {
-    regex = new RegExp(parts[1]!, `${parts[2]!.replace(/[^ims]/g, "")}g`);
+    const re2 = re2ToRegExp(parts[1]!, parts[2]!.replace(/[^ims]/g, ""));
+    regex = new RegExp(re2.source, `${re2.flags}g`);
   } catch {
     return undefined;
   }
