@@ -35,8 +35,10 @@ export interface ShellWriter {
    * `hide_duration=true,collapsed=true`, as FF_SCRIPT_SECTIONS shows a multi-line command).
    */
   collapsedSection(id: string, text: string): void;
-  /** A user's code, as it is. */
+  /** A user's command, as it is. */
   userCode(code: string): void;
+  /** The lines written so far, without the script's frame (to be run by another writer's `eval`). */
+  body(): string;
   /** GitLab Runner's `CheckForErrors` with FF_ENABLE_BASH_EXIT_CODE_CHECK: stop at a non-zero `$?`. */
   checkExitCode(): void;
   /** `if [ -d path ]; then … else … fi` */
@@ -98,6 +100,7 @@ export function createShellWriter(shell: ShellName): ShellWriter {
     ifDirectory: (path, then, otherwise) => conditional(`[ -d ${quote(path)} ]`, then, otherwise),
     ifCommand: (argv, then, otherwise) => conditional(argv.map(quote).join(" "), then, otherwise),
     ifQuietCommand: (argv, then, otherwise) => conditional(`${argv.map(quote).join(" ")} >/dev/null 2>&1`, then, otherwise),
+    body: () => lines.join("\n"),
     finish() {
       const strict = shell === "bash" ? "set -eo pipefail" : "set -e\n(set -o pipefail) 2>/dev/null && set -o pipefail";
       // The shell parses the whole group before running it, and runs it with stdin from /dev/null, so

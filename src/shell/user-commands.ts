@@ -1,6 +1,6 @@
 import { ANSI } from "../trace/ansi.ts";
 import { quoteBash, quotePosix } from "./quote.ts";
-import type { ShellWriter } from "./shell-writer.ts";
+import { createShellWriter, type ShellWriter } from "./shell-writer.ts";
 
 /** How a stage's user commands are written (the job's feature flags and trace features). */
 export interface CommandStyle {
@@ -19,12 +19,16 @@ export interface CommandStyle {
  * `<prefix>_<i>` (i counts every command, empty ones too). Returns how many commands were marked.
  */
 export function writeCommands(
-  w: ShellWriter,
+  outer: ShellWriter,
   prefix: string,
   commands: readonly string[],
   style: CommandStyle = {},
   firstMark = 1,
 ): number {
+  // The commands run through one `eval`, as GitLab Runner's bash script does: bash parses an eval'd
+  // text a command at a time, so a syntax error fails its own line after the ones before it ran
+  // (inside the script's `{ … }` group the shell would parse everything first and run nothing).
+  const w = createShellWriter(outer.shell);
   let marked = 0;
   commands.forEach((raw, i) => {
     const command = raw.trim();
@@ -40,5 +44,6 @@ export function writeCommands(
     }
     if (style.checkExitCodes) w.checkExitCode();
   });
+  if (commands.length > 0) outer.line(`eval ${(outer.shell === "bash" ? quoteBash : quotePosix)(w.body())}`);
   return marked;
 }

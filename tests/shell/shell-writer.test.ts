@@ -22,8 +22,8 @@ describe("ShellWriter", () => {
         "set +o noclobber",
         "export GREETING=$'hello world'",
         "cd /tmp",
-        "printf '%s\\n' $'\\x1b[32;1m$ echo $GREETING\\x1b[0;m'",
-        "echo $GREETING",
+        // The commands run through one eval (parsed a command at a time, as GitLab Runner's are).
+        "eval $'printf \\'%s\\\\n\\' $\\'\\\\x1b[32;1m$ echo $GREETING\\\\x1b[0;m\\'\\necho $GREETING'",
         "} </dev/null 2>&1",
         "exit",
         "",
@@ -160,4 +160,18 @@ describe("ShellWriter", () => {
       expect(checked.out).not.toContain("\nafter\n");
     });
   }
+
+  // GitLab Runner runs the script through bash's eval, which parses a command at a time.
+  for (const shell of ["bash", "sh"] as const) {
+    test(`${shell}: a syntax error on one line fails that line after the lines before it ran`, () => {
+      const { code, out } = runScript(shell, userScript(shell, { projectDir: "/tmp", tmpDir: "/tmp/x.tmp", variables: [] }, [
+        "echo first", "echo second", "if then", "echo never",
+      ]));
+      expect(code).toBe(2);
+      expect(out).toContain("\nfirst\n");
+      expect(out).toContain("\nsecond\n");
+      expect(out).not.toContain("never\n");
+    });
+  }
 });
+
