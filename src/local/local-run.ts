@@ -210,7 +210,14 @@ function copier(payload: JobResponse, executor: Executor, options: LocalRunOptio
   if (strategy !== "clone" && strategy !== "fetch") return undefined;
   const start = () =>
     options.worktree.then((listing) =>
-      syncWorktree(listing, { files: executor.files, dir: executor.directories.projectDir }, { sha: options.git.sha, env: options.hostEnv }),
+      syncWorktree(listing, { files: executor.files, dir: executor.directories.projectDir }, {
+        sha: options.git.sha, env: options.hostEnv,
+        origin: {
+          ...(options.git.remoteUrl ? { url: options.git.remoteUrl } : {}),
+          ...(options.git.refType === "branch" && options.git.ref ? { branch: options.git.ref } : {}),
+          ...(options.git.defaultBranch ? { defaultBranch: options.git.defaultBranch } : {}),
+        },
+      }),
     );
   if (!executor.local) return start;
   const early = start();

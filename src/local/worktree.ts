@@ -61,7 +61,15 @@ export interface SyncTarget {
 export async function syncWorktree(
   listing: WorktreeListing,
   target: SyncTarget,
-  options: { sha: string; env: Record<string, string> },
+  options: {
+    sha: string;
+    env: Record<string, string>;
+    /**
+     * What GitLab's fetch gives a job's repository: the `origin` remote (the user's URL) and its
+     * remote-tracking refs (the pipeline's branch at `sha`, the default branch as the user has it).
+     */
+    origin?: { readonly url?: string; readonly branch?: string; readonly defaultBranch?: string };
+  },
 ): Promise<SyncSummary> {
   const { root, files } = listing;
   const { dir } = target;
@@ -78,7 +86,10 @@ export async function syncWorktree(
   await inBatches(stale, (path) => target.files.remove(join(dir, path)));
   await removeEmptyDirectories(target, existing, files);
   await inBatches(toCopy, (path) => copyEntry(join(root, path), target, join(dir, path)));
-  if (listing.isRepositoryRoot && target.files === localFiles) await linkRepository(root, dir, options.sha, options.env);
+  if (listing.isRepositoryRoot && target.files === localFiles) {
+    await linkRepository(root, dir, options.sha, options.env);
+    if (options.origin) await linkOrigin(root, dir, options.sha, options.origin, options.env);
+  }
   return { files: files.size, copied: toCopy.length, removed: stale.length };
 }
 
@@ -158,6 +169,38 @@ async function linkRepository(root: string, dest: string, sha: string, env: Reco
     await writeFile(join(gitDir, "HEAD"), `${sha}\n`);
     await run(["git", "-C", dest, "read-tree", sha], env);
   }
+}
+
+/**
+ * `origin` as GitLab's fetch leaves it: its URL and `refs/remotes/origin/<branch>` for the pipeline's
+ * branch (at `sha`) and the default branch (where the user's own `origin/<default>`, else their local
+ * branch, points), so `git diff origin/main…HEAD` works as in a GitLab job, with no network.
+ */
+async function linkOrigin(
+  root: string, dest: string, sha: string,
+  origin: { readonly url?: string; readonly branch?: string; readonly defaultBranch?: string }, env: Record<string, string>,
+): Promise<void> {
+  const git = (...args: string[]) => run(["git", "-C", dest, ...args], env);
+  if (origin.url) {
+    await git("config", "remote.origin.url", origin.url);
+    await git("config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*");
+  }
+  const refs = new Map<string, string>();
+  if (origin.defaultBranch) {
+    const resolved = await resolveRef(root, [`refs/remotes/origin/${origin.defaultBranch}`, `refs/heads/${origin.defaultBranch}`], env);
+    if (resolved) refs.set(origin.defaultBranch, resolved);
+  }
+  if (origin.branch && /^[0-9a-f]{40,64}$/.test(sha) && !/^0+$/.test(sha)) refs.set(origin.branch, sha);
+  for (const [branch, at] of refs) await git("update-ref", `refs/remotes/origin/${branch}`, at).catch(() => {});
+}
+
+/** The commit the first of `refs` that exists in `root` points at. */
+async function resolveRef(root: string, refs: readonly string[], env: Record<string, string>): Promise<string | undefined> {
+  for (const ref of refs) {
+    const out = await run(["git", "-C", root, "rev-parse", "--verify", "-q", `${ref}^{commit}`], env).catch(() => "");
+    if (out.trim()) return out.trim();
+  }
+  return undefined;
 }
 
 async function gitPath(root: string, name: string, env: Record<string, string>): Promise<string> {

@@ -188,6 +188,30 @@ describe("dist/runner exec", () => {
     expect(second.out).toContain("$ ls vendor 2>/dev/null || echo no-cache-yet\nlib\n");
   });
 
+  // A GitLab job's repository has the origin remote and its remote-tracking refs (GitLab Runner's
+  // fetch refspecs): real jobs run `git diff-tree --check origin/main HEAD`.
+  test("the job's repository has origin and origin/<branch> refs as after GitLab's fetch, without network", () => {
+    const repo = makeRepository(2);
+    git(repo.work, "remote", "add", "origin", "https://gitlab.example.com/group/project.git");
+    git(repo.work, "update-ref", "refs/remotes/origin/main", repo.shas[0]!);
+    git(repo.work, "checkout", "-q", "-b", "feature");
+    writeFileSync(join(repo.work, ".gitlab-ci.yml", ), [
+      "check:",
+      "  script:",
+      '    - echo "remote=$(git remote get-url origin)"',
+      '    - echo "main=$(git rev-parse origin/main) feature=$(git rev-parse origin/feature)"',
+      "    - git diff-tree --check origin/main HEAD",
+      "",
+    ].join("\n"));
+    git(repo.work, "add", ".gitlab-ci.yml");
+    git(repo.work, "commit", "-q", "-m", "Add the pipeline");
+    const head = git(repo.work, "rev-parse", "HEAD");
+    const { code, out } = runner(["exec", "check"], repo.work);
+    expect(code, out).toBe(0);
+    expect(out).toContain("remote=https://gitlab.example.com/group/project.git");
+    expect(out).toContain(`main=${repo.shas[0]} feature=${head}`);
+  });
+
   test("output has no escape codes when stdout is not a terminal", () => {
     const { dir } = fixture();
     expect(runner(["exec", "deploy"], dir).out).not.toContain("\x1b");
