@@ -5,7 +5,7 @@ import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import type { PullPolicy } from "../protocol/types.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
-import { planRun } from "../pipeline/plan.ts";
+import { PipelineFilteredError, planRun } from "../pipeline/plan.ts";
 import { localProject } from "../pipeline/predefined.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import { parseAssignment, parseInputs } from "./assignment.ts";
@@ -97,12 +97,18 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     text, displayName, root: cwd, cacheDir: options.cache ? join(cwd, ".runner", "cache", "pipelines") : undefined,
     inputs, includeContext: includeContext(),
   });
-  const plan = planRun(pipeline, {
-    jobs: options.jobs, withNeeds: options.withNeeds === true, manual: options.manual ?? [],
-    context: ruleContext({
-      git, project, pipeline: localPipeline, globals: pipeline.variables, projectVariables, pipelineVariables, cwd, env: options.env,
-    }),
-  });
+  let plan: ReturnType<typeof planRun>;
+  try {
+    plan = planRun(pipeline, {
+      jobs: options.jobs, withNeeds: options.withNeeds === true, manual: options.manual ?? [],
+      context: ruleContext({
+        git, project, pipeline: localPipeline, globals: pipeline.variables, projectVariables, pipelineVariables, cwd, env: options.env,
+      }),
+    });
+  } catch (error) {
+    if (!(error instanceof PipelineFilteredError)) throw error;
+    return reportFiltered(error, options);
+  }
   // Keywords without local effect are named whatever is asked (on stderr, so listings stay clean).
   if (!options.json) for (const warning of pipeline.warnings ?? []) options.printError(`Warning: ${printable(warning)}`);
   if (options.graph) {
@@ -125,6 +131,23 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   return runPlan(options, {
     cwd, git, project, localPipeline, pipeline, plan, projectVariables, pipelineVariables, worktree: options.prefetch.worktree(),
   });
+}
+
+/**
+ * A pipeline workflow:rules would not create: a valid file, so not "invalid configuration". Says
+ * so, why, and which jobs do not run (`--list` lists them with that reason); exits 3.
+ */
+function reportFiltered(error: PipelineFilteredError, options: ExecOptions): number {
+  const reason = `the pipeline is not created: ${error.why}`;
+  if (options.list === "json") {
+    options.print(`${JSON.stringify({ created: false, reason: error.message, why: error.why, jobs: error.jobs.map((job) => ({ job, reason })) }, null, 2)}\n`);
+  } else if (options.list) {
+    options.print(`${error.message} ${error.why}\n${error.jobs.map((job) => `  ${printable(job)}: not run, ${reason}`).join("\n")}\n`);
+  } else {
+    options.printError(`This pipeline would not be created: ${error.message} ${printable(error.why)}`);
+    options.printError(`Not running ${error.jobs.map(printable).join(", ")}: ${reason}`);
+  }
+  return EXIT.pipelineFiltered;
 }
 
 async function readConfig(path: string, shown: string): Promise<string> {

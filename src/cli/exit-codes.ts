@@ -6,6 +6,8 @@ export const EXIT = {
   jobFailed: 1,
   /** Bad input: unknown job, invalid YAML, a job with no script, a bad option. */
   badInput: 2,
+  /** A valid file whose workflow:rules would not create the pipeline: nothing ran. */
+  pipelineFiltered: 3,
 } as const;
 
 /** An error in what the user gave us; reported as one line, exit code 2. */

@@ -21,6 +21,19 @@ export interface Plan {
   readonly unplayed: readonly JobDefinition[];
 }
 
+/**
+ * `workflow:rules` keep the pipeline from being created (GitLab: `Pipeline filtered out by workflow
+ * rules.`): a valid file all the same. `why` says which rule decided, `jobs` what would have run.
+ */
+export class PipelineFilteredError extends ConfigError {
+  constructor(
+    readonly why: string,
+    readonly jobs: readonly string[],
+  ) {
+    super("Pipeline filtered out by workflow rules.");
+  }
+}
+
 /** A job name on the command line that the file does not define. */
 export class UnknownJobError extends Error {
   override readonly name = "UnknownJobError";
@@ -89,8 +102,14 @@ function checkSelection(pipeline: PipelineDefinition, names: readonly string[]):
 /** `workflow:rules` (§6.6): the matched rule's variables, or GitLab's refusal. */
 function workflowVariablesOf(pipeline: PipelineDefinition, ctx: PlanContext | undefined): VariableDefinition[] {
   if (!pipeline.workflow?.rules || !ctx) return [];
-  const rule = firstMatchingRule(pipeline.workflow.rules, { ...ctx, variables: ctx.ruleVariables(undefined, []) });
-  if (!rule || rule.when === "never") throw new ConfigError("Pipeline filtered out by workflow rules.");
+  const rules = pipeline.workflow.rules;
+  const rule = firstMatchingRule(rules, { ...ctx, variables: ctx.ruleVariables(undefined, []) });
+  if (!rule || rule.when === "never") {
+    const why = !rule
+      ? `no rule of workflow:rules matched (${rules.length} rule${rules.length === 1 ? "" : "s"})`
+      : `workflow:rules rule ${rules.indexOf(rule) + 1} matched with when: never${rule.if !== undefined ? ` (if: ${rule.if})` : ""}`;
+    throw new PipelineFilteredError(why, pipeline.jobs.map((j) => j.name));
+  }
   return Object.entries(rule.variables ?? {}).map(([key, value]) => ({ key, value, raw: false }));
 }
 

@@ -212,6 +212,15 @@ describe("dist/runner exec", () => {
     expect(out).toContain(`main=${repo.shas[0]} feature=${head}`);
   });
 
+  test("a pipeline workflow:rules filter out: --list names every job and why, exit 3", () => {
+    const { dir } = fixture("workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\n    - when: never\na:\n  script: x\nb:\n  script: y\n");
+    const { code, out } = runner(["exec", "--list"], dir);
+    expect(code).toBe(3);
+    expect(out).toContain("Pipeline filtered out by workflow rules. workflow:rules rule 2 matched with when: never");
+    expect(out).toContain("  a: not run, the pipeline is not created");
+    expect(out).toContain("  b: not run, the pipeline is not created");
+  });
+
   test("output has no escape codes when stdout is not a terminal", () => {
     const { dir } = fixture();
     expect(runner(["exec", "deploy"], dir).out).not.toContain("\x1b");
