@@ -44,6 +44,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .addOption(configOption())
     .addOption(new Option("--shell <shell>", "the job shell").choices(["bash", "sh"] as const).default("bash" as const))
     .option("--needs", "run the named jobs with every job they wait for (their needs, or the earlier stages)")
+    .option("--protected", "run as on a protected branch or tag: CI_COMMIT_REF_PROTECTED=true, protected caches")
     .option("--manual <job>", "play this manual job (repeatable)", collect, [] as string[])
     .option("-j, --concurrency <n>", "jobs of a stage that run at once (default: cores)", positiveInteger)
     .option("--builds-dir <dir>", "where jobs run (default: .runner/builds)")
@@ -84,6 +85,7 @@ async function main(argv: readonly string[]): Promise<number> {
         shell: opts.shell,
         concurrency: opts.concurrency,
         withNeeds: opts.needs === true,
+        protectedRef: opts.protected === true,
         manual: opts.manual,
         keep: opts.keep === true,
         ...(opts.listJson ? { list: "json" as const } : opts.list ? { list: "table" as const } : {}),

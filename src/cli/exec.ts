@@ -35,6 +35,8 @@ export interface ExecOptions {
   readonly ssh?: { readonly settings: SshSettings; readonly buildsDir?: string };
   readonly shell: ShellName;
   readonly concurrency?: number;
+  /** `--protected`: run as on a protected branch or tag (CI_COMMIT_REF_PROTECTED, protected caches). */
+  readonly protectedRef?: boolean;
   /** `--needs`: the named jobs run with everything they wait for. */
   readonly withNeeds?: boolean;
   /** `--manual JOB`: manual jobs played in this run. */
@@ -82,7 +84,10 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   const project = localProject(git);
   const createdAt = new Date();
   const pipelineId = Math.floor(createdAt.getTime() / 1000) % 10_000_000;
-  const localPipeline = { id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath) };
+  const localPipeline = {
+    id: pipelineId, createdAt: createdAt.toISOString().replace(/\.\d+Z$/, "Z"), configPath: relative(git.root, filePath),
+    ...(options.protectedRef ? { protectedRef: true } : {}),
+  };
   const includeContext = () => includeRuleContext({ git, project, pipeline: localPipeline, globals: [], projectVariables, pipelineVariables, cwd, env: options.env });
   if (options.preview) {
     const [{ parseYamlFile }, { mergedConfig }, { projectIncludes }, YAML] = await Promise.all([

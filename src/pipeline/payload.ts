@@ -59,9 +59,9 @@ function artifactsOf(job: JobDefinition): Artifact[] {
   return [...archive, ...reports];
 }
 
-/** GitLab's cache keys (§8.9): `key:files` hashed, `-non_protected` appended (a local ref is not protected). */
+/** GitLab's cache keys (§8.9): `key:files` hashed, `-protected` or `-non_protected` appended. */
 function cachesOf(job: JobDefinition, ctx: PayloadContext): Cache[] {
-  const suffix = "-non_protected";
+  const suffix = ctx.pipeline.protectedRef ? "-protected" : "-non_protected";
   return (job.cache ?? []).map((c) => {
     let key: string;
     if (typeof c.key === "string") key = c.key;

@@ -10,6 +10,11 @@ export interface LocalPipeline {
   readonly configPath: string;
   /** `workflow:name`, expanded (CI_PIPELINE_NAME); none when empty. */
   readonly name?: string;
+  /**
+   * Whether the ref counts as protected (`runner exec --protected`): GitLab's protection is a project
+   * setting the local run cannot see, so a local ref is not protected unless told.
+   */
+  readonly protectedRef?: boolean;
 }
 
 /** The project a local run belongs to, derived from the git remote or the directory name. */
@@ -74,7 +79,7 @@ export function predefinedVariables(input: {
     CI_COMMIT_BEFORE_SHA: ZERO_SHA,
     CI_COMMIT_REF_NAME: git.ref,
     CI_COMMIT_REF_SLUG: slugify(git.ref),
-    CI_COMMIT_REF_PROTECTED: "false",
+    CI_COMMIT_REF_PROTECTED: pipeline.protectedRef ? "true" : "false",
     CI_COMMIT_MESSAGE: git.message,
     CI_COMMIT_TITLE: title,
     CI_COMMIT_DESCRIPTION: title.length < 100 ? body.join("\n").replace(/^\n+/, "") : git.message,

@@ -221,6 +221,23 @@ describe("dist/runner exec", () => {
     expect(out).toContain("  b: not run, the pipeline is not created");
   });
 
+  test("--protected runs as on a protected branch: CI_COMMIT_REF_PROTECTED in rules and jobs, protected caches", () => {
+    const { dir } = fixture([
+      "deploy:",
+      "  rules:",
+      '    - if: $CI_COMMIT_REF_PROTECTED == "true"',
+      "  cache: { key: deps, paths: [vendor/] }",
+      '  script: echo "protected=$CI_COMMIT_REF_PROTECTED"',
+      "",
+    ].join("\n"));
+    const plain = runner(["exec"], dir);
+    expect(plain.out + plain.err).toContain("The rules configuration prevented any jobs from being added to the pipeline");
+    const protectedRun = runner(["exec", "--protected"], dir);
+    expect(protectedRun.code, protectedRun.out).toBe(0);
+    expect(protectedRun.out).toContain("protected=true");
+    expect(protectedRun.out).toContain("deps-protected");
+  });
+
   test("output has no escape codes when stdout is not a terminal", () => {
     const { dir } = fixture();
     expect(runner(["exec", "deploy"], dir).out).not.toContain("\x1b");
