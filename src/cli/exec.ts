@@ -95,7 +95,8 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     ]);
     const file = parseYamlFile(displayName, text);
     const includes = projectIncludes(cwd, parseYamlFile, includeContext());
-    options.print(YAML.stringify(mergedConfig(file, { includes, inputs }), { aliasDuplicateObjects: false }));
+    // YAML 1.1 quoting, as GitLab's reader (Psych) is 1.1: "yes", "no", "on", "10005:0" stay strings.
+    options.print(YAML.stringify(mergedConfig(file, { includes, inputs }), { aliasDuplicateObjects: false, version: "1.1" }));
     return EXIT.ok;
   }
   const pipeline = await loadPipeline({

@@ -238,6 +238,15 @@ describe("dist/runner exec", () => {
     expect(protectedRun.out).toContain("deps-protected");
   });
 
+  test("--preview reads back to the same configuration in YAML 1.1, as GitLab reads it", async () => {
+    const { dir } = fixture('variables:\n  ANSWER: "yes"\n  NOPE: "no"\n  PORTS: "10005:0"\n  FLAG: "on"\na:\n  script: echo "$ANSWER"\n');
+    const { code, out } = runner(["exec", "--preview"], dir);
+    expect(code).toBe(0);
+    const YAML = await import("yaml");
+    const reread = YAML.parse(out, { version: "1.1" }) as { variables: Record<string, unknown> };
+    expect(reread.variables).toEqual({ ANSWER: "yes", NOPE: "no", PORTS: "10005:0", FLAG: "on" });
+  });
+
   test("output has no escape codes when stdout is not a terminal", () => {
     const { dir } = fixture();
     expect(runner(["exec", "deploy"], dir).out).not.toContain("\x1b");
