@@ -46,10 +46,16 @@ export function noEffectWarnings(config: Record<string, unknown>): string[] {
     }
   }
   const order = Object.keys(NO_EFFECT);
-  const warnings = [...users].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([keyword, jobs]) => `${keyword} ${NO_EFFECT[keyword]}: ${jobs.join(", ")}`);
+  const warnings = [...users].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([keyword, jobs]) => `${keyword} ${NO_EFFECT[keyword]}: ${jobList(jobs)}`);
   const autoCancel = isHash(config.workflow) ? config.workflow.auto_cancel : undefined;
   if (isHash(autoCancel) && "on_new_commit" in autoCancel) {
     warnings.push("workflow:auto_cancel:on_new_commit has no effect in a local run (no newer pipeline cancels this one)");
   }
   return warnings;
+}
+
+/** A short list: the jobs themselves when few, else their count and the first three. */
+function jobList(jobs: readonly string[]): string {
+  if (jobs.length <= 3) return jobs.join(", ");
+  return `${jobs.length} jobs (${jobs.slice(0, 3).join(", ")}, …)`;
 }
