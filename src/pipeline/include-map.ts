@@ -49,14 +49,47 @@ export function readIncludeMap(root: string, parse: (file: string, text: string)
     text,
     map: {
       project: (name, ref) => {
-        const dir = projects[name];
+        const dir = mapped(projects, name);
         if (dir === undefined) return undefined;
         return ref === undefined ? directoryFiles(at(dir)) : commitFiles(at(dir), ref, name);
+      },
+      component: (name, version) => {
+        const dir = mapped(projects, name);
+        if (dir === undefined) return undefined;
+        return commitFiles(at(dir), componentRef(at(dir), name, version), name);
       },
       remote: (url) => (remote[url] === undefined ? undefined : copy(remote[url])),
       template: (name) => (typeof templates === "string" ? copy(join(templates, name)) : undefined),
     },
   };
+}
+
+/** A project's entry of the map, its path matched case-insensitively (GitLab's project paths are). */
+function mapped(projects: Readonly<Record<string, string>>, name: string): string | undefined {
+  if (projects[name] !== undefined) return projects[name];
+  const key = Object.keys(projects).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : projects[key];
+}
+
+const SEMVER = /^v?(\d+)\.(\d+)\.(\d+)$/;
+
+/**
+ * The ref a component version names in a checkout (GitLab's component versions): `~latest` the
+ * highest released semantic version, `1` or `1.2` the highest release with that prefix, anything
+ * else (a tag, a full version, a SHA, a branch) itself.
+ */
+function componentRef(dir: string, project: string, version: string): string {
+  const partial = /^(\d+)(?:\.(\d+))?$/.exec(version);
+  if (version !== "~latest" && !partial) return version;
+  const listed = Bun.spawnSync(["git", "-C", dir, "tag", "--list"], { stdout: "pipe", stderr: "ignore" }).stdout.toString();
+  const releases = listed.split("\n").map((tag) => ({ tag, v: SEMVER.exec(tag.trim()) })).filter((r) => r.v)
+    .map((r) => ({ tag: r.tag.trim(), n: r.v!.slice(1, 4).map(Number) as [number, number, number] }))
+    .filter((r) => !partial || (r.n[0] === Number(partial[1]) && (partial[2] === undefined || r.n[1] === Number(partial[2]))))
+    .sort((a, b) => b.n[0] - a.n[0] || b.n[1] - a.n[1] || b.n[2] - a.n[2]);
+  if (releases.length === 0) {
+    throw new ConfigError(`Component project \`${project}\` has no release matching \`${version}\` (its tags are its versions)`);
+  }
+  return releases[0]!.tag;
 }
 
 /**

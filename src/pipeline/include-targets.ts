@@ -16,8 +16,13 @@ export interface ProjectFiles {
  * directory of GitLab's templates.
  */
 export interface IncludeMap {
-  /** A mapped project's files: its working tree, or the commit `ref` names when one is given. */
+  /**
+   * A mapped project's files (its path matched case-insensitively, as GitLab's are): its working
+   * tree, or the commit `ref` names when one is given.
+   */
   project(name: string, ref?: string): ProjectFiles | undefined;
+  /** A mapped project's files at a component version: a tag, a SHA, `~latest`, or a partial semver (`1`, `1.2`). */
+  component?(name: string, version: string): ProjectFiles | undefined;
   remote(url: string): { text: string | undefined; source: string } | undefined;
   template(name: string): { text: string | undefined; source: string } | undefined;
 }
@@ -112,14 +117,15 @@ function templateTarget(name: string, ctx: TargetContext): IncludeTarget {
 /**
  * `host/group/project/name@version`: `templates/<name>.yml` or `templates/<name>/template.yml` of that
  * project — this one when host and path are its own (`$CI_SERVER_FQDN/$CI_PROJECT_PATH/name@…`),
- * else a mapped checkout. The version is not checked out: the working tree is used.
+ * else a mapped checkout at that version (`~latest`, a partial semver, a tag or a SHA, read from the
+ * checkout's history); this project's own components come from its working tree.
  */
 function componentTarget(address: string, ctx: TargetContext): IncludeTarget {
   const match = /^([^/]+)\/(.+)\/([^/@]+)@(.+)$/.exec(address);
   if (!match) throw new ConfigError(`Component '${address}' - the component path must be host/project/name@version`);
-  const [, host, project, name] = match as unknown as [string, string, string, string];
-  const own = host === ctx.variables.CI_SERVER_FQDN && project === ctx.variables.CI_PROJECT_PATH;
-  const files = own ? ctx.files : ctx.map?.project(project);
+  const [, host, project, name, version] = match as unknown as [string, string, string, string, string];
+  const own = host === ctx.variables.CI_SERVER_FQDN && project.toLowerCase() === ctx.variables.CI_PROJECT_PATH?.toLowerCase();
+  const files = own ? ctx.files : ctx.map?.component ? ctx.map.component(project, version) : ctx.map?.project(project);
   if (!files) refuse("component", address, "map its project to a local checkout under `projects:` in .runner/includes.yml");
   let found: { path: string; text: string | undefined } = { path: `templates/${name}.yml`, text: undefined };
   for (const path of [`templates/${name}.yml`, `templates/${name}/template.yml`]) {

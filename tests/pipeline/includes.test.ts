@@ -144,6 +144,28 @@ describe("include:local", () => {
     expect(await errorOf(include("ref: v9\n    "))).toBe("Project `group/templates` reference `v9` does not exist!");
   });
 
+  // GitLab's CI/CD components: `host/path/name@version`, the version a tag, a SHA, `~latest` or a
+  // partial semantic version; project paths match whatever their case.
+  test("a component is read at its version from the mapped checkout; ~latest and partial versions pick the release", async () => {
+    const { work } = makeRepository(1);
+    mkdirSync(join(work, "templates"));
+    const release = (version: string) => {
+      writeFileSync(join(work, "templates", "hello.yml"), `hello: { script: echo ${version} }\n`);
+      git(work, "add", ".");
+      git(work, "commit", "-q", "-m", version);
+      git(work, "tag", version);
+    };
+    for (const v of ["v1.0.0", "v1.2.0", "v1.10.1", "v2.0.0"]) release(v);
+    writeFileSync(join(work, "templates", "hello.yml"), "hello: { script: echo working-tree }\n");
+    write(".runner/includes.yml", `projects:\n  group/components: ${work}\n`);
+    const component = (version: string) => `include:\n  - component: gitlab.example.com/Group/Components/hello@${version}\n`;
+    expect((await load(component("~latest"))).jobs[0]!.script).toEqual(["echo v2.0.0"]);
+    expect((await load(component("1"))).jobs[0]!.script).toEqual(["echo v1.10.1"]);
+    expect((await load(component("1.2"))).jobs[0]!.script).toEqual(["echo v1.2.0"]);
+    expect((await load(component("v1.0.0"))).jobs[0]!.script).toEqual(["echo v1.0.0"]);
+    expect(await errorOf(component("3"))).toBe("Component project `Group/Components` has no release matching `3` (its tags are its versions)");
+  });
+
   test("an invalid include map names the key", async () => {
     write(".runner/includes.yml", "projects: { group/templates: [x] }\n");
     const text = "include:\n  - project: group/templates\n    file: ci.yml\n";
