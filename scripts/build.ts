@@ -5,6 +5,13 @@
 import pkg from "../package.json" with { type: "json" };
 
 const revision = (await Bun.$`git rev-parse HEAD`.nothrow().quiet().text()).trim() || "unknown";
+// The sources themselves, uncommitted edits included: what the plan cache is keyed on.
+const hasher = new Bun.CryptoHasher("sha256");
+for (const path of ["main.ts", ...[...new Bun.Glob("src/**/*.ts").scanSync(".")].sort()]) {
+  hasher.update(path);
+  hasher.update(await Bun.file(path).arrayBuffer());
+}
+const buildId = hasher.digest("hex").slice(0, 16);
 const outfile = process.argv[2] ?? "dist/runner";
 const target = process.argv[3];
 
@@ -19,6 +26,7 @@ const result = await Bun.build({
   define: {
     RUNNER_VERSION: JSON.stringify(pkg.version),
     RUNNER_REVISION: JSON.stringify(revision),
+    RUNNER_BUILD_ID: JSON.stringify(buildId),
   },
 });
 if (!result.success) {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { REVISION, VERSION } from "../version.ts";
+import { BUILD_ID, REVISION, VERSION } from "../version.ts";
 import type { IncludeReader } from "./includes.ts";
 import type { PipelineDefinition } from "./definitions.ts";
 import { INCLUDE_MAP_FILE, readIncludeMap } from "./include-map.ts";
@@ -29,7 +29,7 @@ export async function loadPipeline(options: {
 }): Promise<PipelineDefinition> {
   const { text, displayName, cacheDir } = options;
   const inputs = options.inputs ?? {};
-  const key = Bun.hash(`${VERSION}\0${REVISION}\0${displayName}\0${JSON.stringify(inputs)}\0${text}`).toString(16);
+  const key = Bun.hash(`${VERSION}\0${REVISION}\0${BUILD_ID}\0${displayName}\0${JSON.stringify(inputs)}\0${text}`).toString(16);
   const path = cacheDir ? join(cacheDir, `${key}.json`) : undefined;
   if (path) {
     const cached = (await Bun.file(path).json().catch(() => undefined)) as PipelineDefinition | undefined;

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { livingMembers } from "../../src/shell/supervisor.ts";
 import { git, makeRepository } from "../helpers/git-fixture.ts";
@@ -245,6 +246,19 @@ describe("dist/runner exec", () => {
     const YAML = await import("yaml");
     const reread = YAML.parse(out, { version: "1.1" }) as { variables: Record<string, unknown> };
     expect(reread.variables).toEqual({ ANSWER: "yes", NOPE: "no", PORTS: "10005:0", FLAG: "on" });
+  });
+
+  test("--cwd naming no directory is reported and not created; an absolute --variables-file is read where it is", () => {
+    const { dir } = fixture('a:\n  script: echo "from-file=$FROM_FILE"\n');
+    const typo = join(dir, "no-such-dir");
+    const missing = runner(["exec", "--cwd", typo], dir);
+    expect(missing.code).toBe(2);
+    expect(existsSync(typo)).toBe(false);
+    const file = join(mkdtempSync(join(tmpdir(), "runner-vars-")), "vars.env");
+    writeFileSync(file, "FROM_FILE=absolute\n");
+    const run = runner(["exec", "--variables-file", file, "a"], dir);
+    expect(run.code, run.out + run.err).toBe(0);
+    expect(run.out).toContain("from-file=absolute");
   });
 
   test("output has no escape codes when stdout is not a terminal", () => {
