@@ -30,7 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .option("-i, --input <name=value>", "a pipeline input of the file's spec:inputs (repeatable)", collect, [] as string[])
     .option("--variables-file <file>", "a dotenv file of project variables (repeatable; .runner/variables.env is read when present)", collect, [] as string[])
     .option("--secrets-file <file>", "a dotenv file of masked variables (repeatable; .runner/secrets.env is read when present)", collect, [] as string[])
-    .addOption(new Option("--executor <name>", "where jobs run").choices(["shell", "ssh", "docker"] as const).default("shell" as const))
+    .addOption(new Option("--executor <name>", "where every job runs (default: a job with an image in Docker when an engine answers, the others on the shell)").choices(["shell", "ssh", "docker"] as const))
     .option("--docker-image <image>", "docker executor: the image of jobs that name none")
     .option("--helper-image <image>", "docker executor: the image of the runner's own stages (default: runner-helper:<version>, else the job's image)")
     .addOption(new Option("--pull-policy <policy>", "docker executor: when images are pulled").choices(["always", "if-not-present", "never"] as const).default("if-not-present" as const))
@@ -77,11 +77,9 @@ async function main(argv: readonly string[]): Promise<number> {
         variablesFiles: opts.variablesFile,
         inputs: opts.input,
         secretsFiles: opts.secretsFile,
-        executor: opts.executor,
+        ...(opts.executor ? { executor: opts.executor } : {}),
         ...(ssh ? { ssh } : {}),
-        ...(opts.executor === "docker"
-          ? { docker: { pullPolicy: opts.pullPolicy, ...(opts.dockerImage ? { image: opts.dockerImage } : {}), ...(opts.helperImage ? { helperImage: opts.helperImage } : {}) } }
-          : {}),
+        docker: { pullPolicy: opts.pullPolicy, ...(opts.dockerImage ? { image: opts.dockerImage } : {}), ...(opts.helperImage ? { helperImage: opts.helperImage } : {}) },
         shell: opts.shell,
         concurrency: opts.concurrency,
         withNeeds: opts.needs === true,

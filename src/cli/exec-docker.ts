@@ -6,7 +6,31 @@ import { serviceImages } from "../executors/docker/services.ts";
 import { registryAuth } from "../executors/docker/registry-auth.ts";
 import type { Executor } from "../executors/executor.ts";
 import type { JobDefinition } from "../pipeline/definitions.ts";
+import type { JobResponse } from "../protocol/types.ts";
+import { expandContainerNames } from "../steps/container-names.ts";
 import type { ExecOptions } from "./exec.ts";
+import type { DockerEngineProbe } from "./executor-choice.ts";
+
+/**
+ * Whether a Docker engine answers `GET /_ping` at DOCKER_HOST (else the local socket) within
+ * `timeoutMs`: what decides, by default, that jobs with an image run in it.
+ */
+export async function probeDockerEngine(env: Record<string, string | undefined>, timeoutMs = 2_000): Promise<DockerEngineProbe> {
+  const where = env.DOCKER_HOST || "unix:///var/run/docker.sock";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
+  });
+  try {
+    await Promise.race([new DockerApi({ host: where }).request("GET", "/_ping"), late]);
+    return { where, answers: true };
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    return { where, answers: false, failure: e.code ?? e.message ?? String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Removes what crashed earlier local runs left behind (their process is gone). */
 export async function removeExecLeftovers(): Promise<void> {
@@ -18,11 +42,13 @@ export /**
  * unless told otherwise, and a build volume per project and job that outlives the run, so that an
  * unchanged working tree is not copied again.
  */
-function localDockerExecutor(job: JobDefinition, relative: string, cwd: string, docker: NonNullable<ExecOptions["docker"]>, keep: boolean, env: Record<string, string>,
+function localDockerExecutor(job: JobDefinition, payload: JobResponse, relative: string, cwd: string, docker: NonNullable<ExecOptions["docker"]>, keep: boolean, env: Record<string, string>,
   shellOnFailure?: DockerExecutorOptions["shellOnFailure"],
 ): Executor {
   const config = { ...(docker.image ? { image: docker.image } : {}), ...(docker.helperImage ? { helper_image: docker.helperImage } : {}) };
-  const image = jobImage(config, job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : undefined, [docker.pullPolicy]);
+  // Names and aliases expanded against the job's variables, as GitLab Runner expands them.
+  const expanded = expandContainerNames(payload);
+  const image = jobImage(config, expanded.image ?? undefined, [docker.pullPolicy]);
   const project = Bun.hash(cwd).toString(16);
   const slug = job.name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 40) || "job";
   return createDockerExecutor({
@@ -30,7 +56,7 @@ function localDockerExecutor(job: JobDefinition, relative: string, cwd: string, 
     settings: {}, owner: { runner: "exec", job: `exec-${process.pid}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}` },
     projectPath: relative, keepOnFailure: keep, ...(shellOnFailure ? { shellOnFailure } : {}),
     registryAuth: (name) => registryAuth(name, env.DOCKER_AUTH_CONFIG ? { dockerAuthConfig: env.DOCKER_AUTH_CONFIG } : {}),
-    services: serviceImages(job.services, image.pullPolicies),
+    services: serviceImages(expanded.services, image.pullPolicies),
     jobVariables: job.variables.map((v) => `${v.key}=${v.value}`), keptVolume: `runner-exec-${project}-${slug}-${Bun.hash(job.name).toString(16).slice(0, 6)}`,
   });
 }

@@ -16,6 +16,7 @@ import { RunRecord } from "../record/run-record.ts";
 import { TerminalSink } from "../trace/terminal-sink.ts";
 import type { ExecOptions } from "./exec.ts";
 import { EXIT } from "./exit-codes.ts";
+import { chooseExecutors, describeChoices, needsEngineProbe } from "./executor-choice.ts";
 import { interruptibleSignals } from "./job-signals.ts";
 import { StatusLine } from "./status-line.ts";
 import { renderSummary } from "./summary.ts";
@@ -64,8 +65,13 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
       if (event.type === "job.finish") status?.jobFinished(event.job);
     },
   });
-  // The Docker machinery loads only when it is used.
-  const docker = options.executor === "docker" ? await import("./exec-docker.ts") : undefined;
+  // Each job's executor, said in one line; the Docker machinery loads only when a job has an image or it is forced.
+  const choice = { ...(options.executor ? { forced: options.executor } : {}), ...(options.docker?.image ? { defaultImage: options.docker.image } : {}) };
+  const probe = needsEngineProbe(allJobs, choice) || options.executor === "docker" ? await import("./exec-docker.ts") : undefined;
+  const engine = probe && !options.executor ? await probe.probeDockerEngine(options.env) : undefined;
+  const choices = chooseExecutors(allJobs, { ...choice, ...(engine ? { engine } : {}) });
+  (options.json ? options.printError : (line: string) => print(`${line}\n`))(describeChoices(allJobs, choices));
+  const docker = [...choices.values()].some((c) => c.executor === "docker") ? probe : undefined;
   await docker?.removeExecLeftovers();
   const onFailure = docker && options.shellOnFailure ? docker.interactiveShell({ ...options.shellOnFailure, print: options.print }) : undefined;
   let results: LocalJobResult[];
@@ -77,10 +83,10 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
       concurrency: options.concurrency ?? availableParallelism(),
       payloadFor: (job, index, received) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx, received),
       cacheDir: join(cwd, ".runner", "cache"),
-      executorFor: (job, directories, relative) =>
-        options.executor === "docker"
-          ? docker!.localDockerExecutor(job, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" }, options.keep ?? false, options.env, onFailure)
-          : options.executor === "ssh" && options.ssh
+      executorFor: (job, directories, relative, payload) =>
+        choices.get(job.name)?.executor === "docker"
+          ? docker!.localDockerExecutor(job, payload, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" }, options.keep ?? false, options.env, onFailure)
+          : choices.get(job.name)?.executor === "ssh" && options.ssh
           ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
           : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
       sinkFor: (job) => options.json ? silentSink : new TerminalSink({
@@ -123,8 +129,9 @@ function missingSecrets(job: JobDefinition, projectVariables: readonly VariableD
     .map((secret) => `secret ${secret.name} has no value here: give it in .runner/secrets.env or --secrets-file`);
 }
 
-function imageNotice(job: JobDefinition, executor: string): string[] {
-  return job.image && executor !== "docker" ? [`image "${job.image.name}" is ignored by the ${executor} executor`] : [];
+/** A forced shell or ssh executor runs a job's image-less: said in its trace. */
+function imageNotice(job: JobDefinition, forced: ExecOptions["executor"]): string[] {
+  return job.image && forced && forced !== "docker" ? [`image "${job.image.name}" is ignored by the ${forced} executor`] : [];
 }
 
 const PREFIX_COLORS = [36, 35, 33, 32, 34, 91, 96, 95, 93, 92];

@@ -12,6 +12,7 @@ import { parseAssignment, parseInputs } from "./assignment.ts";
 import { runPlan } from "./exec-run.ts";
 import { ignoreRunnerDirectory } from "../local/runner-directory.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
+import type { LocalExecutorName } from "./executor-choice.ts";
 import type { ExecPrefetch } from "./exec-prefetch.ts";
 import { includeContext as includeRuleContext, ruleContext } from "./rule-context.ts";
 import { readVariableFiles } from "./variable-files.ts";
@@ -28,8 +29,9 @@ export interface ExecOptions {
   /** `--variables-file` / `--secrets-file`: dotenv files of project variables (secrets are masked). */
   readonly variablesFiles?: readonly string[];
   readonly secretsFiles?: readonly string[];
-  readonly executor: "shell" | "ssh" | "docker";
-  /** For `--executor docker`: the image of jobs without one, the helper image and the pull policy. */
+  /** `--executor`: every job runs there; absent, a job with an image runs in Docker when an engine answers. */
+  readonly executor?: LocalExecutorName;
+  /** For the Docker executor: the image of jobs without one, the helper image and the pull policy. */
   readonly docker?: { readonly image?: string; readonly helperImage?: string; readonly pullPolicy: PullPolicy };
   /** For `--executor ssh`: where and how to connect, and the remote builds directory. */
   readonly ssh?: { readonly settings: SshSettings; readonly buildsDir?: string };

@@ -12,6 +12,7 @@ import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { projectPath, shortToken } from "../protocol/token.ts";
 import type { JobResponse } from "../protocol/types.ts";
 import { JobFailure } from "../protocol/job-failure.ts";
+import { expandContainerNames } from "../steps/container-names.ts";
 
 /**
  * The executor `[[runners]] executor` names, for one job. A configuration it cannot work with gives
@@ -19,7 +20,7 @@ import { JobFailure } from "../protocol/job-failure.ts";
  */
 export function executorFor(runner: RunnerConfig, job: JobResponse, concurrentId: number, hostEnv: Record<string, string>): Executor {
   try {
-    return chooseExecutor(runner, job, concurrentId, hostEnv);
+    return chooseExecutor(runner, expandContainerNames(job), concurrentId, hostEnv);
   } catch (error) {
     return failingExecutor(runner.executor, error);
   }

@@ -49,8 +49,11 @@ export interface LocalRunOptions {
   readonly payloadFor: (job: JobDefinition, index: number, received?: Received) => JobResponse;
   /** Where caches are kept between runs (`.runner/cache`). */
   readonly cacheDir?: string;
-  /** The executor of a job; `relative` is its directory below a builds directory (for remote hosts). */
-  readonly executorFor: (job: JobDefinition, directories: Executor["directories"], relative: string) => Executor;
+  /**
+   * The executor of a job; `relative` is its directory below a builds directory (for remote hosts),
+   * `payload` the job as GitLab would send it (its image, services and variables).
+   */
+  readonly executorFor: (job: JobDefinition, directories: Executor["directories"], relative: string, payload: JobResponse) => Executor;
   /** The sink that shows one job's trace. */
   readonly sinkFor: (job: JobDefinition) => TraceSink & { flush(): void };
   readonly warningsFor: (job: JobDefinition) => readonly string[];
@@ -152,7 +155,7 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
   const view = options.sinkFor(job);
   // `retry`: each attempt is a fresh executor and its own record (`<job>-retry-N`), as GitLab makes a new job.
   for (let attempt = 0; ; attempt++) {
-    const executor = options.executorFor(job, { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` }, `${slug}/${payload.job_info.project_name}`);
+    const executor = options.executorFor(job, { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` }, `${slug}/${payload.job_info.project_name}`, payload);
     const files = options.record?.job({ ...recordOptions(job, index, options, payload), ...(attempt > 0 ? { slug: `${slug}-retry-${attempt}` } : {}) });
     const sink: TraceSink = files ? { write: (b, s) => (files.traceSink.write(b, s), view.write(b, s)) } : view;
     const retrying = attempt > 0 ? [`Retrying the job: attempt ${attempt + 1} of ${job.retry!.max + 1}`] : [];

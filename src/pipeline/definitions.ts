@@ -224,7 +224,8 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
   const inherit = readInherit(value.inherit, `${location}:inherit`, position);
   const job: Record<string, unknown> = { ...value };
   for (const key of DEFAULT_KEYWORDS) {
-    if (!(key in job) && key in defaults && inherits(inherit.default, key)) job[key] = defaults[key];
+    // A key given as null is unspecified, and the default's applies (GitLab's Entry::Factory#create!).
+    if ((job[key] === undefined || job[key] === null) && key in defaults && inherits(inherit.default, key)) job[key] = defaults[key];
   }
   if ("run" in job) throw new ConfigError(`${location}: run: jobs are not supported by local runs yet`, position);
   // Every entry error of the job is collected, as GitLab's lint lists them all.

@@ -127,6 +127,57 @@ service:
   }, 60_000);
 });
 
+(available ? describe : describe.skip)("dist/runner exec without --executor: a job with an image runs in it", () => {
+  const pipeline = `variables: { IMAGE_REPO: ${BUSYBOX.split(":")[0]} }
+default:
+  image: \$IMAGE_REPO:latest
+in-default-image:
+  script: readlink /bin/sh
+in-own-image:
+  image: ${DEBIAN}
+  script: git --version
+on-the-shell:
+  inherit: { default: false }
+  script: echo "shell=$(readlink /bin/sh || echo none)"
+`;
+  const exec = (dir: string, args: string[] = [], env: Record<string, string> = {}) => {
+    const r = Bun.spawnSync([BINARY, "exec", "--no-color", ...args], { cwd: dir, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root", ...env } });
+    return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
+  };
+
+  test("Docker when the engine answers, the shell for the others, said in one line (image names expanded as GitLab Runner's expandContainerOptions does)", () => {
+    const repo = makeRepository(1);
+    projects.push(repo.work);
+    writeFileSync(join(repo.work, ".gitlab-ci.yml"), pipeline);
+    const { code, out, err } = exec(repo.work);
+    expect(code, out + err).toBe(0);
+    expect(out.split("\n")[0]).toBe(
+      "Executors: docker for in-default-image, in-own-image (an image, and the Docker engine at unix:///var/run/docker.sock answers); shell for on-the-shell (no image)",
+    );
+    expect(out).toContain(`in-default-image | Using Docker executor with image ${BUSYBOX} ...`);
+    expect(out).toMatch(/in-default-image +\| busybox\n/);
+    expect(out).toMatch(/in-own-image +\| git version \d/);
+    expect(out).toMatch(/on-the-shell +\| Using Shell \(bash\) executor/);
+  }, 60_000);
+
+  test("no engine at DOCKER_HOST: every job on the shell and the line says why; --executor forces one for all", () => {
+    const repo = makeRepository(1);
+    projects.push(repo.work);
+    writeFileSync(join(repo.work, ".gitlab-ci.yml"), pipeline.replace("readlink /bin/sh", "echo on-a-shell").replace("git --version", "echo also-on-a-shell"));
+    const dead = exec(repo.work, [], { DOCKER_HOST: `unix://${repo.work}/no-engine.sock` });
+    expect(dead.code, dead.out + dead.err).toBe(0);
+    expect(dead.out.split("\n")[0]).toBe(
+      `Executors: shell for in-default-image, in-own-image (an image, but no Docker engine answers at unix://${repo.work}/no-engine.sock: connect ENOENT ${repo.work}/no-engine.sock; --executor docker insists); shell for on-the-shell (no image)`,
+    );
+    expect(dead.out).not.toContain("is ignored by the shell executor");
+    const forced = exec(repo.work, ["--executor", "shell"]);
+    expect(forced.code).toBe(0);
+    expect(forced.out.split("\n")[0]).toBe("Executors: shell for in-default-image, in-own-image, on-the-shell (--executor shell)");
+    expect(forced.out).toContain(`in-own-image     | WARNING: image "${DEBIAN}" is ignored by the shell executor`);
+    expect(forced.out).not.toContain("Using Docker executor");
+  }, 60_000);
+});
+
 (available ? describe : describe.skip)("dist/runner run-single --executor docker", () => {
   test("takes a job from GitLab and runs it in the configured image", async () => {
     const fake = await new FakeGitLab().start();

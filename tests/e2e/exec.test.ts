@@ -157,9 +157,9 @@ describe("dist/runner exec", () => {
     expect(out).toContain("from-other-file\n");
   });
 
-  test("an image is ignored by the shell executor, with a notice", () => {
+  test("an image is ignored by a forced shell executor, with a notice", () => {
     const { dir } = fixture("job:\n  image: alpine:3.20\n  script: echo ran\n");
-    const { code, out } = runner(["exec"], dir);
+    const { code, out } = runner(["exec", "--executor", "shell"], dir);
     expect(code).toBe(0);
     expect(out).toContain('WARNING: image "alpine:3.20" is ignored by the shell executor\n');
   });

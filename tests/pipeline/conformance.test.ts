@@ -12,6 +12,8 @@ import { planRun, type Plan } from "../../src/pipeline/plan.ts";
 import { localProject } from "../../src/pipeline/predefined.ts";
 import { pipelineName, ruleVariables } from "../../src/pipeline/rule-variables.ts";
 import { parseYamlFile } from "../../src/pipeline/yaml-file.ts";
+import { chooseExecutors } from "../../src/cli/executor-choice.ts";
+import { expandContainerNames } from "../../src/steps/container-names.ts";
 
 /**
  * The conformance suite: each case in conformance/*.yml is a small `.gitlab-ci.yml` with what GitLab
@@ -59,7 +61,12 @@ interface Expectation {
   warnings?: string[];
   retry?: Record<string, unknown>;
   timeout?: Record<string, number>;
-  image?: Record<string, string>;
+  image?: Record<string, string | null>;
+  /** The executor each job gets from `runner exec` with no --executor, a Docker engine answering. */
+  executors?: Record<string, string>;
+  /** The image and services (`name as alias`) each job's container is made from: names expanded as GitLab Runner does. */
+  container_images?: Record<string, string | null>;
+  services?: Record<string, string[]>;
   cache_keys?: Record<string, string[]>;
   dependencies?: Record<string, string[]>;
   /** run: true */
@@ -163,7 +170,11 @@ function checkPlan(c: Case): void {
   if (e.warnings) expect(pipeline.warnings ?? []).toEqual(e.warnings);
   if (e.retry) expect(pick(e.retry, (n) => job(n).retry ?? null)).toEqual(e.retry);
   if (e.timeout) expect(pick(e.timeout, (n) => job(n).timeoutSeconds)).toEqual(e.timeout);
-  if (e.image) expect(pick(e.image, (n) => job(n).image?.name)).toEqual(e.image);
+  if (e.image) expect(pick(e.image, (n) => job(n).image?.name ?? null)).toEqual(e.image);
+  if (e.executors) {
+    const choices = chooseExecutors(plan.jobs.map((p) => p.job), { engine: { where: "unix:///var/run/docker.sock", answers: true } });
+    expect(pick(e.executors, (n) => choices.get(n)?.executor)).toEqual(e.executors);
+  }
   if (e.dependencies) expect(pick(e.dependencies, (n) => job(n).dependencies ?? null)).toEqual(e.dependencies);
   const payload = (name: string) => payloadOf(c, pipeline, plan, name);
   if (e.variables) {
@@ -172,6 +183,8 @@ function checkPlan(c: Case): void {
       expect(Object.fromEntries(Object.keys(expected).map((k) => [k, vars.get(k) ?? null]))).toEqual(expected);
     }
   }
+  if (e.container_images) expect(pick(e.container_images, (n) => expandContainerNames(payload(n)).image?.name ?? null)).toEqual(e.container_images);
+  if (e.services) expect(pick(e.services, (n) => (expandContainerNames(payload(n)).services ?? []).map((x) => x.alias ? `${x.name} as ${x.alias}` : x.name))).toEqual(e.services);
   if (e.cache_keys) expect(pick(e.cache_keys, (n) => (payload(n).cache ?? []).map((x) => x.key))).toEqual(e.cache_keys);
 }
 

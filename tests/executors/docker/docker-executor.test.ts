@@ -276,6 +276,15 @@ describeDocker("a docker runner of config.toml, against the fake GitLab", () => 
       for (const line of ["\nbuilt\n", "\nlib\n", "\ngit version", "\nkept\n"]) expect(trace).toContain(line);
       expect(trace).toContain(`Using Docker executor with image ${DEBIAN} ...`);
       expect(fake.deviations).toEqual([]);
+      // GitLab Runner's expandContainerOptions (common/build.go): the image name is expanded with the job's variables.
+      fake.enqueue(["readlink /bin/sh"], {
+        image: { name: "$JOB_IMAGE_REPO:$JOB_IMAGE_TAG" },
+        variables: [{ key: "JOB_IMAGE_REPO", value: BUSYBOX.split(":")[0]!, public: true }, { key: "JOB_IMAGE_TAG", value: "latest", public: true }],
+      });
+      const expanded = await next();
+      expect(expanded.status, expanded.trace.toString()).toBe("success");
+      expect(expanded.trace.toString()).toContain(`Using Docker executor with image ${BUSYBOX} ...`);
+      expect(expanded.trace.toString()).toContain("\nbusybox\n");
       fake.enqueue(["echo never"], { image: { name: "elsewhere/app:1" } });
       const refused = await next();
       expect(refused.status).toBe("failed");
