@@ -9,7 +9,7 @@ import { runPoller, type PollerOptions, type StopSignals } from "../daemon/polle
 import { rotateTokens } from "../daemon/token-rotation.ts";
 import { EXIT, UsageError } from "./exit-codes.ts";
 import { systemInterruptReason } from "../protocol/job-failure.ts";
-import { resolveFeatureFlags } from "../steps/feature-flags.ts";
+import { resolveFeatureFlags } from "../job/feature-flags.ts";
 
 /** GitLab Runner's default config file: system-wide for root, per user otherwise. */
 export function defaultConfigFile(env: Record<string, string>): string {

@@ -7,8 +7,8 @@ import { registryAuth } from "../executors/docker/registry-auth.ts";
 import type { Executor } from "../executors/executor.ts";
 import type { JobDefinition } from "../pipeline/definitions.ts";
 import type { JobResponse } from "../protocol/types.ts";
-import { expandContainerNames } from "../steps/container-names.ts";
-import type { ExecOptions } from "./exec.ts";
+import { expandContainerNames } from "../job/container-names.ts";
+import type { ExecOptions } from "./exec-options.ts";
 import type { DockerEngineProbe } from "./executor-choice.ts";
 
 /**

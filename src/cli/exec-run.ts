@@ -14,7 +14,7 @@ import { pipelineName } from "../pipeline/rule-variables.ts";
 import type { RecordEvent } from "../record/phases.ts";
 import { RunRecord } from "../record/run-record.ts";
 import { TerminalSink } from "../trace/terminal-sink.ts";
-import type { ExecOptions } from "./exec.ts";
+import type { ExecOptions } from "./exec-options.ts";
 import { EXIT } from "./exit-codes.ts";
 import { chooseExecutors, describeChoices, needsEngineProbe } from "./executor-choice.ts";
 import { interruptibleSignals } from "./job-signals.ts";

@@ -12,7 +12,7 @@ import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
 import { projectPath, shortToken } from "../protocol/token.ts";
 import type { JobResponse } from "../protocol/types.ts";
 import { JobFailure } from "../protocol/job-failure.ts";
-import { expandContainerNames } from "../steps/container-names.ts";
+import { expandContainerNames } from "../job/container-names.ts";
 
 /**
  * The executor `[[runners]] executor` names, for one job. A configuration it cannot work with gives

@@ -1,5 +1,5 @@
 import { ConfigError } from "./config-error.ts";
-import type { JobDefinition } from "./definitions.ts";
+import type { JobDefinition } from "./job-definition.ts";
 
 /**
  * GitLab's logical checks (C yaml_processor.rb#validate_job!), once every entry is valid: for each

@@ -1,6 +1,6 @@
 import { ConfigError, type SourcePosition } from "./config-error.ts";
 import type { Hook } from "../protocol/types.ts";
-import type { JobDefinition, Need, VariableDefinition } from "./definitions.ts";
+import type { JobDefinition, Need, VariableDefinition } from "./job-definition.ts";
 import { parseDuration } from "./duration.ts";
 import { matrixInstanceNames } from "./parallel.ts";
 import { isHash } from "./extends.ts";

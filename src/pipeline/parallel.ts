@@ -1,5 +1,5 @@
 import { ConfigError, type SourcePosition } from "./config-error.ts";
-import type { JobDefinition } from "./definitions.ts";
+import type { JobDefinition } from "./job-definition.ts";
 import { isHash } from "./extends.ts";
 import { rubyString } from "./ruby-scalars.ts";
 

@@ -1,5 +1,5 @@
 import type { GitInfo } from "../protocol/types.ts";
-import type { GitSettings } from "../steps/git-settings.ts";
+import type { GitSettings } from "../job/git-settings.ts";
 import { writeVariables, type ScriptEnvironment } from "./prelude.ts";
 import { createShellWriter, type ShellName, type ShellWriter } from "./shell-writer.ts";
 import { writeCommands } from "./user-commands.ts";

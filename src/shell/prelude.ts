@@ -1,5 +1,5 @@
-import type { ResolvedVariable } from "../steps/variables.ts";
-import { fileVariablePath } from "../steps/variables.ts";
+import type { ResolvedVariable } from "../job/variables.ts";
+import { fileVariablePath } from "../job/variables.ts";
 import type { ShellWriter } from "./shell-writer.ts";
 
 /** What every stage script of one job starts from. */

@@ -5,7 +5,7 @@ import { goDuration, parseGoDuration } from "../protocol/go-duration.ts";
 import { JobFailure, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
 import { runStage, scriptEnvironment } from "./run-stage.ts";
 import { commandStyle } from "./step-script.ts";
-import { variableValue } from "./variables.ts";
+import { variableValue } from "../job/variables.ts";
 
 const DEFAULT_AFTER_SCRIPT_TIMEOUT_SECONDS = 300;
 

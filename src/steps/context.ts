@@ -5,8 +5,8 @@ import type { JobTrace } from "../trace/job-trace.ts";
 import type { PhaseCode } from "../record/phases.ts";
 import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { StepScope } from "./compose.ts";
-import type { ResolvedVariable } from "./variables.ts";
-import type { FeatureFlags } from "./feature-flags.ts";
+import type { ResolvedVariable } from "../job/variables.ts";
+import type { FeatureFlags } from "../job/feature-flags.ts";
 
 /**
  * Where a job's sources come from: GitLab's git remote, or (for local runs) a copy of the working

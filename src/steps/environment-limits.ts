@@ -1,5 +1,5 @@
 import { isShellVariableName } from "../shell/quote.ts";
-import type { ResolvedVariable } from "./variables.ts";
+import type { ResolvedVariable } from "../job/variables.ts";
 
 /** Linux's `MAX_ARG_STRLEN`: the most one `KEY=value` entry of a process environment may hold. */
 export const MAX_ENTRY_BYTES = 32 * 4096;

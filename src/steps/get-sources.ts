@@ -1,6 +1,6 @@
 import { getSourcesScript, hookScript } from "../shell/get-sources-script.ts";
 import type { JobContext } from "./context.ts";
-import { readGitSettings } from "./git-settings.ts";
+import { readGitSettings } from "../job/git-settings.ts";
 import { JobFailure } from "../protocol/job-failure.ts";
 import { runStage, scriptEnvironment } from "./run-stage.ts";
 

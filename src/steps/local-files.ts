@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { localFiles } from "../executors/local-files.ts";
 import { localUntrackedFiles } from "./archive/collect.ts";
 import type { JobContext } from "./context.ts";
-import { expandVariables } from "./variables.ts";
+import { expandVariables } from "../job/variables.ts";
 
 /** Expands `$VAR` in an artifact or cache setting against the job's variables, as the runner does. */
 export function expand(ctx: JobContext, text: string): string {

@@ -5,7 +5,7 @@ import type { Cache } from "../protocol/types.ts";
 import { sanitizeCacheKey } from "./cache-key.ts";
 import type { JobContext } from "./context.ts";
 import { expand } from "./local-files.ts";
-import { variableValue } from "./variables.ts";
+import { variableValue } from "../job/variables.ts";
 
 /** Whether restore_cache has anything to do or say (a push-only cache says it is not downloaded). */
 export function hasCacheToRestore(ctx: JobContext): boolean {

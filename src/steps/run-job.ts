@@ -8,9 +8,9 @@ import { job as jobSteps } from "./job.ts";
 import { cancelNotice, JobFailure, toJobFailure } from "../protocol/job-failure.ts";
 import type { JobRecorder } from "../record/job-recorder.ts";
 import { withRunnerVariables, type RunnerIdentity } from "./runner-variables.ts";
-import { maskedPhrases, resolveVariables } from "./variables.ts";
-import { resolveFeatureFlags, type FeatureFlags } from "./feature-flags.ts";
-import { debugTrace } from "./debug-trace.ts";
+import { maskedPhrases, resolveVariables } from "../job/variables.ts";
+import { resolveFeatureFlags, type FeatureFlags } from "../job/feature-flags.ts";
+import { debugTrace } from "../job/debug-trace.ts";
 
 /** How a job can be stopped from outside. */
 export interface JobSignals {

@@ -3,7 +3,7 @@ import type { ScriptEnvironment } from "../shell/prelude.ts";
 import { throwIfAborted } from "./compose.ts";
 import type { JobContext } from "./context.ts";
 import { failureFromSignal, scriptFailure } from "../protocol/job-failure.ts";
-import { fileVariablePath, type ResolvedVariable } from "./variables.ts";
+import { fileVariablePath, type ResolvedVariable } from "../job/variables.ts";
 
 /** Runs one generated stage script on the job's executor; a non-zero exit is a script failure. */
 export async function runStage(

@@ -1,7 +1,7 @@
 import type { Executor } from "../executors/executor.ts";
 import type { JobResponse, JobVariable } from "../protocol/types.ts";
 import { executableArch, REVISION, VERSION } from "../version.ts";
-import { withoutFlagVariables, type FeatureFlags } from "./feature-flags.ts";
+import { withoutFlagVariables, type FeatureFlags } from "../job/feature-flags.ts";
 
 /** Who is running the job, for the trace header and `CI_RUNNER_*`. */
 export interface RunnerIdentity {

@@ -1,4 +1,4 @@
-import { scriptLineMark } from "../record/script-markers.ts";
+import { scriptLineMark } from "../trace/script-markers.ts";
 import { userScript, type CommandGroup } from "../shell/stage-scripts.ts";
 import type { CommandStyle } from "../shell/user-commands.ts";
 import { section } from "./compose.ts";

@@ -1,7 +1,7 @@
 import { ANSI } from "./ansi.ts";
 import { utf8 } from "./bytes.ts";
 import { createMasker, type MaskingRules } from "./masking.ts";
-import { scriptMarkFilter } from "../record/script-markers.ts";
+import { scriptMarkFilter } from "./script-markers.ts";
 import type { JobFailure } from "../protocol/job-failure.ts";
 
 /** Which stream a trace write came from: `00` runner messages, `01` the job's script (§9.4). */

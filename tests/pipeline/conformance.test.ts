@@ -13,7 +13,7 @@ import { localProject } from "../../src/pipeline/predefined.ts";
 import { pipelineName, ruleVariables } from "../../src/pipeline/rule-variables.ts";
 import { parseYamlFile } from "../../src/pipeline/yaml-file.ts";
 import { chooseExecutors } from "../../src/cli/executor-choice.ts";
-import { expandContainerNames } from "../../src/steps/container-names.ts";
+import { expandContainerNames } from "../../src/job/container-names.ts";
 
 /**
  * The conformance suite: each case in conformance/*.yml is a small `.gitlab-ci.yml` with what GitLab

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { FEATURE_FLAGS } from "../../src/steps/feature-flag-table.ts";
-import { resolveFeatureFlags } from "../../src/steps/feature-flags.ts";
+import { FEATURE_FLAGS } from "../../src/job/feature-flag-table.ts";
+import { resolveFeatureFlags } from "../../src/job/feature-flags.ts";
 import { makeJob, runShellJob, variable } from "../helpers/job.ts";
 
 const vars = (entries: Record<string, string>) => Object.entries(entries).map(([key, value]) => ({ key, value }));

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import type { Image } from "../../protocol/types.ts";
 import type { DockerApi } from "./docker-api.ts";
-import type { ContainerImage, ServiceImage } from "./docker-executor.ts";
+import type { ContainerImage, ServiceImage } from "./container-spec.ts";
 import { ensureImage } from "./images.ts";
 import type { RegistryAuth } from "./registry-auth.ts";
 

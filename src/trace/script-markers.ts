@@ -1,5 +1,5 @@
-import { concatBytes, EMPTY, utf8 } from "../trace/bytes.ts";
-import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "../trace/stream-filter.ts";
+import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
+import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 /** The invisible mark a stage script prints before its N-th user command (an OSC sequence). */
 export const MARK_PREFIX = "\x1b]7711;runner-line=";
