@@ -61,9 +61,9 @@ async function main(argv: readonly string[]): Promise<number> {
     .action(async (jobs, opts) => {
       // git starts first and runs while the parser and the job machinery load.
       const prefetch = startExecPrefetch(opts.cwd, env);
-      const { execCommand, sshSettingsFrom } = await import("./src/cli/exec.ts");
+      const [{ execCommand }, { sshSectionFrom }] = await Promise.all([import("./src/cli/exec.ts"), import("./src/cli/exec-ssh.ts")]);
       const ssh = opts.executor === "ssh"
-        ? await sshSettingsFrom({
+        ? await sshSectionFrom({
             configFile: opts.config, env, host: opts.sshHost, port: opts.sshPort, user: opts.sshUser, password: opts.sshPassword,
             identityFile: opts.sshIdentityFile, knownHostsFile: opts.sshKnownHostsFile,
             disableStrictHostKeyChecking: opts.sshDisableStrictHostKeyChecking,

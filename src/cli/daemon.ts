@@ -1,3 +1,4 @@
+import { EXECUTOR_NAMES } from "../runners/executor-registry.ts";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, saveConfig } from "../config/config-file.ts";
@@ -71,7 +72,7 @@ interface DaemonIO {
 /** `runner run`: the daemon for every `[[runners]]` of config.toml. */
 export async function runDaemon(options: DaemonIO & { configFile?: string; listenAddress?: string }): Promise<number> {
   const configFile = options.configFile ?? defaultConfigFile(options.env);
-  const { config, warnings, notes } = await loadConfig(configFile, options.env);
+  const { config, warnings, notes } = await loadConfig(configFile, options.env, EXECUTOR_NAMES);
   const log = createLogger({ level: config.log_level, format: config.log_format, write: options.writeLog });
   for (const warning of warnings) log.warn(warning);
   // A feature flag of [runners.feature_flags] this runner does not take as asked is said at start too.

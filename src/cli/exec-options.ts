@@ -1,4 +1,4 @@
-import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
+import type { RunnerConfig } from "../config/config-schema.ts";
 import type { PullPolicy } from "../protocol/types.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { LocalExecutorName } from "./executor-choice.ts";
@@ -20,8 +20,8 @@ export interface ExecOptions {
   readonly executor?: LocalExecutorName;
   /** For the Docker executor: the image of jobs without one, the helper image and the pull policy. */
   readonly docker?: { readonly image?: string; readonly helperImage?: string; readonly pullPolicy: PullPolicy };
-  /** For `--executor ssh`: where and how to connect, and the remote builds directory. */
-  readonly ssh?: { readonly settings: SshSettings; readonly buildsDir?: string };
+  /** For `--executor ssh`: `[runners.ssh]` as the flags (over `--config`'s) give it, and the remote builds directory. */
+  readonly ssh?: { readonly section: NonNullable<RunnerConfig["ssh"]>; readonly buildsDir?: string };
   readonly shell: ShellName;
   readonly concurrency?: number;
   /** `--protected`: run as on a protected branch or tag (CI_COMMIT_REF_PROTECTED, protected caches). */

@@ -1,13 +1,10 @@
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
-import { createShellExecutor } from "../executors/shell/shell-executor.ts";
-import { createSshExecutor } from "../executors/ssh/ssh-executor.ts";
 import { runLocalPipeline, type LocalJobResult } from "../local/local-run.ts";
 import type { WorktreeListing } from "../local/worktree.ts";
 import type { JobDefinition, PipelineDefinition, VariableDefinition } from "../pipeline/definitions.ts";
 import type { GitFacts } from "../pipeline/git-facts.ts";
-import { toJobPayload } from "../pipeline/payload.ts";
 import type { Plan } from "../pipeline/plan.ts";
 import type { LocalPipeline, LocalProject } from "../pipeline/predefined.ts";
 import { pipelineName } from "../pipeline/rule-variables.ts";
@@ -17,6 +14,8 @@ import { TerminalSink } from "../trace/terminal-sink.ts";
 import type { ExecOptions } from "./exec-options.ts";
 import { EXIT } from "./exit-codes.ts";
 import { chooseExecutors, describeChoices, needsEngineProbe } from "./executor-choice.ts";
+import { withDebugging } from "./debug-executors.ts";
+import { localRunners } from "./local-runners.ts";
 import { interruptibleSignals } from "./job-signals.ts";
 import { StatusLine } from "./status-line.ts";
 import { renderSummary } from "./summary.ts";
@@ -73,27 +72,22 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
   (options.json ? options.printError : (line: string) => print(`${line}\n`))(describeChoices(allJobs, choices));
   const docker = [...choices.values()].some((c) => c.executor === "docker") ? probe : undefined;
   await docker?.removeExecLeftovers();
-  const onFailure = docker && options.shellOnFailure ? docker.interactiveShell({ ...options.shellOnFailure, print: options.print }) : undefined;
+  const openShell = docker && options.shellOnFailure ? docker.interactiveShell({ ...options.shellOnFailure, print: options.print }) : undefined;
+  const runners = localRunners(options, cwd);
   let results: LocalJobResult[];
   try {
     results = await runLocalPipeline({
       jobs: plan.jobs, unplayed: plan.unplayed, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
       cancelOnJobFailure: pipeline.workflow?.cancelOnJobFailure === true,
-      buildsRoot: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds"),
       concurrency: options.concurrency ?? availableParallelism(),
-      payloadFor: (job, index, received) => toJobPayload(job, pipelineId * 1000 + index + 1, ctx, received),
-      cacheDir: join(cwd, ".runner", "cache"),
-      executorFor: (job, directories, relative, payload) =>
-        choices.get(job.name)?.executor === "docker"
-          ? docker!.localDockerExecutor(job, payload, relative, cwd, options.docker ?? { pullPolicy: "if-not-present" }, options.keep ?? false, options.env, onFailure)
-          : choices.get(job.name)?.executor === "ssh" && options.ssh
-          ? createSshExecutor({ settings: options.ssh.settings, projectPath: relative, buildsDir: options.ssh.buildsDir ?? "builds/runner-exec" })
-          : createShellExecutor({ shell: options.shell, directories, hostEnv: options.env }),
-      sinkFor: (job) => options.json ? silentSink : new TerminalSink({
+      payloads: { pipelineId, context: ctx },
+      runners: new Map(allJobs.map((job) => [job.name, runners[choices.get(job.name)?.executor ?? "shell"] ?? runners.shell!])),
+      decorate: (executor, job) => withDebugging(executor, job, { keep: options.keep ?? false, ...(openShell ? { openShell } : {}) }),
+      view: (job) => options.json ? silentSink : new TerminalSink({
         print, color: options.color,
         prefix: allJobs.length > 1 ? jobPrefix(job, allJobs.indexOf(job), width, options.color) : "",
       }),
-      warningsFor: (job) => [...imageNotice(job, options.executor), ...missingSecrets(job, projectVariables)],
+      warnings: new Map(allJobs.map((job) => [job.name, [...imageNotice(job, options.executor), ...missingSecrets(job, projectVariables)]])),
     });
   } finally {
     signals.dispose();

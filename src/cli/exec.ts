@@ -1,19 +1,14 @@
 import { unreadable } from "./file-kind.ts";
 import { printable } from "./printable.ts";
 import { isAbsolute, join, relative } from "node:path";
-import type { SshSettings } from "../executors/ssh/ssh-connection.ts";
-import type { PullPolicy } from "../protocol/types.ts";
 import { ConfigError } from "../pipeline/config-error.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
 import { PipelineFilteredError, planRun } from "../pipeline/plan.ts";
 import { localProject } from "../pipeline/predefined.ts";
-import type { ShellName } from "../shell/shell-writer.ts";
 import { parseAssignment, parseInputs } from "./assignment.ts";
 import { runPlan } from "./exec-run.ts";
 import { ignoreRunnerDirectory } from "../local/runner-directory.ts";
-import { EXIT, UsageError } from "./exit-codes.ts";
-import type { LocalExecutorName } from "./executor-choice.ts";
-import type { ExecPrefetch } from "./exec-prefetch.ts";
+import { EXIT } from "./exit-codes.ts";
 import { includeContext as includeRuleContext, ruleContext } from "./rule-context.ts";
 import { readVariableFiles } from "./variable-files.ts";
 
@@ -115,46 +110,3 @@ async function readConfig(path: string, shown: string): Promise<string> {
   if (why) throw new ConfigError(`Cannot read ${shown}: ${why}`);
   return Bun.file(path).text();
 }
-
-/**
- * The SSH settings of `runner exec --executor ssh`: the `--ssh-*` flags, over the `[runners.ssh]`
- * of the first SSH runner in `--config` when one is given.
- */
-export async function sshSettingsFrom(options: {
-  configFile?: string; env: Record<string, string>;
-  host?: string; port?: number; user?: string; password?: string; identityFile?: string; knownHostsFile?: string;
-  disableStrictHostKeyChecking?: boolean; buildsDir?: string;
-}): Promise<{ settings: SshSettings; buildsDir?: string }> {
-  let fromConfig: { settings?: Partial<SshSettings>; buildsDir?: string } = {};
-  if (options.configFile) {
-    const { loadConfig } = await import("../config/config-file.ts");
-    const { config } = await loadConfig(options.configFile, options.env);
-    const runner = config.runners.find((r) => r.executor === "ssh") ?? config.runners.find((r) => r.ssh?.host);
-    const ssh = runner?.ssh;
-    if (ssh) {
-      fromConfig = {
-        settings: {
-          ...(ssh.host ? { host: ssh.host } : {}), ...(ssh.port ? { port: Number(ssh.port) } : {}), ...(ssh.user ? { user: ssh.user } : {}),
-          ...(ssh.password !== undefined ? { password: ssh.password } : {}), ...(ssh.identity_file ? { identityFile: ssh.identity_file } : {}),
-          ...(ssh.known_hosts_file ? { knownHostsFile: ssh.known_hosts_file } : {}),
-          ...(ssh.disable_strict_host_key_checking !== undefined ? { disableStrictHostKeyChecking: ssh.disable_strict_host_key_checking } : {}),
-        },
-        ...(runner?.builds_dir ? { buildsDir: runner.builds_dir } : {}),
-      };
-    }
-  }
-  const host = options.host ?? fromConfig.settings?.host;
-  if (!host) throw new UsageError("--executor ssh needs --ssh-host (or a [runners.ssh] host in --config)");
-  const settings: SshSettings = {
-    host,
-    port: options.port ?? fromConfig.settings?.port ?? 22,
-    user: options.user ?? fromConfig.settings?.user ?? options.env.USER ?? "root",
-    disableStrictHostKeyChecking: options.disableStrictHostKeyChecking ?? fromConfig.settings?.disableStrictHostKeyChecking ?? false,
-    ...((options.password ?? fromConfig.settings?.password) !== undefined ? { password: options.password ?? fromConfig.settings?.password } : {}),
-    ...((options.identityFile ?? fromConfig.settings?.identityFile) ? { identityFile: options.identityFile ?? fromConfig.settings?.identityFile } : {}),
-    ...((options.knownHostsFile ?? fromConfig.settings?.knownHostsFile) ? { knownHostsFile: options.knownHostsFile ?? fromConfig.settings?.knownHostsFile } : {}),
-  };
-  const buildsDir = options.buildsDir ?? fromConfig.buildsDir;
-  return { settings, ...(buildsDir ? { buildsDir } : {}) };
-}
-

@@ -6,6 +6,7 @@ import { configSchema, runnerSchema, type Config, type RunnerConfig } from "../c
 import { loadSystemId } from "../config/system-id.ts";
 import { HttpClient } from "../protocol/http-client.ts";
 import { runnerInfo } from "../protocol/runner-info.ts";
+import { runnerInfoFor } from "../runners/executor-registry.ts";
 import { isRunnerAuthenticationToken, registerRunner, unregisterRunner, verifyRunner } from "../protocol/runners-api.ts";
 import { shortToken } from "../protocol/token.ts";
 import { defaultConfigFile } from "./daemon.ts";
@@ -100,7 +101,7 @@ export async function verify(options: CommandIO & { delete?: boolean }): Promise
   const kept = [];
   let allValid = true;
   for (const runner of config.runners) {
-    const result = await verifyRunner(new HttpClient(runner.url), { token: runner.token, info: runnerInfo({ executor: runner.executor }), systemId });
+    const result = await verifyRunner(new HttpClient(runner.url), { token: runner.token, info: runnerInfoFor(runner), systemId });
     const label = `Verifying runner... ${result.kind === "ok" ? "is valid" : result.kind === "forbidden" ? "is not valid" : `could not be checked: ${result.message}`}`;
     options.say(`${label}  runner=${shortToken(runner.token)} name=${runner.name}`);
     // Only a runner GitLab said is gone is removed; one that could not be checked stays.

@@ -9,8 +9,6 @@ export interface ConfigReview {
   readonly notes: readonly string[];
 }
 
-/** The executors this runner drives. */
-export const EXECUTORS = ["shell", "ssh", "docker"] as const;
 /** The shells a job script can be written for. */
 export const SHELLS = ["bash", "sh"] as const;
 
@@ -18,28 +16,28 @@ const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DOCKER_SIZE = /^\d+(\.\d+)?\s*[bkmgt]?b?$/i;
 
 /**
- * Checks a loaded config.toml the way a job would find out too late: an executor or shell this
- * runner has not, an environment entry without `=`, a size or port that is no number, a URL that
+ * Checks a loaded config.toml the way a job would find out too late: an executor (of `executors`,
+ * the ones this runner drives) or a shell this runner has not, an environment entry without `=`, a size or port that is no number, a URL that
  * is none, an unset `$VAR` in a token. Each error names the key's path. GitLab Runner's leniency
  * stays where real files rely on it: `check_interval` ≤ 0 and `limit = 0` are notes, not errors.
  */
-export function reviewConfig(config: Config, unset: ReadonlyMap<string, readonly string[]> = new Map()): ConfigReview {
+export function reviewConfig(config: Config, unset: ReadonlyMap<string, readonly string[]> = new Map(), executors?: readonly string[]): ConfigReview {
   const errors: string[] = [];
   const notes: string[] = [];
   if (config.check_interval <= 0) notes.push(`check_interval = ${config.check_interval}: the default applies, 3s`);
   if (config.listen_address !== undefined && !isListenAddress(config.listen_address)) {
     errors.push(`listen_address: "${config.listen_address}" is not host:port (e.g. "localhost:9252")`);
   }
-  config.runners.forEach((runner, i) => reviewRunner(runner, `runners[${i}]`, errors, notes, unset.get(`runners[${i}]`) ?? []));
+  config.runners.forEach((runner, i) => reviewRunner(runner, `runners[${i}]`, errors, notes, unset.get(`runners[${i}]`) ?? [], executors));
   return { errors, notes };
 }
 
-function reviewRunner(runner: RunnerConfig, at: string, errors: string[], notes: string[], unset: readonly string[]): void {
+function reviewRunner(runner: RunnerConfig, at: string, errors: string[], notes: string[], unset: readonly string[], executors: readonly string[] | undefined): void {
   for (const name of unset) errors.push(`${at}.token: $${name} is not set in the runner's environment`);
   if (!isHttpUrl(runner.url)) errors.push(`${at}.url: "${runner.url}" is not an http(s) URL of a GitLab instance`);
   if (runner.token.trim() === "" && unset.length === 0) errors.push(`${at}.token: empty`);
-  if (!(EXECUTORS as readonly string[]).includes(runner.executor)) {
-    errors.push(`${at}.executor: "${runner.executor}" is not available in this runner (${EXECUTORS.join(", ")} are)`);
+  if (executors && !executors.includes(runner.executor)) {
+    errors.push(`${at}.executor: "${runner.executor}" is not available in this runner (${executors.join(", ")} are)`);
   }
   if (runner.shell !== undefined && !(SHELLS as readonly string[]).includes(runner.shell)) {
     errors.push(`${at}.shell: "${runner.shell}" is not a shell this runner writes scripts for (${SHELLS.join(", ")})`);

@@ -22,7 +22,7 @@ export interface LoadedConfig {
  * is wrong — a type (`runners[0].limit: expected a number`) or a value a job would only trip over
  * later (reviewConfig) — fails the load, every problem at once, each with its key's path.
  */
-export function parseConfig(text: string, file: string, env: Record<string, string> = {}): LoadedConfig {
+export function parseConfig(text: string, file: string, env: Record<string, string> = {}, executors?: readonly string[]): LoadedConfig {
   let raw: unknown;
   try {
     raw = parse(text);
@@ -43,7 +43,7 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
     runner.token = expandEnv(runner.token, env, missing);
     if (missing.length > 0) unset.set(`runners[${i}]`, missing);
   });
-  const review = reviewConfig(config, unset);
+  const review = reviewConfig(config, unset, executors);
   const honesty = reviewHonesty(raw, config);
   const errors = [...review.errors, ...honesty.errors];
   if (errors.length > 0) throw new ConfigFileError(errors.map((e) => `${file}: ${e}`).join("\n"));
@@ -51,11 +51,12 @@ export function parseConfig(text: string, file: string, env: Record<string, stri
 }
 
 /** Loads config.toml from disk. */
-export async function loadConfig(file: string, env: Record<string, string> = {}): Promise<LoadedConfig> {
+/** Loads config.toml from disk; `executors` are the executor names a runner may use (unchecked when absent). */
+export async function loadConfig(file: string, env: Record<string, string> = {}, executors?: readonly string[]): Promise<LoadedConfig> {
   const found = await stat(file).catch(() => undefined);
   if (!found) throw new ConfigFileError(`${file}: no such file (create it with runner register)`);
   if (found.isDirectory()) throw new ConfigFileError(`${file}: is a directory, not a config.toml`);
-  return parseConfig(await Bun.file(file).text(), file, env);
+  return parseConfig(await Bun.file(file).text(), file, env, executors);
 }
 
 

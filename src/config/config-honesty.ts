@@ -29,7 +29,6 @@ const RUNNER_NO_EFFECT: Readonly<Record<string, string>> = {
   step_runner_image: "CI steps are not run",
   referees: "no referee (metrics) artifacts are made",
   kubernetes: "this runner has no kubernetes executor",
-  custom: "this runner has no custom executor",
   machine: "this runner has no docker+machine executor",
   autoscaler: "this runner has no autoscaler",
   docker_autoscaler: "this runner has no docker-autoscaler executor",

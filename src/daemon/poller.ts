@@ -2,7 +2,7 @@ import type { Config, RunnerConfig } from "../config/config-schema.ts";
 import { goDuration, parseGoDuration } from "../protocol/go-duration.ts";
 import { abortableSleep, HttpClient } from "../protocol/http-client.ts";
 import { isUnhealthy, requestJob, type JobRequestResult } from "../protocol/jobs-api.ts";
-import { runnerInfo } from "../protocol/runner-info.ts";
+import { runnerInfoFor } from "../runners/executor-registry.ts";
 import { shortToken } from "../protocol/token.ts";
 import type { ReporterTiming } from "./job-reporter.ts";
 import type { Logger } from "./logger.ts";
@@ -56,7 +56,7 @@ export async function runPoller(options: PollerOptions): Promise<{ jobs: number 
     const client = new HttpClient(runner.url);
     const metrics = options.metrics;
     if (metrics) client.onResponse = (endpoint, status, ms) => metrics.recordRequest(runner, endpoint, status, ms);
-    const info = runnerInfo({ executor: runner.executor, shell: runner.shell === "sh" ? "sh" : "bash" });
+    const info = runnerInfoFor(runner);
     const poll = async () => {
       while (!stop.aborted) {
         if (!state.healthy(log)) {

@@ -1,12 +1,12 @@
-import { resolve } from "node:path";
+import { join } from "node:path";
 import type { RunnerConfig } from "../config/config-schema.ts";
 import { downloadArtifact, uploadArtifact } from "../protocol/artifacts-api.ts";
 import { mapFailureReason } from "../protocol/failure-reason.ts";
 import type { HttpClient } from "../protocol/http-client.ts";
-import { runnerInfo } from "../protocol/runner-info.ts";
-import { shortToken } from "../protocol/token.ts";
-import type { JobResponse, JobVariable } from "../protocol/types.ts";
-import type { ShellName } from "../shell/shell-writer.ts";
+import { projectPath, shortToken } from "../protocol/token.ts";
+import type { JobResponse } from "../protocol/types.ts";
+import { runnerInfoFor } from "../runners/executor-registry.ts";
+import { jobRunOptions, runnerEnvironment, type JobRoad } from "../runners/job-setup.ts";
 import type { ArtifactTransfer } from "../steps/artifact-transfer.ts";
 import { abortReason, cancelReason, InterruptedError } from "../protocol/job-failure.ts";
 import { runJob, type JobOutcome } from "../steps/run-job.ts";
@@ -15,7 +15,6 @@ import { debugTrace } from "../job/debug-trace.ts";
 import type { TraceSink, TraceStream } from "../trace/job-trace.ts";
 import { Timestamper } from "../trace/timestamper.ts";
 import { TraceBuffer } from "../trace/trace-buffer.ts";
-import { executorFor } from "./executor-factory.ts";
 import { RunRecord } from "../record/run-record.ts";
 import { JobReporter, type ReporterTiming } from "./job-reporter.ts";
 
@@ -38,28 +37,16 @@ export type ProcessedJob =
  * (gitlab-protocol.md §3.5, §5, §6): the trace goes through the masker and the timestamper into a
  * size-limited buffer that the reporter PATCHes up, and `Job-Status` answers cancel or abort it.
  */
-export async function processJob(options: {
-  client: HttpClient;
-  runner: RunnerConfig;
-  job: JobResponse;
-  concurrentId: number;
-  systemId?: string;
-  signals: DaemonSignals;
-  hostEnv: Record<string, string>;
-  timing?: ReporterTiming;
-  /** Told of each stage the job enters (for `gitlab_runner_jobs{stage}`). */
-  onStage?: (stage: string) => void;
-}): Promise<ProcessedJob> {
+export async function processJob(options: ProcessJobOptions): Promise<ProcessedJob> {
   const { client, runner, job } = options;
-  const shell = (runner.shell === "sh" ? "sh" : "bash") satisfies ShellName;
-  const info = runnerInfo({ executor: runner.executor, shell });
+  const environment = runnerEnvironment(runner);
   const buffer = new TraceBuffer({ limit: runner.output_limit * 1024 });
   const cancel = new AbortController();
   const abort = new AbortController();
   const grace = new AbortController();
-  const debug = debugTrace([...runner.environment.map(toVariable), ...job.variables], runner.debug_trace_disabled ?? false);
+  const debug = debugTrace([...environment, ...job.variables], runner.debug_trace_disabled ?? false);
   const reporter = new JobReporter({
-    client, job, info, buffer, debugTrace: debug.on,
+    client, job, info: runnerInfoFor(runner), buffer, debugTrace: debug.on,
     timing: { finalRetryLimit: runner.job_status_final_update_retry_limit > 0 ? runner.job_status_final_update_retry_limit : 10, ...options.timing },
     onCancel: () => cancel.abort(cancelReason("script canceled externally (UI, API)")),
     onAbort: () => abort.abort(abortReason()),
@@ -71,58 +58,15 @@ export async function processJob(options: {
       await reporter.finish({ state: "failed", failure_reason: "job_canceled" });
       return { kind: "canceled-at-pickup" };
     }
-    // The daemon's own reason (GitLab Runner's `aborted: terminated`) when it has one.
-    const onDaemonAbort = () => abort.abort(options.signals.abort.reason instanceof InterruptedError ? options.signals.abort.reason : abortReason());
-    const onDeadline = () => grace.abort(abortReason());
-    options.signals.abort.addEventListener("abort", onDaemonAbort, { once: true });
-    options.signals.deadline.addEventListener("abort", onDeadline, { once: true });
-    if (options.signals.abort.aborted) onDaemonAbort();
+    const stopWith = followDaemonSignals(options.signals, abort, grace);
     reporter.startTraceUpdates();
-    const flags = resolveFeatureFlags(runner.feature_flags, [...runner.environment.map(toVariable), ...job.variables]);
-    const stored = traceSink(buffer, flags.on("FF_TIMESTAMPS"));
-    // With `record_dir`, the job also leaves a run record of its own (`job-<id>`).
-    const record = runner.record_dir ? new RunRecord(runner.record_dir, { runId: `job-${job.id}` }) : undefined;
-    const files = record?.job({
-      name: job.job_info.name, slug: "job", stage: job.job_info.stage, allowFailure: job.steps.some((s) => s.name === "script" && s.allow_failure),
-      commands: job.steps.find((s) => s.name === "script")?.script.filter((c) => c.trim() !== "") ?? [],
-      maskedPhrases: job.variables.filter((v) => v.masked).map((v) => v.value),
-    });
-    const sink = files ? { write: (b: Uint8Array, s: TraceStream) => (files.traceSink.write(b, s), stored.write(b, s)), end: () => stored.end() } : stored;
-    let outcome: JobOutcome;
-    try {
-      outcome = await runJob({
-        job,
-        executor: executorFor(runner, job, options.concurrentId, options.hostEnv),
-        sink,
-        sources: { kind: "git" },
-        artifacts: coordinatorArtifacts(client, job, flags.on("FF_USE_DIRECT_DOWNLOAD")),
-        settings: {
-          userAgent: `gitlab-runner ${info.version} ${info.platform}/${info.architecture}`,
-          preGetSourcesScript: lines(runner.pre_get_sources_script ?? runner.pre_clone_script),
-          postGetSourcesScript: lines(runner.post_get_sources_script ?? runner.post_clone_script),
-          preBuildScript: lines(runner.pre_build_script),
-          postBuildScript: lines(runner.post_build_script),
-          cacheDir: resolve(runner.cache_dir ?? "cache"),
-        },
-        runner: {
-          name: runner.name || "runner", shortToken: shortToken(runner.token), concurrentId: options.concurrentId,
-          ...(options.systemId ? { systemId: options.systemId } : {}),
-        },
-        signals: { cancel: cancel.signal, abort: abort.signal, grace: grace.signal },
-        ...(files ? { recorder: files.recorder } : {}),
-        environment: runner.environment.map(toVariable),
-        featureFlags: runner.feature_flags,
-        ...(options.onStage ? { onSection: options.onStage } : {}),
-        debugTraceDisabled: runner.debug_trace_disabled ?? false,
-      });
-    } finally {
-      options.signals.abort.removeEventListener("abort", onDaemonAbort);
-      options.signals.deadline.removeEventListener("abort", onDeadline);
-      sink.end();
-    }
-    files?.finish({ status: outcome.status, ...(outcome.failure ? { failure: outcome.failure } : {}) });
-    record?.finish();
-    const failure = outcome.failure;
+    const flags = resolveFeatureFlags(runner.feature_flags, [...environment, ...job.variables]);
+    const run = await runRecorded(options, traceSink(buffer, flags.on("FF_TIMESTAMPS")), {
+      sources: { kind: "git" }, artifacts: coordinatorArtifacts(client, job, flags.on("FF_USE_DIRECT_DOWNLOAD")),
+      signals: { cancel: cancel.signal, abort: abort.signal, grace: grace.signal },
+      ...(options.onStage ? { onSection: options.onStage } : {}), ...(options.systemId ? { systemId: options.systemId } : {}),
+    }).finally(stopWith);
+    const failure = run.failure;
     const reported = await reporter.finish(
       failure === undefined
         ? { state: "success" }
@@ -132,10 +76,58 @@ export async function processJob(options: {
             ...(failure.exitCode ? { exit_code: failure.exitCode } : {}),
           },
     );
-    return { kind: "finished", outcome, reported };
+    return { kind: "finished", outcome: run, reported };
   } finally {
     buffer.close();
   }
+}
+
+export interface ProcessJobOptions {
+  readonly client: HttpClient;
+  readonly runner: RunnerConfig;
+  readonly job: JobResponse;
+  readonly concurrentId: number;
+  readonly systemId?: string;
+  readonly signals: DaemonSignals;
+  readonly hostEnv: Record<string, string>;
+  readonly timing?: ReporterTiming;
+  /** Told of each stage the job enters (for `gitlab_runner_jobs{stage}`). */
+  readonly onStage?: (stage: string) => void;
+}
+
+/** The daemon's abort (with its own reason, GitLab Runner's `aborted: terminated`) and deadline reach the job; the returned function lets go. */
+function followDaemonSignals(signals: DaemonSignals, abort: AbortController, grace: AbortController): () => void {
+  const onDaemonAbort = () => abort.abort(signals.abort.reason instanceof InterruptedError ? signals.abort.reason : abortReason());
+  const onDeadline = () => grace.abort(abortReason());
+  signals.abort.addEventListener("abort", onDaemonAbort, { once: true });
+  signals.deadline.addEventListener("abort", onDeadline, { once: true });
+  if (signals.abort.aborted) onDaemonAbort();
+  return () => {
+    signals.abort.removeEventListener("abort", onDaemonAbort);
+    signals.deadline.removeEventListener("abort", onDeadline);
+  };
+}
+
+/** Runs the job down the one road; with `record_dir`, it also leaves a run record of its own (`job-<id>`). */
+async function runRecorded(options: ProcessJobOptions, stored: TraceSink & { end(): void }, road: Omit<JobRoad, "sink">): Promise<JobOutcome> {
+  const { runner, job } = options;
+  const record = runner.record_dir ? new RunRecord(runner.record_dir, { runId: `job-${job.id}` }) : undefined;
+  const files = record?.job({
+    name: job.job_info.name, slug: "job", stage: job.job_info.stage, allowFailure: job.steps.some((s) => s.name === "script" && s.allow_failure),
+    commands: job.steps.find((s) => s.name === "script")?.script.filter((c) => c.trim() !== "") ?? [],
+    maskedPhrases: job.variables.filter((v) => v.masked).map((v) => v.value),
+  });
+  const sink = files ? { write: (b: Uint8Array, s: TraceStream) => (files.traceSink.write(b, s), stored.write(b, s)) } : stored;
+  const place = { relative: join(shortToken(runner.token), String(options.concurrentId), projectPath(job.git_info.repo_url, job.job_info.project_id)), slot: String(options.concurrentId), concurrentId: options.concurrentId };
+  let outcome: JobOutcome;
+  try {
+    outcome = await runJob(jobRunOptions(runner, job, place, options.hostEnv, { ...road, sink, ...(files ? { recorder: files.recorder } : {}) }));
+  } finally {
+    stored.end();
+  }
+  files?.finish({ status: outcome.status, ...(outcome.failure ? { failure: outcome.failure } : {}) });
+  record?.finish();
+  return outcome;
 }
 
 /** Artifacts to and from the coordinator, each dependency with its own token (§7). */
@@ -174,15 +166,4 @@ function traceSink(buffer: TraceBuffer, timestamps: boolean): TraceSink & { end(
       buffer.flush();
     },
   };
-}
-
-function lines(script: string | undefined): string[] {
-  return script === undefined || script.trim() === "" ? [] : [script];
-}
-
-function toVariable(entry: string): JobVariable {
-  const eq = entry.indexOf("=");
-  return eq < 0
-    ? { key: entry, value: "", public: true, masked: false }
-    : { key: entry.slice(0, eq), value: entry.slice(eq + 1), public: true, masked: false };
 }

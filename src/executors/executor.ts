@@ -1,3 +1,6 @@
+import type { RunnerConfig } from "../config/config-schema.ts";
+import type { JobResponse } from "../protocol/types.ts";
+import type { FeatureKey } from "../protocol/runner-info.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { BuildFiles } from "./build-files.ts";
 import type { OutputWriter } from "../trace/job-trace.ts";
@@ -62,7 +65,7 @@ export interface Executor {
   /** GitLab's executor name, as in `Preparing the "shell" executor`. */
   readonly name: string;
   readonly shell: ShellName;
-  /** The line printed after preparing, e.g. `Using Shell (bash) executor...`. */
+  /** The line printed before preparing, e.g. `Using Shell (bash) executor...`; empty when the executor says it itself while it prepares. */
   readonly description: string;
   /**
    * How GitLab Runner words a stage that exited non-zero on this executor, after `Job failed: `:
@@ -86,4 +89,34 @@ export interface Executor {
   run(command: StageCommand, output: StageOutput): Promise<{ exitCode: number }>;
   /** `outcome` says how the job ended, and where the executor may say what it kept. */
   cleanup(outcome?: { readonly failed: boolean; readonly log: (line: string) => void }): Promise<void>;
+}
+
+/** Where one job stands among a runner's jobs: its directory below the builds directory, and its slot. */
+export interface BuildPlace {
+  /** The job's directory below `builds_dir`: `<short token>/<concurrent id>/<group>/<project>` for GitLab's jobs. */
+  readonly relative: string;
+  /** Unique among the jobs that may run at once: the concurrent id, or the job's name in a local run. */
+  readonly slot: string;
+  /** `CI_CONCURRENT_ID`: the job's number among the runner's running jobs (GitLab's jobs only). */
+  readonly concurrentId?: number;
+}
+
+/** What a driver makes an executor from: the runner's `[[runners]]` entry and one job, as GitLab sent it. */
+export interface DriverJob {
+  readonly runner: RunnerConfig;
+  /** The job, its image and service names expanded with its variables. */
+  readonly payload: JobResponse;
+  readonly place: BuildPlace;
+  /** The environment the runner itself was started with. */
+  readonly hostEnv: Readonly<Record<string, string | undefined>>;
+}
+
+/** An executor's driver: `executor = "<name>"` of config.toml made into an executor for one job. */
+export type ExecutorDriver = (job: DriverJob) => Executor;
+
+/** What the registry knows of an executor: its driver, and the features it adds to what every executor supports. */
+export interface ExecutorKind {
+  readonly driver: ExecutorDriver;
+  /** The `features` keys of GitLab's job request this executor supports beyond the common ones. */
+  readonly features: readonly FeatureKey[];
 }

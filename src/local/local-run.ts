@@ -16,7 +16,9 @@ import { LocalArtifacts } from "./local-artifacts.ts";
 import { reasonNotToRun } from "./previous-status.ts";
 import { coverageFromTrace } from "../record/coverage.ts";
 import { expandKnown } from "../pipeline/expand-known.ts";
-import type { Received } from "../pipeline/payload.ts";
+import { toJobPayload, type PayloadContext, type Received } from "../pipeline/payload.ts";
+import type { RunnerConfig } from "../config/config-schema.ts";
+import { jobRunOptions } from "../runners/job-setup.ts";
 import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
 /** How one job of a local run ended; `skipped` jobs never started. */
@@ -39,24 +41,21 @@ export interface LocalRunOptions {
   readonly projectRoot: string;
   /** The working tree, listed once for the whole run. */
   readonly worktree: Promise<WorktreeListing>;
-  /** `<repo>/.runner/builds` unless given. */
-  readonly buildsRoot: string;
   readonly concurrency: number;
   readonly signals: JobSignals;
   /** `workflow:auto_cancel:on_job_failure: all`: a failure cancels the running jobs, and the rest do not start. */
   readonly cancelOnJobFailure?: boolean;
   readonly hostEnv: Record<string, string>;
-  readonly payloadFor: (job: JobDefinition, index: number, received?: Received) => JobResponse;
-  /** Where caches are kept between runs (`.runner/cache`). */
-  readonly cacheDir?: string;
-  /**
-   * The executor of a job; `relative` is its directory below a builds directory (for remote hosts),
-   * `payload` the job as GitLab would send it (its image, services and variables).
-   */
-  readonly executorFor: (job: JobDefinition, directories: Executor["directories"], relative: string, payload: JobResponse) => Executor;
-  /** The sink that shows one job's trace. */
-  readonly sinkFor: (job: JobDefinition) => TraceSink & { flush(): void };
-  readonly warningsFor: (job: JobDefinition) => readonly string[];
+  /** What each job's payload is made from; job ids are `<pipeline id>00<n>`. */
+  readonly payloads: { readonly pipelineId: number; readonly context: PayloadContext };
+  /** The `[[runners]]` entry each job runs with, by job name (`runner exec` makes them of its flags). */
+  readonly runners: ReadonlyMap<string, RunnerConfig>;
+  /** Shows one job's trace. */
+  readonly view: (job: JobDefinition) => TraceSink & { flush(): void };
+  /** Warnings said in a job's trace, by job name. */
+  readonly warnings?: ReadonlyMap<string, readonly string[]>;
+  /** Wraps each job's executor (`--keep`, `--shell-on-failure`). */
+  readonly decorate?: (executor: Executor, job: { readonly payload: JobResponse; readonly runner: RunnerConfig }) => Executor;
   /** The run's record on disk. */
   readonly record?: RunRecord;
 }
@@ -104,7 +103,7 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
     await Promise.race(running);
   }
   for (const [i, job] of (options.unplayed ?? []).entries()) {
-    const files = options.record?.job(recordOptions(job, planned.length + i, options));
+    const files = options.record?.job(recordOptions(job, planned.length + i, payloadOf(job, planned.length + i, options)));
     files?.recorder.start();
     files?.finish({ status: "manual", skipReason: `a manual job nobody played (--manual "${job.name}" plays it)` });
   }
@@ -118,17 +117,26 @@ function resourceGroupOf(planned: PlannedJob, index: number, options: LocalRunOp
   const group = planned.job.resourceGroup;
   if (group === undefined || !group.includes("$")) return group;
   if (!known.has(planned)) {
-    const variables = new Map(options.payloadFor(planned.job, index).variables.map((v) => [v.key, v.value]));
+    const variables = new Map(payloadOf(planned.job, index, options).variables.map((v) => [v.key, v.value]));
     known.set(planned, expandKnown(group, (name) => variables.get(name)));
   }
   return known.get(planned);
+}
+
+/** The job as GitLab would send it, with what it receives from the jobs before it. */
+function payloadOf(job: JobDefinition, index: number, options: LocalRunOptions, received?: Received): JobResponse {
+  return toJobPayload(job, jobId(options, index), options.payloads.context, received);
+}
+
+function jobId(options: LocalRunOptions, index: number): number {
+  return options.payloads.pipelineId * 1000 + index + 1;
 }
 
 async function decide(planned: PlannedJob, index: number, skip: string | undefined, options: RunOptions): Promise<LocalJobResult> {
   const { job } = planned;
   if (skip !== undefined || options.signals.cancel.aborted || options.signals.abort.aborted) {
     const reason = skip ?? "the run was canceled";
-    const files = options.record?.job(recordOptions(job, index, options));
+    const files = options.record?.job(recordOptions(job, index, payloadOf(job, index, options)));
     files?.recorder.start();
     const summary = files?.finish({ status: "skipped", skipReason: reason });
     return { job, status: "skipped", allowFailure: job.allowFailure, ...(summary ? { summary } : {}) };
@@ -147,30 +155,25 @@ async function decide(planned: PlannedJob, index: number, skip: string | undefin
 
 async function runOne(planned: PlannedJob, index: number, options: RunOptions): Promise<LocalJobResult> {
   const { job } = planned;
-  const idOf = (name: string) => options.payloadFor(options.jobs.find((p) => p.job.name === name)!.job, options.jobs.findIndex((p) => p.job.name === name)).id;
-  const payload = options.payloadFor(job, index, options.artifacts.received(planned, options.jobs, idOf));
+  const received = options.artifacts.received(planned, options.jobs, (name) => jobId(options, options.jobs.findIndex((p) => p.job.name === name)));
+  const payload = payloadOf(job, index, options, received);
+  const runner = options.runners.get(job.name);
+  if (!runner) throw new Error(`no runner for ${job.name}`);
   const slug = slugify(job.name) || `job-${index}`;
-  const buildsDir = join(options.buildsRoot, slug);
-  const projectDir = join(buildsDir, payload.job_info.project_name);
-  const view = options.sinkFor(job);
+  const place = { relative: `${slug}/${payload.job_info.project_name}`, slot: slug };
+  const view = options.view(job);
   // `retry`: each attempt is a fresh executor and its own record (`<job>-retry-N`), as GitLab makes a new job.
   for (let attempt = 0; ; attempt++) {
-    const executor = options.executorFor(job, { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` }, `${slug}/${payload.job_info.project_name}`, payload);
-    const files = options.record?.job({ ...recordOptions(job, index, options, payload), ...(attempt > 0 ? { slug: `${slug}-retry-${attempt}` } : {}) });
+    const files = options.record?.job({ ...recordOptions(job, index, payload), ...(attempt > 0 ? { slug: `${slug}-retry-${attempt}` } : {}) });
     const sink: TraceSink = files ? { write: (b, s) => (files.traceSink.write(b, s), view.write(b, s)) } : view;
     const retrying = attempt > 0 ? [`Retrying the job: attempt ${attempt + 1} of ${job.retry!.max + 1}`] : [];
-    const outcome = await runJob({
-      job: payload,
-      executor,
-      sink,
-      ...(files ? { recorder: files.recorder } : {}),
-      sources: localSources(options.projectRoot, copier(payload, executor, options)),
-      ...(files ? { artifacts: options.artifacts.transferFor(job.name, files.dir) } : {}),
-      settings: { userAgent: "runner local", ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) },
-      runner: { name: "local runner" },
-      signals: options.signals,
-      warnings: [...retrying, ...options.warningsFor(job)],
-    });
+    const outcome = await runJob(jobRunOptions(runner, payload, place, options.hostEnv, {
+      sink, signals: options.signals,
+      sources: (executor) => localSources(options.projectRoot, copier(payload, executor, options)),
+      ...(files ? { recorder: files.recorder, artifacts: options.artifacts.transferFor(job.name, files.dir) } : {}),
+      warnings: [...retrying, ...(options.warnings?.get(job.name) ?? [])],
+      ...(options.decorate ? { decorate: (executor: Executor) => options.decorate!(executor, { payload, runner }) } : {}),
+    }));
     view.flush();
     const code = outcome.failure?.exitCode;
     const allowFailure = job.allowFailure || (code !== undefined && (job.allowFailureExitCodes ?? []).includes(code));
@@ -193,8 +196,7 @@ function shouldRetry(job: JobDefinition, outcome: JobOutcome, attempt: number, o
 }
 
 /** What the run record needs of a job: its script lines (for the per-line phases) and its secrets (to mask them). */
-function recordOptions(job: JobDefinition, index: number, options: LocalRunOptions, given?: JobResponse) {
-  const payload = given ?? options.payloadFor(job, index);
+function recordOptions(job: JobDefinition, index: number, payload: JobResponse) {
   const script = payload.steps.find((s) => s.name === "script")?.script ?? [];
   return {
     name: job.name, slug: slugify(job.name) || `job-${index}`, stage: job.stage, allowFailure: job.allowFailure,

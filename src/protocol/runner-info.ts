@@ -26,32 +26,24 @@ export interface RunnerInfo {
 }
 
 /**
- * What this runner truly supports, by executor. Network and script features are the same for all;
- * what differs is what the executor adds (shell: shared environment; docker: images and services).
+ * What this runner truly supports: the network and script features every executor has, and what
+ * the executor adds (`executorFeatures`: shell a shared environment, docker images and services).
  * No terminal or session server, no secrets providers, no step-runner: those are reported false.
  */
-export function featuresFor(executor: string | undefined): Record<FeatureKey, boolean> {
+export function featuresFor(executorFeatures: readonly FeatureKey[] = []): Record<FeatureKey, boolean> {
   const supported = new Set<FeatureKey>([
     // network layer
     "trace_reset", "trace_checksum", "trace_size", "cancelable", "cancel_gracefully",
     // script layer
     "artifacts", "upload_multiple_artifacts", "upload_raw_artifacts", "cache", "fallback_cache_keys", "refspecs",
     "masking", "raw_variables", "artifacts_exclude", "multi_build_steps", "return_exit_code",
+    ...executorFeatures,
   ]);
-  if (executor === "shell" || executor === "ssh") {
-    supported.add("variables");
-    supported.add("shared");
-  }
-  if (executor === "docker") {
-    for (const key of ["variables", "image", "services", "service_variables", "service_multiple_aliases"] as const) {
-      supported.add(key);
-    }
-  }
   return Object.fromEntries(FEATURE_KEYS.map((key) => [key, supported.has(key)])) as Record<FeatureKey, boolean>;
 }
 
-/** The `info` object for a runner with the given executor and shell (empty ones are left out). */
-export function runnerInfo(options: { executor?: string; shell?: string } = {}): RunnerInfo {
+/** The `info` object for a runner with the given executor, its features and shell (empty ones are left out). */
+export function runnerInfo(options: { executor?: string; shell?: string; features?: readonly FeatureKey[] } = {}): RunnerInfo {
   return {
     name: "gitlab-runner",
     version: VERSION,
@@ -60,7 +52,7 @@ export function runnerInfo(options: { executor?: string; shell?: string } = {}):
     architecture: process.arch === "x64" ? "amd64" : process.arch,
     ...(options.executor ? { executor: options.executor } : {}),
     ...(options.shell ? { shell: options.shell } : {}),
-    features: featuresFor(options.executor),
+    features: featuresFor(options.features),
     config: { gpus: "" },
   };
 }

@@ -2,18 +2,10 @@ import { quotePosix } from "./quote.ts";
 
 /**
  * How a job's processes are stopped where the runner cannot signal them itself (an SSH host, a
- * container): POSIX sh run there, as small commands of the runner's own. The logic is the
- * supervisor's (supervisor.ts, job-processes.ts): TERM, a grace period, KILL.
+ * container): POSIX sh run there, as small commands of the runner's own. The logic is
+ * job-processes.ts's: TERM, a grace period, KILL. A stage's process group is stopped as every
+ * group is (process-group.ts).
  */
-
-/** TERM the process group whose leader's pid is in `pidFile`, wait up to `graceMs`, KILL it; remove the file. */
-export function stopGroupScript(options: { pidFile: string; graceMs: number }): string {
-  const file = quotePosix(options.pidFile);
-  const ticks = Math.max(1, Math.ceil(options.graceMs / 100));
-  return `p=$(cat ${file} 2>/dev/null) && { kill -TERM -- -$p 2>/dev/null || kill -TERM $p 2>/dev/null; ` +
-    `i=0; while kill -0 -- -$p 2>/dev/null && [ $i -lt ${ticks} ]; do sleep 0.1; i=$((i+1)); done; ` +
-    `kill -KILL -- -$p 2>/dev/null; }; rm -f ${file}`;
-}
 
 /**
  * Stops every process whose environment holds an entry that starts with `entry`

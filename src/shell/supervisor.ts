@@ -1,5 +1,6 @@
 import { constants } from "node:os";
 import { processTable } from "./process-table.ts";
+import { localProcessGroup, stopProcessGroup } from "./process-group.ts";
 
 /** How a supervised process ended. */
 export interface ProcessResult {
@@ -37,6 +38,11 @@ export interface RunOptions {
    * A process that escaped every tracking can hold a pipe open for ever; the run ends anyway.
    */
   readonly drainMs?: number;
+  /**
+   * Leaves what the process started in its group running once it exits (a custom executor's driver
+   * may start its environment in the background); abort still stops the whole group.
+   */
+  readonly leaveGroupOnExit?: boolean;
 }
 
 export type SuperviseOptions = SpawnOptions & RunOptions;
@@ -107,7 +113,8 @@ async function runStarted(child: Child, pgid: number, options: RunOptions): Prom
     const drained = Promise.all([drain(child.stdout, options.onStdout, giveUp.signal), drain(child.stderr, options.onStderr, giveUp.signal)]);
     await child.exited;
     // Leftovers of the stage (background jobs) would otherwise hold the pipes open and linger.
-    await stop();
+    if (options.leaveGroupOnExit && !interrupted) await settleWithin(drained, options.drainMs ?? 1000);
+    else await stop();
     await settleWithin(drained, options.drainMs ?? 1000);
   } finally {
     giveUp.abort();
@@ -152,36 +159,9 @@ async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void
   clearTimeout(timer);
 }
 
-/** TERM the group, wait up to `graceMs` for it to be gone, then KILL it. */
-async function stopGroup(pgid: number, graceMs: number): Promise<void> {
-  if (!groupAlive(pgid)) return;
-  signalGroup(pgid, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    await Bun.sleep(20);
-    if (!groupAlive(pgid)) return;
-  }
-  signalGroup(pgid, "SIGKILL");
-  // KILL cannot be ignored, but its delivery is not instant: wait until the group is really gone.
-  for (let i = 0; i < 100 && groupAlive(pgid); i++) await Bun.sleep(10);
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-/** Whether any process of the group is still running (zombies waiting for a reaper do not count). */
-export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  return livingMembers(pgid).length > 0;
+/** TERM the group, wait up to `graceMs` for it to be gone, then KILL it (process-group.ts). */
+function stopGroup(pgid: number, graceMs: number): Promise<void> {
+  return stopProcessGroup(localProcessGroup(pgid), { graceMs });
 }
 
 /** The pids in process group `pgid` that are not zombies. */

@@ -129,7 +129,7 @@ function writeHeader(trace: JobTrace, runner: RunnerIdentity, flags: FeatureFlag
 async function prepareExecutor(trace: JobTrace, executor: Executor, signal: AbortSignal, job: JobExecutorOptions): Promise<void> {
   trace.sectionStart("prepare_executor", `Preparing the "${executor.name}" executor`);
   try {
-    trace.println(executor.description);
+    if (executor.description) trace.println(executor.description);
     await executor.prepare({ signal, log: (line) => trace.println(line), job });
   } catch (error) {
     // A plain error is a system failure (toJobFailure); a JobFailure says itself what it is: the

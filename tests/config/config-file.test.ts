@@ -3,6 +3,7 @@ import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigFileError, loadConfig, parseConfig, saveConfig } from "../../src/config/config-file.ts";
+import { EXECUTOR_NAMES } from "../../src/runners/executor-registry.ts";
 
 const fixture = join(import.meta.dir, "../fixtures/gitlab-runner-19-config.toml");
 
@@ -52,13 +53,13 @@ describe("config.toml", () => {
     ["a shell this runner has not", 'shell = "fish"', 'runners[0].shell: "fish" is not a shell this runner writes scripts for (bash, sh)'],
     ["an environment entry without =", 'environment = ["NOEQUALS"]', 'runners[0].environment[0]: "NOEQUALS" is not KEY=VALUE'],
     ["an ssh port that is no number", '[runners.ssh]\nhost = "h"\nport = "abc"', 'runners[0].ssh.port: "abc" is not a port number (1-65535)'],
-    ["an executor this runner has not", 'executor = "kubernetes"', 'runners[0].executor: "kubernetes" is not available in this runner (shell, ssh, docker are)'],
+    ["an executor this runner has not", 'executor = "kubernetes"', `runners[0].executor: "kubernetes" is not available in this runner (${EXECUTOR_NAMES.join(", ")} are)`],
     ["an unset $VAR in the token", 'token = "$UNSET_RUNNER_TOKEN"', "runners[0].token: $UNSET_RUNNER_TOKEN is not set in the runner's environment"],
     ["a url that is none", 'url = "gitlab.example.com"', 'runners[0].url: "gitlab.example.com" is not an http(s) URL of a GitLab instance'],
   ])("%s refuses to load, naming the key", (_name, line, message) => {
     const text = `[[runners]]\nurl = "http://x"\ntoken = "t"\n${line}\n`.replace(/^url = "http:\/\/x"\n(?=[\s\S]*^url = )/m, "").replace(/^token = "t"\n(?=[\s\S]*^token = )/m, "");
-    expect(() => parseConfig(text, "c.toml", {})).toThrow(ConfigFileError);
-    expect(() => parseConfig(text, "c.toml", {})).toThrow(`c.toml: ${message}`);
+    expect(() => parseConfig(text, "c.toml", {}, EXECUTOR_NAMES)).toThrow(ConfigFileError);
+    expect(() => parseConfig(text, "c.toml", {}, EXECUTOR_NAMES)).toThrow(`c.toml: ${message}`);
   });
 
   test("an invalid listen_address refuses to load; every problem is named at once", () => {

@@ -18,8 +18,9 @@ afterAll(async () => {
   if (!available) return;
   // The kept build volumes of this test's project.
   const volumes = await api.request<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", { query: { filters: { label: ["dev.runner.owner=exec"] } } });
-  const prefixes = projects.map((p) => `runner-exec-${Bun.hash(p).toString(16)}-`);
-  for (const v of volumes.Volumes ?? []) if (prefixes.some((p) => v.Name.startsWith(p))) await api.request("DELETE", `/volumes/${v.Name}`).catch(() => {});
+  // The build volumes kept for GIT_STRATEGY fetch end with the hash of the repository (docker-driver.ts).
+  const suffixes = projects.map((p) => `-${Bun.hash(p).toString(16)}`);
+  for (const v of volumes.Volumes ?? []) if (suffixes.some((s) => v.Name.endsWith(s))) await api.request("DELETE", `/volumes/${v.Name}`).catch(() => {});
 });
 
 (available ? describe : describe.skip)("dist/runner exec --executor docker", () => {

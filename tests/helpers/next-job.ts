@@ -2,7 +2,7 @@ import type { RunnerConfig } from "../../src/config/config-schema.ts";
 import { processJob } from "../../src/daemon/process-job.ts";
 import { abortableSleep, HttpClient } from "../../src/protocol/http-client.ts";
 import { requestJob } from "../../src/protocol/jobs-api.ts";
-import { runnerInfo } from "../../src/protocol/runner-info.ts";
+import { runnerInfoFor } from "../../src/runners/executor-registry.ts";
 import type { FakeGitLab } from "../fake-gitlab/fake-gitlab.ts";
 
 /** A runner section as config.toml gives it, with the defaults filled in. */
@@ -18,7 +18,7 @@ export function runnerConfig(fake: FakeGitLab, over: Partial<RunnerConfig>): Run
 export async function runNextJob(fake: FakeGitLab, runner: RunnerConfig) {
   const timing = { intervalMs: 20, forceSendIntervalMs: 100, finalBackoffStartMs: 5, sleep: (ms: number, s?: AbortSignal) => abortableSleep(Math.min(ms, 20), s) };
   const client = new HttpClient(fake.url);
-  const result = await requestJob(client, { token: fake.runnerToken, info: runnerInfo({ executor: runner.executor }) });
+  const result = await requestJob(client, { token: fake.runnerToken, info: runnerInfoFor(runner) });
   if (result.kind !== "job") throw new Error(result.kind);
   await processJob({
     client, runner, job: result.job, concurrentId: 0, hostEnv: {}, timing,

@@ -1,25 +1,23 @@
 import { posix } from "node:path";
-import type { PullPolicy } from "../../protocol/types.ts";
 import { quotePosix } from "../../shell/quote.ts";
-import { stopGroupScript } from "../../shell/remote-stop.ts";
+import { remoteProcessGroup, stopProcessGroup } from "../../shell/process-group.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import { JobFailure } from "../../protocol/job-failure.ts";
 import type { BuildFiles } from "../build-files.ts";
 import type { BuildDirectories, Executor, JobExecutorOptions, StageCommand, StageOutput } from "../executor.ts";
-import { DockerApi } from "./docker-api.ts";
+import type { DockerApi } from "./docker-api.ts";
 import { ensureImage } from "./images.ts";
 import type { RegistryAuth } from "./registry-auth.ts";
 import { mountedFiles } from "./mounted-files.ts";
 import { startServices } from "./services.ts";
-import { SERVER_COMMAND, STAGE_DIR, StageServer } from "./stage-server.ts";
+import { STAGE_DIR } from "./stage-server.ts";
 import { labelsFor, removeLabelled, type Ownership } from "./labels.ts";
-import type { IsolationHostConfig } from "./host-config.ts";
-import { cacheBind, greetingOf, parseBytes, ulimits, writeText, type RunningContainer } from "./container-parts.ts";
+import { greetingOf, ulimits, writeText, type RunningContainer } from "./container-parts.ts";
+import { BUILDS, startJobContainer } from "./job-containers.ts";
+import type { ContainerImage, DockerSettings, ServiceImage } from "./container-spec.ts";
 
 export { parseBytes } from "./container-parts.ts";
-
 export type { ContainerImage, DockerSettings, ServiceImage } from "./container-spec.ts";
-import type { ContainerImage, DockerSettings, ServiceImage } from "./container-spec.ts";
 
 export interface DockerExecutorOptions {
   readonly api: DockerApi;
@@ -34,21 +32,10 @@ export interface DockerExecutorOptions {
   readonly owner: Ownership;
   /** How long a stage's processes have after TERM before KILL (default 5000 ms). */
   readonly graceMs?: number;
-  /**
-   * A build volume kept from run to run (local runs: an unchanged working tree is then not copied
-   * again); by default each job has a volume of its own, removed at the end.
-   */
+  /** A build volume kept from job to job (GIT_STRATEGY fetch); by default each job has one of its own, removed at the end. */
   readonly keptVolume?: string;
   /** The credentials to pull an image with, if any (`DOCKER_AUTH_CONFIG`, the job's registry credentials). */
   readonly registryAuth?: (image: string) => RegistryAuth | undefined;
-  /**
-   * `runner exec --shell-on-failure`: called when a script stage of the user fails, with where to
-   * open an interactive shell (the build container, the job's directory and variables); the job
-   * goes on when it returns.
-   */
-  readonly shellOnFailure?: (at: { container: string; workingDir: string; environment: readonly string[]; shell: ShellName }) => Promise<void>;
-  /** `runner exec --keep`: a failed job's containers stay, and the command to enter them is printed. */
-  readonly keepOnFailure?: boolean;
   /** The job's services (`services:`). */
   readonly services?: readonly ServiceImage[];
   /** The job's variables as `KEY=value`, which services see as GitLab's do. */
@@ -57,7 +44,6 @@ export interface DockerExecutorOptions {
   readonly waitForServicesSeconds?: number;
 }
 
-const BUILDS = "/builds";
 const HANDED_OVER_AFTER = new Set(["get_sources", "restore_cache", "download_artifacts"]);
 
 /**
@@ -70,185 +56,181 @@ const HANDED_OVER_AFTER = new Set(["get_sources", "restore_cache", "download_art
  * whatever happened.
  */
 export function createDockerExecutor(options: DockerExecutorOptions): Executor {
-  const { api } = options;
-  const labels = labelsFor(options.owner);
-  const prefix = `runner-${options.owner.job}`;
-  const projectDir = posix.join(BUILDS, options.projectPath);
-  const directories: BuildDirectories = { buildsDir: BUILDS, projectDir, tmpDir: `${projectDir}.tmp` };
-  const graceMs = options.graceMs ?? 5000;
-  let files: BuildFiles | undefined;
-  let shell: ShellName = "bash";
+  return new DockerExecutor(options);
+}
+
+class DockerExecutor implements Executor {
+  readonly name = "docker";
+  readonly environment = "disposable";
+  readonly local = false;
+  readonly directories: BuildDirectories;
+  shell: ShellName = "bash";
+  readonly #options: DockerExecutorOptions;
+  readonly #labels: Record<string, string>;
+  readonly #prefix: string;
+  #files: BuildFiles | undefined;
   /** The build and helper containers with their stage servers (the same one when there is no helper). */
-  let build: RunningContainer | undefined;
-  let helper: RunningContainer | undefined;
-  let job: JobExecutorOptions = {};
+  #build: RunningContainer | undefined;
+  #helper: RunningContainer | undefined;
+  #job: JobExecutorOptions = {};
 
-  const createContainer = async (role: "build" | "helper", image: ContainerImage, volume: string, network?: string) => {
-    const s = options.settings;
-    const body = {
-      Image: image.name, Cmd: SERVER_COMMAND, OpenStdin: true, StdinOnce: false, AttachStdin: true, AttachStdout: true, AttachStderr: true,
-      Labels: { ...labels, "dev.runner.role": role },
-      ...(image.entrypoint !== undefined ? { Entrypoint: image.entrypoint } : {}),
-      ...(image.user ?? s.user ? { User: image.user ?? s.user } : {}),
-      WorkingDir: projectDir,
-      HostConfig: {
-        ...s.hostConfig,
-        ...(job.init ? { Init: true } : {}),
-        Binds: [`${volume}:${BUILDS}`, ...cacheBind(s.cacheVolume), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
-        Privileged: role === "build" && (s.privileged ?? false),
-        ...(s.networkMode ? { NetworkMode: s.networkMode } : network ? { NetworkMode: network } : {}),
-        ...(s.extraHosts ? { ExtraHosts: s.extraHosts } : {}),
-        ...(s.memory ? { Memory: parseBytes(s.memory) } : {}),
-        ...(s.cpus ? { NanoCpus: Math.round(Number(s.cpus) * 1e9) } : {}),
-        ...(s.shmSize ? { ShmSize: s.shmSize } : {}),
-        ...(s.tmpfs ? { Tmpfs: s.tmpfs } : {}),
-        ...(s.ulimits ? { Ulimits: ulimits(s.ulimits) } : {}),
-      },
-      Volumes: Object.fromEntries((s.volumes ?? []).filter((v) => !v.includes(":")).map((v) => [v, {}])),
-    };
-    const query = { name: `${prefix}-${role}`, ...(image.platform ? { platform: image.platform } : {}) };
-    const { Id } = await api.request<{ Id: string }>("POST", "/containers/create", { query, body });
-    const server = new StageServer(await api.attach(Id));
-    await api.request("POST", `/containers/${Id}/start`);
-    return { id: Id, server };
-  };
+  constructor(options: DockerExecutorOptions) {
+    this.#options = options;
+    this.#labels = labelsFor(options.owner);
+    this.#prefix = `runner-${options.owner.job}`;
+    const projectDir = posix.join(BUILDS, options.projectPath);
+    this.directories = { buildsDir: BUILDS, projectDir, tmpDir: `${projectDir}.tmp` };
+  }
 
-  const control = (container: string, script: string) =>
-    api.exec(container, { cmd: ["sh", "-c", script], stdout: () => {}, stderr: () => {} }).catch(() => -1);
+  get description(): string {
+    return `Using Docker executor with image ${this.#options.image.name} ...`;
+  }
+
+  describeExit(code: number): string {
+    return `exit code ${code}`;
+  }
+
+  get files(): BuildFiles {
+    if (!this.#files) throw new Error("The Docker executor is not prepared yet");
+    return this.#files;
+  }
+
+  async prepare({ log = () => {}, job = {} }: { signal: AbortSignal; log?: (line: string) => void; job?: JobExecutorOptions }): Promise<void> {
+    this.#job = job;
+    if (job.umask0000 === false) log("Not using umask - FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is set!");
+    const { api, owner } = this.#options;
+    await removeLabelled(api, { "dev.runner.job": owner.job });
+    const separateHelper = await this.#ensureImages(log);
+    const volume = await this.#makeVolumes();
+    const network = await this.#makeNetwork();
+    if (network && (this.#options.services ?? []).length > 0) await this.#startServices(network, log);
+    const plan = { labels: this.#labels, settings: this.#options.settings, workingDir: this.directories.projectDir, volume, ...(network ? { network } : {}), ...(job.init ? { init: true } : {}) };
+    const [helper, build] = await Promise.all([
+      separateHelper ? startJobContainer(api, { ...this.#options.helperImage, entrypoint: [""] }, { ...plan, role: "helper", name: `${this.#prefix}-helper` }) : undefined,
+      startJobContainer(api, this.#options.image, { ...plan, role: "build", name: `${this.#prefix}-build` }),
+    ]);
+    this.#build = build;
+    this.#helper = helper ?? build;
+    const greetings = await Promise.all([...new Set([this.#helper, build])].map(async (c) => {
+      const greeting = await greetingOf(api, c);
+      if (greeting.user) c.user = greeting.user;
+      return greeting;
+    }));
+    this.shell = greetings.every((g) => g.shell === "bash") ? "bash" : "sh";
+    // Between stages the attach streams hold nothing up: a process whose job is kept may end.
+    for (const c of new Set([this.#helper, build])) c.server.idle();
+  }
+
+  async run(command: StageCommand, output: StageOutput): Promise<{ exitCode: number }> {
+    const container = command.predefined ? this.#helper : this.#build;
+    const files = this.#files;
+    if (!container || !files) throw new Error("The Docker executor is not prepared yet");
+    const id = crypto.randomUUID().replaceAll("-", "");
+    const script = `${STAGE_DIR}/${id}.sh`;
+    const pidFile = `${STAGE_DIR}/${id}.pid`;
+    // Readable by the stage's user only: the script holds the job's variables, file ones included.
+    // `umask 0000` first, as GitLab Runner's: what one container's user makes, the other's can change.
+    await writeText(files, script, this.#job.umask0000 === false ? command.script : `umask 0000\n${command.script}`, container.user);
+    // The stage leads a process group of its own (the server starts it with setsid); its pid,
+    // written down by the server, lets cancel stop every process the stage started.
+    const group = remoteProcessGroup((cmd) => this.#control(container.id, cmd), pidFile);
+    let stopping: Promise<void> | undefined;
+    const onAbort = () => void (stopping ??= stopProcessGroup(group, { graceMs: this.#options.graceMs ?? 5000, pollMs: 100 }));
+    command.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const exitCode = await container.server.run(id, output).catch((error: unknown) => {
+        throw new JobFailure(`docker: the stage could not run: ${error instanceof Error ? error.message : String(error)}`, {
+          failureReason: "runner_system_failure", system: true, cause: error,
+        });
+      });
+      await stopping;
+      if (exitCode === 0 && this.#job.umask0000 === false) await this.#handOverProjectDir(command.stage, container);
+      return { exitCode: command.signal.aborted && exitCode === 0 ? 137 : exitCode };
+    } finally {
+      command.signal.removeEventListener("abort", onAbort);
+      await Promise.all([files.remove(script), files.remove(pidFile)]).catch(() => {});
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    this.#build?.server.close();
+    this.#helper?.server.close();
+    this.#build = this.#helper = undefined;
+    await removeLabelled(this.#options.api, { "dev.runner.job": this.#options.owner.job }).catch(() => {});
+  }
+
+  /** The job's image, and the helper's unless it is the same; false when the runner's stages run in the build container. */
+  async #ensureImages(log: (line: string) => void): Promise<boolean> {
+    const { api, image, helperImage } = this.#options;
+    const auth = (name: string) => this.#options.registryAuth?.(name);
+    await ensureImage(api, image.name, image.pullPolicies, log, auth(image.name), image.platform);
+    if (helperImage.name === image.name) return false;
+    try {
+      await ensureImage(api, helperImage.name, helperImage.pullPolicies, () => {}, auth(helperImage.name));
+      return true;
+    } catch (error) {
+      if (!this.#options.helperFallback) throw error;
+      log(`The helper image ${helperImage.name} is not there: the runner's stages run in the job's image`);
+      return false;
+    }
+  }
+
+  /** The build volume (the job's own, or the kept one) and the `/cache` volume; the stage scripts' directory. */
+  async #makeVolumes(): Promise<string> {
+    const { api, owner, keptVolume, settings } = this.#options;
+    const kept = { "dev.runner.managed": "true", "dev.runner.owner": owner.runner };
+    const volume = keptVolume ?? `${this.#prefix}-builds`;
+    const made = await api.request<{ Mountpoint: string }>("POST", "/volumes/create", { body: { Name: volume, Labels: keptVolume ? kept : this.#labels } });
+    const files = (this.#files = mountedFiles(BUILDS, made.Mountpoint));
+    // Kept from job to job: labelled as this runner's, with no pid (it is never a leftover).
+    if (settings.cacheVolume && "volume" in settings.cacheVolume) {
+      await api.request("POST", "/volumes/create", { body: { Name: settings.cacheVolume.volume, Labels: kept } });
+    }
+    // Stage scripts go here under random names: others may enter the directory, not list it. A
+    // kept volume may still hold the scripts of a run that was killed (file variables in them).
+    await files.remove(STAGE_DIR);
+    await files.mkdir(STAGE_DIR);
+    await files.setModeAndTime(STAGE_DIR, 0o711, Date.now());
+    return volume;
+  }
+
+  /**
+   * A network of the job's own only when services need one (or FF_NETWORK_PER_BUILD): joining a
+   * new network makes a container start take half as long again.
+   */
+  async #makeNetwork(): Promise<string | undefined> {
+    const services = this.#options.services ?? [];
+    if (this.#options.settings.networkMode || (services.length === 0 && !this.#job.networkPerBuild)) return undefined;
+    const network = `${this.#prefix}-network`;
+    await this.#options.api.request("POST", "/networks/create", { body: { Name: network, CheckDuplicate: true, Labels: this.#labels } });
+    return network;
+  }
+
+  async #startServices(network: string, log: (line: string) => void): Promise<void> {
+    const { api, settings } = this.#options;
+    await startServices({
+      api, services: this.#options.services ?? [], network, prefix: this.#prefix, labels: this.#labels,
+      jobVariables: this.#options.jobVariables ?? [], waitSeconds: this.#options.waitForServicesSeconds ?? 30, log,
+      auth: (name) => this.#options.registryAuth?.(name),
+      hostConfig: { ...settings.servicesHostConfig, ...(settings.ulimits ? { Ulimits: ulimits(settings.ulimits) } : {}) },
+    });
+  }
+
+  /** A small command of the runner's own in a container; its exit code (-1 when it could not run). */
+  #control(container: string, script: string): Promise<number> {
+    return this.#options.api.exec(container, { cmd: ["sh", "-c", script], stdout: () => {}, stderr: () => {} }).catch(() => -1);
+  }
 
   /**
    * Without `umask 0000` (FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR), what the helper's stages put in the
    * project directory is handed to the build container's user, as GitLab Runner does after
    * get_sources, restore_cache and download_artifacts.
    */
-  const handOverProjectDir = async (stage: string, ran: RunningContainer) => {
+  async #handOverProjectDir(stage: string, ran: RunningContainer): Promise<void> {
+    const helper = this.#helper;
+    const build = this.#build;
     if (ran !== helper || helper === build || !build?.user || !HANDED_OVER_AFTER.has(stage)) return;
     if (helper.user && helper.user.uid === build.user.uid && helper.user.gid === build.user.gid) return;
-    await control(helper.id, `chown -R ${build.user.uid}:${build.user.gid} ${quotePosix(projectDir)}`);
-  };
-
-  return {
-    name: "docker",
-    get shell() {
-      return shell;
-    },
-    get description() {
-      return `Using Docker executor with image ${options.image.name} ...`;
-    },
-    describeExit: (code) => `exit code ${code}`,
-    environment: "disposable",
-    local: false,
-    directories,
-    get files(): BuildFiles {
-      if (!files) throw new Error("The Docker executor is not prepared yet");
-      return files;
-    },
-    async prepare({ log = () => {}, job: asked = {} }) {
-      job = asked;
-      if (job.umask0000 === false) log("Not using umask - FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is set!");
-      await removeLabelled(api, { "dev.runner.job": options.owner.job });
-      const auth = (image: string) => options.registryAuth?.(image);
-      await ensureImage(api, options.image.name, options.image.pullPolicies, log, auth(options.image.name), options.image.platform);
-      let separateHelper = options.helperImage.name !== options.image.name;
-      if (separateHelper) {
-        try {
-          await ensureImage(api, options.helperImage.name, options.helperImage.pullPolicies, () => {}, auth(options.helperImage.name));
-        } catch (error) {
-          if (!options.helperFallback) throw error;
-          log(`The helper image ${options.helperImage.name} is not there: the runner's stages run in the job's image`);
-          separateHelper = false;
-        }
-      }
-      const volume = options.keptVolume ?? `${prefix}-builds`;
-      const volumeLabels = options.keptVolume ? { "dev.runner.managed": "true", "dev.runner.owner": options.owner.runner } : labels;
-      const made = await api.request<{ Mountpoint: string }>("POST", "/volumes/create", { body: { Name: volume, Labels: volumeLabels } });
-      files = mountedFiles(BUILDS, made.Mountpoint);
-      const cache = options.settings.cacheVolume;
-      if (cache && "volume" in cache) {
-        // Kept from job to job: labelled as this runner's, with no pid (it is never a leftover).
-        await api.request("POST", "/volumes/create", {
-          body: { Name: cache.volume, Labels: { "dev.runner.managed": "true", "dev.runner.owner": options.owner.runner } },
-        });
-      }
-      // Stage scripts go here under random names: others may enter the directory, not list it. A
-      // kept volume may still hold the scripts of a run that was killed (file variables in them).
-      await files.remove(STAGE_DIR);
-      await files.mkdir(STAGE_DIR);
-      await files.setModeAndTime(STAGE_DIR, 0o711, Date.now());
-      // A network of the job's own only when services need one: joining a new network makes a
-      // container start take half as long again.
-      let network: string | undefined;
-      const services = options.services ?? [];
-      if (!options.settings.networkMode && (services.length > 0 || job.networkPerBuild)) {
-        network = `${prefix}-network`;
-        await api.request("POST", "/networks/create", { body: { Name: network, CheckDuplicate: true, Labels: labels } });
-      }
-      if (network && services.length > 0) {
-        await startServices({
-          api, services, network, prefix, labels, jobVariables: options.jobVariables ?? [],
-          waitSeconds: options.waitForServicesSeconds ?? 30, log, auth,
-          hostConfig: {
-            ...options.settings.servicesHostConfig,
-            ...(options.settings.ulimits ? { Ulimits: ulimits(options.settings.ulimits) } : {}),
-          },
-        });
-      }
-      [helper, build] = await Promise.all([
-        separateHelper ? createContainer("helper", { ...options.helperImage, entrypoint: [""] }, volume, network) : undefined,
-        createContainer("build", options.image, volume, network),
-      ]);
-      helper ??= build;
-      const greetings = await Promise.all([...new Set([helper, build])].map(async (c) => {
-        const greeting = await greetingOf(api, c);
-        if (greeting.user) c.user = greeting.user;
-        return greeting;
-      }));
-      shell = greetings.every((g) => g.shell === "bash") ? "bash" : "sh";
-    },
-    async run(command: StageCommand, output: StageOutput) {
-      const container = command.predefined ? helper : build;
-      if (!container || !files) throw new Error("The Docker executor is not prepared yet");
-      const id = crypto.randomUUID().replaceAll("-", "");
-      const script = `${STAGE_DIR}/${id}.sh`;
-      const pidFile = `${STAGE_DIR}/${id}.pid`;
-      // Readable by the stage's user only: the script holds the job's variables, file ones included.
-      // `umask 0000` first, as GitLab Runner's: what one container's user makes, the other's can change.
-      await writeText(files, script, job.umask0000 === false ? command.script : `umask 0000\n${command.script}`, container.user);
-      // The stage leads a process group of its own (the server starts it with setsid); its pid,
-      // written down by the server, lets cancel stop every process the stage started.
-      const stopGroup = () => control(container.id, stopGroupScript({ pidFile, graceMs }));
-      let stopping: Promise<number> | undefined;
-      const onAbort = () => void (stopping ??= stopGroup());
-      command.signal.addEventListener("abort", onAbort, { once: true });
-      try {
-        const exitCode = await container.server.run(id, output).catch((error: unknown) => {
-          throw new JobFailure(`docker: the stage could not run: ${error instanceof Error ? error.message : String(error)}`, {
-            failureReason: "runner_system_failure", system: true, cause: error,
-          });
-        });
-        await stopping;
-        if (exitCode === 0 && job.umask0000 === false) await handOverProjectDir(command.stage, container);
-        if (exitCode !== 0 && !command.signal.aborted && command.stage.startsWith("step_") && options.shellOnFailure) {
-          await options.shellOnFailure({ container: container.id, workingDir: projectDir, environment: command.environment ?? [], shell });
-        }
-        return { exitCode: command.signal.aborted && exitCode === 0 ? 137 : exitCode };
-      } finally {
-        command.signal.removeEventListener("abort", onAbort);
-        await Promise.all([files.remove(script), files.remove(pidFile)]).catch(() => {});
-      }
-    },
-    async cleanup(outcome) {
-      // Without StdinOnce the containers outlive their attach streams (that --keep relies on).
-      build?.server.close();
-      helper?.server.close();
-      if (outcome?.failed && options.keepOnFailure && build) {
-        // Removed by the next run (their labels name this process, which will be gone by then).
-        outcome.log(`The job's containers are kept for debugging (--keep); enter the build container with:`);
-        outcome.log(`  docker exec -it -w ${projectDir} ${prefix}-build ${shell}`);
-        return;
-      }
-      build = helper = undefined;
-      await removeLabelled(api, { "dev.runner.job": options.owner.job }).catch(() => {});
-    },
-  };
+    await this.#control(helper.id, `chown -R ${build.user.uid}:${build.user.gid} ${quotePosix(this.directories.projectDir)}`);
+  }
 }

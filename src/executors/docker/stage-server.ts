@@ -46,7 +46,6 @@ interface RunningStage {
   readonly failed: (error: Error) => void;
 }
 
-/** The runner's end of one container's stage server, over the container's attach stream. */
 /** What a container's stage server says first: its shell, and the user its stages run as. */
 export interface ServerGreeting {
   readonly shell: ShellName;
@@ -54,6 +53,7 @@ export interface ServerGreeting {
   readonly user?: { readonly uid: number; readonly gid: number };
 }
 
+/** The runner's end of one container's stage server, over the container's attach stream. */
 export class StageServer {
   #current: RunningStage | undefined;
   #shell: Promise<ServerGreeting>;
@@ -101,10 +101,24 @@ export class StageServer {
   /** Runs the script already written to `STAGE_DIR/<id>.sh` and resolves with its exit code. */
   run(id: string, output: { stdout: OutputWriter; stderr: OutputWriter }): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closed);
-    return new Promise((resolve, reject) => {
+    this.#hold(true);
+    return new Promise<number>((resolve, reject) => {
       this.#current = { id, ...output, stderrEnded: false, done: resolve, failed: reject };
       this.stream.write(`${id}\n`);
-    });
+    }).finally(() => this.#hold(false));
+  }
+
+  /** From now on the connection keeps the runner's process alive only while a stage runs. */
+  idle(): void {
+    this.#hold(false);
+  }
+
+  /** Whether the connection keeps the process alive (a net.Socket's ref/unref, where the stream has them). */
+  #hold(on: boolean): void {
+    const socket = this.stream as Duplex & { ref?: () => void; unref?: () => void; socket?: { ref?: () => void; unref?: () => void } };
+    const target = socket.unref ? socket : socket.socket;
+    if (on) target?.ref?.();
+    else target?.unref?.();
   }
 
   close(): void {

@@ -1,8 +1,9 @@
 import { posix } from "node:path";
 import type { Client, ClientChannel, SFTPWrapper } from "ssh2";
 import { TRACKING_VARIABLE } from "../../shell/job-processes.ts";
+import { remoteProcessGroup, stopProcessGroup } from "../../shell/process-group.ts";
 import { quotePosix } from "../../shell/quote.ts";
-import { stopGroupScript, stopTrackedScript } from "../../shell/remote-stop.ts";
+import { stopTrackedScript } from "../../shell/remote-stop.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import { JobFailure } from "../../protocol/job-failure.ts";
 import type { BuildFiles } from "../build-files.ts";
@@ -27,24 +28,131 @@ export interface SshExecutorOptions {
  * process group, not just the channel.
  */
 export function createSshExecutor(options: SshExecutorOptions): Executor {
-  let client: Client | undefined;
-  let sftp: SFTPWrapper | undefined;
-  let files: BuildFiles | undefined;
-  let directories: BuildDirectories | undefined;
-  let shell: ShellName = "bash";
-  const graceMs = options.graceMs ?? 5000;
-  const where = address(options.settings);
-  const trackingId = `runner-${crypto.randomUUID()}`;
-  let stages = 0;
+  return new SshExecutor(options);
+}
 
-  const exec = (command: string) =>
-    new Promise<ClientChannel>((resolve, reject) => {
-      if (!client) return reject(new Error("not connected"));
-      client.exec(command, (error, channel) => (error ? reject(lost(where, error)) : resolve(channel)));
+class SshExecutor implements Executor {
+  readonly name = "ssh";
+  readonly description = "Using SSH executor...";
+  readonly environment = "shared";
+  readonly local = false;
+  shell: ShellName = "bash";
+  readonly #options: SshExecutorOptions;
+  readonly #where: string;
+  readonly #trackingId = `runner-${crypto.randomUUID()}`;
+  #stages = 0;
+  #client: Client | undefined;
+  #sftp: SFTPWrapper | undefined;
+  #files: BuildFiles | undefined;
+  #directories: BuildDirectories | undefined;
+
+  constructor(options: SshExecutorOptions) {
+    this.#options = options;
+    this.#where = address(options.settings);
+  }
+
+  describeExit(code: number): string {
+    return `Process exited with status ${code}`;
+  }
+
+  get directories(): BuildDirectories {
+    if (!this.#directories) throw new Error("The SSH executor is not prepared yet");
+    return this.#directories;
+  }
+
+  get files(): BuildFiles {
+    if (!this.#files) throw new Error("The SSH executor is not prepared yet");
+    return this.#files;
+  }
+
+  async prepare({ signal }: { signal: AbortSignal }): Promise<void> {
+    const client = (this.#client = await connectSsh(this.#options.settings, signal));
+    client.on("error", () => {});
+    this.#sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((e, s) => (e ? reject(lost(this.#where, e)) : resolve(s))));
+    const files = (this.#files = sftpFiles(this.#sftp));
+    const home = await files.realpath(".");
+    const builds = posix.resolve(home, this.#options.buildsDir ?? "builds");
+    const projectDir = posix.join(builds, this.#options.projectPath);
+    this.#directories = { buildsDir: builds, projectDir, tmpDir: `${projectDir}.tmp` };
+    await files.mkdir(builds);
+    this.shell = (await this.#control("command -v bash >/dev/null 2>&1")) === 0 ? "bash" : "sh";
+  }
+
+  async run(command: StageCommand, output: StageOutput): Promise<{ exitCode: number }> {
+    const graceMs = this.#options.graceMs ?? 5000;
+    const pidFile = `/tmp/runner-stage-${crypto.randomUUID()}.pid`;
+    // Every process of the stage carries the stage's marker, so that what leaves its group
+    // (setsid) is found and stopped with it; the job's marker is the prefix of all its stages'.
+    const entry = `${TRACKING_VARIABLE}=${this.#trackingId}.${++this.#stages}`;
+    const channel = await this.#exec(launchCommand(this.shell, entry, pidFile));
+    const group = remoteProcessGroup((cmd) => this.#control(cmd).catch(() => -1), pidFile);
+    const stopStage = async () => {
+      await stopProcessGroup(group, { graceMs, pollMs: 100 });
+      await this.#control(`rm -f ${quotePosix(pidFile)}; ${stopTrackedScript({ entry, graceMs })}`).catch(() => -1);
+    };
+    let stopping: Promise<void> | undefined;
+    const onAbort = () => void (stopping ??= stopStage());
+    command.signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      const exitCode = await this.#stageEnd(channel, command, output, () => void (stopping ??= stopStage()));
+      await stopping;
+      // Detached leftovers (`setsid … >/dev/null &`) do not hold the channel: they are stopped
+      // while the next stage starts (it has a marker of its own).
+      if (!stopping) void this.#control(`rm -f ${quotePosix(pidFile)}; ${stopTrackedScript({ entry, graceMs })}`).catch(() => {});
+      return { exitCode };
+    } finally {
+      command.signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async cleanup(): Promise<void> {
+    // Nothing the job started outlives it, in whatever stage it was started.
+    const graceMs = this.#options.graceMs ?? 5000;
+    if (this.#client) await this.#control(stopTrackedScript({ entry: `${TRACKING_VARIABLE}=${this.#trackingId}.`, graceMs })).catch(() => {});
+    try {
+      this.#sftp?.end();
+      this.#client?.end();
+    } catch {
+      // Already closed.
+    }
+    this.#client = undefined;
+  }
+
+  /** The stage's exit code once its channel closes; `leftovers` is called when the shell exited but the channel stays open. */
+  #stageEnd(channel: ClientChannel, command: StageCommand, output: StageOutput, leftovers: () => void): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      let code: number | undefined;
+      let signalName: string | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      channel.on("data", (chunk: Buffer) => output.stdout.write(chunk));
+      channel.stderr.on("data", (chunk: Buffer) => output.stderr.write(chunk));
+      channel.on("exit", (c: number | null, s?: string) => {
+        code = c ?? undefined;
+        signalName = s;
+        // Leftovers of the stage (background jobs) keep the channel open: stop them.
+        timer = setTimeout(leftovers, 100);
+      });
+      channel.on("close", () => {
+        clearTimeout(timer);
+        if (code !== undefined) resolve(code);
+        else if (signalName) resolve(128 + (SIGNALS[signalName] ?? 0));
+        else if (command.signal.aborted) resolve(137);
+        else reject(lost(this.#where, new Error("the connection closed before the stage ended")));
+      });
+      channel.end(command.script);
     });
+  }
+
+  #exec(command: string): Promise<ClientChannel> {
+    return new Promise<ClientChannel>((resolve, reject) => {
+      if (!this.#client) return reject(new Error("not connected"));
+      this.#client.exec(command, (error, channel) => (error ? reject(lost(this.#where, error)) : resolve(channel)));
+    });
+  }
+
   /** Runs a small command of the runner's own and returns its exit code. */
-  const control = async (command: string): Promise<number> => {
-    const channel = await exec(command);
+  async #control(command: string): Promise<number> {
+    const channel = await this.#exec(command);
     return new Promise((resolve) => {
       let code = -1;
       channel.on("exit", (c: number | null) => (code = c ?? -1));
@@ -52,96 +160,16 @@ export function createSshExecutor(options: SshExecutorOptions): Executor {
       channel.resume();
       channel.stderr.resume();
     });
-  };
+  }
+}
 
-  return {
-    name: "ssh",
-    get shell() {
-      return shell;
-    },
-    description: `Using SSH executor...`,
-    describeExit: (code) => `Process exited with status ${code}`,
-    environment: "shared",
-    local: false,
-    get directories(): BuildDirectories {
-      if (!directories) throw new Error("The SSH executor is not prepared yet");
-      return directories;
-    },
-    get files(): BuildFiles {
-      if (!files) throw new Error("The SSH executor is not prepared yet");
-      return files;
-    },
-    async prepare({ signal }) {
-      client = await connectSsh(options.settings, signal);
-      client.on("error", () => {});
-      sftp = await new Promise<SFTPWrapper>((resolve, reject) => client!.sftp((e, s) => (e ? reject(lost(where, e)) : resolve(s))));
-      files = sftpFiles(sftp);
-      const home = await files.realpath(".");
-      const builds = posix.resolve(home, options.buildsDir ?? "builds");
-      const projectDir = posix.join(builds, options.projectPath);
-      directories = { buildsDir: builds, projectDir, tmpDir: `${projectDir}.tmp` };
-      await files.mkdir(builds);
-      shell = (await control("command -v bash >/dev/null 2>&1")) === 0 ? "bash" : "sh";
-    },
-    async run(command: StageCommand, output: StageOutput) {
-      const pidFile = `/tmp/runner-stage-${crypto.randomUUID()}.pid`;
-      // Every process of the stage carries the stage's marker, so that what leaves its group
-      // (setsid) is found and stopped with it; the job's marker is the prefix of all its stages'.
-      const entry = `${TRACKING_VARIABLE}=${trackingId}.${++stages}`;
-      // sshd makes the command's shell the leader of a new session, so `$$` after `exec` is the
-      // process group of everything the stage starts; it is written down so that cancel can stop it.
-      const launch = `export ${entry}; ` + (shell === "bash"
-        ? `exec bash --norc --noprofile -c ${quotePosix(`echo $$ > ${pidFile}; eval "$(cat)"`)}`
-        : `exec sh -c ${quotePosix(`echo $$ > ${pidFile}; eval "$(cat)"`)}`);
-      const channel = await exec(launch);
-      const stopGroup = () =>
-        control(`${stopGroupScript({ pidFile, graceMs })}; ${stopTrackedScript({ entry, graceMs })}`).catch(() => -1);
-      let stopping: Promise<number> | undefined;
-      const onAbort = () => void (stopping ??= stopGroup());
-      command.signal.addEventListener("abort", onAbort, { once: true });
-      try {
-        const exitCode = await new Promise<number>((resolve, reject) => {
-          let code: number | undefined;
-          let signalName: string | undefined;
-          let leftovers: ReturnType<typeof setTimeout> | undefined;
-          channel.on("data", (chunk: Buffer) => output.stdout.write(chunk));
-          channel.stderr.on("data", (chunk: Buffer) => output.stderr.write(chunk));
-          channel.on("exit", (c: number | null, s?: string) => {
-            code = c ?? undefined;
-            signalName = s;
-            // Leftovers of the stage (background jobs) keep the channel open: stop them.
-            leftovers = setTimeout(() => void (stopping ??= stopGroup()), 100);
-          });
-          channel.on("close", () => {
-            clearTimeout(leftovers);
-            if (code !== undefined) resolve(code);
-            else if (signalName) resolve(128 + (SIGNALS[signalName] ?? 0));
-            else if (command.signal.aborted) resolve(137);
-            else reject(lost(where, new Error("the connection closed before the stage ended")));
-          });
-          channel.end(command.script);
-        });
-        await stopping;
-        // Detached leftovers (`setsid … >/dev/null &`) do not hold the channel: they are stopped
-        // while the next stage starts (it has a marker of its own).
-        if (!stopping) void control(`rm -f ${pidFile}; ${stopTrackedScript({ entry, graceMs })}`).catch(() => {});
-        return { exitCode };
-      } finally {
-        command.signal.removeEventListener("abort", onAbort);
-      }
-    },
-    async cleanup() {
-      // Nothing the job started outlives it, in whatever stage it was started.
-      if (client) await control(stopTrackedScript({ entry: `${TRACKING_VARIABLE}=${trackingId}.`, graceMs })).catch(() => {});
-      try {
-        sftp?.end();
-        client?.end();
-      } catch {
-        // Already closed.
-      }
-      client = undefined;
-    },
-  };
+/**
+ * The stage's command: sshd makes it the leader of a new session, so `$$` after `exec` is the
+ * process group of everything the stage starts; it is written down so that cancel can stop it.
+ */
+function launchCommand(shell: ShellName, entry: string, pidFile: string): string {
+  const body = quotePosix(`echo $$ > ${pidFile}; eval "$(cat)"`);
+  return `export ${entry}; ` + (shell === "bash" ? `exec bash --norc --noprofile -c ${body}` : `exec sh -c ${body}`);
 }
 
 const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, QUIT: 3, KILL: 9, TERM: 15, PIPE: 13 };

@@ -247,6 +247,32 @@ describeDocker("leftovers of a crashed run", () => {
 });
 
 describeDocker("a docker runner of config.toml, against the fake GitLab", () => {
+  test("GIT_STRATEGY fetch keeps the build volume from job to job, unless disable_cache (GitLab Runner's executors/docker createBuildVolume)", async () => {
+    const fake = await new FakeGitLab().start();
+    try {
+      const repo = makeRepository(1);
+      const bare = dirname(repo.bare);
+      const docker = { image: BUSYBOX, helper_image: DEBIAN, pull_policy: "if-not-present", volumes: [`${bare}:${bare}:ro`], ...(ENGINE_SETTINGS.ulimits ? { ulimit: ENGINE_SETTINGS.ulimits } : {}) };
+      const fetching = (script: string[]) => fake.enqueue(script, {
+        git_info: { repo_url: `file://${repo.bare}`, ref: "main", sha: repo.shas[0]!, before_sha: "0".repeat(40), ref_type: "branch", refspecs: [], depth: 0 },
+        variables: [{ key: "GIT_STRATEGY", value: "fetch", public: true }],
+      });
+      const kept = runnerConfig(fake, { name: "docker", executor: "docker", docker });
+      fetching(["echo from-the-first-job > /builds/marker"]);
+      expect((await runNextJob(fake, kept)).status).toBe("success");
+      fetching(["cat /builds/marker"]);
+      const second = await runNextJob(fake, kept);
+      expect(second.status, second.trace.toString()).toBe("success");
+      expect(second.trace.toString()).toContain("\nfrom-the-first-job\n");
+      fetching(["test ! -e /builds/marker && echo a-fresh-volume"]);
+      const fresh = await runNextJob(fake, runnerConfig(fake, { name: "docker", executor: "docker", docker: { ...docker, disable_cache: true } }));
+      expect(fresh.status, fresh.trace.toString()).toBe("success");
+      expect(fresh.trace.toString()).toContain("\na-fresh-volume\n");
+    } finally {
+      await fake.stop();
+    }
+  }, 90_000);
+
   test("the job's image from the payload, artifacts and cache through the build volume", async () => {
     const fake = await new FakeGitLab().start();
     try {

@@ -1,0 +1,58 @@
+import type { DockerApi } from "./docker-api.ts";
+import type { ContainerImage, DockerSettings } from "./container-spec.ts";
+import { cacheBind, parseBytes, ulimits, type RunningContainer } from "./container-parts.ts";
+import { SERVER_COMMAND, StageServer } from "./stage-server.ts";
+
+/** Where the job's build volume is mounted in its containers. */
+export const BUILDS = "/builds";
+
+/** What a job container is made of, besides its image. */
+export interface ContainerPlan {
+  readonly role: "build" | "helper";
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly settings: DockerSettings;
+  readonly workingDir: string;
+  readonly volume: string;
+  readonly network?: string;
+  /** `--init` (FF_USE_INIT_WITH_DOCKER_EXECUTOR). */
+  readonly init?: boolean;
+}
+
+/**
+ * Creates and starts a job container that runs the stage server (stage-server.ts) on its attach
+ * stream, with `[runners.docker]`'s settings: binds, limits, network, privileges (the build
+ * container only).
+ */
+export async function startJobContainer(api: DockerApi, image: ContainerImage, plan: ContainerPlan): Promise<RunningContainer> {
+  const query = { name: plan.name, ...(image.platform ? { platform: image.platform } : {}) };
+  const { Id } = await api.request<{ Id: string }>("POST", "/containers/create", { query, body: containerBody(image, plan) });
+  const server = new StageServer(await api.attach(Id));
+  await api.request("POST", `/containers/${Id}/start`);
+  return { id: Id, server };
+}
+
+function containerBody(image: ContainerImage, plan: ContainerPlan): Record<string, unknown> {
+  const s = plan.settings;
+  return {
+    Image: image.name, Cmd: SERVER_COMMAND, OpenStdin: true, StdinOnce: false, AttachStdin: true, AttachStdout: true, AttachStderr: true,
+    Labels: { ...plan.labels, "dev.runner.role": plan.role },
+    ...(image.entrypoint !== undefined ? { Entrypoint: image.entrypoint } : {}),
+    ...(image.user ?? s.user ? { User: image.user ?? s.user } : {}),
+    WorkingDir: plan.workingDir,
+    HostConfig: {
+      ...s.hostConfig,
+      ...(plan.init ? { Init: true } : {}),
+      Binds: [`${plan.volume}:${BUILDS}`, ...cacheBind(s.cacheVolume), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
+      Privileged: plan.role === "build" && (s.privileged ?? false),
+      ...(s.networkMode ? { NetworkMode: s.networkMode } : plan.network ? { NetworkMode: plan.network } : {}),
+      ...(s.extraHosts ? { ExtraHosts: s.extraHosts } : {}),
+      ...(s.memory ? { Memory: parseBytes(s.memory) } : {}),
+      ...(s.cpus ? { NanoCpus: Math.round(Number(s.cpus) * 1e9) } : {}),
+      ...(s.shmSize ? { ShmSize: s.shmSize } : {}),
+      ...(s.tmpfs ? { Tmpfs: s.tmpfs } : {}),
+      ...(s.ulimits ? { Ulimits: ulimits(s.ulimits) } : {}),
+    },
+    Volumes: Object.fromEntries((s.volumes ?? []).filter((v) => !v.includes(":")).map((v) => [v, {}])),
+  };
+}

@@ -1,0 +1,16 @@
+import { join, resolve } from "node:path";
+import type { ExecutorDriver, ExecutorKind } from "../executor.ts";
+import { createShellExecutor } from "./shell-executor.ts";
+
+/** `executor = "shell"`: the job in `builds_dir` (default `builds`, from the runner's directory) on this machine. */
+export const shellDriver: ExecutorDriver = ({ runner, place, hostEnv }) => {
+  const buildsDir = resolve(runner.builds_dir ?? "builds");
+  const projectDir = join(buildsDir, place.relative);
+  return createShellExecutor({
+    shell: runner.shell === "sh" ? "sh" : "bash", hostEnv,
+    directories: { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` },
+  });
+};
+
+/** The shell executor: a shared environment, variables as GitLab Runner's (common/executor features). */
+export const shellExecutor: ExecutorKind = { driver: shellDriver, features: ["variables", "shared"] };
