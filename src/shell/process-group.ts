@@ -71,7 +71,8 @@ export function remoteProcessGroup(run: (command: string) => Promise<number>, pi
   return {
     async signal(signal) {
       const flag = signal === 0 ? "-0" : `-${signal}`;
-      return (await run(`p=$(cat ${file} 2>/dev/null) && { kill ${flag} -- -$p 2>/dev/null || kill ${flag} $p 2>/dev/null; }`)) === 0;
+      // `kill -TERM -<pgid>`, no `--`: dash and busybox take `--` for a pid and fail (tested in both).
+      return (await run(`p=$(cat ${file} 2>/dev/null) && { kill ${flag} -$p 2>/dev/null || kill ${flag} $p 2>/dev/null; }`)) === 0;
     },
   };
 }
