@@ -2,6 +2,7 @@ import { copyFile, mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Dependency } from "../protocol/types.ts";
+import { ArtifactTransferError } from "../protocol/artifacts-api.ts";
 import type { ArtifactTransfer } from "../steps/artifact-transfer.ts";
 import type { Received } from "../pipeline/payload.ts";
 import type { PlannedJob } from "../pipeline/plan.ts";
@@ -34,7 +35,7 @@ export class LocalArtifacts {
       },
       download: async ({ dependency, file }) => {
         const archive = this.#stored.get(dependency.name)?.archive;
-        if (!archive) throw Object.assign(new Error(`no artifacts of ${dependency.name} in this run`), { name: "ArtifactTransferError" });
+        if (!archive) throw new ArtifactTransferError(`no artifacts of ${dependency.name} in this run`);
         await copyFile(archive.path, file);
         return `Downloading artifacts from the run record... ok  job=${dependency.name}`;
       },

@@ -1,7 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import { abortableSleep, NetworkError, type HttpClient, type HttpResponse } from "./http-client.ts";
+import { NetworkError, type HttpClient, type HttpResponse } from "./http-client.ts";
 
 /** Uploading or downloading artifacts failed for good. */
 export class ArtifactTransferError extends Error {
@@ -10,10 +10,8 @@ export class ArtifactTransferError extends Error {
 
 /** Redirects followed for one transfer: a 307 loop ends here. */
 export const MAX_ARTIFACT_REDIRECTS = 5;
-/** Attempts after a connection failed or an answer stayed bad through the client's own retries. */
+/** Whole attempts (the client's) after a connection failed or an answer stayed bad through its HTTP retries. */
 const TRANSFER_ATTEMPTS = 3;
-
-type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /**
  * `POST /api/v4/jobs/:id/artifacts` (§7.1) through the coordinator's HTTP client (its retries,
@@ -29,9 +27,7 @@ export async function uploadArtifact(client: HttpClient, options: {
   filename: string;
   query: { artifact_type?: string; artifact_format?: string; expire_in?: string };
   signal?: AbortSignal;
-  sleep?: Sleep;
 }): Promise<string> {
-  const sleep = options.sleep ?? abortableSleep;
   const query = new URLSearchParams(Object.entries(options.query).filter((e): e is [string, string] => !!e[1]));
   const path = `jobs/${options.jobId}/artifacts${query.size > 0 ? `?${query}` : ""}`;
   const id = options.jobId;
@@ -39,88 +35,83 @@ export async function uploadArtifact(client: HttpClient, options: {
   const boundary = multipartBoundary();
   const contentType = `multipart/form-data; boundary=${boundary}`;
   let origin: string | undefined;
-  let redirects = 0;
-  for (let attempt = 1; ; attempt++) {
+  for (let redirects = 0; ; redirects++) {
     const response = await transfer(() => client.send({
       method: "POST", path, ...(origin ? { url: `${origin}/api/v4/${path}` } : {}), endpoint: "upload_artifacts", timeoutMs: 0,
       headers: { "JOB-TOKEN": options.jobToken, "Content-Type": contentType },
       body: () => multipartFile(options.file, options.filename, boundary).body,
+      attempts: { count: TRANSFER_ATTEMPTS, delayMs: () => 1000 + Math.random() * 4000, again: (s) => s !== 201 && s !== 307 && s !== 403 && s !== 413 },
       ...(options.signal ? { signal: options.signal } : {}),
-    }), options.signal, `Uploading artifacts to coordinator... error`, attempt);
-    const status = response?.status;
+    }), options.signal, `Uploading artifacts to coordinator... error`);
+    const status = response.status;
     if (status === 201) return `Uploading artifacts as "${options.query.artifact_type ?? "archive"}" to coordinator... 201 Created  id=${id} responseStatus=201 Created`;
     if (status === 307) {
-      if (++redirects > MAX_ARTIFACT_REDIRECTS) {
+      if (redirects >= MAX_ARTIFACT_REDIRECTS) {
         throw new ArtifactTransferError(`Uploading artifacts to coordinator... redirected more than ${MAX_ARTIFACT_REDIRECTS} times  id=${id}`);
       }
-      origin = redirectOrigin(response!, origin ?? client.baseUrl);
-      attempt--;
+      origin = redirectOrigin(response, origin ?? client.baseUrl);
       continue;
     }
     if (status === 403) throw new ArtifactTransferError(`Uploading artifacts to coordinator... forbidden  id=${id} responseStatus=403 Forbidden`);
     if (status === 413) throw new ArtifactTransferError(`Uploading artifacts to coordinator... too large archive  id=${id} responseStatus=413 Request Entity Too Large`);
-    if (attempt >= TRANSFER_ATTEMPTS) throw new ArtifactTransferError(`Uploading artifacts to coordinator... failed  id=${id} responseStatus=${status ?? "none"}`);
-    await sleep(1000 + Math.random() * 4000, options.signal);
+    throw new ArtifactTransferError(`Uploading artifacts to coordinator... failed  id=${id} responseStatus=${status}`);
   }
 }
 
 /**
  * `GET /api/v4/jobs/:id/artifacts` (§7.2) through the coordinator's HTTP client, with the
- * dependency's token, streamed to `file`. `direct_download=true` on the first attempt
+ * dependency's token, streamed to `file`. `direct_download=true` on the first request
  * (FF_USE_DIRECT_DOWNLOAD); a redirect (to object storage) is followed without the job token, at
  * most {@link MAX_ARTIFACT_REDIRECTS} times; 401, 403 and 404 are final; anything else is tried
- * {@link TRANSFER_ATTEMPTS} times, 1 s apart.
+ * {@link TRANSFER_ATTEMPTS} times, 1 s apart (the client's attempts).
  */
 export async function downloadArtifact(client: HttpClient, options: {
   jobId: number;
   token: string;
   file: string;
   signal?: AbortSignal;
-  /** `FF_USE_DIRECT_DOWNLOAD` (on by default): ask for object storage's address on the first attempt. */
+  /** `FF_USE_DIRECT_DOWNLOAD` (on by default): ask for object storage's address on the first request. */
   directDownload?: boolean;
-  sleep?: Sleep;
 }): Promise<string> {
-  const sleep = options.sleep ?? abortableSleep;
   const id = options.jobId;
   const save = (body: ReadableStream<Uint8Array>) => pipeline(Readable.fromWeb(body as never), createWriteStream(options.file, { mode: 0o600 }));
-  for (let attempt = 1; ; attempt++) {
-    const direct = attempt === 1 && options.directDownload !== false;
-    const path = `jobs/${id}/artifacts${direct ? "?direct_download=true" : ""}`;
-    let url: string | undefined;
-    let response: HttpResponse | undefined;
-    for (let redirects = 0; ; redirects++) {
-      const at = url;
-      response = await transfer(() => client.send({
-        method: "GET", path, endpoint: at ? "download_artifacts_redirected" : "download_artifacts", timeoutMs: 0, download: save,
-        // Object storage gets no job token.
-        ...(at ? { url: at } : { headers: { "JOB-TOKEN": options.token } }),
-        ...(options.signal ? { signal: options.signal } : {}),
-      }), options.signal, `Downloading artifacts from coordinator... error  id=${id}`, attempt);
-      const location = response?.headers.get("Location");
-      if (!response || response.status < 300 || response.status >= 400 || !location) break;
-      if (redirects >= MAX_ARTIFACT_REDIRECTS) {
-        throw new ArtifactTransferError(`Downloading artifacts from coordinator... redirected more than ${MAX_ARTIFACT_REDIRECTS} times  id=${id}`);
-      }
-      url = new URL(location, at ?? client.baseUrl + path).toString();
+  const again = (s: number) => !(s >= 200 && s < 400) && s !== 401 && s !== 403 && s !== 404;
+  let url: string | undefined;
+  let response: HttpResponse | undefined;
+  for (let redirects = 0; ; redirects++) {
+    const at = url;
+    const plain = `jobs/${id}/artifacts`;
+    const path = redirects === 0 && options.directDownload !== false ? `${plain}?direct_download=true` : plain;
+    response = await transfer(() => client.send({
+      method: "GET", path, endpoint: at ? "download_artifacts_redirected" : "download_artifacts", timeoutMs: 0, download: save,
+      // Object storage gets no job token.
+      ...(at ? { url: at } : { headers: { "JOB-TOKEN": options.token } }),
+      // direct_download on the first attempt only (FF_USE_DIRECT_DOWNLOAD), as before the client took the attempts over.
+      attempts: { count: TRANSFER_ATTEMPTS, delayMs: () => 1000, again, later: { path: plain } },
+      ...(options.signal ? { signal: options.signal } : {}),
+    }), options.signal, `Downloading artifacts from coordinator... error  id=${id}`);
+    const location = response.headers.get("Location");
+    if (response.status < 300 || response.status >= 400 || !location) break;
+    if (redirects >= MAX_ARTIFACT_REDIRECTS) {
+      throw new ArtifactTransferError(`Downloading artifacts from coordinator... redirected more than ${MAX_ARTIFACT_REDIRECTS} times  id=${id}`);
     }
-    const status = response?.status;
-    if (status === 200) return `Downloading artifacts from coordinator... ok  id=${id} responseStatus=200 OK`;
-    if (status === 401 || status === 403) throw new ArtifactTransferError(`Downloading artifacts from coordinator... forbidden  id=${id} responseStatus=${status}`);
-    if (status === 404) throw new ArtifactTransferError(`Downloading artifacts from coordinator... not found  id=${id} responseStatus=404 Not Found`);
-    if (attempt >= TRANSFER_ATTEMPTS) throw new ArtifactTransferError(`Downloading artifacts from coordinator... failed  id=${id} responseStatus=${status ?? "none"}`);
-    await sleep(1000, options.signal);
+    url = new URL(location, at ?? client.baseUrl + path).toString();
   }
+  const status = response.status;
+  if (status === 200) return `Downloading artifacts from coordinator... ok  id=${id} responseStatus=200 OK`;
+  if (status === 401 || status === 403) throw new ArtifactTransferError(`Downloading artifacts from coordinator... forbidden  id=${id} responseStatus=${status}`);
+  if (status === 404) throw new ArtifactTransferError(`Downloading artifacts from coordinator... not found  id=${id} responseStatus=404 Not Found`);
+  throw new ArtifactTransferError(`Downloading artifacts from coordinator... failed  id=${id} responseStatus=${status}`);
 }
 
-/** An exchange, or undefined when the connection failed (tried again), or the last failure when no attempt is left. */
-async function transfer(send: () => Promise<HttpResponse>, signal: AbortSignal | undefined, failure: string, attempt: number): Promise<HttpResponse | undefined> {
+/** An exchange; a connection that failed through every attempt is the transfer's failure. */
+async function transfer(send: () => Promise<HttpResponse>, signal: AbortSignal | undefined, failure: string): Promise<HttpResponse> {
   try {
     return await send();
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (!(error instanceof NetworkError)) throw error;
-    if (attempt >= TRANSFER_ATTEMPTS) throw new ArtifactTransferError(`${failure}: ${error.message}`);
-    return undefined;
+    throw new ArtifactTransferError(`${failure}: ${error.message}`);
   }
 }
 

@@ -30,6 +30,11 @@ export interface HttpRequest {
   readonly signal?: AbortSignal;
   /** Off for requests whose body can be read once only (a stream not given as a factory). */
   readonly retry?: boolean;
+  /**
+   * Whole attempts beyond the HTTP-level retries (artifact transfers): a refused connection, or an
+   * answer `again` says is worth another try, is tried up to `count` times, `delayMs` apart.
+   */
+  readonly attempts?: AttemptPolicy;
   /** The endpoint's name for metrics, e.g. `request_job`. */
   readonly endpoint?: string;
   /** How long the whole exchange may take (default {@link DEFAULT_TIMEOUT_MS}; 0: no limit but `signal`). */
@@ -37,6 +42,16 @@ export interface HttpRequest {
 }
 
 type RequestBody = Uint8Array | Blob | ReadableStream<Uint8Array> | FormData;
+
+/** How a request is tried again as a whole (see {@link HttpRequest.attempts}). */
+export interface AttemptPolicy {
+  readonly count: number;
+  readonly delayMs: () => number;
+  /** Whether an answer (after the HTTP-level retries) is worth another attempt. */
+  readonly again: (status: number) => boolean;
+  /** What a later attempt changes (a download asks without `direct_download` after a failed one). */
+  readonly later?: Partial<Pick<HttpRequest, "path">>;
+}
 
 const RETRIED = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_ATTEMPTS = 5;
@@ -72,7 +87,27 @@ export class HttpClient {
     this.#sleep = options.sleep ?? abortableSleep;
   }
 
+  /**
+   * Sends `request`: 408, 429 and 5xx are retried as GitLab Runner's retry requester does; with
+   * `attempts`, a refused connection or an answer worth it is then tried again as a whole.
+   */
   async send(request: HttpRequest): Promise<HttpResponse> {
+    const policy = request.attempts;
+    for (let attempt = 1; ; attempt++) {
+      let response: HttpResponse;
+      try {
+        response = await this.#retried(attempt > 1 && policy?.later ? { ...request, ...policy.later } : request);
+      } catch (error) {
+        if (!policy || !(error instanceof NetworkError) || attempt >= policy.count || request.signal?.aborted) throw error;
+        await this.#sleep(policy.delayMs(), request.signal);
+        continue;
+      }
+      if (!policy || attempt >= policy.count || !policy.again(response.status)) return response;
+      await this.#sleep(policy.delayMs(), request.signal);
+    }
+  }
+
+  async #retried(request: HttpRequest): Promise<HttpResponse> {
     for (let attempt = 1; ; attempt++) {
       const response = await this.#once(request);
       if (request.retry === false || attempt >= MAX_ATTEMPTS || !isRetried(response.status)) return response;

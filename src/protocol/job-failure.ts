@@ -113,16 +113,21 @@ export function failureFromSignal(signal: AbortSignal): JobFailure {
   return toJobFailure(signal.reason instanceof InterruptedError ? signal.reason : abortReason());
 }
 
+/** The failures of a job's three parts, each undefined when that part succeeded or did not run. */
+export interface JobFailures {
+  /** Everything up to and including the user's script (prepare, sources, cache restore, artifacts download, script, after_script). */
+  readonly script?: JobFailure;
+  /** Saving the cache. */
+  readonly cache?: JobFailure;
+  /** Uploading the artifacts. */
+  readonly artifacts?: JobFailure;
+}
+
 /**
- * Which of several errors the job reports, as gitlab-runner's `pickPriorityError`: an interruption
- * (cancel, timeout) first, then the first script failure, then the first of the rest
- * (cache, artifacts, system), in the order they happened.
+ * Which failure decides the job, as GitLab Runner's pickPriorityError (common/build.go): the
+ * script's (the failures that came before the uploads matter most), else the cache's, else the
+ * artifacts'.
  */
-export function pickPriorityError(errors: readonly unknown[]): JobFailure | undefined {
-  const failures = errors.filter((e) => e !== undefined).map(toJobFailure);
-  return (
-    failures.find((f) => f.interruption !== undefined) ??
-    failures.find((f) => f.failureReason === "script_failure") ??
-    failures[0]
-  );
+export function pickPriorityError(failures: JobFailures): JobFailure | undefined {
+  return failures.script ?? failures.cache ?? failures.artifacts;
 }

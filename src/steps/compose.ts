@@ -1,5 +1,5 @@
 import { setLongTimeout } from "./long-timeout.ts";
-import { failureFromSignal, JobFailure, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
+import { failureFromSignal, JobFailure, pickPriorityError, timeoutReason, toJobFailure } from "../protocol/job-failure.ts";
 
 /**
  * What every combinator needs of a context. A step reads `signal` for cancellation; `graceSignal` is
@@ -49,6 +49,42 @@ export function ensure<C extends StepScope>(body: Step<C>, cleanup: Step<C>): St
     }
     if (primary !== undefined) throw primary;
   };
+}
+
+/** What runs after a job's script whatever happened, each part's failure kept apart (see {@link settle}). */
+export interface Finishing<C> {
+  /** after_script and what is said before it: its failure counts as the script's. */
+  readonly afterScript: Step<C>;
+  readonly cache: Step<C>;
+  readonly artifacts: Step<C>;
+}
+
+/**
+ * Runs `body` (the job up to its script), then each finishing part whatever happened — under the
+ * grace signal, seeing the body's failure as `primary`, a failing part not keeping the next from
+ * running — and fails with the failure {@link pickPriorityError} chooses; the others are suppressed.
+ */
+export function settle<C extends StepScope>(body: Step<C>, finishing: Finishing<C>): Step<C> {
+  return async (ctx) => {
+    const script = await failureOf(body, ctx);
+    const after: C = { ...ctx, signal: ctx.graceSignal, primary: script ?? ctx.primary };
+    const afterScript = await failureOf(finishing.afterScript, after);
+    // A failing after_script (AFTER_SCRIPT_IGNORE_ERRORS=false) is the job's failure from here on.
+    const uploads: C = { ...after, primary: script ?? afterScript ?? ctx.primary };
+    const failures = { script: script ?? afterScript, cache: await failureOf(finishing.cache, uploads), artifacts: await failureOf(finishing.artifacts, uploads) };
+    const chosen = pickPriorityError(failures);
+    for (const lost of [script, afterScript, failures.cache, failures.artifacts]) if (lost && lost !== chosen) ctx.suppressed(lost);
+    if (chosen) throw chosen;
+  };
+}
+
+async function failureOf<C>(step: Step<C>, ctx: C): Promise<JobFailure | undefined> {
+  try {
+    await step(ctx);
+    return undefined;
+  } catch (error) {
+    return toJobFailure(error);
+  }
 }
 
 /** Runs `step` only when `predicate` holds for the context at the time it would run. */

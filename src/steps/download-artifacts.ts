@@ -1,6 +1,8 @@
 import { rm } from "node:fs/promises";
 import type { JobContext } from "./context.ts";
 import { scriptFailure } from "../protocol/job-failure.ts";
+import { ArtifactTransferError } from "../protocol/artifacts-api.ts";
+import { UnsafeArchiveError } from "./archive/unsafe-archive-error.ts";
 import { temporaryArchive } from "./local-files.ts";
 
 /** Whether download_artifacts has anything to do. */
@@ -25,7 +27,7 @@ export async function downloadArtifacts(ctx: JobContext): Promise<void> {
       ctx.trace.stage.println(await ctx.artifacts.download({ dependency, file, signal: ctx.signal }));
       await (await import("./archive/zip.ts")).extractZip(file, ctx.executor.files, projectDir);
     } catch (error) {
-      if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "UnsafeArchiveError")) {
+      if (error instanceof ArtifactTransferError || error instanceof UnsafeArchiveError) {
         ctx.trace.stage.error(error.message);
         throw scriptFailure(1, ctx.executor.describeExit(1));
       }

@@ -2,7 +2,7 @@ import { afterScript, shouldRunAfterScript } from "./after-script.ts";
 import { waitBeforeStageRetry } from "./stage-backoff.ts";
 import { archiveCache, hasCacheToArchive } from "./archive-cache.ts";
 import { cleanupFileVariables } from "./cleanup-file-variables.ts";
-import { ensure, retry, section, sequence, when, withTimeout, type Step } from "./compose.ts";
+import { ensure, retry, section, sequence, settle, when, withTimeout, type Finishing, type Step } from "./compose.ts";
 import type { JobContext } from "./context.ts";
 import { downloadArtifacts, hasArtifactsToDownload } from "./download-artifacts.ts";
 import { clearWorktree, getSources } from "./get-sources.ts";
@@ -45,22 +45,28 @@ const noteCancel: Step<JobContext> = async (ctx) => {
   if (notice) ctx.trace.warning(notice);
 };
 
-/** What happens after the script, whatever its outcome, unless the job was aborted. */
-const finishingStages: Step<JobContext> = sequence(
-  noteCancel,
-  when(shouldRunAfterScript, section("after_script", "Running after_script", afterScript)),
-  when((c) => notAborted(c) && succeeded(c) && hasCacheToArchive(c, true),
-    section("archive_cache", "Saving cache for successful job", archiveCache)),
-  when((c) => notAborted(c) && failed(c) && hasCacheToArchive(c, false),
-    section("archive_cache_on_failure", "Saving cache for failed job", archiveCache)),
-  when((c) => notAborted(c) && succeeded(c) && hasArtifactsToUpload(c, true),
-    section("upload_artifacts_on_success", "Uploading artifacts for successful job", uploadArtifacts)),
-  when((c) => notAborted(c) && failed(c) && hasArtifactsToUpload(c, false),
-    section("upload_artifacts_on_failure", "Uploading artifacts for failed job", uploadArtifacts)),
-);
+/**
+ * What happens after the script, whatever its outcome, unless the job was aborted: after_script,
+ * then the cache, then the artifacts, each run even when the one before failed.
+ */
+const finishing: Finishing<JobContext> = {
+  afterScript: sequence(noteCancel, when(shouldRunAfterScript, section("after_script", "Running after_script", afterScript))),
+  cache: sequence(
+    when((c) => notAborted(c) && succeeded(c) && hasCacheToArchive(c, true),
+      section("archive_cache", "Saving cache for successful job", archiveCache)),
+    when((c) => notAborted(c) && failed(c) && hasCacheToArchive(c, false),
+      section("archive_cache_on_failure", "Saving cache for failed job", archiveCache)),
+  ),
+  artifacts: sequence(
+    when((c) => notAborted(c) && succeeded(c) && hasArtifactsToUpload(c, true),
+      section("upload_artifacts_on_success", "Uploading artifacts for successful job", uploadArtifacts)),
+    when((c) => notAborted(c) && failed(c) && hasArtifactsToUpload(c, false),
+      section("upload_artifacts_on_failure", "Uploading artifacts for failed job", uploadArtifacts)),
+  ),
+};
 
-/** A job, in GitLab Runner's stage order (gitlab-protocol.md §11.1). */
+/** A job, in GitLab Runner's stage order (docs/how-a-job-runs.md): the failure that decides it is pickPriorityError's. */
 export const job: Step<JobContext> = ensure(
-  ensure(buildStages, finishingStages),
+  settle(buildStages, finishing),
   section("cleanup_file_variables", "Cleaning up project directory and file based variables", cleanupFileVariables),
 );

@@ -4,6 +4,8 @@ import type { Artifact } from "../protocol/types.ts";
 import { CollectError, collectEntries } from "./archive/collect.ts";
 import type { JobContext } from "./context.ts";
 import { scriptFailure } from "../protocol/job-failure.ts";
+import { ArtifactTransferError } from "../protocol/artifacts-api.ts";
+import { OutsidePathError } from "../executors/build-files.ts";
 import { expand, temporaryArchive, untrackedLister } from "./local-files.ts";
 
 /** Whether an artifact is uploaded for a job that ended as `succeeded` says. */
@@ -65,7 +67,7 @@ export async function uploadArtifacts(ctx: JobContext): Promise<void> {
       const line = await ctx.artifacts.upload({ artifact, filename, file: archive!, signal: ctx.signal });
       ctx.trace.stage.println(line);
     } catch (error) {
-      if (error instanceof Error && (error.name === "ArtifactTransferError" || error.name === "OutsidePathError")) {
+      if (error instanceof ArtifactTransferError || error instanceof OutsidePathError) {
         ctx.trace.stage.error(error.message);
         throw scriptFailure(1, ctx.executor.describeExit(1));
       }

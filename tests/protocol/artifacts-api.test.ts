@@ -31,7 +31,7 @@ async function jobWithArchive(content = "PK-archive-bytes") {
   const job = fake.jobs.get(id)!;
   const file = join(dir, `upload-${id}.zip`);
   writeFileSync(file, content);
-  const line = await uploadArtifact(client, { jobId: id, jobToken: job.payload.token, file, filename: "artifacts.zip", query: { artifact_type: "archive" }, sleep: noSleep });
+  const line = await uploadArtifact(client, { jobId: id, jobToken: job.payload.token, file, filename: "artifacts.zip", query: { artifact_type: "archive" } });
   return { id, token: job.payload.token, line };
 }
 
@@ -55,7 +55,7 @@ describe("artifact transfers through the coordinator's HTTP client", () => {
     const file = join(dir, "loop.zip");
     writeFileSync(file, "x");
     fake.script("artifacts", Array(50).fill("307"));
-    const upload = uploadArtifact(client, { jobId: id, jobToken: fake.jobs.get(id)!.payload.token, file, filename: "a.zip", query: {}, sleep: noSleep });
+    const upload = uploadArtifact(client, { jobId: id, jobToken: fake.jobs.get(id)!.payload.token, file, filename: "a.zip", query: {} });
     await expect(upload).rejects.toThrow(`redirected more than ${MAX_ARTIFACT_REDIRECTS} times`);
     expect(calls.filter((c) => c.status === 307)).toHaveLength(MAX_ARTIFACT_REDIRECTS + 1);
   });
@@ -64,11 +64,11 @@ describe("artifact transfers through the coordinator's HTTP client", () => {
     const { id, token } = await jobWithArchive("stored bytes");
     fake.redirectDownloads = true;
     const file = join(dir, "down.zip");
-    expect(await downloadArtifact(client, { jobId: id, token, file, sleep: noSleep })).toContain("ok");
+    expect(await downloadArtifact(client, { jobId: id, token, file })).toContain("ok");
     expect(readFileSync(file, "utf8")).toBe("stored bytes");
     expect(calls.map((c) => c.endpoint)).toContain("download_artifacts_redirected");
     fake.storageRedirects = Infinity;
-    await expect(downloadArtifact(client, { jobId: id, token, file, sleep: noSleep })).rejects.toThrow("redirected more than");
+    await expect(downloadArtifact(client, { jobId: id, token, file })).rejects.toThrow("redirected more than");
     expect(fake.deviations).toEqual([]);
   });
 
@@ -77,7 +77,7 @@ describe("artifact transfers through the coordinator's HTTP client", () => {
     fake.redirectDownloads = true;
     fake.script("download", ["5xx", "5xx"]);
     const file = join(dir, "retried.zip");
-    expect(await downloadArtifact(client, { jobId: id, token, file, directDownload: false, sleep: noSleep })).toContain("ok");
+    expect(await downloadArtifact(client, { jobId: id, token, file, directDownload: false })).toContain("ok");
     expect(readFileSync(file, "utf8")).toBe("bytes");
     expect(calls.filter((c) => c.endpoint === "download_artifacts").map((c) => c.status)).toEqual([expect.any(Number), expect.any(Number), 200]);
     expect(calls.map((c) => c.endpoint)).not.toContain("download_artifacts_redirected");
@@ -86,8 +86,8 @@ describe("artifact transfers through the coordinator's HTTP client", () => {
   test("403 and 404 are final: one request each", async () => {
     const { id } = await jobWithArchive();
     calls = [];
-    await expect(downloadArtifact(client, { jobId: id, token: "glcbt-64_wrong", file: join(dir, "f"), sleep: noSleep })).rejects.toThrow("forbidden");
-    await expect(downloadArtifact(client, { jobId: 99_999, token: "glcbt-64_wrong", file: join(dir, "f"), sleep: noSleep })).rejects.toThrow("not found");
+    await expect(downloadArtifact(client, { jobId: id, token: "glcbt-64_wrong", file: join(dir, "f") })).rejects.toThrow("forbidden");
+    await expect(downloadArtifact(client, { jobId: 99_999, token: "glcbt-64_wrong", file: join(dir, "f") })).rejects.toThrow("not found");
     expect(calls).toHaveLength(2);
   });
 });

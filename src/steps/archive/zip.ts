@@ -6,10 +6,9 @@ import yazl from "yazl";
 import type { BuildFiles } from "../../executors/build-files.ts";
 import { isInside } from "../../executors/inside.ts";
 
-/** An archive entry would land outside the directory it is extracted into. */
-export class UnsafeArchiveError extends Error {
-  override readonly name = "UnsafeArchiveError";
-}
+import { UnsafeArchiveError } from "./unsafe-archive-error.ts";
+
+export { UnsafeArchiveError } from "./unsafe-archive-error.ts";
 
 /**
  * Writes a zip of `entries` (relative to `root` in `files`) to the local `file`, streaming: memory
