@@ -113,21 +113,20 @@ export interface RunSingleOptions extends DaemonIO {
 
 /** `runner run-single`: one runner from flags (or GitLab Runner's variables), no config file. */
 export async function runSingle(options: RunSingleOptions): Promise<number> {
-  const env = options.env;
-  const url = options.url ?? env.CI_SERVER_URL;
-  const token = options.token ?? env.CI_SERVER_TOKEN ?? env.RUNNER_TOKEN;
+  // The flags' environment variables (CI_SERVER_URL, RUNNER_EXECUTOR, …) are read by the command line.
+  const { url, token } = options;
   if (!url) throw new UsageError("Missing --url (or CI_SERVER_URL)");
   if (!token) throw new UsageError("Missing --token (or CI_SERVER_TOKEN / RUNNER_TOKEN)");
-  const executor = options.executor ?? env.RUNNER_EXECUTOR ?? "shell";
+  const executor = options.executor ?? "shell";
   if (executor !== "shell" && executor !== "docker") {
     throw new UsageError(`run-single runs the shell and docker executors; for ${executor}, register it in config.toml and use runner run`);
   }
   const docker = options.docker;
   const runner = runnerSchema.parse({
-    name: options.name ?? env.RUNNER_NAME ?? "run-single", url, token, executor,
-    ...(options.shell ?? env.RUNNER_SHELL ? { shell: options.shell ?? env.RUNNER_SHELL } : {}),
-    ...(options.buildsDir ?? env.RUNNER_BUILDS_DIR ? { builds_dir: options.buildsDir ?? env.RUNNER_BUILDS_DIR } : {}),
-    ...(options.cacheDir ?? env.RUNNER_CACHE_DIR ? { cache_dir: options.cacheDir ?? env.RUNNER_CACHE_DIR } : {}),
+    name: options.name ?? "run-single", url, token, executor,
+    ...(options.shell ? { shell: options.shell } : {}),
+    ...(options.buildsDir ? { builds_dir: options.buildsDir } : {}),
+    ...(options.cacheDir ? { cache_dir: options.cacheDir } : {}),
     ...(options.outputLimit ? { output_limit: options.outputLimit } : {}),
     ...(executor === "docker"
       ? {

@@ -41,13 +41,12 @@ export interface RegisterOptions extends CommandIO {
  * (created 0600 when missing).
  */
 export async function register(options: RegisterOptions): Promise<number> {
+  // The flags' environment variables (CI_SERVER_URL, RUNNER_TOKEN, …) are read by the command line.
   const env = options.env;
-  const url = options.url ?? env.CI_SERVER_URL;
-  const token = options.token ?? env.CI_SERVER_TOKEN ?? env.RUNNER_TOKEN;
-  const registrationToken = options.registrationToken ?? env.REGISTRATION_TOKEN;
+  const { url, token, registrationToken } = options;
   if (!url) throw new UsageError("Missing --url (or CI_SERVER_URL)");
   if (!token && !registrationToken) throw new UsageError("Missing --token (or CI_SERVER_TOKEN / RUNNER_TOKEN)");
-  const executor = options.executor ?? env.RUNNER_EXECUTOR ?? "shell";
+  const executor = options.executor ?? "shell";
   const configFile = options.configFile ?? defaultConfigFile(env);
   const client = new HttpClient(url);
   const info = runnerInfo({});
@@ -60,12 +59,12 @@ export async function register(options: RegisterOptions): Promise<number> {
     result = await verifyRunner(client, { token, info, systemId });
   } else {
     options.say("WARNING: Registration tokens are deprecated and will be removed; create the runner in GitLab and use its glrt- token");
-    const tagList = (options.tagList ?? env.RUNNER_TAG_LIST ?? "").split(",").map((t) => t.trim()).filter(Boolean);
+    const tagList = (options.tagList ?? "").split(",").map((t) => t.trim()).filter(Boolean);
     result = await registerRunner(client, {
       registrationToken: registrationToken!, info,
       parameters: {
         // A runner without tags must take untagged jobs: GitLab refuses it otherwise (commands/register.go).
-        description: options.name ?? env.RUNNER_NAME ?? "", runUntagged: tagList.length === 0 ? true : (options.runUntagged ?? false),
+        description: options.name ?? "", runUntagged: tagList.length === 0 ? true : (options.runUntagged ?? false),
         locked: options.locked ?? true, paused: options.paused ?? false,
         tagList,
       },
@@ -77,7 +76,7 @@ export async function register(options: RegisterOptions): Promise<number> {
   }
   const config = existsSync(configFile) ? (await loadConfig(configFile, env)).config : configSchema.parse({ concurrent: 1, check_interval: 0 });
   const runner = runnerSchema.parse({
-    name: options.name ?? env.RUNNER_NAME ?? "runner", url, token: result.token, executor,
+    name: options.name ?? "runner", url, token: result.token, executor,
     ...(result.id !== undefined ? { id: result.id } : {}),
     // As GitLab Runner keeps them (UTC, to the second), so that `run` can reset the token in time.
     token_obtained_at: new Date(Math.floor(Date.now() / 1000) * 1000),
