@@ -6,6 +6,7 @@ import type { WorktreeListing } from "../local/worktree.ts";
 import type { JobDefinition, PipelineDefinition, VariableDefinition } from "../pipeline/definitions.ts";
 import type { GitFacts } from "../pipeline/git-facts.ts";
 import type { Plan } from "../pipeline/plan.ts";
+import type { PayloadContext } from "../pipeline/payload.ts";
 import type { LocalPipeline, LocalProject } from "../pipeline/predefined.ts";
 import { pipelineName } from "../pipeline/rule-variables.ts";
 import type { RecordEvent } from "../record/phases.ts";
@@ -38,17 +39,7 @@ export interface PlannedRun {
  * --json), Ctrl-C, the run record, the closing table; returns the exit code.
  */
 export async function runPlan(options: ExecOptions, planned: PlannedRun): Promise<number> {
-  const { cwd, git, project, localPipeline, pipeline, plan, projectVariables, pipelineVariables, worktree } = planned;
-  const pipelineId = localPipeline.id;
-  const name = pipelineName(
-    pipeline.workflow?.name, { git, project, pipeline: localPipeline, globals: pipeline.variables, projectVariables, pipelineVariables },
-    plan.workflowVariables,
-  );
-  const ctx = {
-    git, project, pipelineVariables, pipeline: name ? { ...localPipeline, name } : localPipeline, projectVariables,
-    globalVariables: pipeline.variables, workflowVariables: plan.workflowVariables,
-    hashFiles: (files: readonly string[]) => hashFiles(cwd, files),
-  };
+  const { cwd, git, pipeline, plan, projectVariables, worktree } = planned;
   const allJobs = plan.jobs.map((p) => p.job);
   const width = Math.max(...allJobs.map((j) => j.name.length));
   const signals = interruptibleSignals((count) =>
@@ -64,15 +55,7 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
       if (event.type === "job.finish") status?.jobFinished(event.job);
     },
   });
-  // Each job's executor, said in one line; the Docker machinery loads only when a job has an image or it is forced.
-  const choice = { ...(options.executor ? { forced: options.executor } : {}), ...(options.docker?.image ? { defaultImage: options.docker.image } : {}) };
-  const probe = needsEngineProbe(allJobs, choice) || options.executor === "docker" ? await import("./exec-docker.ts") : undefined;
-  const engine = probe && !options.executor ? await probe.probeDockerEngine(options.env) : undefined;
-  const choices = chooseExecutors(allJobs, { ...choice, ...(engine ? { engine } : {}) });
-  (options.json ? options.printError : (line: string) => print(`${line}\n`))(describeChoices(allJobs, choices));
-  const docker = [...choices.values()].some((c) => c.executor === "docker") ? probe : undefined;
-  await docker?.removeExecLeftovers();
-  const openShell = docker && options.shellOnFailure ? docker.interactiveShell({ ...options.shellOnFailure, print: options.print }) : undefined;
+  const executors = await chooseLocalExecutors(options, allJobs, options.json ? options.printError : (line) => print(`${line}\n`));
   const runners = localRunners(options, cwd);
   let results: LocalJobResult[];
   try {
@@ -80,9 +63,9 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
       jobs: plan.jobs, unplayed: plan.unplayed, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
       cancelOnJobFailure: pipeline.workflow?.cancelOnJobFailure === true,
       concurrency: options.concurrency ?? availableParallelism(),
-      payloads: { pipelineId, context: ctx },
-      runners: new Map(allJobs.map((job) => [job.name, runners[choices.get(job.name)?.executor ?? "shell"] ?? runners.shell!])),
-      decorate: (executor, job) => withDebugging(executor, job, { keep: options.keep ?? false, ...(openShell ? { openShell } : {}) }),
+      payloads: { pipelineId: planned.localPipeline.id, context: payloadContext(planned) },
+      runners: new Map(allJobs.map((job) => [job.name, runners[executors.choices.get(job.name)?.executor ?? "shell"] ?? runners.shell!])),
+      decorate: (executor, job) => withDebugging(executor, job, { keep: options.keep ?? false, ...(executors.openShell ? { openShell: executors.openShell } : {}) }),
       view: (job) => options.json ? silentSink : new TerminalSink({
         print, color: options.color,
         prefix: allJobs.length > 1 ? jobPrefix(job, allJobs.indexOf(job), width, options.color) : "",
@@ -97,6 +80,36 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
   if (!options.json && (allJobs.length > 1 || results.some((r) => r.status === "failed"))) options.print(renderSummary(results, options.color));
   const failed = results.some((r) => (r.status === "failed" || r.status === "canceled") && !r.allowFailure);
   return failed ? EXIT.jobFailed : EXIT.ok;
+}
+
+/** What the planner needs to make each job's payload: the pipeline's facts and variables. */
+function payloadContext(planned: PlannedRun): PayloadContext {
+  const { cwd, git, project, localPipeline, pipeline, plan, projectVariables, pipelineVariables } = planned;
+  const name = pipelineName(
+    pipeline.workflow?.name, { git, project, pipeline: localPipeline, globals: pipeline.variables, projectVariables, pipelineVariables },
+    plan.workflowVariables,
+  );
+  return {
+    git, project, pipelineVariables, pipeline: name ? { ...localPipeline, name } : localPipeline, projectVariables,
+    globalVariables: pipeline.variables, ...(plan.workflowVariables ? { workflowVariables: plan.workflowVariables } : {}),
+    hashFiles: (files: readonly string[]) => hashFiles(cwd, files),
+  };
+}
+
+/**
+ * Each job's executor, said in one line; the Docker machinery loads only when a job has an image or
+ * Docker is forced, and then removes what crashed runs left behind.
+ */
+async function chooseLocalExecutors(options: ExecOptions, jobs: readonly JobDefinition[], say: (line: string) => void) {
+  const choice = { ...(options.executor ? { forced: options.executor } : {}), ...(options.docker?.image ? { defaultImage: options.docker.image } : {}) };
+  const probe = needsEngineProbe(jobs, choice) || options.executor === "docker" ? await import("./exec-docker.ts") : undefined;
+  const engine = probe && !options.executor ? await probe.probeDockerEngine(options.env) : undefined;
+  const choices = chooseExecutors(jobs, { ...choice, ...(engine ? { engine } : {}) });
+  say(describeChoices(jobs, choices));
+  const docker = [...choices.values()].some((c) => c.executor === "docker") ? probe : undefined;
+  await docker?.removeExecLeftovers();
+  const openShell = docker && options.shellOnFailure ? docker.interactiveShell({ ...options.shellOnFailure, print: options.print }) : undefined;
+  return { choices, ...(openShell ? { openShell } : {}) };
 }
 
 const silentSink = { write() {}, flush() {} };

@@ -3,7 +3,8 @@ import { printable } from "./printable.ts";
 import { isAbsolute, join, relative } from "node:path";
 import { ConfigError } from "../pipeline/config-error.ts";
 import { loadPipeline } from "../pipeline/pipeline-cache.ts";
-import { PipelineFilteredError, planRun } from "../pipeline/plan.ts";
+import { PipelineFilteredError, planRun, type Plan } from "../pipeline/plan.ts";
+import type { PipelineDefinition } from "../pipeline/definitions.ts";
 import { localProject } from "../pipeline/predefined.ts";
 import { parseAssignment, parseInputs } from "./assignment.ts";
 import { runPlan } from "./exec-run.ts";
@@ -38,16 +39,7 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     ...(options.protectedRef ? { protectedRef: true } : {}),
   };
   const includeContext = () => includeRuleContext({ git, project, pipeline: localPipeline, globals: [], projectVariables, pipelineVariables, cwd, env: options.env });
-  if (options.preview) {
-    const [{ parseYamlFile }, { mergedConfig }, { projectIncludes }, YAML] = await Promise.all([
-      import("../pipeline/yaml-file.ts"), import("../pipeline/definitions.ts"), import("../pipeline/pipeline-cache.ts"), import("yaml"),
-    ]);
-    const file = parseYamlFile(displayName, text);
-    const includes = projectIncludes(cwd, parseYamlFile, includeContext());
-    // YAML 1.1 quoting, as GitLab's reader (Psych) is 1.1: "yes", "no", "on", "10005:0" stay strings.
-    options.print(YAML.stringify(mergedConfig(file, { includes, inputs }), { aliasDuplicateObjects: false, version: "1.1" }));
-    return EXIT.ok;
-  }
+  if (options.preview) return printPreview(options, { cwd, text, displayName, inputs, includes: includeContext() });
   const pipeline = await loadPipeline({
     text, displayName, root: cwd, cacheDir: options.cache ? join(cwd, ".runner", "cache", "pipelines") : undefined,
     inputs, includeContext: includeContext(),
@@ -66,6 +58,27 @@ export async function execCommand(options: ExecOptions): Promise<number> {
   }
   // Keywords without local effect are named whatever is asked (on stderr, so listings stay clean).
   if (!options.json) for (const warning of pipeline.warnings ?? []) options.printError(`Warning: ${printable(warning)}`);
+  const shown = await showPlan(options, plan, pipeline);
+  if (shown !== undefined) return shown;
+  return runPlan(options, {
+    cwd, git, project, localPipeline, pipeline, plan, projectVariables, pipelineVariables, worktree: options.prefetch.worktree(),
+  });
+}
+
+/** `--preview`: the merged configuration GitLab would see, in YAML 1.1 (GitLab's reader, Psych, is 1.1: "yes", "no", "on", "10005:0" stay strings). */
+async function printPreview(options: ExecOptions, file: {
+  cwd: string; text: string; displayName: string; inputs: Record<string, unknown>; includes: Parameters<typeof loadPipeline>[0]["includeContext"];
+}): Promise<number> {
+  const [{ parseYamlFile }, { mergedConfig }, { projectIncludes }, YAML] = await Promise.all([
+    import("../pipeline/yaml-file.ts"), import("../pipeline/definitions.ts"), import("../pipeline/pipeline-cache.ts"), import("yaml"),
+  ]);
+  const includes = projectIncludes(file.cwd, parseYamlFile, file.includes);
+  options.print(YAML.stringify(mergedConfig(parseYamlFile(file.displayName, file.text), { includes, inputs: file.inputs }), { aliasDuplicateObjects: false, version: "1.1" }));
+  return EXIT.ok;
+}
+
+/** `--graph`, `--list`, `--list-json`, `--dry-run`: the plan shown and nothing run (the exit code); undefined when the jobs are to run. */
+async function showPlan(options: ExecOptions, plan: Plan, pipeline: PipelineDefinition): Promise<number | undefined> {
   if (options.graph) {
     const { renderGraph } = await import("./plan-listing.ts");
     options.print(renderGraph(plan));
@@ -78,14 +91,10 @@ export async function execCommand(options: ExecOptions): Promise<number> {
     return EXIT.ok;
   }
   if (!options.json) for (const { job, reason } of plan.excluded) options.printError(`Not running ${job}: ${reason}`);
-  if (options.dryRun) {
-    // Planned and validated (the file, rules, needs, includes); nothing runs.
-    options.print(`${plan.jobs.length} job${plan.jobs.length === 1 ? "" : "s"} would run: ${plan.jobs.map((p) => p.job.name).join(", ")}\n`);
-    return EXIT.ok;
-  }
-  return runPlan(options, {
-    cwd, git, project, localPipeline, pipeline, plan, projectVariables, pipelineVariables, worktree: options.prefetch.worktree(),
-  });
+  if (!options.dryRun) return undefined;
+  // Planned and validated (the file, rules, needs, includes); nothing runs.
+  options.print(`${plan.jobs.length} job${plan.jobs.length === 1 ? "" : "s"} would run: ${plan.jobs.map((p) => p.job.name).join(", ")}\n`);
+  return EXIT.ok;
 }
 
 /**

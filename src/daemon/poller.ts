@@ -1,7 +1,10 @@
 import type { Config, RunnerConfig } from "../config/config-schema.ts";
-import { goDuration, parseGoDuration } from "../protocol/go-duration.ts";
+import { parseGoDuration } from "../protocol/go-duration.ts";
 import { abortableSleep, HttpClient } from "../protocol/http-client.ts";
-import { isUnhealthy, requestJob, type JobRequestResult } from "../protocol/jobs-api.ts";
+import { requestJob, type JobRequestResult } from "../protocol/jobs-api.ts";
+import type { RunnerInfo } from "../protocol/runner-info.ts";
+import type { JobResponse } from "../protocol/types.ts";
+import { RunnerState } from "./runner-state.ts";
 import { runnerInfoFor } from "../runners/executor-registry.ts";
 import { shortToken } from "../protocol/token.ts";
 import type { ReporterTiming } from "./job-reporter.ts";
@@ -43,183 +46,160 @@ const DEFAULT_UNHEALTHY_INTERVAL_MS = 60 * 60 * 1000;
  * `unhealthy_interval`. Resolves when polling has stopped and every job has ended.
  */
 export async function runPoller(options: PollerOptions): Promise<{ jobs: number }> {
-  const { config, signals, log } = options;
-  const slots = new Slots(config.concurrent);
-  const running = new Set<Promise<void>>();
-  const stopAsking = new AbortController();
-  const stop = AbortSignal.any([signals.stopPolling, stopAsking.signal]);
-  let started = 0;
-  const checkIntervalMs = (config.check_interval > 0 ? config.check_interval : 3) * 1000;
-  const runners = config.runners;
-  const loops = runners.flatMap((runner) => {
-    const state = new RunnerState(runner, options.timing?.unhealthyIntervalMs ?? unhealthyIntervalMs(runner));
-    const client = new HttpClient(runner.url);
-    const metrics = options.metrics;
-    if (metrics) client.onResponse = (endpoint, status, ms) => metrics.recordRequest(runner, endpoint, status, ms);
-    const info = runnerInfoFor(runner);
-    const poll = async () => {
-      while (!stop.aborted) {
-        if (!state.healthy(log)) {
-          await abortableSleep(Math.min(state.pausedForMs(), checkIntervalMs), stop);
-          continue;
-        }
-        // A job slot of the runner is reserved before asking, as GitLab Runner's acquireBuild does, so
-        // that parallel requests cannot bring more jobs than `limit`.
-        if (!state.reserve()) {
-          await abortableSleep(checkIntervalMs / runners.length, stop);
-          continue;
-        }
-        if (!(await slots.acquire(stop))) {
-          state.unreserve();
-          break;
-        }
-        let result: JobRequestResult;
-        metrics?.jobRequest(runner, 1);
-        try {
-          result = await requestJob(client, { token: runner.token, info, systemId: options.systemId, signal: stop });
-        } catch (error) {
-          if (stop.aborted) {
-            slots.release();
-            state.unreserve();
-            break;
-          }
-          // Whatever went wrong with one request, the runner goes on asking.
-          result = { kind: "client-error", message: error instanceof Error ? error.message : String(error) };
-        } finally {
-          metrics?.jobRequest(runner, -1);
-        }
-        state.record(result, log);
-        if (result.kind === "invalid-job") {
-          const { id, token, problems } = result;
-          log.error("Job cannot be run: failing it", { job: id, problems: problems.join("; ") });
-          const rejected: Promise<void> = rejectJob({ client, job: { id, token }, info, problems, ...(options.timing ? { timing: options.timing } : {}) })
-            .then(() => undefined, (error) => log.error("Failing the job failed", { job: id, error: String(error) }))
-            .finally(() => {
-              slots.release();
-              state.unreserve();
-              running.delete(rejected);
-            });
-          running.add(rejected);
-          continue;
-        }
-        if (result.kind !== "job") {
-          slots.release();
-          state.unreserve();
-          await abortableSleep(checkIntervalMs / runners.length, stop);
-          continue;
-        }
-        started++;
-        options.onJobStarted?.();
-        if (options.maxBuilds !== undefined && started >= options.maxBuilds) stopAsking.abort();
-        const concurrentId = state.takeConcurrentId();
-        log.info("Checking for jobs... received", { job: result.job.id, runner: shortToken(runner.token), repo_url: redactUrl(result.job.git_info.repo_url) });
-        const received = result.job;
-        metrics?.jobStarted(runner, {
-          id: received.id,
-          ...(received.job_info.time_in_queue_seconds !== undefined ? { queuedSeconds: received.job_info.time_in_queue_seconds } : {}),
-          ...(received.job_info.project_jobs_running_on_instance_runners_count !== undefined
-            ? { projectJobsRunning: received.job_info.project_jobs_running_on_instance_runners_count } : {}),
-        });
-        const job = processJob({
-          client, runner, job: result.job, concurrentId, hostEnv: options.hostEnv,
-          ...(metrics ? { onStage: (stage: string) => metrics.jobStage(received.id, stage) } : {}),
-          signals: { abort: signals.abort, deadline: signals.deadline },
-          ...(options.systemId ? { systemId: options.systemId } : {}), ...(options.timing ? { timing: options.timing } : {}),
-        })
-          .then((processed) => {
-            const state_ = processed.kind === "finished" ? processed.outcome.status : processed.kind;
-            log.info("Job finished", { job: result.job.id, state: state_ });
-            const failure = processed.kind === "finished" ? processed.outcome.failure?.failureReason : processed.kind === "canceled-at-pickup" ? "job_canceled" : undefined;
-            metrics?.jobFinished(received.id, failure);
-            options.onJobFinished?.(processed);
-          })
-          .catch((error) => log.error("Job failed to run", { job: result.job.id, error: String(error) }))
-          .finally(() => {
-            state.releaseConcurrentId(concurrentId);
-            slots.release();
-            running.delete(job);
-          });
-        running.add(job);
-      }
-    };
-    return Array.from({ length: Math.max(1, runner.request_concurrency) }, poll);
-  });
-  await Promise.all(loops);
-  while (running.size > 0) await Promise.all([...running]);
-  return { jobs: started };
+  return new Poller(options).run();
 }
 
-/** Per-runner bookkeeping: running jobs, their concurrent ids, and health (§3.4). */
-class RunnerState {
-  jobs = 0;
-  #ids = new Set<number>();
-  #unhealthyInARow = 0;
-  #pausedUntil = 0;
+/** One runner's connection, bookkeeping and `info`: what each of its request loops shares. */
+interface Lane {
+  readonly runner: RunnerConfig;
+  readonly state: RunnerState;
+  readonly client: HttpClient;
+  readonly info: RunnerInfo;
+}
 
-  constructor(
-    readonly runner: RunnerConfig,
-    readonly unhealthyIntervalMs: number,
-  ) {}
+class Poller {
+  readonly #options: PollerOptions;
+  readonly #slots: Slots;
+  readonly #running = new Set<Promise<void>>();
+  readonly #stopAsking = new AbortController();
+  readonly #stop: AbortSignal;
+  readonly #checkIntervalMs: number;
+  #started = 0;
 
-  healthy(log?: Logger): boolean {
-    if (this.#pausedUntil === 0) return true;
-    if (Date.now() < this.#pausedUntil) return false;
-    this.#pausedUntil = 0;
-    log?.warn("Runner is not healthy, but check for a new job will be forced!", { runner: shortToken(this.runner.token) });
-    return true;
+  constructor(options: PollerOptions) {
+    this.#options = options;
+    this.#slots = new Slots(options.config.concurrent);
+    this.#stop = AbortSignal.any([options.signals.stopPolling, this.#stopAsking.signal]);
+    this.#checkIntervalMs = (options.config.check_interval > 0 ? options.config.check_interval : 3) * 1000;
   }
 
-  pausedForMs(): number {
-    return Math.max(0, this.#pausedUntil - Date.now());
+  async run(): Promise<{ jobs: number }> {
+    const loops = this.#options.config.runners.flatMap((runner) => {
+      const lane = this.#lane(runner);
+      return Array.from({ length: Math.max(1, runner.request_concurrency) }, () => this.#poll(lane));
+    });
+    await Promise.all(loops);
+    while (this.#running.size > 0) await Promise.all([...this.#running]);
+    return { jobs: this.#started };
   }
 
-  record(result: JobRequestResult, log: Logger): void {
-    if (result.kind === "failed") log.warn("Checking for jobs... failed", { status: result.status, message: result.message });
-    if (result.kind === "forbidden") log.error("Checking for jobs... forbidden", { runner: shortToken(this.runner.token) });
-    if (result.kind === "client-error") log.error("Checking for jobs... client error", { message: result.message });
-    if (result.kind === "unavailable") log.warn("Checking for jobs... GitLab instance currently unavailable");
-    if (!isUnhealthy(result)) {
-      this.#unhealthyInARow = 0;
-      return;
+  #lane(runner: RunnerConfig): Lane {
+    const client = new HttpClient(runner.url);
+    const metrics = this.#options.metrics;
+    if (metrics) client.onResponse = (endpoint, status, ms) => metrics.recordRequest(runner, endpoint, status, ms);
+    const state = new RunnerState(runner, this.#options.timing?.unhealthyIntervalMs ?? unhealthyIntervalMs(runner));
+    return { runner, state, client, info: runnerInfoFor(runner) };
+  }
+
+  /** One request loop of a runner: ask, run what comes, ask again (after `check_interval` when nothing came). */
+  async #poll(lane: Lane): Promise<void> {
+    const { state } = lane;
+    const log = this.#options.log;
+    const pause = (ms: number) => abortableSleep(ms, this.#stop);
+    const between = this.#checkIntervalMs / this.#options.config.runners.length;
+    while (!this.#stop.aborted) {
+      if (!state.healthy(log)) {
+        await pause(Math.min(state.pausedForMs(), this.#checkIntervalMs));
+        continue;
+      }
+      // A job slot of the runner is reserved before asking, as GitLab Runner's acquireBuild does, so
+      // that parallel requests cannot bring more jobs than `limit`.
+      if (!state.reserve()) {
+        await pause(between);
+        continue;
+      }
+      if (!(await this.#slots.acquire(this.#stop))) {
+        state.unreserve();
+        break;
+      }
+      const result = await this.#ask(lane);
+      if (result === "stopped") break;
+      state.record(result, log);
+      if (result.kind === "invalid-job") this.#track(this.#reject(lane, result));
+      else if (result.kind === "job") this.#track(this.#start(lane, result.job));
+      else {
+        this.#free(lane);
+        await pause(between);
+      }
     }
-    this.#unhealthyInARow++;
-    const limit = Math.max(1, this.runner.unhealthy_requests_limit);
-    if (this.#unhealthyInARow >= limit) {
-      this.#pausedUntil = Date.now() + this.unhealthyIntervalMs;
-      this.#unhealthyInARow = 0;
-      // GitLab Runner's defaults (common/consts.go): 3 requests and 60 minutes. Said in full, since an
-      // outage of a few seconds pauses the runner that long.
-      log.error(`Runner is unhealthy and will be disabled for ${goDuration(this.unhealthyIntervalMs / 1000)}`, {
-        runner: shortToken(this.runner.token), unhealthy_requests: limit, unhealthy_requests_limit: limit,
-        unhealthy_interval: goDuration(this.unhealthyIntervalMs / 1000),
-        hint: "unhealthy_requests_limit and unhealthy_interval in [[runners]] of config.toml change this",
+  }
+
+  /** `POST /jobs/request`; "stopped" when polling stopped meanwhile (the slots are given back). */
+  async #ask(lane: Lane): Promise<JobRequestResult | "stopped"> {
+    const metrics = this.#options.metrics;
+    metrics?.jobRequest(lane.runner, 1);
+    try {
+      return await requestJob(lane.client, { token: lane.runner.token, info: lane.info, systemId: this.#options.systemId, signal: this.#stop });
+    } catch (error) {
+      if (this.#stop.aborted) {
+        this.#free(lane);
+        return "stopped";
+      }
+      // Whatever went wrong with one request, the runner goes on asking.
+      return { kind: "client-error", message: error instanceof Error ? error.message : String(error) };
+    } finally {
+      metrics?.jobRequest(lane.runner, -1);
+    }
+  }
+
+  /** A job that cannot be run is failed at GitLab, its problems named. */
+  async #reject(lane: Lane, result: Extract<JobRequestResult, { kind: "invalid-job" }>): Promise<void> {
+    const { id, token, problems } = result;
+    const log = this.#options.log;
+    log.error("Job cannot be run: failing it", { job: id, problems: problems.join("; ") });
+    try {
+      await rejectJob({ client: lane.client, job: { id, token }, info: lane.info, problems, ...(this.#options.timing ? { timing: this.#options.timing } : {}) });
+    } catch (error) {
+      log.error("Failing the job failed", { job: id, error: String(error) });
+    } finally {
+      this.#free(lane);
+    }
+  }
+
+  /** Runs a received job to its end; its slot and concurrent id are given back after. */
+  async #start(lane: Lane, job: JobResponse): Promise<void> {
+    const options = this.#options;
+    const { runner, state } = lane;
+    const metrics = options.metrics;
+    this.#started++;
+    options.onJobStarted?.();
+    if (options.maxBuilds !== undefined && this.#started >= options.maxBuilds) this.#stopAsking.abort();
+    const concurrentId = state.takeConcurrentId();
+    options.log.info("Checking for jobs... received", { job: job.id, runner: shortToken(runner.token), repo_url: redactUrl(job.git_info.repo_url) });
+    metrics?.jobStarted(runner, {
+      id: job.id,
+      ...(job.job_info.time_in_queue_seconds !== undefined ? { queuedSeconds: job.job_info.time_in_queue_seconds } : {}),
+      ...(job.job_info.project_jobs_running_on_instance_runners_count !== undefined
+        ? { projectJobsRunning: job.job_info.project_jobs_running_on_instance_runners_count } : {}),
+    });
+    try {
+      const processed = await processJob({
+        client: lane.client, runner, job, concurrentId, hostEnv: options.hostEnv,
+        ...(metrics ? { onStage: (stage: string) => metrics.jobStage(job.id, stage) } : {}),
+        signals: { abort: options.signals.abort, deadline: options.signals.deadline },
+        ...(options.systemId ? { systemId: options.systemId } : {}), ...(options.timing ? { timing: options.timing } : {}),
       });
+      options.log.info("Job finished", { job: job.id, state: processed.kind === "finished" ? processed.outcome.status : processed.kind });
+      const failure = processed.kind === "finished" ? processed.outcome.failure?.failureReason : processed.kind === "canceled-at-pickup" ? "job_canceled" : undefined;
+      metrics?.jobFinished(job.id, failure);
+      options.onJobFinished?.(processed);
+    } catch (error) {
+      options.log.error("Job failed to run", { job: job.id, error: String(error) });
+    } finally {
+      state.releaseConcurrentId(concurrentId);
+      this.#slots.release();
     }
   }
 
-  /** Reserves a job slot within `limit` (0: no limit); false when the runner is full. */
-  reserve(): boolean {
-    if (this.runner.limit > 0 && this.jobs >= this.runner.limit) return false;
-    this.jobs++;
-    return true;
+  /** Gives back the global slot and the runner's reserved one. */
+  #free(lane: Lane): void {
+    this.#slots.release();
+    lane.state.unreserve();
   }
 
-  unreserve(): void {
-    this.jobs--;
-  }
-
-  /** The smallest free `CI_CONCURRENT_ID` for a job that holds a reserved slot. */
-  takeConcurrentId(): number {
-    let id = 0;
-    while (this.#ids.has(id)) id++;
-    this.#ids.add(id);
-    return id;
-  }
-
-  /** Frees the job's id and its reserved slot. */
-  releaseConcurrentId(id: number): void {
-    this.#ids.delete(id);
-    this.jobs--;
+  #track(work: Promise<void>): void {
+    this.#running.add(work);
+    void work.finally(() => this.#running.delete(work));
   }
 }
 

@@ -118,21 +118,9 @@ function readStages(value: unknown, position: SourcePosition | undefined): strin
 
 function readJob(name: string, value: unknown, defaults: Record<string, unknown>, position?: SourcePosition): JobDefinition {
   const location = `jobs:${name.toLowerCase()}`;
-  if (name.trim() === "") throw new ConfigError("jobs config should contain valid jobs: a job name can't be blank", position);
-  if (!isHash(value) || !("script" in value || "run" in value || "trigger" in value)) {
-    throw new ConfigError(
-      `jobs ${name.replaceAll(" ", "_").toLowerCase()} config should implement the script:, run:, or trigger: keyword`,
-      position,
-    );
-  }
-  const unknown = Object.keys(value).filter((k) => !JOB_KEYWORDS.has(k));
-  if (unknown.length > 0) throw new ConfigError(`${location} config contains unknown keys: ${unknown.join(", ")}`, position);
-  const exclusive = ["only", "except", "start_in"].filter((k) => k in value);
-  if ("rules" in value && exclusive.length > 0) {
-    throw new ConfigError(`${location} config key may not be used with \`rules\`: ${exclusive.join(", ")}`, position);
-  }
-  const inherit = readInherit(value.inherit, `${location}:inherit`, position);
-  const job: Record<string, unknown> = { ...value };
+  const given = checkJobShape(name, value, location, position);
+  const inherit = readInherit(given.inherit, `${location}:inherit`, position);
+  const job: Record<string, unknown> = { ...given };
   for (const key of DEFAULT_KEYWORDS) {
     // A key given as null is unspecified, and the default's applies (GitLab's Entry::Factory#create!).
     if ((job[key] === undefined || job[key] === null) && key in defaults && inherits(inherit.default, key)) job[key] = defaults[key];
@@ -141,22 +129,11 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
   // Every entry error of the job is collected, as GitLab's lint lists them all.
   const errors = new ErrorCollector();
   const get = <T>(read: () => T): T | undefined => errors.attempt(read);
-  const rawWhen = job.when ?? "on_success";
-  if (!JOB_WHEN.includes(rawWhen as JobWhen)) errors.add(new ConfigError(`${location} when should be one of: ${JOB_WHEN.join(", ")}`, position));
-  const when = (JOB_WHEN.includes(rawWhen as JobWhen) ? rawWhen : "on_success") as JobWhen;
-  // `needs: []` with `dependencies:` is allowed (the job then receives nothing: no need has artifacts).
-  if (Array.isArray(job.needs) && job.needs.length > 0 && Array.isArray(job.dependencies)) {
-    const needed = job.needs.flat(10).map((n) => (isHash(n) ? n.job : n));
-    const missing = job.dependencies.filter((d) => !needed.includes(d));
-    if (missing.length > 0) errors.add(new ConfigError(`${location} dependencies the ${missing.join(", ")} should be part of needs`, position));
-  }
+  const when = readWhen(job, location, position, errors);
+  checkNeedsAndDependencies(job, location, position, errors);
   const stage = job.stage ?? "test";
   if (typeof stage !== "string") errors.add(new ConfigError(`${location}:stage config should be a string`, position));
-  const readScriptOf = get(() => readScript(job.script, `${location}:script`, position));
-  const script = readScriptOf ?? [];
-  // `script: []` or `script: ''` has nothing to run (GitLab: `script can't be blank`).
-  const blank = (Array.isArray(job.script) && script.length === 0) || (typeof job.script === "string" && job.script.trim() === "");
-  if (readScriptOf !== undefined && !("trigger" in job) && blank) errors.add(new ConfigError(`${location} script can't be blank`, position));
+  const script = readJobScript(job, location, position, errors);
   const definition: JobDefinition = {
     name,
     stage: typeof stage === "string" ? stage : "test",
@@ -190,6 +167,48 @@ function readJob(name: string, value: unknown, defaults: Record<string, unknown>
   };
   errors.throwIfAny();
   return definition;
+}
+
+/** A job is a hash with `script:` (or `run:`, `trigger:`), known keys, and no `only`/`except`/`start_in` beside `rules`. */
+function checkJobShape(name: string, value: unknown, location: string, position: SourcePosition | undefined): Record<string, unknown> {
+  if (name.trim() === "") throw new ConfigError("jobs config should contain valid jobs: a job name can't be blank", position);
+  if (!isHash(value) || !("script" in value || "run" in value || "trigger" in value)) {
+    throw new ConfigError(
+      `jobs ${name.replaceAll(" ", "_").toLowerCase()} config should implement the script:, run:, or trigger: keyword`,
+      position,
+    );
+  }
+  const unknown = Object.keys(value).filter((k) => !JOB_KEYWORDS.has(k));
+  if (unknown.length > 0) throw new ConfigError(`${location} config contains unknown keys: ${unknown.join(", ")}`, position);
+  const exclusive = ["only", "except", "start_in"].filter((k) => k in value);
+  if ("rules" in value && exclusive.length > 0) {
+    throw new ConfigError(`${location} config key may not be used with \`rules\`: ${exclusive.join(", ")}`, position);
+  }
+  return value;
+}
+
+function readWhen(job: Record<string, unknown>, location: string, position: SourcePosition | undefined, errors: ErrorCollector): JobWhen {
+  const raw = job.when ?? "on_success";
+  if (JOB_WHEN.includes(raw as JobWhen)) return raw as JobWhen;
+  errors.add(new ConfigError(`${location} when should be one of: ${JOB_WHEN.join(", ")}`, position));
+  return "on_success";
+}
+
+/** `dependencies:` must be part of `needs:` when both are given; `needs: []` with `dependencies:` is allowed (the job then receives nothing). */
+function checkNeedsAndDependencies(job: Record<string, unknown>, location: string, position: SourcePosition | undefined, errors: ErrorCollector): void {
+  if (!Array.isArray(job.needs) || job.needs.length === 0 || !Array.isArray(job.dependencies)) return;
+  const needed = job.needs.flat(10).map((n) => (isHash(n) ? n.job : n));
+  const missing = job.dependencies.filter((d) => !needed.includes(d));
+  if (missing.length > 0) errors.add(new ConfigError(`${location} dependencies the ${missing.join(", ")} should be part of needs`, position));
+}
+
+/** `script:`; `[]` or `''` has nothing to run (GitLab: `script can't be blank`). */
+function readJobScript(job: Record<string, unknown>, location: string, position: SourcePosition | undefined, errors: ErrorCollector): readonly string[] {
+  const read = errors.attempt(() => readScript(job.script, `${location}:script`, position));
+  const script = read ?? [];
+  const blank = (Array.isArray(job.script) && script.length === 0) || (typeof job.script === "string" && job.script.trim() === "");
+  if (read !== undefined && !("trigger" in job) && blank) errors.add(new ConfigError(`${location} script can't be blank`, position));
+  return script;
 }
 
 /**

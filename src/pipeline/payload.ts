@@ -82,6 +82,47 @@ function cachesOf(job: JobDefinition, ctx: PayloadContext): Cache[] {
  * `POST /jobs/request` with, so that a local run takes the same road as a remote one.
  */
 export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadContext, received: Received = { dependencies: [], dotenv: [] }): JobResponse {
+  const variables = jobVariables(job, jobId, ctx, received);
+  const token = `local-job-token-${jobId}`;
+  const timeout = job.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  return {
+    id: jobId,
+    token,
+    allow_git_fetch: true,
+    job_info: {
+      id: jobId, name: job.name, stage: job.stage, project_id: 0, project_name: ctx.project.name,
+      project_full_path: ctx.project.path, pipeline_id: ctx.pipeline.id,
+    },
+    git_info: {
+      repo_url: ctx.git.root, ref: ctx.git.ref, sha: ctx.git.sha,
+      before_sha: "0000000000000000000000000000000000000000", ref_type: ctx.git.refType,
+      refspecs: [], depth: 0, repo_object_format: "sha1", protected: ctx.pipeline.protectedRef === true,
+    },
+    runner_info: { timeout },
+    variables,
+    steps: [
+      { name: "script", script: [...job.beforeScript, ...job.script], timeout, when: "on_success", allow_failure: job.allowFailure },
+      ...(job.afterScript.length > 0
+        ? [{ name: "after_script" as const, script: job.afterScript, timeout, when: "always" as const, allow_failure: true }]
+        : []),
+    ],
+    image: job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : null,
+    services: (job.services ?? []).map((service) => ({ ...service })),
+    ...(job.hooks ? { hooks: job.hooks } : {}),
+    artifacts: artifactsOf(job),
+    cache: cachesOf(job, ctx),
+    dependencies: [...received.dependencies],
+    features: { trace_sections: true, token_mask_prefixes: [], failure_reasons: FAILURE_REASONS },
+  };
+}
+
+/**
+ * The job's variables in GitLab's order of precedence: predefined, the file's global (as
+ * `inherit:variables` allows) and workflow ones, the job's, dotenv of the jobs it depends on,
+ * project variables (secrets masked, as files unless `file: false`), pipeline variables; nested
+ * references expanded as GitLab expands them, CI_ENVIRONMENT_* among the predefined.
+ */
+function jobVariables(job: JobDefinition, jobId: number, ctx: PayloadContext, received: Received): JobVariable[] {
   const predefined = predefinedVariables({
     git: ctx.git, project: ctx.project, pipeline: ctx.pipeline,
     job: {
@@ -89,7 +130,6 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
       ...(job.image ? { image: job.image.name } : {}), ...(job.parallel ? { parallel: job.parallel } : {}),
     },
   });
-  const token = `local-job-token-${jobId}`;
   const toVariable = (v: VariableDefinition): JobVariable => ({
     key: v.key, value: v.value, public: true, masked: v.masked === true, ...(v.raw ? { raw: true } : {}), ...(v.file ? { file: true } : {}),
   });
@@ -109,41 +149,10 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
     ...(ctx.projectVariables ?? []).map(projectVariable),
     ...ctx.pipelineVariables.map(toVariable),
   ];
-  let variables = expandNested([...predefinedList(predefined), ...defined], job.name);
-  if (job.environment) {
-    // CI_ENVIRONMENT_* are predefined job variables whose name and url are expanded with the others.
-    const known = new Map(variables.map((v) => [v.key, v.value]));
-    const expand = (text: string) => expandKnown(text, (name) => known.get(name));
-    variables = expandNested([...predefinedList({ ...predefined, ...environmentVariables(job.environment, expand) }), ...defined], job.name);
-  }
-  const timeout = job.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  return {
-    id: jobId,
-    token,
-    allow_git_fetch: true,
-    job_info: {
-      id: jobId, name: job.name, stage: job.stage, project_id: 0, project_name: ctx.project.name,
-      project_full_path: ctx.project.path, pipeline_id: ctx.pipeline.id,
-    },
-    git_info: {
-      repo_url: ctx.git.root, ref: ctx.git.ref, sha: ctx.git.sha,
-      before_sha: "0000000000000000000000000000000000000000", ref_type: ctx.git.refType,
-      refspecs: [], depth: 0, repo_object_format: "sha1", protected: false,
-    },
-    runner_info: { timeout },
-    variables,
-    steps: [
-      { name: "script", script: [...job.beforeScript, ...job.script], timeout, when: "on_success", allow_failure: job.allowFailure },
-      ...(job.afterScript.length > 0
-        ? [{ name: "after_script" as const, script: job.afterScript, timeout, when: "always" as const, allow_failure: true }]
-        : []),
-    ],
-    image: job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : null,
-    services: (job.services ?? []).map((service) => ({ ...service })),
-    ...(job.hooks ? { hooks: job.hooks } : {}),
-    artifacts: artifactsOf(job),
-    cache: cachesOf(job, ctx),
-    dependencies: [...received.dependencies],
-    features: { trace_sections: true, token_mask_prefixes: [], failure_reasons: FAILURE_REASONS },
-  };
+  const variables = expandNested([...predefinedList(predefined), ...defined], job.name);
+  if (!job.environment) return variables;
+  // CI_ENVIRONMENT_* are predefined job variables whose name and url are expanded with the others.
+  const known = new Map(variables.map((v) => [v.key, v.value]));
+  const expand = (text: string) => expandKnown(text, (name) => known.get(name));
+  return expandNested([...predefinedList({ ...predefined, ...environmentVariables(job.environment, expand) }), ...defined], job.name);
 }

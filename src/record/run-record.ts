@@ -112,29 +112,7 @@ export class RunRecord {
           closeSync(traceFd);
           traceOpen = false;
         }
-        const { failedPhase } = recorder.finish(outcome);
-        const phases = recorder.phases;
-        const started = phases.reduce((min, p) => (p.started_at < min ? p.started_at : min), new Date().toISOString());
-        const finished = new Date();
-        const failure = outcome.failure;
-        const summary: JobSummary = {
-          job: options.name, stage: options.stage, status: outcome.status, allow_failure: outcome.allowFailure ?? options.allowFailure,
-          ...(failure?.exitCode ? { exit_code: failure.exitCode } : {}),
-          ...(failure ? { failure_reason: failure.failureReason } : {}),
-          ...(failedPhase ? { failed_phase: failedPhase } : {}),
-          ...(outcome.coverage !== undefined ? { coverage: outcome.coverage } : {}),
-          started_at: started, finished_at: finished.toISOString(),
-          duration_ms: Math.max(0, finished.getTime() - Date.parse(started)), phases,
-        };
-        writeJson(join(dir, "summary.json"), summary);
-        writeJson(join(dir, "manifest.json"), {
-          job: options.name,
-          files: [...RECORD_FILES],
-          phases: phases.map((p) => ({
-            phase: p.phase, status: p.status, ...(p.index !== undefined ? { index: p.index } : {}),
-            trace: { file: "trace.log", start: p.trace.start, end: p.trace.end },
-          })),
-        });
+        const summary = writeJobFiles(dir, options, recorder, outcome);
         this.#jobs.push(summary);
         this.#dirs.set(summary, options.slug);
         return summary;
@@ -172,4 +150,32 @@ export class RunRecord {
 
 function writeJson(file: string, value: unknown): void {
   writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A finished job's summary.json and manifest.json; returns the summary. */
+function writeJobFiles(dir: string, options: { name: string; stage: string; allowFailure: boolean }, recorder: JobRecorder, outcome: Parameters<JobRecordFiles["finish"]>[0]): JobSummary {
+  const { failedPhase } = recorder.finish(outcome);
+  const phases = recorder.phases;
+  const started = phases.reduce((min, p) => (p.started_at < min ? p.started_at : min), new Date().toISOString());
+  const finished = new Date();
+  const failure = outcome.failure;
+  const summary: JobSummary = {
+    job: options.name, stage: options.stage, status: outcome.status, allow_failure: outcome.allowFailure ?? options.allowFailure,
+    ...(failure?.exitCode ? { exit_code: failure.exitCode } : {}),
+    ...(failure ? { failure_reason: failure.failureReason } : {}),
+    ...(failedPhase ? { failed_phase: failedPhase } : {}),
+    ...(outcome.coverage !== undefined ? { coverage: outcome.coverage } : {}),
+    started_at: started, finished_at: finished.toISOString(),
+    duration_ms: Math.max(0, finished.getTime() - Date.parse(started)), phases,
+  };
+  writeJson(join(dir, "summary.json"), summary);
+  writeJson(join(dir, "manifest.json"), {
+    job: options.name,
+    files: [...RECORD_FILES],
+    phases: phases.map((p) => ({
+      phase: p.phase, status: p.status, ...(p.index !== undefined ? { index: p.index } : {}),
+      trace: { file: "trace.log", start: p.trace.start, end: p.trace.end },
+    })),
+  });
+  return summary;
 }

@@ -90,26 +90,33 @@ export function createShellWriter(shell: ShellName): ShellWriter {
     warning: (text) => echo(`${ANSI.yellow}${text}${ANSI.reset}`),
     error: (text) => echo(`${ANSI.boldRed}${text}${ANSI.reset}`),
     emptyLine: () => emit("echo"),
-    collapsedSection(id, text) {
-      const name = quote(`section_${id}`);
-      emit(`printf 'section_start:%s:%s[hide_duration=true,collapsed=true]\\r\\033[0K%s\\n' "$(date +%s)" ${name} ${quote(`${ANSI.boldGreen}${text}${ANSI.reset}`)}`);
-      emit(`printf 'section_end:%s:%s\\r\\033[0K\\n' "$(date +%s)" ${name}`);
-    },
+    collapsedSection: (id, text) => collapsedSection(emit, quote, id, text),
     userCode: (code) => lines.push(code),
     checkExitCode: () => emit("_runner_exit_code=$?; if [ $_runner_exit_code -ne 0 ]; then exit $_runner_exit_code; fi"),
     ifDirectory: (path, then, otherwise) => conditional(`[ -d ${quote(path)} ]`, then, otherwise),
     ifCommand: (argv, then, otherwise) => conditional(argv.map(quote).join(" "), then, otherwise),
     ifQuietCommand: (argv, then, otherwise) => conditional(`${argv.map(quote).join(" ")} >/dev/null 2>&1`, then, otherwise),
     body: () => lines.join("\n"),
-    finish() {
-      const strict = shell === "bash" ? "set -eo pipefail" : "set -e\n(set -o pipefail) 2>/dev/null && set -o pipefail";
-      // The shell parses the whole group before running it, and runs it with stdin from /dev/null, so
-      // a user's command reading standard input cannot swallow the rest of the script, which arrives
-      // on the shell's own standard input. Unlike `: | eval '…'` (GitLab's way) this forks nothing,
-      // and keeps the failing command's exit code where bash's eval under `set -e` reports 1.
-      // stderr goes where stdout goes, as GitLab Runner's shell executor hands one writer to both:
-      // the trace shows the lines in the order they were written, on every executor.
-      return ["{", strict, "set +o noclobber", ...lines, "} </dev/null 2>&1", "exit", ""].join("\n");
-    },
+    finish: () => wrapScript(shell, lines),
   };
+}
+
+/** A section that shows `text` collapsed, as GitLab Runner prints the commands it runs itself. */
+function collapsedSection(emit: (code: string) => void, quote: (text: string) => string, id: string, text: string): void {
+  const name = quote(`section_${id}`);
+  emit(`printf 'section_start:%s:%s[hide_duration=true,collapsed=true]\\r\\033[0K%s\\n' "$(date +%s)" ${name} ${quote(`${ANSI.boldGreen}${text}${ANSI.reset}`)}`);
+  emit(`printf 'section_end:%s:%s\\r\\033[0K\\n' "$(date +%s)" ${name}`);
+}
+
+/**
+ * The finished script. The shell parses the whole group before running it, and runs it with stdin
+ * from /dev/null, so a user's command reading standard input cannot swallow the rest of the script,
+ * which arrives on the shell's own standard input. Unlike `: | eval '…'` (GitLab's way) this forks
+ * nothing, and keeps the failing command's exit code where bash's eval under `set -e` reports 1.
+ * stderr goes where stdout goes, as GitLab Runner's shell executor hands one writer to both: the
+ * trace shows the lines in the order they were written, on every executor.
+ */
+function wrapScript(shell: ShellName, lines: readonly string[]): string {
+  const strict = shell === "bash" ? "set -eo pipefail" : "set -e\n(set -o pipefail) 2>/dev/null && set -o pipefail";
+  return ["{", strict, "set +o noclobber", ...lines, "} </dev/null 2>&1", "exit", ""].join("\n");
 }

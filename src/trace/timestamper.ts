@@ -20,6 +20,8 @@ export class Timestamper {
   #held: Uint8Array | undefined;
   #continuation = false;
   #scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** How much of `#scratch` the write under way has filled. */
+  #length = 0;
   /** The line header, rewritten only when the millisecond changes. */
   readonly #header = Buffer.alloc(HEADER_LENGTH);
   #headerAt = -1;
@@ -36,78 +38,88 @@ export class Timestamper {
     if (chunk.length === 0) return;
     // Node's Buffer methods: indexOf is a memchr, copy needs no view objects (both per line).
     const data = asBuffer(chunk);
-    const header = this.#header;
-    const now = this.#now();
-    if (Math.floor(now * 1000) !== this.#headerAt) {
-      this.#headerAt = Math.floor(now * 1000);
-      header.write(`${formatTimestamp(now)} `, 0, "latin1");
-    }
-    const held = this.#held;
+    this.#stamp();
     // Room for every line at 64 bytes and up; a chunk of shorter lines makes the buffer grow.
-    const wanted = data.length + HEADER_LENGTH * (2 + (data.length >> 6)) + (held?.length ?? 0) + 1;
+    const wanted = data.length + HEADER_LENGTH * (2 + (data.length >> 6)) + (this.#held?.length ?? 0) + 1;
     if (this.#scratch.length < wanted) this.#scratch = Buffer.allocUnsafe(wanted);
-    let buffer = this.#scratch;
-    let length = 0;
-    const reserve = (more: number) => {
-      if (length + more <= buffer.length) return;
-      const bigger = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + more));
-      buffer.copy(bigger, 0, 0, length);
-      buffer = this.#scratch = bigger;
-    };
-    const putHeader = () => {
-      reserve(HEADER_LENGTH);
-      header.copy(buffer, length);
-      length += HEADER_LENGTH;
-      if (this.#continuation) buffer[length - 1] = 0x2b;
-      this.#continuation = false;
-    };
-    const putRange = (from: number, to: number) => {
-      reserve(to - from);
-      data.copy(buffer, length, from, to);
-      length += to - from;
-    };
+    this.#length = 0;
     let n = 0;
     let newline = data.indexOf(NEWLINE);
-    if (newline >= 0 && held) {
-      reserve(held.length);
-      buffer.set(held, length);
-      length += held.length;
-      putRange(0, newline + 1);
+    if (newline >= 0 && this.#held) {
+      this.#putBytes(this.#held);
+      this.#putRange(data, 0, newline + 1);
       this.#held = undefined;
       n = newline + 1;
       newline = data.indexOf(NEWLINE, n);
     }
     while (newline >= 0) {
-      putHeader();
-      putRange(n, newline + 1);
+      this.#putHeader();
+      this.#putRange(data, n, newline + 1);
       n = newline + 1;
       newline = data.indexOf(NEWLINE, n);
     }
-    if (n < data.length) {
-      const heldNow = this.#held;
-      const restLength = data.length - n;
-      if (data.indexOf(CARRIAGE_RETURN, n) >= 0 || restLength + (heldNow?.length ?? 0) > MAX_PARTIAL) {
-        if (heldNow) {
-          reserve(heldNow.length);
-          buffer.set(heldNow, length);
-          length += heldNow.length;
-        } else putHeader();
-        putRange(n, data.length);
-        reserve(1);
-        buffer[length++] = NEWLINE;
-        this.#held = undefined;
-        this.#continuation = true;
-      } else if (heldNow) {
-        this.#held = join(heldNow, data.subarray(n));
-      } else {
-        const start = length;
-        putHeader();
-        putRange(n, data.length);
-        this.#held = Uint8Array.prototype.slice.call(buffer, start, length);
-        length = start;
-      }
+    if (n < data.length) this.#putRest(data, n);
+    if (this.#length > 0) this.#write(this.#scratch.subarray(0, this.#length));
+  }
+
+  /** The header's timestamp, rewritten only when the millisecond changed. */
+  #stamp(): void {
+    const now = this.#now();
+    if (Math.floor(now * 1000) === this.#headerAt) return;
+    this.#headerAt = Math.floor(now * 1000);
+    this.#header.write(`${formatTimestamp(now)} `, 0, "latin1");
+  }
+
+  /**
+   * What follows the last newline: with a `\r`, or past 8 KiB, it is flushed as a line of its own and
+   * the next is a continuation (`+`); otherwise it is held for the next write.
+   */
+  #putRest(data: Buffer, n: number): void {
+    const held = this.#held;
+    if (data.indexOf(CARRIAGE_RETURN, n) >= 0 || data.length - n + (held?.length ?? 0) > MAX_PARTIAL) {
+      if (held) this.#putBytes(held);
+      else this.#putHeader();
+      this.#putRange(data, n, data.length);
+      this.#reserve(1);
+      this.#scratch[this.#length++] = NEWLINE;
+      this.#held = undefined;
+      this.#continuation = true;
+    } else if (held) {
+      this.#held = join(held, data.subarray(n));
+    } else {
+      const start = this.#length;
+      this.#putHeader();
+      this.#putRange(data, n, data.length);
+      this.#held = Uint8Array.prototype.slice.call(this.#scratch, start, this.#length);
+      this.#length = start;
     }
-    if (length > 0) this.#write(buffer.subarray(0, length));
+  }
+
+  #reserve(more: number): void {
+    if (this.#length + more <= this.#scratch.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(this.#scratch.length * 2, this.#length + more));
+    this.#scratch.copy(bigger, 0, 0, this.#length);
+    this.#scratch = bigger;
+  }
+
+  #putHeader(): void {
+    this.#reserve(HEADER_LENGTH);
+    this.#header.copy(this.#scratch, this.#length);
+    this.#length += HEADER_LENGTH;
+    if (this.#continuation) this.#scratch[this.#length - 1] = 0x2b;
+    this.#continuation = false;
+  }
+
+  #putRange(data: Buffer, from: number, to: number): void {
+    this.#reserve(to - from);
+    data.copy(this.#scratch, this.#length, from, to);
+    this.#length += to - from;
+  }
+
+  #putBytes(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#scratch.set(bytes, this.#length);
+    this.#length += bytes.length;
   }
 
   /** Ends an unfinished line with a newline. */

@@ -7,32 +7,15 @@ const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
+/** An SFTP call as a promise. */
+type Call = <T>(fn: (done: (error: Error | null | undefined, value?: T) => void) => void) => Promise<T>;
+
 /** A remote build directory, read and written over SFTP, streaming. */
 export function sftpFiles(sftp: SFTPWrapper): BuildFiles {
-  const call = <T>(fn: (done: (error: Error | null | undefined, value?: T) => void) => void) =>
-    new Promise<T>((resolve, reject) => fn((error, value) => (error ? reject(error) : resolve(value as T))));
+  const call: Call = (fn) => new Promise((resolve, reject) => fn((error, value) => (error ? reject(error) : resolve(value as never))));
   const lstat = (path: string) => call<Stats>((done) => sftp.lstat(path, done)).catch(() => undefined);
   const files: BuildFiles = {
-    async list(dir) {
-      const out: FileEntry[] = [];
-      const walk = async (relative: string) => {
-        const path = relative === "" ? dir : posix.join(dir, relative);
-        const entries = await call<{ filename: string; attrs: Stats }[]>((done) => sftp.readdir(path, done)).catch(async (error: Error) => {
-          // The root missing is an empty listing; anything else below it leaves the listing incomplete.
-          if (relative === "" && !(await lstat(path))?.isDirectory()) return [];
-          throw new ListingError(`cannot list ${path}: ${error.message}`);
-        });
-        for (const entry of entries) {
-          if (entry.filename === "." || entry.filename === "..") continue;
-          const path = relative === "" ? entry.filename : `${relative}/${entry.filename}`;
-          const described = describe(entry.attrs);
-          out.push({ path, ...described });
-          if (described.type === "directory") await walk(path);
-        }
-      };
-      await walk("");
-      return out.sort((a, b) => (a.path < b.path ? -1 : 1));
-    },
+    list: (dir) => listTree(sftp, call, lstat, dir),
     async stat(path) {
       const stats = await lstat(path);
       return stats && describe(stats);
@@ -45,30 +28,10 @@ export function sftpFiles(sftp: SFTPWrapper): BuildFiles {
       return sftp.createReadStream(posix.join(parent, posix.basename(path)));
     },
     write: (path, mode) => sftp.createWriteStream(path, { mode }),
-    async mkdir(path) {
-      const parts = posix.normalize(path).split("/");
-      for (let i = 1; i <= parts.length; i++) {
-        const partial = parts.slice(0, i).join("/");
-        if (partial === "" || partial === ".") continue;
-        if ((await lstat(partial))?.isDirectory()) continue;
-        await call((done) => sftp.mkdir(partial, done)).catch(async (error) => {
-          if (!(await lstat(partial))?.isDirectory()) throw error;
-        });
-      }
-    },
+    mkdir: (path) => makeDirectories(sftp, call, lstat, path),
     readlink: (path) => call<string>((done) => sftp.readlink(path, done)),
     symlink: (target, path) => call((done) => sftp.symlink(target, path, done)),
-    async remove(path) {
-      const stats = await lstat(path);
-      if (!stats) return;
-      if (stats.isDirectory()) {
-        const entries = await call<{ filename: string }[]>((done) => sftp.readdir(path, done)).catch(() => []);
-        for (const entry of entries) if (entry.filename !== "." && entry.filename !== "..") await files.remove(join(path, entry.filename));
-        await call((done) => sftp.rmdir(path, done));
-      } else {
-        await call((done) => sftp.unlink(path, done));
-      }
-    },
+    remove: (path) => removeTree(sftp, call, lstat, path),
     async rename(from, to) {
       await files.remove(to);
       await call((done) => sftp.rename(from, to, done));
@@ -79,6 +42,52 @@ export function sftpFiles(sftp: SFTPWrapper): BuildFiles {
     setOwner: (path, uid, gid) => call((done) => sftp.chown(path, uid, gid, done)),
   };
   return files;
+}
+
+type Lstat = (path: string) => Promise<Stats | undefined>;
+
+/** Every entry below `dir`, sorted by path; the root missing is an empty listing, anything else unreadable an error. */
+async function listTree(sftp: SFTPWrapper, call: Call, lstat: Lstat, dir: string): Promise<FileEntry[]> {
+  const out: FileEntry[] = [];
+  const walk = async (relative: string) => {
+    const path = relative === "" ? dir : posix.join(dir, relative);
+    const entries = await call<{ filename: string; attrs: Stats }[]>((done) => sftp.readdir(path, done)).catch(async (error: Error) => {
+      if (relative === "" && !(await lstat(path))?.isDirectory()) return [];
+      throw new ListingError(`cannot list ${path}: ${error.message}`);
+    });
+    for (const entry of entries) {
+      if (entry.filename === "." || entry.filename === "..") continue;
+      const path = relative === "" ? entry.filename : `${relative}/${entry.filename}`;
+      const described = describe(entry.attrs);
+      out.push({ path, ...described });
+      if (described.type === "directory") await walk(path);
+    }
+  };
+  await walk("");
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** `mkdir -p` over SFTP: each missing directory on the way, a concurrent maker's tolerated. */
+async function makeDirectories(sftp: SFTPWrapper, call: Call, lstat: Lstat, path: string): Promise<void> {
+  const parts = posix.normalize(path).split("/");
+  for (let i = 1; i <= parts.length; i++) {
+    const partial = parts.slice(0, i).join("/");
+    if (partial === "" || partial === ".") continue;
+    if ((await lstat(partial))?.isDirectory()) continue;
+    await call((done) => sftp.mkdir(partial, done)).catch(async (error) => {
+      if (!(await lstat(partial))?.isDirectory()) throw error;
+    });
+  }
+}
+
+/** `rm -rf` over SFTP; a missing path is nothing to do. */
+async function removeTree(sftp: SFTPWrapper, call: Call, lstat: Lstat, path: string): Promise<void> {
+  const stats = await lstat(path);
+  if (!stats) return;
+  if (!stats.isDirectory()) return call((done) => sftp.unlink(path, done));
+  const entries = await call<{ filename: string }[]>((done) => sftp.readdir(path, done)).catch(() => []);
+  for (const entry of entries) if (entry.filename !== "." && entry.filename !== "..") await removeTree(sftp, call, lstat, join(path, entry.filename));
+  await call((done) => sftp.rmdir(path, done));
 }
 
 function describe(stats: Stats): Omit<FileEntry, "path"> {
