@@ -1,3 +1,4 @@
+import type { RunnerConfig } from "../config/config-schema.ts";
 import { EXECUTOR_NAMES } from "../runners/executor-registry.ts";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -106,6 +107,10 @@ export interface RunSingleOptions extends DaemonIO {
   /** `--docker-image`, `--docker-helper-image`, `--docker-pull-policy` (GitLab Runner's names). */
   readonly docker?: { readonly image?: string | undefined; readonly helperImage?: string | undefined; readonly pullPolicy?: string | undefined };
   readonly maxBuilds?: number;
+  /** `--ssh-*`: `[runners.ssh]`. */
+  readonly ssh?: NonNullable<RunnerConfig["ssh"]>;
+  /** `--custom-*`: `[runners.custom]`. */
+  readonly custom?: Record<string, unknown>;
   readonly waitTimeout?: number;
   readonly outputLimit?: number;
   readonly listenAddress?: string;
@@ -118,9 +123,7 @@ export async function runSingle(options: RunSingleOptions): Promise<number> {
   if (!url) throw new UsageError("Missing --url (or CI_SERVER_URL)");
   if (!token) throw new UsageError("Missing --token (or CI_SERVER_TOKEN / RUNNER_TOKEN)");
   const executor = options.executor ?? "shell";
-  if (executor !== "shell" && executor !== "docker") {
-    throw new UsageError(`run-single runs the shell and docker executors; for ${executor}, register it in config.toml and use runner run`);
-  }
+  if (!EXECUTOR_NAMES.includes(executor)) throw new UsageError(`--executor ${executor}: this runner has ${EXECUTOR_NAMES.join(", ")}`);
   const docker = options.docker;
   const runner = runnerSchema.parse({
     name: options.name ?? "run-single", url, token, executor,
@@ -128,6 +131,8 @@ export async function runSingle(options: RunSingleOptions): Promise<number> {
     ...(options.buildsDir ? { builds_dir: options.buildsDir } : {}),
     ...(options.cacheDir ? { cache_dir: options.cacheDir } : {}),
     ...(options.outputLimit ? { output_limit: options.outputLimit } : {}),
+    ...(executor === "ssh" ? { ssh: options.ssh ?? {} } : {}),
+    ...(executor === "custom" ? { custom: options.custom ?? {} } : {}),
     ...(executor === "docker"
       ? {
           docker: {

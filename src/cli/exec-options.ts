@@ -22,6 +22,8 @@ export interface ExecOptions {
   readonly docker?: { readonly image?: string; readonly helperImage?: string; readonly pullPolicy: PullPolicy };
   /** For `--executor ssh`: `[runners.ssh]` as the flags (over `--config`'s) give it, and the remote builds directory. */
   readonly ssh?: { readonly section: NonNullable<RunnerConfig["ssh"]>; readonly buildsDir?: string };
+  /** For `--executor custom`: `[runners.custom]` as the flags (over `--config`'s) give it, and the builds directory. */
+  readonly custom?: { readonly section: Record<string, unknown>; readonly buildsDir?: string };
   readonly shell: ShellName;
   readonly concurrency?: number;
   /** `--protected`: run as on a protected branch or tag (CI_COMMIT_REF_PROTECTED, protected caches). */

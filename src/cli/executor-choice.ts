@@ -1,7 +1,7 @@
 import type { JobDefinition } from "../pipeline/definitions.ts";
 
 /** The executors `runner exec` runs jobs on. */
-export type LocalExecutorName = "shell" | "ssh" | "docker";
+export type LocalExecutorName = "shell" | "ssh" | "docker" | "custom";
 
 /** The executor one job of `runner exec` runs on, and why: said in one line before the run. */
 export interface ExecutorChoice {

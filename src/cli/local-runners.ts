@@ -13,8 +13,9 @@ export function localRunners(options: ExecOptions, cwd: string): Readonly<Record
     cache_dir: join(cwd, ".runner", "cache"),
   };
   const docker = options.docker;
+  const builds = options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds");
   return {
-    shell: runnerSchema.parse({ ...base, executor: "shell", builds_dir: options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds") }),
+    shell: runnerSchema.parse({ ...base, executor: "shell", builds_dir: builds }),
     docker: runnerSchema.parse({
       ...base, executor: "docker",
       docker: {
@@ -23,5 +24,8 @@ export function localRunners(options: ExecOptions, cwd: string): Readonly<Record
       },
     }),
     ssh: options.ssh ? runnerSchema.parse({ ...base, executor: "ssh", ssh: options.ssh.section, builds_dir: options.ssh.buildsDir ?? "builds/runner-exec" }) : undefined,
+    custom: options.custom
+      ? runnerSchema.parse({ ...base, executor: "custom", custom: options.custom.section, builds_dir: options.custom.buildsDir ?? builds })
+      : undefined,
   };
 }

@@ -1,5 +1,6 @@
 import { Option } from "@commander-js/extra-typings";
 import { configOption, positiveInteger, positiveOrZero, type Registration } from "./command-kit.ts";
+import { addExecutorFlags, customSectionOf, sshSectionOf, type ExecutorFlagValues } from "./executor-flags.ts";
 
 const writeLog = (line: string) => void process.stderr.write(line);
 
@@ -18,13 +19,13 @@ export const registerRun: Registration = (program, ctx) => {
 
 /** `runner run-single`: one runner from flags, or GitLab Runner's variables for them. */
 export const registerRunSingle: Registration = (program, ctx) => {
-  program
+  const command = program
     .command("run-single")
     .description("Run one runner given on the command line, without a config file")
     .addOption(new Option("-u, --url <url>", "GitLab instance URL").env("CI_SERVER_URL"))
     .addOption(new Option("-t, --token <token>", "runner authentication token").env("CI_SERVER_TOKEN"))
     .addOption(new Option("--runner-token <token>", "the same, under its other name").env("RUNNER_TOKEN").hideHelp())
-    .addOption(new Option("--executor <executor>", "executor (shell or docker)").env("RUNNER_EXECUTOR").default("shell"))
+    .addOption(new Option("--executor <executor>", "executor (shell, ssh, docker, custom)").env("RUNNER_EXECUTOR").default("shell"))
     .addOption(new Option("--name <name>", "runner name").env("RUNNER_NAME").default("run-single"))
     .addOption(new Option("--shell <shell>", "bash or sh").env("RUNNER_SHELL"))
     .addOption(new Option("--builds-dir <dir>", "where builds are stored").env("RUNNER_BUILDS_DIR"))
@@ -35,10 +36,12 @@ export const registerRunSingle: Registration = (program, ctx) => {
     .option("--max-builds <n>", "stop after this many jobs (0: no limit)", positiveOrZero)
     .option("--wait-timeout <seconds>", "stop when no job came within this many seconds (0: wait forever)", positiveOrZero)
     .option("--output-limit <KiB>", "maximum trace size", positiveInteger)
-    .option("--listen-address <host:port>", "serve Prometheus metrics here")
-    .action(async (opts) => {
+    .option("--listen-address <host:port>", "serve Prometheus metrics here");
+  addExecutorFlags(command).action(async (opts) => {
       const { runSingle } = await import("../daemon.ts");
+      const flags = opts as ExecutorFlagValues;
       ctx.exit(await runSingle({
+        ssh: sshSectionOf(flags), custom: customSectionOf(flags),
         env: ctx.env, writeLog, url: opts.url, token: opts.token ?? opts.runnerToken, executor: opts.executor, name: opts.name,
         shell: opts.shell, buildsDir: opts.buildsDir, cacheDir: opts.cacheDir,
         docker: { image: opts.dockerImage, helperImage: opts.dockerHelperImage, pullPolicy: opts.dockerPullPolicy }, maxBuilds: opts.maxBuilds || undefined,

@@ -1,26 +1,28 @@
 import { Option, type Command } from "@commander-js/extra-typings";
 import { startExecPrefetch } from "../exec-prefetch.ts";
-import { collect, configOption, portNumber, positiveInteger, useColor, type Registration } from "./command-kit.ts";
+import { collect, configOption, positiveInteger, useColor, type Registration } from "./command-kit.ts";
+import { addExecutorFlags, type ExecutorFlagValues } from "./executor-flags.ts";
+import type { ExecOptions } from "../exec-options.ts";
 
 /** `runner exec [jobs...]`: the local `.gitlab-ci.yml`'s jobs. */
 export const registerExec: Registration = (program, ctx) => {
-  const command = execOptions(program.command("exec")
+  const command = addExecutorFlags(execOptions(program.command("exec")
     .description("Run jobs of the local .gitlab-ci.yml (all of them, stage by stage, when none is named)")
-    .argument("[jobs...]", "jobs to run"));
+    .argument("[jobs...]", "jobs to run")));
   command.action(async (jobs, opts) => {
     const env = ctx.env;
     // git starts first and runs while the parser and the job machinery load.
     const prefetch = startExecPrefetch(opts.cwd, env);
-    const [{ execCommand }, { sshSectionFrom }] = await Promise.all([import("../exec.ts"), import("../exec-ssh.ts")]);
-    const ssh = opts.executor === "ssh"
-      ? await sshSectionFrom({
-          configFile: opts.config, env, host: opts.sshHost, port: opts.sshPort, user: opts.sshUser, password: opts.sshPassword,
-          identityFile: opts.sshIdentityFile, knownHostsFile: opts.sshKnownHostsFile, disableStrictHostKeyChecking: opts.sshDisableStrictHostKeyChecking,
-        })
+    const [{ execCommand }, { executorSectionFrom }] = await Promise.all([import("../exec.ts"), import("../exec-sections.ts")]);
+    const flags = opts as ExecutorFlagValues;
+    const remote = opts.executor === "ssh" || opts.executor === "custom"
+      ? await executorSectionFrom(opts.executor, { ...(opts.config ? { configFile: opts.config } : {}), env, flags })
       : undefined;
     ctx.exit(await execCommand({
       jobs, file: opts.file, prefetch, variables: opts.variable, variablesFiles: opts.variablesFile, inputs: opts.input, secretsFiles: opts.secretsFile,
-      ...(opts.executor ? { executor: opts.executor } : {}), ...(ssh ? { ssh } : {}),
+      ...(opts.executor ? { executor: opts.executor } : {}),
+      ...(remote && opts.executor === "ssh" ? { ssh: remote as NonNullable<ExecOptions["ssh"]> } : {}),
+      ...(remote && opts.executor === "custom" ? { custom: remote } : {}),
       docker: { pullPolicy: opts.pullPolicy, ...(opts.dockerImage ? { image: opts.dockerImage } : {}), ...(opts.helperImage ? { helperImage: opts.helperImage } : {}) },
       shell: opts.shell, concurrency: opts.concurrency, withNeeds: opts.needs === true, protectedRef: opts.protected === true, manual: opts.manual,
       keep: opts.keep === true, ...(opts.listJson ? { list: "json" as const } : opts.list ? { list: "table" as const } : {}),
@@ -40,17 +42,10 @@ function execOptions<C extends Command<[string[]]>>(command: C) {
     .option("-i, --input <name=value>", "a pipeline input of the file's spec:inputs (repeatable)", collect, [] as string[])
     .option("--variables-file <file>", "a dotenv file of project variables (repeatable; .runner/variables.env is read when present)", collect, [] as string[])
     .option("--secrets-file <file>", "a dotenv file of masked variables (repeatable; .runner/secrets.env is read when present)", collect, [] as string[])
-    .addOption(new Option("--executor <name>", "where every job runs (default: a job with an image in Docker when an engine answers, the others on the shell)").choices(["shell", "ssh", "docker"] as const))
+    .addOption(new Option("--executor <name>", "where every job runs (default: a job with an image in Docker when an engine answers, the others on the shell)").choices(["shell", "ssh", "docker", "custom"] as const))
     .option("--docker-image <image>", "docker executor: the image of jobs that name none")
     .option("--helper-image <image>", "docker executor: the image of the runner's own stages (default: runner-helper:<version>, else the job's image)")
     .addOption(new Option("--pull-policy <policy>", "docker executor: when images are pulled").choices(["always", "if-not-present", "never"] as const).default("if-not-present" as const))
-    .option("--ssh-host <host>", "ssh executor: the host")
-    .option("--ssh-port <port>", "ssh executor: the port (22)", portNumber)
-    .option("--ssh-user <user>", "ssh executor: the user (default: yours)")
-    .option("--ssh-password <password>", "ssh executor: the password")
-    .option("--ssh-identity-file <file>", "ssh executor: the private key")
-    .option("--ssh-known-hosts-file <file>", "ssh executor: known_hosts (~/.ssh/known_hosts)")
-    .option("--ssh-disable-strict-host-key-checking", "ssh executor: accept any host key")
     .addOption(configOption())
     .addOption(new Option("--shell <shell>", "the job shell").choices(["bash", "sh"] as const).default("bash" as const))
     .option("--needs", "run the named jobs with every job they wait for (their needs, or the earlier stages)")
