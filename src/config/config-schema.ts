@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * config.toml as GitLab Runner writes and reads it (gitlab-protocol.md §12). Every key GitLab
+ * config.toml as GitLab Runner writes and reads it (docs/protocol.md §12). Every key GitLab
  * Runner knows is accepted, so a user's file loads; the ones this runner acts on are typed here
  * with their defaults. Keys GitLab Runner does not know warn (see `unknownKeys`).
  */

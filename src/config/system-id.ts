@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 /**
- * The runner manager's `system_id` (gitlab-protocol.md §2.2): `s_` + 12 hex of
+ * The runner manager's `system_id` (docs/protocol.md §2.2): `s_` + 12 hex of
  * HMAC-SHA256(machine-id, "gitlab-runner"), or `r_` + 12 random alphanumerics without a machine id,
  * kept in `.runner_system_id` beside config.toml so that it survives restarts.
  */

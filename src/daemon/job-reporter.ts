@@ -22,7 +22,7 @@ export interface ReporterTiming {
 /**
  * Reports one job to the coordinator: the `running` update at pickup, the trace as incremental
  * PATCHes every update interval (resuming from the server's offset on 416), keep-alive updates,
- * and the final update, retried as GitLab Runner does (§5.6, §6.4). The `Job-Status` of every answer
+ * and the final update, retried as GitLab Runner does (docs/protocol.md §5.6, §6.4). The `Job-Status` of every answer
  * is passed on: `canceling` → `onCancel`, `canceled`/`failed`/403 → `onAbort`.
  */
 export class JobReporter {

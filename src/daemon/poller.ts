@@ -14,7 +14,7 @@ import { processJob, type DaemonSignals, type ProcessedJob } from "./process-job
 import { rejectJob } from "./reject-job.ts";
 import { Slots } from "./slots.ts";
 
-/** How the daemon is told to stop (gitlab-protocol.md §5.5, GitLab Runner's signals). */
+/** How the daemon is told to stop (docs/protocol.md §5.5, GitLab Runner's signals). */
 export interface StopSignals extends DaemonSignals {
   /** Stop asking for jobs (SIGQUIT, SIGTERM, SIGINT, or --max-builds reached). */
   readonly stopPolling: AbortSignal;
@@ -39,8 +39,8 @@ export interface PollerOptions {
 const DEFAULT_UNHEALTHY_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
- * Asks every `[[runners]]` entry's coordinator for jobs and runs them (gitlab-protocol.md §3.4,
- * §3.5): at most `concurrent` jobs and requests at once, `limit` jobs per runner and
+ * Asks every `[[runners]]` entry's coordinator for jobs and runs them (docs/protocol.md §3.4,
+ * docs/protocol.md §3.5): at most `concurrent` jobs and requests at once, `limit` jobs per runner and
  * `request_concurrency` requests in flight per runner; after a job it asks again at once, after
  * none it waits `check_interval`; too many unhealthy answers in a row pause a runner for
  * `unhealthy_interval`. Resolves when polling has stopped and every job has ended.

@@ -34,7 +34,7 @@ export type ProcessedJob =
 
 /**
  * Runs one job handed out by `POST /jobs/request`, from the `running` update to the final one
- * (gitlab-protocol.md §3.5, §5, §6): the trace goes through the masker and the timestamper into a
+ * (docs/protocol.md §3.5, §5, §6): the trace goes through the masker and the timestamper into a
  * size-limited buffer that the reporter PATCHes up, and `Job-Status` answers cancel or abort it.
  */
 export async function processJob(options: ProcessJobOptions): Promise<ProcessedJob> {
@@ -130,7 +130,7 @@ async function runRecorded(options: ProcessJobOptions, stored: TraceSink & { end
   return outcome;
 }
 
-/** Artifacts to and from the coordinator, each dependency with its own token (§7). */
+/** Artifacts to and from the coordinator, each dependency with its own token (docs/protocol.md §7). */
 function coordinatorArtifacts(client: HttpClient, job: JobResponse, directDownload: boolean): ArtifactTransfer {
   return {
     upload: ({ artifact, file, filename, signal }) =>

@@ -4,7 +4,7 @@ import { isUnhealthy, type JobRequestResult } from "../protocol/jobs-api.ts";
 import { shortToken } from "../protocol/token.ts";
 import type { Logger } from "./logger.ts";
 
-/** Per-runner bookkeeping: running jobs, their concurrent ids, and health (§3.4). */
+/** Per-runner bookkeeping: running jobs, their concurrent ids, and health (docs/protocol.md §3.4). */
 export class RunnerState {
   jobs = 0;
   #ids = new Set<number>();

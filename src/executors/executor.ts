@@ -5,7 +5,7 @@ import type { ShellName } from "../shell/shell-writer.ts";
 import type { BuildFiles } from "./build-files.ts";
 import type { OutputWriter } from "../trace/job-trace.ts";
 
-/** The build stages of GitLab Runner (gitlab-protocol.md §11.1). */
+/** The build stages of GitLab Runner (docs/protocol.md §11.1). */
 export type BuildStage =
   | "prepare_script"
   | "get_sources"

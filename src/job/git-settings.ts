@@ -4,7 +4,7 @@ import { variableValue } from "./variables.ts";
 export type GitStrategy = "clone" | "fetch" | "none" | "empty";
 export type SubmoduleStrategy = "none" | "normal" | "recursive";
 
-/** How get_sources fetches the repository, read from the job's `GIT_*` variables (§11.3). */
+/** How get_sources fetches the repository, read from the job's `GIT_*` variables (docs/protocol.md §11.3). */
 export interface GitSettings {
   readonly strategy: GitStrategy;
   readonly depth: number;

@@ -10,7 +10,7 @@ export interface ResolvedVariable {
 }
 
 /**
- * The runner's single expansion pass (gitlab-protocol.md §11.4, gitlab-ci-yaml.md §5.2): the last
+ * The runner's single expansion pass (docs/protocol.md §11.4, docs/pipeline.md §5.2): the last
  * occurrence of a key wins; every value that is not `raw` is expanded against the unexpanded list;
  * a reference to a file variable becomes the path of its file under `tmpDir`.
  */

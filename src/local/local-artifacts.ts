@@ -15,7 +15,7 @@ interface Stored {
 /**
  * Artifacts of a local run, kept in each job's folder of the run record: what a job uploads, and
  * what later jobs receive — from their needs with `artifacts: true`, else their `dependencies`, else
- * every job of the earlier stages (gitlab-ci-yaml.md §8.9), with the dotenv variables of those jobs.
+ * every job of the earlier stages (docs/pipeline.md §8.9), with the dotenv variables of those jobs.
  */
 export class LocalArtifacts {
   readonly #stored = new Map<string, Stored>();
@@ -69,7 +69,7 @@ export class LocalArtifacts {
   }
 }
 
-/** A dotenv report: `KEY=VALUE` lines, no quoting, no comments; later duplicates win (§8.9). */
+/** A dotenv report: `KEY=VALUE` lines, no quoting, no comments; later duplicates win (docs/pipeline.md §8.9). */
 export function parseDotenv(data: Buffer, format: string): { key: string; value: string }[] {
   const text = (format === "gzip" ? gunzipSync(data) : data).toString("utf8");
   const out = new Map<string, string>();

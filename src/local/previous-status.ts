@@ -8,7 +8,7 @@ export interface Predecessor {
 }
 
 /**
- * Whether a job runs once the jobs it waits for have ended (gitlab-ci-yaml.md §8.3): their composite
+ * Whether a job runs once the jobs it waits for have ended (docs/pipeline.md §8.3): their composite
  * status — with the DAG rules for a job with `needs`, where a skipped need makes it skipped — decides.
  * `on_success`, `manual` and `delayed` run after success (a stage job also after skipped jobs),
  * `on_failure` after a failure, `always` after anything but a cancel. Returns why not, or undefined.

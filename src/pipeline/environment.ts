@@ -36,7 +36,7 @@ export function readEnvironment(value: unknown, location: string, position?: Sou
 }
 
 /**
- * The `CI_ENVIRONMENT_*` variables of a job with an environment (gitlab-ci-yaml.md §5.4, §8.8): the
+ * The `CI_ENVIRONMENT_*` variables of a job with an environment (docs/pipeline.md §5.4, §8.8): the
  * name and url expanded with the job's other variables, GitLab's slug and its guess of the tier.
  */
 export function environmentVariables(environment: EnvironmentDefinition, expand: (text: string) => string): Record<string, string> {

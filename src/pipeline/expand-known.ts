@@ -2,7 +2,7 @@ const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*
 
 /**
  * `$VAR` and `${VAR}` replaced by the values `lookup` knows; unknown ones and `$$` are kept as
- * written — GitLab's server-side expansion of keyword values (`expand_existing`, gitlab-ci-yaml.md §5.2).
+ * written — GitLab's server-side expansion of keyword values (`expand_existing`, docs/pipeline.md §5.2).
  */
 export function expandKnown(text: string, lookup: (name: string) => string | undefined): string {
   return text.replace(REFERENCE, (whole, braced: string | undefined, plain: string | undefined) => {

@@ -1,5 +1,5 @@
 /**
- * GitLab's `rules:if` expression language (gitlab-ci-yaml.md §6.3): the lexemes in GitLab's order,
+ * GitLab's `rules:if` expression language (docs/pipeline.md §6.3): the lexemes in GitLab's order,
  * shunting-yard with its precedences, and evaluation on values that behave as Ruby's do.
  */
 

@@ -7,7 +7,7 @@ type Hash = Record<string, unknown>;
 
 /**
  * Resolves `extends` on every entry of the merged configuration: parents are deep-merged in order
- * (hashes merged, arrays and scalars replaced), the entry's own keys last (gitlab-ci-yaml.md §7.1).
+ * (hashes merged, arrays and scalars replaced), the entry's own keys last (docs/pipeline.md §7.1).
  */
 export function resolveExtends(config: Hash): Hash {
   // As GitLab's Extendable::Entry: each entry is extended afresh along its own chain of ancestors

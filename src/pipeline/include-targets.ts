@@ -50,7 +50,7 @@ export interface TargetContext {
 }
 
 /**
- * The files one `include:` entry stands for (gitlab-ci-yaml.md §7.4): `local` (globs in GitLab's
+ * The files one `include:` entry stands for (docs/pipeline.md §7.4): `local` (globs in GitLab's
  * sense) in the including project; `project`, `component`, `remote` and `template` through the
  * include map, or the current project for a component of it; otherwise a clear refusal. Include
  * values see the include-safe variables (`$CI_PROJECT_PATH`, `$CI_SERVER_FQDN`, …).
@@ -146,7 +146,7 @@ function refuse(kind: string, location: string, howTo: string): never {
 }
 
 /**
- * An `include:local` wildcard as GitLab reads it (§7.4): `*` stays within a directory, a `**`
+ * An `include:local` wildcard as GitLab reads it (docs/pipeline.md §7.4): `*` stays within a directory, a `**`
  * followed by a slash stands for one or more subdirectories ("configs/**" + "/*.yml" is subfolders
  * only), a `**` elsewhere crosses directories (`configs/**.yml` is every level).
  */

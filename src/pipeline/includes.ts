@@ -25,7 +25,7 @@ export interface IncludeReader {
 type Hash = Record<string, unknown>;
 
 /**
- * Resolves `include:` (gitlab-ci-yaml.md §7.4): depth first, in list order; what is included is merged
+ * Resolves `include:` (docs/pipeline.md §7.4): depth first, in list order; what is included is merged
  * first and the including file on top (the including file wins; hashes merge, the rest replaces).
  * `local` files (with `*`/`**` globs) come from the project whose file includes them; `project`,
  * `component`, `remote` and `template` from the include map (a component of this project from its
@@ -63,7 +63,7 @@ export function resolveIncludes(
   return deepMerge(merged, own);
 }
 
-/** `include:rules` (§6.5): the file is included when a rule matches with a `when` other than `never`. */
+/** `include:rules` (docs/pipeline.md §6.5): the file is included when a rule matches with a `when` other than `never`. */
 function includedByRules(item: unknown, context: RuleContext | undefined): boolean {
   if (!isHash(item) || item.rules === undefined || item.rules === null) return true;
   const rules = readRules(item.rules, "include:rules", undefined, "include");

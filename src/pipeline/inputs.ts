@@ -8,7 +8,7 @@ const SPEC_KEYS = ["default", "type", "description", "options", "regex", "rules"
 const BLOCK = /\$\[\[\s*(.*?)\s*\]\]/g;
 
 /**
- * `spec:inputs` and `$[[ inputs.name ]]` (gitlab-ci-yaml.md §7.5): checks the given values against the
+ * `spec:inputs` and `$[[ inputs.name ]]` (docs/pipeline.md §7.5): checks the given values against the
  * header (required, type, options, regex; unknown names refused), then interpolates the parsed body —
  * a block that is a whole scalar keeps the input's type, inside a longer string it is text. Errors
  * carry GitLab's wording; `where` prefixes them for included files (`` `file.yml`: ``).

@@ -8,7 +8,7 @@ import { rubyString } from "./ruby-scalars.ts";
  * `services`, `start_in`, `allow_failure: exit_codes`. definitions.ts calls them per job.
  */
 
-/** `retry` (gitlab-ci-yaml.md §8.5): at most `max` more attempts when the failure matches. */
+/** `retry` (docs/pipeline.md §8.5): at most `max` more attempts when the failure matches. */
 export interface RetryDefinition {
   readonly max: number;
   /** `always` or failure reasons. */
@@ -38,7 +38,7 @@ export function readRetry(value: unknown, position?: SourcePosition): RetryDefin
 
 /**
  * `always` and the failure reasons `retry:when` accepts: every key of GitLab's failure_reason enum
- * (app/models/concerns/enums/ci/commit_status.rb) and `runner_provisioning_timeout` (gitlab-ci-yaml.md §8.5).
+ * (app/models/concerns/enums/ci/commit_status.rb) and `runner_provisioning_timeout` (docs/pipeline.md §8.5).
  */
 const RETRY_WHEN = [
   "always", "unknown_failure", "script_failure", "api_failure", "stuck_or_timeout_failure", "runner_system_failure",

@@ -1,4 +1,4 @@
-/** Keywords of a job (gitlab-ci-yaml.md §4). */
+/** Keywords of a job (docs/pipeline.md §4). */
 export const JOB_KEYWORDS: ReadonlySet<string> = new Set([
   "after_script", "allow_failure", "artifacts", "before_script", "cache", "coverage", "dast_configuration",
   "dependencies", "environment", "extends", "hooks", "id_tokens", "identity", "image", "inherit", "inputs",
@@ -7,7 +7,7 @@ export const JOB_KEYWORDS: ReadonlySet<string> = new Set([
   "variables", "when", "only", "except",
 ]);
 
-/** Top-level keys that are not jobs (gitlab-ci-yaml.md §3). */
+/** Top-level keys that are not jobs (docs/pipeline.md §3). */
 export const GLOBAL_KEYWORDS: ReadonlySet<string> = new Set([
   "default", "include", "stages", "variables", "workflow", "spec", "image", "services", "cache",
   "before_script", "after_script", "types",

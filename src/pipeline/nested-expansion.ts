@@ -11,7 +11,7 @@ export interface ExpandableVariable {
 const REFERENCE = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)|%([A-Za-z_][A-Za-z0-9_]*)%/g;
 
 /**
- * GitLab's server-side nested expansion (gitlab-ci-yaml.md §5.2): every variable that is not raw is
+ * GitLab's server-side nested expansion (docs/pipeline.md §5.2): every variable that is not raw is
  * expanded against the others, the last definition of a key winning; references to unknown, raw or
  * file variables are kept as written, `$$` is passed on, and a cycle is an error in GitLab's words.
  */

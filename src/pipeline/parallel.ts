@@ -36,7 +36,7 @@ export function readParallel(value: unknown, location: string, position?: Source
 }
 
 /**
- * A parallel job as its instances (gitlab-ci-yaml.md §8.6): `name 1/N` … `name N/N`, or for a matrix
+ * A parallel job as its instances (docs/pipeline.md §8.6): `name 1/N` … `name N/N`, or for a matrix
  * `name: [v1, v2]` per combination (the first key varying slowest), each with `CI_NODE_INDEX`,
  * `CI_NODE_TOTAL` and its matrix values as job variables.
  */

@@ -59,7 +59,7 @@ function artifactsOf(job: JobDefinition): Artifact[] {
   return [...archive, ...reports];
 }
 
-/** GitLab's cache keys (§8.9): `key:files` hashed, `-protected` or `-non_protected` appended. */
+/** GitLab's cache keys (docs/pipeline.md §8.9): `key:files` hashed, `-protected` or `-non_protected` appended. */
 function cachesOf(job: JobDefinition, ctx: PayloadContext): Cache[] {
   const suffix = ctx.pipeline.protectedRef ? "-protected" : "-non_protected";
   return (job.cache ?? []).map((c) => {
@@ -144,7 +144,7 @@ function jobVariables(job: JobDefinition, jobId: number, ctx: PayloadContext, re
     ...inheritedGlobals(job, ctx.globalVariables).map(toVariable),
     ...(ctx.workflowVariables ?? []).map(toVariable),
     ...job.variables.map(toVariable),
-    // dotenv variables of the jobs it depends on: above the file's, below project variables (§5.1).
+    // dotenv variables of the jobs it depends on: above the file's, below project variables (docs/pipeline.md §5.1).
     ...received.dotenv.map((v) => ({ key: v.key, value: v.value, public: true, masked: false, raw: true })),
     ...(ctx.projectVariables ?? []).map(projectVariable),
     ...ctx.pipelineVariables.map(toVariable),

@@ -57,7 +57,7 @@ export interface Selection {
 }
 
 /**
- * Plans a run as GitLab creates a pipeline (gitlab-ci-yaml.md §1, §6, §8.3): `workflow:rules` may
+ * Plans a run as GitLab creates a pipeline (docs/pipeline.md §1, §6, §8.3): `workflow:rules` may
  * refuse it; each job's `rules` decide whether it is in, its `when`, `allow_failure`, extra variables
  * and `needs`; a needed job left out is an error unless optional. Named jobs run whatever their
  * `when` (their rules' attributes still apply). A manual job not played (`--manual`) is left out, and
@@ -99,7 +99,7 @@ function checkSelection(pipeline: PipelineDefinition, names: readonly string[]):
   }
 }
 
-/** `workflow:rules` (§6.6): the matched rule's variables, or GitLab's refusal. */
+/** `workflow:rules` (docs/pipeline.md §6.6): the matched rule's variables, or GitLab's refusal. */
 function workflowVariablesOf(pipeline: PipelineDefinition, ctx: PlanContext | undefined): VariableDefinition[] {
   if (!pipeline.workflow?.rules || !ctx) return [];
   const rules = pipeline.workflow.rules;
@@ -149,7 +149,7 @@ function sortJobs(
   return sorted;
 }
 
-/** GitLab's checks once rules have run (§6.7): needed jobs exist (unless optional), and some job is left. */
+/** GitLab's checks once rules have run (docs/pipeline.md §6.7): needed jobs exist (unless optional), and some job is left. */
 function checkCreatable({ included, unplayed, triggers }: SortedJobs): void {
   const present = new Set([...included, ...unplayed].map((j) => j.name));
   for (const job of included) {
@@ -185,7 +185,7 @@ function orderJobs(runnable: readonly JobDefinition[], stageOf: (job: JobDefinit
 }
 
 /**
- * Jobs that cannot run because a manual job was not played (§8.3, §9.2): those that need it (or a job
+ * Jobs that cannot run because a manual job was not played (docs/pipeline.md §8.3, §9.2): those that need it (or a job
  * left out for this reason), and every later-stage job when it is blocking (`allow_failure: false`).
  */
 function waitingOnManual(

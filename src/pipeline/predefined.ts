@@ -50,7 +50,7 @@ interface PredefinedJob {
 }
 
 /**
- * The predefined variables GitLab would give this job (gitlab-ci-yaml.md §5.4), with local values.
+ * The predefined variables GitLab would give this job (docs/pipeline.md §5.4), with local values.
  * The runner adds its own (`CI_PROJECT_DIR`, `CI_BUILDS_DIR`, …) when it runs the job.
  */
 export function predefinedVariables(input: {

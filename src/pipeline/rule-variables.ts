@@ -15,7 +15,7 @@ export interface RuleVariableSources {
 }
 
 /**
- * The variables `rules:if` sees (gitlab-ci-yaml.md §6.1, §6.6), unexpanded as in GitLab's rule
+ * The variables `rules:if` sees (docs/pipeline.md §6.1, §6.6), unexpanded as in GitLab's rule
  * context: the predefined ones (without `CI_JOB_*` for the workflow), the globals the job inherits,
  * the workflow rule's, the job's own, then project and pipeline variables.
  */
@@ -45,7 +45,7 @@ export function ruleVariables(
 }
 
 /**
- * `workflow:name` as CI_PIPELINE_NAME (gitlab-ci-yaml.md §6.6): expanded with the pipeline's
+ * `workflow:name` as CI_PIPELINE_NAME (docs/pipeline.md §6.6): expanded with the pipeline's
  * variables (the matched workflow rule's included) and trimmed; undefined when there is none.
  */
 export function pipelineName(

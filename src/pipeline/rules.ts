@@ -95,7 +95,7 @@ export interface RuleContext {
   readonly trackedFiles: () => readonly string[];
 }
 
-/** The first rule whose clauses all hold (§6.1), or undefined when none does. */
+/** The first rule whose clauses all hold (docs/pipeline.md §6.1), or undefined when none does. */
 export function firstMatchingRule(rules: readonly Rule[], ctx: RuleContext): Rule | undefined {
   return rules.find((rule) => {
     if (rule.if !== undefined && !expression(rule.if).evaluate(ctx.variables)) return false;

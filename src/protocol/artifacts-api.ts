@@ -14,7 +14,7 @@ export const MAX_ARTIFACT_REDIRECTS = 5;
 const TRANSFER_ATTEMPTS = 3;
 
 /**
- * `POST /api/v4/jobs/:id/artifacts` (§7.1) through the coordinator's HTTP client (its retries,
+ * `POST /api/v4/jobs/:id/artifacts` (docs/protocol.md §7.1) through the coordinator's HTTP client (its retries,
  * `Retry-After`, metrics): one multipart part named `file`, the archive streamed from disk afresh
  * for every attempt. 201 is success; a 307 moves the upload to the Location's scheme and host, as
  * GitLab Runner's artifacts uploader does, at most {@link MAX_ARTIFACT_REDIRECTS} times; 403 and 413
@@ -59,7 +59,7 @@ export async function uploadArtifact(client: HttpClient, options: {
 }
 
 /**
- * `GET /api/v4/jobs/:id/artifacts` (§7.2) through the coordinator's HTTP client, with the
+ * `GET /api/v4/jobs/:id/artifacts` (docs/protocol.md §7.2) through the coordinator's HTTP client, with the
  * dependency's token, streamed to `file`. `direct_download=true` on the first request
  * (FF_USE_DIRECT_DOWNLOAD); a redirect (to object storage) is followed without the job token, at
  * most {@link MAX_ARTIFACT_REDIRECTS} times; 401, 403 and 404 are final; anything else is tried

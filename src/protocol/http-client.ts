@@ -70,7 +70,7 @@ export const MAX_RETRY_WAIT_MS = 5 * 60_000;
 export const USER_AGENT = `gitlab-runner ${VERSION} (runner-ts ${REVISION.slice(0, 8)}; bun ${Bun.version}; ${executableArch()})`;
 
 /**
- * The transport to one GitLab instance (gitlab-protocol.md §1): base URL fixing, the headers every
+ * The transport to one GitLab instance (docs/protocol.md §1): base URL fixing, the headers every
  * request carries, and the HTTP-level retry of 408, 429, 5xx and ≥ 512 (at most 5 attempts, waiting
  * as `RateLimit-ResetTime` or `Retry-After` say, else backing off exponentially from 100 ms).
  */

@@ -3,10 +3,10 @@ import { checkJobPayload } from "./job-payload.ts";
 import type { RunnerInfo } from "./runner-info.ts";
 import type { JobResponse } from "./types.ts";
 
-/** What `POST /jobs/request` gave (§3.4): a job, none, or why not, with the runner's health verdict. */
+/** What `POST /jobs/request` gave (docs/protocol.md §3.4): a job, none, or why not, with the runner's health verdict. */
 export type JobRequestResult =
   | { readonly kind: "job"; readonly job: JobResponse }
-  /** GitLab handed out a job that cannot be run (§4): it must still be failed, with these reasons. */
+  /** GitLab handed out a job that cannot be run (docs/protocol.md §4): it must still be failed, with these reasons. */
   | { readonly kind: "invalid-job"; readonly id: number; readonly token: string; readonly problems: readonly string[] }
   | { readonly kind: "no-job" }
   | { readonly kind: "forbidden"; readonly status: 403 }
@@ -61,7 +61,7 @@ export async function requestJob(
   }
 }
 
-/** What a job update or a trace patch said about the job (§5.3, §6.3). */
+/** What a job update or a trace patch said about the job (docs/protocol.md §5.3, §6.3). */
 export interface JobStatusHeaders {
   /** `Job-Status` of the answer, if any. */
   readonly jobStatus: string | undefined;
@@ -77,7 +77,7 @@ function statusHeaders(response: HttpResponse): JobStatusHeaders {
   };
 }
 
-/** The outcome of `PUT /jobs/:id`, in GitLab Runner's order of checks (§5.3). */
+/** The outcome of `PUT /jobs/:id`, in GitLab Runner's order of checks (docs/protocol.md §5.3). */
 export type UpdateJobResult = JobStatusHeaders & {
   readonly kind: "ok" | "accepted" | "abort" | "trace-reset" | "failed";
   readonly status: number;

@@ -1,6 +1,6 @@
 import { REVISION, VERSION } from "../version.ts";
 
-/** Every `features` key of the request body, in GitLab Runner's order; all are always sent (§3.1). */
+/** Every `features` key of the request body, in GitLab Runner's order; all are always sent (docs/protocol.md §3.1). */
 export const FEATURE_KEYS = [
   "variables", "image", "services", "artifacts", "cache", "fallback_cache_keys", "shared",
   "upload_multiple_artifacts", "upload_raw_artifacts", "session", "terminal", "refspecs", "masking", "proxy",

@@ -13,7 +13,7 @@ export function isRunnerAuthenticationToken(token: string): boolean {
   return token.startsWith("glrt-");
 }
 
-/** `POST /api/v4/runners/verify` (§2.3): is this runner token valid? Sends the full `info`. */
+/** `POST /api/v4/runners/verify` (docs/protocol.md §2.3): is this runner token valid? Sends the full `info`. */
 export async function verifyRunner(
   client: HttpClient,
   request: { token: string; info: RunnerInfo; systemId?: string },
@@ -25,7 +25,7 @@ export async function verifyRunner(
   }, 200, request.token);
 }
 
-/** Settings a legacy registration sends (§2.1). */
+/** Settings a legacy registration sends (docs/protocol.md §2.1). */
 export interface RegistrationParameters {
   readonly description?: string;
   readonly tagList?: readonly string[];
@@ -37,7 +37,7 @@ export interface RegistrationParameters {
   readonly maintenanceNote?: string;
 }
 
-/** `POST /api/v4/runners` with a (deprecated) registration token (§2.1). */
+/** `POST /api/v4/runners` with a (deprecated) registration token (docs/protocol.md §2.1). */
 export async function registerRunner(
   client: HttpClient,
   request: { registrationToken: string; info: RunnerInfo; parameters: RegistrationParameters },
@@ -62,7 +62,7 @@ export async function registerRunner(
 }
 
 /**
- * `POST /api/v4/runners/reset_authentication_token` (§2.5): a new token for this runner, the old
+ * `POST /api/v4/runners/reset_authentication_token` (docs/protocol.md §2.5): a new token for this runner, the old
  * one no longer valid. GitLab answers 201 (GitLab Runner's resetToken expects exactly that).
  */
 export async function resetRunnerToken(client: HttpClient, request: { token: string }): Promise<TokenResult> {
@@ -73,7 +73,7 @@ export async function resetRunnerToken(client: HttpClient, request: { token: str
   }, 201);
 }
 
-/** `DELETE /api/v4/runners` (legacy) or `DELETE /api/v4/runners/managers` (with a system id) (§2.4). */
+/** `DELETE /api/v4/runners` (legacy) or `DELETE /api/v4/runners/managers` (with a system id) (docs/protocol.md §2.4). */
 export async function unregisterRunner(
   client: HttpClient,
   request: { token: string; systemId?: string },

@@ -1,7 +1,7 @@
 /**
  * The short form of a runner token shown in logs and `CI_RUNNER_SHORT_TOKEN`: without the `glrt-`,
  * `glrtr-`, `glcbt-` or partition (`t1_`…) prefixes and a legacy `GR` + 7 hex, then 9 characters
- * (gitlab-protocol.md §2.2).
+ * (docs/protocol.md §2.2).
  */
 export function shortToken(token: string): string {
   let rest = token;

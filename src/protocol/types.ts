@@ -2,7 +2,7 @@
  * GitLab's job payload (the 201 body of `POST /api/v4/jobs/request`), field names as on the wire.
  *
  * Both the coordinator client and the local planner produce a {@link JobResponse}; the step pipeline
- * only ever consumes this type. See gitlab-protocol.md §4 and §13.2.
+ * only ever consumes this type. See docs/protocol.md §4; tests/fake-gitlab builds realistic ones.
  */
 
 /**

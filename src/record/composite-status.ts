@@ -7,7 +7,7 @@ export interface StatusInput {
 export type PipelineStatus = "success" | "failed" | "canceled" | "skipped" | "manual";
 
 /**
- * GitLab's composite status (gitlab-ci-yaml.md §9.2, C status/composite.rb) over the jobs of a
+ * GitLab's composite status (docs/pipeline.md §9.2, C status/composite.rb) over the jobs of a
  * finished run — the latest attempt of each: an allowed failure or cancel counts as
  * `success_with_warnings`, an optional manual job nobody played as `ignored`; only skipped (or
  * ignored) jobs make `skipped`; successes, skips, warnings and ignored jobs make `success`; a cancel

@@ -3,7 +3,7 @@ import { re2ToRegExp } from "../pipeline/re2.ts";
 const ESCAPES = /\x1b\[[0-9;]*[A-Za-z]|section_(?:start|end):\d+:[^\r\n]*?\r/g;
 
 /**
- * GitLab's job coverage from a trace (gitlab-ci-yaml.md §8.8, C Gitlab::Ci::Trace::Stream#extract_coverage):
+ * GitLab's job coverage from a trace (docs/pipeline.md §8.8, C Gitlab::Ci::Trace::Stream#extract_coverage):
  * from the last line up, the last match of the `coverage` regex in a line (its last capture group when
  * it has groups), and in it the first number — `\d+(?:\.\d+)?`, leading zeros dropped; a line whose
  * match holds no number is passed over. `pattern` is written as in the file, `/…/` with flags.

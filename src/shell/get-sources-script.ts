@@ -16,7 +16,7 @@ export interface GetSourcesInput {
 
 /**
  * The get_sources script: GitLab Runner's clone/fetch/none/empty strategies with the system git,
- * followed by checkout, clean and submodules, printing the lines GitLab prints (§9.3 item 7).
+ * followed by checkout, clean and submodules, printing the lines GitLab prints (docs/protocol.md §9.3).
  */
 export function getSourcesScript(shell: ShellName, env: ScriptEnvironment, input: GetSourcesInput): string {
   const w = createShellWriter(shell);

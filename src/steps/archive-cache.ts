@@ -11,7 +11,7 @@ export function hasCacheToArchive(ctx: JobContext, succeeded: boolean): boolean 
 }
 
 /**
- * archive_cache / archive_cache_on_failure (§8.1): each cache whose `when` fits and whose policy is
+ * archive_cache / archive_cache_on_failure (docs/protocol.md §8.1): each cache whose `when` fits and whose policy is
  * not `pull` is zipped into its key's archive, replacing the old one at once. Failures only warn.
  */
 export async function archiveCache(ctx: JobContext): Promise<void> {

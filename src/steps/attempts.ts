@@ -1,7 +1,7 @@
 import type { JobContext } from "./context.ts";
 import { variableValue } from "../job/variables.ts";
 
-/** Reads an `*_ATTEMPTS` variable: default 1, clamped to 1…10 with a warning (§11.2). */
+/** Reads an `*_ATTEMPTS` variable: default 1, clamped to 1…10 with a warning (docs/protocol.md §11.2). */
 export function attempts(variable: string): (ctx: JobContext) => number {
   return (ctx) => {
     const raw = variableValue(ctx.variables, variable);

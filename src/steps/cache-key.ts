@@ -1,5 +1,5 @@
 /**
- * GitLab Runner's cache key sanitizing (gitlab-protocol.md §8.1): `%2F`/`%2E` decoded, `\` made `/`,
+ * GitLab Runner's cache key sanitizing (docs/protocol.md §8.1): `%2F`/`%2E` decoded, `\` made `/`,
  * `.` and `..` resolved inside a virtual root, trailing white space trimmed from segments; empty
  * segments dropped. An empty result means the cache is skipped.
  */

@@ -11,7 +11,7 @@ export function hasArtifactsToDownload(ctx: JobContext): boolean {
 }
 
 /**
- * download_artifacts (§7.2): the artifacts of each dependency that has some, downloaded with its
+ * download_artifacts (docs/protocol.md §7.2): the artifacts of each dependency that has some, downloaded with its
  * token and extracted into the project directory; an entry that would leave it is refused.
  */
 export async function downloadArtifacts(ctx: JobContext): Promise<void> {

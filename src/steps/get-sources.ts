@@ -4,7 +4,7 @@ import { readGitSettings } from "../job/git-settings.ts";
 import { JobFailure } from "../protocol/job-failure.ts";
 import { runStage, scriptEnvironment } from "./run-stage.ts";
 
-/** get_sources: the repository at the job's commit in the project directory (§11.3). */
+/** get_sources: the repository at the job's commit in the project directory (docs/protocol.md §11.3). */
 export async function getSources(ctx: JobContext): Promise<void> {
   const { settings, warnings, error } = readGitSettings(ctx.job, ctx.variables);
   for (const warning of warnings) ctx.trace.warning(warning);

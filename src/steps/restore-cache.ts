@@ -25,13 +25,13 @@ export function cacheKey(ctx: JobContext, raw: string): string | undefined {
   return key === "" ? undefined : key;
 }
 
-/** `<cache dir>/<project path>/<key>/cache.zip` (§8.1). */
+/** `<cache dir>/<project path>/<key>/cache.zip` (docs/protocol.md §8.1). */
 export function cacheArchivePath(ctx: JobContext, key: string): string {
   return join(ctx.settings.cacheDir!, projectPath(ctx.job.git_info.repo_url, ctx.job.job_info.project_id), key, "cache.zip");
 }
 
 /**
- * restore_cache (§8.1): for each cache not `push`-only, its key, then each fallback key, then
+ * restore_cache (docs/protocol.md §8.1): for each cache not `push`-only, its key, then each fallback key, then
  * `CACHE_FALLBACK_KEY`, until one is found and extracted. A missing cache is only a warning.
  */
 export async function restoreCache(ctx: JobContext): Promise<void> {

@@ -45,7 +45,7 @@ export interface RunJobOptions {
   readonly environment?: readonly JobVariable[];
   /** The run record of this job, when one is kept. */
   readonly recorder?: JobRecorder;
-  /** Warnings about settings, printed right after the header (§9.3 item 4). */
+  /** Warnings about settings, printed right after the header (docs/protocol.md §9.3). */
   readonly warnings?: readonly string[];
   /** `[runners.feature_flags]`: they beat the job's `FF_*` variables. */
   readonly featureFlags?: Readonly<Record<string, boolean>>;

@@ -21,7 +21,7 @@ export function hasArtifactsToUpload(ctx: JobContext, succeeded: boolean): boole
 const EXTENSIONS: Record<string, string> = { zip: ".zip", gzip: ".gz", raw: "" };
 
 /**
- * upload_artifacts_on_success / _on_failure (§7.1): each artifact whose `when` fits is collected
+ * upload_artifacts_on_success / _on_failure (docs/protocol.md §7.1): each artifact whose `when` fits is collected
  * (`paths`, `exclude`, `untracked`), archived as its format says (zip, gzip, raw) and uploaded.
  */
 export async function uploadArtifacts(ctx: JobContext): Promise<void> {

@@ -1,4 +1,4 @@
-/** GitLab Runner's ANSI sequences (gitlab-protocol.md §9.2). */
+/** GitLab Runner's ANSI sequences (docs/protocol.md §9.2). */
 export const ANSI = {
   boldGreen: "\x1b[32;1m",
   boldRed: "\x1b[31;1m",

@@ -4,7 +4,7 @@ import { createMasker, type MaskingRules } from "./masking.ts";
 import { scriptMarkFilter } from "./script-markers.ts";
 import type { JobFailure } from "../protocol/job-failure.ts";
 
-/** Which stream a trace write came from: `00` runner messages, `01` the job's script (§9.4). */
+/** Which stream a trace write came from: `00` runner messages, `01` the job's script (docs/protocol.md §9.4). */
 export interface TraceStream {
   readonly id: number;
   readonly type: "O" | "E";
@@ -47,7 +47,7 @@ export interface OutputWriter {
 
 /**
  * The job trace: what the job's user sees. Runner lines and script output go through a masker each,
- * then to the sink, in GitLab Runner's byte format (gitlab-protocol.md §9). A stage's stdout and
+ * then to the sink, in GitLab Runner's byte format (docs/protocol.md §9). A stage's stdout and
  * stderr are one writer, as GitLab Runner gives both streams to one writer: one masker sees them in
  * the order they came (a secret printed half on each is still masked). The stage scripts send
  * stderr to stdout themselves, so the order is the true one (see shell-writer.ts).

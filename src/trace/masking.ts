@@ -2,7 +2,7 @@ import { phraseMasker } from "./phrase-masker.ts";
 import { chainFilters, type StreamFilter } from "./stream-filter.ts";
 import { valueMasker } from "./value-masker.ts";
 
-/** Token prefixes masked by default (`FF_MASK_ALL_DEFAULT_TOKENS`, on by default; §10). */
+/** Token prefixes masked by default (`FF_MASK_ALL_DEFAULT_TOKENS`, on by default; docs/protocol.md §10). */
 export const DEFAULT_TOKEN_PREFIXES: readonly string[] = [
   "glpat-", "gloas-", "gldt-", "glrt-", "glcbt-", "glrtr-", "glptt-", "glft-", "glimt-", "glagent-",
   "glsoat-", "glffct-", "_gitlab_session=", "gltok-",
@@ -30,7 +30,7 @@ export interface MaskingRules {
 
 /**
  * The masking pipeline for one output stream: phrases, then URL parameters, then token prefixes
- * (gitlab-protocol.md §10). Each stream of a job gets its own, since each keeps partial-match state.
+ * (docs/protocol.md §10). Each stream of a job gets its own, since each keeps partial-match state.
  */
 export function createMasker(rules: MaskingRules): StreamFilter {
   return chainFilters([

@@ -10,7 +10,7 @@ const MIN_LINE_LENGTH = 8;
 /**
  * Replaces every occurrence of the given phrases with `[MASKED]`, longest phrase first, also when a
  * phrase is split across writes: bytes that could still become a phrase are held until they can't.
- * Phrases are trimmed, deduplicated, and empty ones dropped (gitlab-protocol.md §10). A multi-line
+ * Phrases are trimmed, deduplicated, and empty ones dropped (docs/protocol.md §10). A multi-line
  * value (GitLab refuses to mask one; a runner still receives them, and local secrets files hold
  * keys) is masked whole and line by line, every line of 8 characters or more: a job printing one
  * line of a private key shows `[MASKED]`.

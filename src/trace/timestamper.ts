@@ -6,7 +6,7 @@ const MAX_PARTIAL = 8 * 1024;
 const HEADER_LENGTH = 32;
 
 /**
- * GitLab Runner's timestamped log format for one stream (gitlab-protocol.md §9.4): every line starts
+ * GitLab Runner's timestamped log format for one stream (docs/protocol.md §9.4): every line starts
  * with `YYYY-MM-DDTHH:MM:SS.ffffffZ <id><O|E><' '|'+'>`. A write holding `\r` but no further `\n`
  * is flushed whole as one line (a progress bar, a section marker) and the next line on the stream
  * is marked `+`; a partial line is held up to 8 KiB, then flushed and continued with `+`.

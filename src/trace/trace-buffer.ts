@@ -11,7 +11,7 @@ const PENDING_BYTES = 256 * 1024;
 export const DEFAULT_OUTPUT_LIMIT = 4 * 1024 * 1024;
 
 /**
- * The stored trace of one job (gitlab-protocol.md §6.5): a temporary file and a running CRC32 over
+ * The stored trace of one job (docs/protocol.md §6.5): a temporary file and a running CRC32 over
  * exactly the stored bytes. Each invalid UTF-8 byte becomes U+FFFD (utf8-repair.ts). When the output limit is reached the
  * write is cut there (never inside a UTF-8 sequence), GitLab's notice is appended once, and later
  * writes are dropped. Memory use does not grow with the trace.

@@ -54,7 +54,7 @@ async function unzip(data: Buffer): Promise<string> {
   return join(dir, "out");
 }
 
-describe("artifacts (§7)", () => {
+describe("artifacts (docs/protocol.md §7)", () => {
   test("paths and exclude are zipped and uploaded; a later job downloads and extracts them", async () => {
     const builder = fake.enqueue(
       ["mkdir -p out/sub", "echo bin > out/app", "echo tmp > out/app.tmp", "echo deep > out/sub/x", "echo no > other"],
@@ -123,7 +123,7 @@ describe("artifacts (§7)", () => {
   });
 });
 
-describe("cache (§8)", () => {
+describe("cache (docs/protocol.md §8)", () => {
   const cache = (over: Record<string, unknown> = {}) => ({ key: "deps-$CI_COMMIT_REF_NAME", paths: ["vendor/"], policy: "pull-push", when: "on_success", ...over });
 
   test("a job saves its cache under <cache_dir>/<project>/<key>/cache.zip and the next job restores it", async () => {

@@ -58,7 +58,7 @@ describe("a job from the coordinator", () => {
     const trace = traceText(job.trace);
     for (const line of trace.split("\n").filter(Boolean)) expect(line).toMatch(TIMESTAMPED_LINE);
     expect(trace).toMatch(/ 01O hello from the job\n/);
-    // `+`: the section end marker before it held a `\r`, so this line continues it (§9.4).
+    // `+`: the section end marker before it held a `\r`, so this line continues it (docs/protocol.md §9.4).
     expect(trace).toMatch(/ 00O[ +]\x1b\[32;1mJob succeeded\x1b\[0;m\n$/);
     expect(fake.deviations).toEqual([]);
   });

@@ -55,7 +55,7 @@ export interface FaultOptions {
 const HEX32 = /^[0-9a-f]{32}$/;
 
 /**
- * A GitLab coordinator that follows gitlab-protocol.md and writes down every deviation it sees in
+ * A GitLab coordinator that follows docs/protocol.md and writes down every deviation it sees in
  * `deviations` (tests assert there are none): wrong tokens, a bad Content-Range, a missing header, a
  * feature key missing from `info`, a checksum or byte size that does not match the stored trace.
  * Faults can be injected: 5xx answers, dropped connections, forced 416s.

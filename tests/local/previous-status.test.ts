@@ -6,7 +6,7 @@ const job = (when: JobDefinition["when"], dag: boolean) =>
   ({ name: "j", stage: "test", when, ...(dag ? { needs: [{ job: "x", optional: false, artifacts: true }] } : {}) }) as unknown as JobDefinition;
 const ended = (status: string, allowFailure = false) => ({ status, allowFailure });
 
-describe("reasonNotToRun (gitlab-ci-yaml.md §8.3)", () => {
+describe("reasonNotToRun (docs/pipeline.md §8.3)", () => {
   test.each([
     ["on_success after success", job("on_success", false), [ended("success")], undefined],
     ["on_success after an allowed failure", job("on_success", true), [ended("failed", true)], undefined],

@@ -6,7 +6,7 @@ const vars = {
   FEATURE: "feat-login", ONE: "1", X: "x",
 };
 
-describe("rules:if expressions (§6.3)", () => {
+describe("rules:if expressions (docs/pipeline.md §6.3)", () => {
   test.each([
     ['$BRANCH == "main"', true],
     ["$BRANCH == 'main'", true],

@@ -35,7 +35,7 @@ function planError(yaml: string, vars: Record<string, string> = BRANCH): string 
   throw new Error("expected an error");
 }
 
-describe("rules (§6.1)", () => {
+describe("rules (docs/pipeline.md §6.1)", () => {
   test.each([
     ["the first matching rule decides", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_BRANCH == "dev"\n      when: never\n    - if: $CI_COMMIT_BRANCH == "main"\n      when: manual\nb:\n  script: y\n', { b: "on_success" }, { a: 'when: manual (--manual "a" plays it)' }],
     ["no rule matching leaves the job out", 'a:\n  script: x\n  rules:\n    - if: $CI_COMMIT_TAG\nb:\n  script: y\n', { b: "on_success" }, { a: "no rule matched" }],
@@ -78,7 +78,7 @@ describe("rules (§6.1)", () => {
   });
 });
 
-describe("workflow:rules (§6.6)", () => {
+describe("workflow:rules (docs/pipeline.md §6.6)", () => {
   test("refuse the pipeline when no rule matches or when: never", () => {
     expect(planError('workflow:\n  rules:\n    - if: $CI_COMMIT_TAG\na:\n  script: x\n')).toBe("Pipeline filtered out by workflow rules.");
     expect(planError("workflow:\n  rules:\n    - when: never\na:\n  script: x\n")).toBe("Pipeline filtered out by workflow rules.");
@@ -91,7 +91,7 @@ describe("workflow:rules (§6.6)", () => {
   });
 });
 
-describe("needs (§8.2) and planning errors", () => {
+describe("needs (docs/pipeline.md §8.2) and planning errors", () => {
   test("a job with needs waits only for them; without needs for every earlier stage", () => {
     const result = plan("stages: [build, test, deploy]\nb1:\n  stage: build\n  script: x\nb2:\n  stage: build\n  script: x\nt:\n  stage: test\n  needs: [b1]\n  script: x\nd:\n  stage: deploy\n  script: x\ne:\n  stage: deploy\n  needs: []\n  script: x\n");
     expect(result.jobs).toMatchObject({ t: { after: ["b1"] }, d: { after: ["b1", "b2", "t"] }, e: { after: [] } });
@@ -119,7 +119,7 @@ describe("needs (§8.2) and planning errors", () => {
   });
 });
 
-describe("parallel (§8.6)", () => {
+describe("parallel (docs/pipeline.md §8.6)", () => {
   const names = (yaml: string) => readPipeline(parseYamlFile("f", yaml)).jobs.map((j) => j.name);
 
   test("parallel: N makes `name i/N` with CI_NODE_INDEX and CI_NODE_TOTAL", () => {

@@ -21,7 +21,7 @@ function serve(answers: (() => Response)[]) {
   return { url: `http://127.0.0.1:${server.port}`, seen };
 }
 
-describe("HttpClient (§1)", () => {
+describe("HttpClient (docs/protocol.md §1)", () => {
   test("the base URL drops a trailing / and /ci and adds /api/v4/", () => {
     expect(apiBaseUrl("https://gitlab.example.com/")).toBe("https://gitlab.example.com/api/v4/");
     expect(apiBaseUrl("https://gitlab.example.com/ci")).toBe("https://gitlab.example.com/api/v4/");

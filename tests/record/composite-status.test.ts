@@ -3,7 +3,7 @@ import { compositeStatus, latestAttempts } from "../../src/record/composite-stat
 
 const job = (status: string, allow_failure = false) => ({ status, allow_failure });
 
-describe("compositeStatus: GitLab's pipeline status (gitlab-ci-yaml.md §9.2)", () => {
+describe("compositeStatus: GitLab's pipeline status (docs/pipeline.md §9.2)", () => {
   test.each([
     ["no job", [], "success", false],
     ["all passed", [job("success"), job("success")], "success", false],

@@ -14,7 +14,7 @@ function capture(sections = true) {
   return { trace, writes, text };
 }
 
-describe("JobTrace bytes (gitlab-protocol.md §9)", () => {
+describe("JobTrace bytes (docs/protocol.md §9)", () => {
   test("a stage header is a section marker followed by a bold-cyan Println", () => {
     const { trace, text } = capture();
     trace.sectionStart("get_sources", "Getting source from Git repository");

@@ -13,7 +13,7 @@ function stamp(writes: string[], id = 1, type: "O" | "E" = "O") {
 
 const TS = "2026-11-22T19:58:07.123456Z";
 
-describe("Timestamper (§9.4)", () => {
+describe("Timestamper (docs/protocol.md §9.4)", () => {
   test("formats UTC with microseconds", () => expect(formatTimestamp(T)).toBe(TS));
 
   test("prefixes each line with timestamp, stream id, type and a space", () => {

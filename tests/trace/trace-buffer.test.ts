@@ -4,7 +4,7 @@ import { TraceBuffer } from "../../src/trace/trace-buffer.ts";
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 
-describe("TraceBuffer (§6.5)", () => {
+describe("TraceBuffer (docs/protocol.md §6.5)", () => {
   test("stores bytes, counts them, and checksums them with CRC32", () => {
     const buffer = new TraceBuffer();
     buffer.write(enc("hello "));

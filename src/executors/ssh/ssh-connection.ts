@@ -4,7 +4,7 @@ import { Client } from "ssh2";
 import { JobFailure } from "../../protocol/job-failure.ts";
 import { checkHostKey, type HostKeyVerdict } from "./known-hosts.ts";
 
-/** `[runners.ssh]` (gitlab-protocol.md §12), with GitLab Runner's defaults applied. */
+/** `[runners.ssh]` (docs/protocol.md §12), with GitLab Runner's defaults applied. */
 export interface SshSettings {
   readonly host: string;
   readonly port: number;

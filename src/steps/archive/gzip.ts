@@ -6,7 +6,7 @@ import type { BuildFiles } from "../../executors/build-files.ts";
 
 /**
  * The `gzip` artifact format (reports such as junit and dotenv): one gzip member per file,
- * concatenated (gitlab-protocol.md §7.1), streaming.
+ * concatenated (docs/protocol.md §7.1), streaming.
  */
 export async function writeGzip(files: BuildFiles, root: string, entries: readonly string[], file: string): Promise<void> {
   const out = createWriteStream(file, { mode: 0o600 });
