@@ -101,13 +101,10 @@ export function firstMatchingRule(rules: readonly Rule[], ctx: RuleContext): Rul
     if (rule.if !== undefined && !expression(rule.if).evaluate(ctx.variables)) return false;
     if (rule.changes) {
       const changed = ctx.changedFiles(rule.changes.compareTo && expandKnown(rule.changes.compareTo, (n) => ctx.variables[n]));
-      if (changed !== undefined && !rule.changes.paths.some((p) => changed.some((file) => globMatch(expandKnown(p, (n) => ctx.variables[n]), file)))) {
-        return false;
-      }
+      if (changed !== undefined && !anyMatches(rule.changes.paths, changed, ctx.variables)) return false;
     }
     if (rule.exists) {
-      const tracked = ctx.trackedFiles();
-      if (!rule.exists.some((p) => tracked.some((file) => globMatch(expandKnown(p, (n) => ctx.variables[n]), file)))) return false;
+      if (!anyMatches(rule.exists, ctx.trackedFiles(), ctx.variables)) return false;
     }
     return true;
   });
@@ -120,11 +117,25 @@ export function expression(text: string): Expression {
   return found;
 }
 
+/** Whether a file matches one of the patterns, each expanded and compiled once (not once per file). */
+function anyMatches(patterns: readonly string[], files: readonly string[], variables: Readonly<Record<string, string>>): boolean {
+  return patterns.some((p) => {
+    const matches = globMatcher(expandKnown(p, (n) => variables[n]));
+    return files.some(matches);
+  });
+}
+
 /** Ruby's `File.fnmatch` with FNM_PATHNAME | FNM_DOTMATCH | FNM_EXTGLOB, through Bun's glob. */
 export function globMatch(pattern: string, path: string): boolean {
+  return globMatcher(pattern)(path);
+}
+
+/** {@link globMatch} for one pattern, compiled once. */
+export function globMatcher(pattern: string): (path: string) => boolean {
   const directory = pattern.endsWith("/") ? pattern.slice(0, -1) : undefined;
-  if (directory !== undefined) return path === directory || path.startsWith(`${directory}/`);
-  return new Bun.Glob(pattern).match(path);
+  if (directory !== undefined) return (path) => path === directory || path.startsWith(`${directory}/`);
+  const glob = new Bun.Glob(pattern);
+  return (path) => glob.match(path);
 }
 
 /** `$VAR` in a path is replaced when defined, else kept as written (GitLab's expand_existing). */
