@@ -21,6 +21,8 @@ export function localRunners(options: ExecOptions, cwd: string): Readonly<Record
       docker: {
         ...(docker?.image ? { image: docker.image } : {}), ...(docker?.helperImage ? { helper_image: docker.helperImage } : {}),
         pull_policy: [docker?.pullPolicy ?? "if-not-present"],
+        // The pipeline's own `pull_policy:` is the user's on their own machine: every policy is allowed.
+        allowed_pull_policies: ["always", "if-not-present", "never"],
       },
     }),
     ssh: options.ssh ? runnerSchema.parse({ ...base, executor: "ssh", ssh: options.ssh.section, builds_dir: options.ssh.buildsDir ?? "builds/runner-exec" }) : undefined,

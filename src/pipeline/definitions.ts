@@ -10,12 +10,13 @@ import { resolveIncludes, type IncludeReader } from "./includes.ts";
 import { interpolateInputs } from "./inputs.ts";
 import { readEnvironment, type EnvironmentDefinition } from "./environment.ts";
 import { readOnlyExcept, type OnlyExcept } from "./only-except.ts";
-import { allowedExitCodes, readRetry, readServices, readStartIn, type RetryDefinition, type ServiceDefinition } from "./job-options.ts";
+import { allowedExitCodes, readRetry, readStartIn, type RetryDefinition } from "./job-options.ts";
+import { readImage, readServices } from "./image-entry.ts";
 import { readArtifacts, readCaches, type ArtifactsDefinition, type CacheDefinition } from "./job-files.ts";
 import { expandParallel, readParallel } from "./parallel.ts";
 import { readRules, type Rule } from "./rules.ts";
 import {
-  readAllowFailure, readCoverage, readDependencies, readHooks, readImage, readSecrets, readNeeds, readResourceGroup, readScript, readTimeout, readVariables,
+  readAllowFailure, readCoverage, readDependencies, readHooks, readSecrets, readNeeds, readResourceGroup, readScript, readTimeout, readVariables,
 } from "./job-fields.ts";
 import { noEffectWarnings } from "./no-effect.ts";
 import type { YamlFile } from "./yaml-file.ts";

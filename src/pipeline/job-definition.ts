@@ -2,10 +2,10 @@ import type { SourcePosition } from "./config-error.ts";
 import type { EnvironmentDefinition } from "./environment.ts";
 import type { JobWhen } from "./keywords.ts";
 import type { OnlyExcept } from "./only-except.ts";
-import type { RetryDefinition, ServiceDefinition } from "./job-options.ts";
+import type { RetryDefinition } from "./job-options.ts";
 import type { ArtifactsDefinition, CacheDefinition } from "./job-files.ts";
 import type { Rule } from "./rules.ts";
-import type { Hook } from "../protocol/types.ts";
+import type { Hook, Image } from "../protocol/types.ts";
 
 /** A variable as written in `.gitlab-ci.yml`. */
 export interface VariableDefinition {
@@ -27,7 +27,8 @@ export interface JobDefinition {
   readonly script: readonly string[];
   readonly afterScript: readonly string[];
   readonly variables: readonly VariableDefinition[];
-  readonly image?: { readonly name: string; readonly entrypoint?: readonly string[] };
+  /** `image:` in the payload's shape (name, entrypoint, pull_policy, executor_opts). */
+  readonly image?: Image;
   /** `start_in` of a `when: delayed` job, in seconds. */
   readonly startInSeconds?: number;
   /** `allow_failure: exit_codes`: a failure with one of these exit codes is allowed. */
@@ -48,7 +49,7 @@ export interface JobDefinition {
   /** `retry:`: how many more attempts a failed job gets, and for which failures. */
   readonly retry?: RetryDefinition;
   /** `services:` (run by the Docker executor). */
-  readonly services?: readonly ServiceDefinition[];
+  readonly services?: readonly Image[];
   readonly when: JobWhen;
   readonly allowFailure: boolean;
   readonly timeoutSeconds?: number;

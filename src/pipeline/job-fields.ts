@@ -75,16 +75,6 @@ export function readVariables(
   });
 }
 
-export function readImage(value: unknown, location: string, position?: SourcePosition): JobDefinition["image"] {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === "string") return { name: value };
-  if (isHash(value) && typeof value.name === "string") {
-    const entrypoint = Array.isArray(value.entrypoint) ? value.entrypoint.map(String) : undefined;
-    return entrypoint ? { name: value.name, entrypoint } : { name: value.name };
-  }
-  throw new ConfigError(`${location} config should be a hash or a string`, position);
-}
-
 export function readAllowFailure(value: unknown, manual: boolean, location: string, position?: SourcePosition): boolean {
   if (value === undefined || value === null) return manual;
   if (typeof value === "boolean") return value;

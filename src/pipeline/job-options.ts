@@ -57,36 +57,6 @@ const RETRY_WHEN = [
   "id_token_burned_project_path", "downstream_project_trigger_resolved_to_empty", "runner_provisioning_timeout",
 ];
 
-/** One of a job's `services:`. */
-export interface ServiceDefinition {
-  readonly name: string;
-  readonly alias?: string;
-  readonly entrypoint?: readonly string[];
-  readonly command?: readonly string[];
-  readonly variables?: readonly { readonly key: string; readonly value: string }[];
-}
-
-export function readServices(value: unknown, location: string, position?: SourcePosition): ServiceDefinition[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value)) throw new ConfigError(`${location} config should be a array`, position);
-  return value.map((item) => {
-    if (typeof item === "string") return { name: item };
-    if (!isHash(item) || typeof item.name !== "string") {
-      throw new ConfigError(`${location}:service config should be a hash or a string`, position);
-    }
-    const strings = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === "string" ? [v] : undefined);
-    const entrypoint = strings(item.entrypoint);
-    const command = strings(item.command);
-    const variables = isHash(item.variables)
-      ? Object.entries(item.variables).map(([key, v]) => ({ key, value: rubyString(isHash(v) ? v.value : v) }))
-      : undefined;
-    return {
-      name: item.name, ...(typeof item.alias === "string" ? { alias: item.alias } : {}),
-      ...(entrypoint ? { entrypoint } : {}), ...(command ? { command } : {}), ...(variables ? { variables } : {}),
-    };
-  });
-}
-
 /** `start_in`: required for `when: delayed` (and only there), a duration of at most a week. */
 export function readStartIn(value: unknown, delayed: boolean, location: string, position?: SourcePosition): number | undefined {
   if (value === undefined || value === null) {

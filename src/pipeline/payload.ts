@@ -106,7 +106,7 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
         ? [{ name: "after_script" as const, script: job.afterScript, timeout, when: "always" as const, allow_failure: true }]
         : []),
     ],
-    image: job.image ? { name: job.image.name, ...(job.image.entrypoint ? { entrypoint: job.image.entrypoint } : {}) } : null,
+    image: job.image ? { ...job.image } : null,
     services: (job.services ?? []).map((service) => ({ ...service })),
     ...(job.hooks ? { hooks: job.hooks } : {}),
     artifacts: artifactsOf(job),

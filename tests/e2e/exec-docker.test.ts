@@ -79,6 +79,35 @@ service:
     expect(second.out).toMatch(/build +\| 3 files, 0 copied, \d+ removed/);
   }, 120_000);
 
+  test("image: docker user, platform and pull_policy reach the engine on the local road as on GitLab's (docs.gitlab.com/ee/ci/yaml/#imagedocker)", async () => {
+    const repo = makeRepository(1);
+    projects.push(repo.work);
+    writeFileSync(join(repo.work, ".gitlab-ci.yml"), `
+as-user:
+  image: { name: ${BUSYBOX}, docker: { user: "1234" }, pull_policy: if-not-present }
+  script: [echo "uid=$(id -u)"]
+never-pulled:
+  image: { name: "runner-test/not-here:1", pull_policy: never }
+  script: [echo unreachable]
+other-platform:
+  image: { name: ${BUSYBOX}, docker: { platform: linux/s390x } }
+  script: [echo unreachable]
+`);
+    const run = Bun.spawnSync([BINARY, "exec", "--executor", "docker", "--no-color"], {
+      cwd: repo.work, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" },
+    });
+    const out = run.stdout.toString();
+    expect(run.exitCode, out + run.stderr.toString()).toBe(1);
+    expect(out).toMatch(/as-user +\| uid=1234\n/);
+    // GitLab Runner's pull manager: "never" means the image must be there already (executors/docker/internal/pull).
+    expect(out).toMatch(/never-pulled +\| .*runner-test\/not-here:1.*\[never\]/);
+    expect(out).toMatch(/other-platform +\| .*s390x/);
+    expect(out).not.toContain("unreachable");
+    expect(out).not.toContain("Permission denied");
+    // The helper that started beside the build container that could not is gone with it.
+    expect(await labelled(`dev.runner.pid=${run.pid}`)).toEqual({ containers: 0, networks: 0, volumes: 0 });
+  }, 60_000);
+
   test("--keep leaves a failed job's container to enter; the next run removes it", async () => {
     const repo = makeRepository(1);
     projects.push(repo.work);

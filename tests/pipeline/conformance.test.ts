@@ -67,6 +67,8 @@ interface Expectation {
   /** The image and services (`name as alias`) each job's container is made from: names expanded as GitLab Runner does. */
   container_images?: Record<string, string | null>;
   services?: Record<string, string[]>;
+  /** The payload's `image` and `services` as a coordinator would send them (lib/api/entities/ci/job_request/image.rb). */
+  payload_images?: Record<string, { image: unknown; services: unknown[] }>;
   cache_keys?: Record<string, string[]>;
   dependencies?: Record<string, string[]>;
   /** run: true */
@@ -185,6 +187,7 @@ function checkPlan(c: Case): void {
   }
   if (e.container_images) expect(pick(e.container_images, (n) => expandContainerNames(payload(n)).image?.name ?? null)).toEqual(e.container_images);
   if (e.services) expect(pick(e.services, (n) => (expandContainerNames(payload(n)).services ?? []).map((x) => x.alias ? `${x.name} as ${x.alias}` : x.name))).toEqual(e.services);
+  if (e.payload_images) expect(pick(e.payload_images, (n) => ({ image: payload(n).image, services: payload(n).services ?? [] }))).toEqual(e.payload_images);
   if (e.cache_keys) expect(pick(e.cache_keys, (n) => (payload(n).cache ?? []).map((x) => x.key))).toEqual(e.cache_keys);
 }
 

@@ -105,10 +105,19 @@ class DockerExecutor implements Executor {
     const network = await this.#makeNetwork();
     if (network && (this.#options.services ?? []).length > 0) await this.#startServices(network, log);
     const plan = { labels: this.#labels, settings: this.#options.settings, workingDir: this.directories.projectDir, volume, ...(network ? { network } : {}), ...(job.init ? { init: true } : {}) };
-    const [helper, build] = await Promise.all([
+    const started = await Promise.allSettled([
       separateHelper ? startJobContainer(api, { ...this.#options.helperImage, entrypoint: [""] }, { ...plan, role: "helper", name: `${this.#prefix}-helper` }) : undefined,
       startJobContainer(api, this.#options.image, { ...plan, role: "build", name: `${this.#prefix}-build` }),
     ]);
+    const [helperStart, buildStart] = started;
+    if (helperStart.status === "rejected" || buildStart.status === "rejected") {
+      // One of the two started (the helper, say, when the build image is for another platform):
+      // its attach stream would keep this process alive and the container running.
+      for (const s of started) if (s.status === "fulfilled") s.value?.server.close();
+      await removeLabelled(api, { "dev.runner.job": owner.job }).catch(() => {});
+      throw helperStart.status === "rejected" ? helperStart.reason : (buildStart as PromiseRejectedResult).reason;
+    }
+    const [helper, build] = [helperStart.value, buildStart.value];
     this.#build = build;
     this.#helper = helper ?? build;
     const greetings = await Promise.all([...new Set([this.#helper, build])].map(async (c) => {
@@ -131,6 +140,8 @@ class DockerExecutor implements Executor {
     // Readable by the stage's user only: the script holds the job's variables, file ones included.
     // `umask 0000` first, as GitLab Runner's: what one container's user makes, the other's can change.
     await writeText(files, script, this.#job.umask0000 === false ? command.script : `umask 0000\n${command.script}`, container.user);
+    // The server writes the stage's pid as the stage's user, who may not own the directory.
+    await writeText(files, pidFile, "", container.user);
     // The stage leads a process group of its own (the server starts it with setsid); its pid,
     // written down by the server, lets cancel stop every process the stage started.
     const group = remoteProcessGroup((cmd) => this.#control(container.id, cmd), pidFile);
