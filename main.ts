@@ -3,7 +3,9 @@ import { Command, CommanderError } from "@commander-js/extra-typings";
 import { badInputMessage } from "./src/cli/bad-input.ts";
 import { registerRun, registerRunSingle } from "./src/cli/commands/daemon-commands.ts";
 import { registerExec } from "./src/cli/commands/exec-command.ts";
+import { registerHelper } from "./src/cli/commands/helper-command.ts";
 import { registerLint } from "./src/cli/commands/lint-command.ts";
+import { registerPrune } from "./src/cli/commands/prune-command.ts";
 import { registerCompletion, registerRecordCommands } from "./src/cli/commands/record-commands.ts";
 import { registerRegister, registerRunnerAdmin } from "./src/cli/commands/registration-commands.ts";
 import { EXIT } from "./src/cli/exit-codes.ts";
@@ -21,7 +23,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`Error: ${printable(text.replace(/^error: /, ""))}`) })
     .showHelpAfterError('(run "runner --help" for usage)');
-  for (const register of [registerExec, registerLint, registerRun, registerRunSingle, registerRegister, registerRunnerAdmin, registerRecordCommands]) {
+  for (const register of [registerExec, registerLint, registerRun, registerRunSingle, registerRegister, registerRunnerAdmin, registerRecordCommands, registerPrune, registerHelper]) {
     register(program, ctx);
   }
   await registerCompletion(program, argv);
@@ -35,6 +37,8 @@ async function main(argv: readonly string[]): Promise<number> {
   return exitCode;
 }
 
+// Deprecation notices are for the authors of the libraries, not for the people running jobs.
+process.noDeprecation = true;
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -157,12 +157,12 @@ export async function runSingle(options: RunSingleOptions): Promise<number> {
 async function removeDockerLeftovers(config: Config, log: Logger): Promise<void> {
   const dockerRunners = config.runners.filter((r) => r.executor === "docker");
   if (dockerRunners.length === 0) return;
-  const [{ DockerApi }, { removeLeftovers }, { shortToken }] = await Promise.all([
+  const [{ DockerApi, dockerEndpoint }, { removeLeftovers }, { shortToken }] = await Promise.all([
     import("../executors/docker/docker-api.ts"), import("../executors/docker/labels.ts"), import("../protocol/token.ts"),
   ]);
   for (const runner of dockerRunners) {
     const docker = runner.docker ?? {};
-    const api = new DockerApi({ ...(docker.host ? { host: docker.host } : {}), ...(docker.tls_cert_path ? { tlsCertPath: docker.tls_cert_path } : {}) });
+    const api = new DockerApi(dockerEndpoint(docker, process.env));
     const removed = await removeLeftovers(api, shortToken(runner.token)).catch((error: unknown) => {
       log.warn("Could not look for leftovers of an earlier run", { runner: runner.name, error: String(error) });
       return 0;

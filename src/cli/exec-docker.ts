@@ -1,4 +1,4 @@
-import { DockerApi } from "../executors/docker/docker-api.ts";
+import { DockerApi, dockerEndpoint } from "../executors/docker/docker-api.ts";
 import { removeLeftovers } from "../executors/docker/labels.ts";
 import type { ShellPlace } from "./debug-executors.ts";
 import type { DockerEngineProbe } from "./executor-choice.ts";
@@ -14,7 +14,7 @@ export async function probeDockerEngine(env: Record<string, string | undefined>,
     timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
-    await Promise.race([new DockerApi({ host: where }).request("GET", "/_ping"), late]);
+    await Promise.race([new DockerApi({ ...dockerEndpoint({}, env), host: where }).request("GET", "/_ping"), late]);
     return { where, answers: true };
   } catch (error) {
     const e = error as { code?: string; message?: string };

@@ -79,6 +79,9 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
   // resource_group: a group held by a running job makes its other jobs wait, locally as on GitLab.
   const heldGroups = new Set<string>();
   const groups = new Map<PlannedJob, string | undefined>();
+  // Concurrency slots, as a GitLab runner's: a job takes the lowest free one; a kept Docker build
+  // volume belongs to a project and a slot, so a pipeline keeps at most `concurrency` of them.
+  const busySlots = new Set<number>();
   for (;;) {
     const ready = planned.filter((p) => !started.has(p.job.name) && p.after.every((name) => results.has(name)));
     for (const next of ready) {
@@ -89,7 +92,11 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
       started.add(next.job.name);
       const index = planned.indexOf(next);
       const skip = reasonNotToRun(next.job, next.after.map((name) => results.get(name)!));
-      const task = decide(next, index, skip, { ...options, artifacts }).then((result) => {
+      let slot = 0;
+      while (busySlots.has(slot)) slot++;
+      busySlots.add(slot);
+      const task = decide(next, index, skip, { ...options, artifacts, slot }).then((result) => {
+        busySlots.delete(slot);
         results.set(next.job.name, result);
         if (result.status === "failed" && !result.allowFailure) {
           failure.abort(cancelReason(`canceled: ${next.job.name} failed (workflow:auto_cancel:on_job_failure: all)`));
@@ -110,7 +117,7 @@ export async function runLocalPipeline(given: LocalRunOptions): Promise<LocalJob
   return planned.map((p) => results.get(p.job.name)!);
 }
 
-type RunOptions = LocalRunOptions & { readonly artifacts: LocalArtifacts };
+type RunOptions = LocalRunOptions & { readonly artifacts: LocalArtifacts; readonly slot: number };
 
 /** `resource_group:` with the job's variables expanded, as GitLab expands it (once per job); undefined without one. */
 function resourceGroupOf(planned: PlannedJob, index: number, options: LocalRunOptions, known: Map<PlannedJob, string | undefined>): string | undefined {
@@ -160,7 +167,7 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
   const runner = options.runners.get(job.name);
   if (!runner) throw new Error(`no runner for ${job.name}`);
   const slug = slugify(job.name) || `job-${index}`;
-  const place = { relative: `${slug}/${payload.job_info.project_name}`, slot: slug };
+  const place = { relative: `${slug}/${payload.job_info.project_name}`, slot: String(options.slot) };
   const view = options.view(job);
   // `retry`: each attempt is a fresh executor and its own record (`<job>-retry-N`), as GitLab makes a new job.
   for (let attempt = 0; ; attempt++) {

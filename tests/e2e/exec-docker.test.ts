@@ -108,6 +108,27 @@ other-platform:
     expect(await labelled(`dev.runner.pid=${run.pid}`)).toEqual({ containers: 0, networks: 0, volumes: 0 });
   }, 60_000);
 
+  test("volumes as GitLab Runner keeps them: one build volume per project and concurrency slot, reused run after run; runner prune leaves none", async () => {
+    const repo = makeRepository(1);
+    projects.push(repo.work);
+    writeFileSync(join(repo.work, ".gitlab-ci.yml"), ["a", "b", "c"].map((name, i) => `${name}:\n  stage: ${["build", "test", "deploy"][i]}\n  image: ${BUSYBOX}\n  script: [ls]\n`).join(""));
+    const volumesOfProject = async () => {
+      const listed = await api.request<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", { query: { filters: { label: ["dev.runner.owner=exec"] } } });
+      return (listed.Volumes ?? []).map((v) => v.Name).filter((name) => name.endsWith(`-${Bun.hash(repo.work).toString(16)}`)).sort();
+    };
+    for (let run = 0; run < 3; run++) {
+      const r = Bun.spawnSync([BINARY, "exec", "--executor", "docker", "--no-color", "-j", "2"], { cwd: repo.work, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" } });
+      expect(r.exitCode, r.stdout.toString() + r.stderr.toString()).toBe(0);
+    }
+    // Three stages one after another: each job takes the first free slot, so the one volume of slot 0 serves them all.
+    expect(await volumesOfProject()).toEqual([expect.stringMatching(/^runner-exec-project-\d+-concurrent-0-/)]);
+    const pruned = Bun.spawnSync([BINARY, "prune"], { cwd: repo.work, env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" } });
+    expect(pruned.exitCode, pruned.stdout.toString() + pruned.stderr.toString()).toBe(0);
+    expect(pruned.stdout.toString()).toContain("removed volume runner-exec-project-");
+    expect(await volumesOfProject()).toEqual([]);
+    expect(existsSync(join(repo.work, ".runner", "builds"))).toBe(false);
+  }, 120_000);
+
   test("--keep leaves a failed job's container to enter; the next run removes it", async () => {
     const repo = makeRepository(1);
     projects.push(repo.work);

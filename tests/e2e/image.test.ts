@@ -60,26 +60,34 @@ async function runContainer(image: string, cmd: string[], hostConfig: Record<str
     expect(out).toContain("busybox\n");
   }, 60_000);
 
-  test("runs the runner as a container next to the host's socket, taking a job from a coordinator", async () => {
+  test("runs the runner as a container with only the host's socket, taking a coordinator's job with artifacts and a cache", async () => {
     const fake = await new FakeGitLab().start();
     try {
-      const id = fake.enqueue(["readlink /bin/sh"]);
+      const cache = [{ key: "deps", paths: ["vendor/"], policy: "pull-push", when: "on_success" }] as never;
+      const artifacts = [{ name: "out", paths: ["out/"], when: "on_success", artifact_type: "archive", artifact_format: "zip" }] as never;
+      const first = fake.enqueue(["readlink /bin/sh", "mkdir -p out vendor", "echo built > out/app", "echo lib > vendor/lib"], { cache, artifacts });
+      const second = fake.enqueue(["cat vendor/lib"], { cache });
       const { code, logs } = await runContainer(IMAGE, [
         "/usr/local/bin/runner", "run-single", "--url", fake.url, "--token", fake.runnerToken, "--executor", "docker",
-        "--docker-image", BUSYBOX, "--docker-pull-policy", "never", "--max-builds", "1",
+        "--docker-image", BUSYBOX, "--docker-pull-policy", "never", "--max-builds", "2",
       ], {
         NetworkMode: "host",
-        Binds: ["/var/run/docker.sock:/var/run/docker.sock", "/var/lib/docker/volumes:/var/lib/docker/volumes"],
+        // The socket alone: no data directory of the engine is mounted.
+        Binds: ["/var/run/docker.sock:/var/run/docker.sock"],
       });
       expect(code, logs).toBe(0);
-      const job = fake.jobs.get(id)!;
-      expect(job.status, job.trace.toString()).toBe("success");
-      expect(job.trace.toString()).toContain(" 01O busybox\n");
+      const producer = fake.jobs.get(first)!;
+      expect(producer.status, producer.trace.toString()).toBe("success");
+      expect(producer.trace.toString()).toContain(" 01O busybox\n");
+      expect(producer.artifacts.find((a) => a.type === "archive")?.data.length).toBeGreaterThan(0);
+      const consumer = fake.jobs.get(second)!;
+      expect(consumer.status, consumer.trace.toString()).toBe("success");
+      expect(consumer.trace.toString()).toContain(" 01O lib\n");
       expect(fake.deviations).toEqual([]);
     } finally {
       await fake.stop();
     }
-  }, 60_000);
+  }, 90_000);
 
   test("the binary copied into an image with none of our tools runs runner exec there", async () => {
     const script = "mkdir /project && cd /project && printf 'job:\\n  script: echo \"hello from $(. /etc/os-release; echo $ID)\"\\n' > .gitlab-ci.yml && runner exec job";

@@ -1,12 +1,28 @@
 import Modem from "docker-modem";
 import { readFileSync } from "node:fs";
-import { Writable, type Duplex } from "node:stream";
+import { PassThrough, Writable, type Duplex, type Readable } from "node:stream";
 
 /** Where the Docker Engine API is: `[runners.docker] host` or `DOCKER_HOST`, else the local socket. */
 export interface DockerEndpoint {
   readonly host?: string;
   readonly tlsCertPath?: string;
   readonly tlsVerify?: boolean;
+}
+
+/**
+ * The engine a `[runners.docker]` section names (`host`, `tls_cert_path`, `tls_verify`), else the
+ * one the environment names, as the Docker CLI and GitLab Runner read it: DOCKER_HOST,
+ * DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), DOCKER_TLS_VERIFY.
+ */
+export function dockerEndpoint(
+  docker: { readonly host?: string | undefined; readonly tls_cert_path?: string | undefined; readonly tls_verify?: boolean | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+): DockerEndpoint {
+  const fromEnv = !docker.host;
+  const host = docker.host || env.DOCKER_HOST;
+  const certPath = docker.tls_cert_path || (fromEnv ? env.DOCKER_CERT_PATH : undefined);
+  const verify = docker.tls_verify ?? (fromEnv && env.DOCKER_TLS_VERIFY ? !["0", "false"].includes(env.DOCKER_TLS_VERIFY) : undefined);
+  return { ...(host ? { host } : {}), ...(certPath ? { tlsCertPath: certPath } : {}), ...(verify !== undefined ? { tlsVerify: verify } : {}) };
 }
 
 /** An error answer of the Engine API, with its status code and the engine's message. */
@@ -33,8 +49,9 @@ export interface ExecOptions {
 export class DockerApi {
   private readonly modem: Modem;
 
-  constructor(endpoint: DockerEndpoint = {}) {
-    this.modem = new Modem(modemOptions(endpoint.host ?? process.env.DOCKER_HOST, endpoint));
+  /** By default, the engine the environment names (DOCKER_HOST and its TLS settings). */
+  constructor(endpoint: DockerEndpoint = dockerEndpoint({}, process.env)) {
+    this.modem = new Modem(modemOptions(endpoint.host, endpoint));
   }
 
   /** One JSON request; an answer outside 2xx rejects with a `DockerApiError`. */
@@ -91,11 +108,12 @@ export class DockerApi {
   /** Creates an exec in `container` and starts it, with its hijacked stream. */
   async #startExec(
     container: string,
-    options: { cmd: readonly string[]; env?: readonly string[]; workingDir?: string; tty: boolean; stdin: boolean },
+    options: { cmd: readonly string[]; env?: readonly string[]; workingDir?: string; user?: string; tty: boolean; stdin: boolean },
   ): Promise<{ id: string; stream: Duplex }> {
     const { Id } = await this.request<{ Id: string }>("POST", `/containers/${container}/exec`, { body: {
       Cmd: options.cmd, AttachStdin: options.stdin, AttachStdout: true, AttachStderr: true, Tty: options.tty,
       ...(options.env ? { Env: options.env } : {}), ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
+      ...(options.user ? { User: options.user } : {}),
     } });
     const stream = await new Promise<Duplex>((resolve, reject) => {
       this.modem.dial(
@@ -107,6 +125,59 @@ export class DockerApi {
       );
     });
     return { id: Id, stream };
+  }
+
+  /**
+   * Streams a tar into `path` of a container, created or running (`PUT /containers/{id}/archive`,
+   * what `docker cp` does): nothing of it is held in memory here.
+   */
+  putArchive(container: string, path: string, tar: Readable): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.modem.dial(
+        {
+          path: `/containers/${container}/archive?`, method: "PUT", file: tar, isStream: true, options: { _query: { path }, _body: {} },
+          statusCodes: { 200: true, 400: "bad parameter", 403: "permission denied", 404: "no such container or path", 500: "server error" },
+        },
+        (error: unknown, response: unknown) => {
+          if (error) return reject(apiError(error));
+          const answer = response as NodeJS.ReadableStream;
+          answer.on("error", (e: Error) => reject(apiError(e)));
+          answer.on("end", () => resolve());
+          answer.resume();
+        },
+      );
+    });
+  }
+
+  /**
+   * A long-lived command in a running container with its standard streams: `stdin` raw,
+   * `stdout` demultiplexed, what it writes to stderr collected (the last 4 KB). `exitCode()` asks
+   * the engine once it has ended.
+   */
+  async execStream(container: string, cmd: readonly string[], user?: string): Promise<{ stdin: Writable; stdout: Readable; stderr: () => string; exitCode: () => Promise<number> }> {
+    const { id, stream } = await this.#startExec(container, { cmd, tty: false, stdin: true, ...(user ? { user } : {}) });
+    const stdout = new PassThrough();
+    let stderr = "";
+    this.modem.demuxStream(stream, stdout, sink((chunk) => (stderr = (stderr + chunk.toString()).slice(-4096))));
+    const ended = () => stdout.end();
+    stream.on("end", ended);
+    stream.on("close", ended);
+    stream.on("error", ended);
+    const exitCode = async () => {
+      for (let i = 0; i < 100; i++) {
+        const info = await this.request<{ Running: boolean; ExitCode: number | null }>("GET", `/exec/${id}/json`);
+        if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+        await Bun.sleep(20);
+      }
+      return -1;
+    };
+    return { stdin: stream, stdout, stderr: () => stderr, exitCode };
+  }
+
+  /** The engine's operating system and architecture, as Go names them (`linux`, `amd64`). */
+  async platform(): Promise<{ os: string; arch: string }> {
+    const { Os, Arch } = await this.request<{ Os: string; Arch: string }>("GET", "/version");
+    return { os: Os, arch: Arch };
   }
 
   /** Runs a command in a running container and returns its exit code. */
@@ -146,15 +217,21 @@ function sink(write: (chunk: Buffer) => void): Writable {
 function modemOptions(host: string | undefined, endpoint: DockerEndpoint): ConstructorParameters<typeof Modem>[0] {
   if (!host || host.startsWith("unix://")) return { socketPath: host ? host.slice("unix://".length) : "/var/run/docker.sock" };
   if (host.startsWith("/")) return { socketPath: host };
-  const url = new URL(host.replace(/^tcp:/, endpoint.tlsVerify || endpoint.tlsCertPath ? "https:" : "http:"));
-  const tls = url.protocol === "https:" && endpoint.tlsCertPath
+  const tls = endpoint.tlsVerify === true || endpoint.tlsCertPath !== undefined;
+  const url = new URL(host.replace(/^tcp:/, tls ? "https:" : "http:"));
+  const certificates = tls && endpoint.tlsCertPath
     ? {
         ca: readFileSync(`${endpoint.tlsCertPath}/ca.pem`),
         cert: readFileSync(`${endpoint.tlsCertPath}/cert.pem`),
         key: readFileSync(`${endpoint.tlsCertPath}/key.pem`),
       }
     : {};
-  return { protocol: url.protocol === "https:" ? "https" : "http", host: url.hostname, port: Number(url.port || 2375), ...tls };
+  // Docker's ports: 2376 with TLS, 2375 without.
+  const port = Number(url.port || (url.protocol === "https:" ? 2376 : 2375));
+  return {
+    protocol: url.protocol === "https:" ? "https" : "http", host: url.hostname, port, ...certificates,
+    ...(url.protocol === "https:" && endpoint.tlsVerify === false ? { rejectUnauthorized: false } : {}),
+  } as ConstructorParameters<typeof Modem>[0];
 }
 
 function apiError(error: unknown): DockerApiError {

@@ -3,7 +3,7 @@ import { projectPath, shortToken } from "../../protocol/token.ts";
 import type { JobResponse } from "../../protocol/types.ts";
 import type { RunnerConfig } from "../../config/config-schema.ts";
 import type { DriverJob, ExecutorDriver, ExecutorKind } from "../executor.ts";
-import { DockerApi } from "./docker-api.ts";
+import { DockerApi, dockerEndpoint } from "./docker-api.ts";
 import { createDockerExecutor } from "./docker-executor.ts";
 import { allowedServices, dockerSettings, helperImage, jobImage } from "./docker-options.ts";
 import type { Ownership } from "./labels.ts";
@@ -23,7 +23,7 @@ export const dockerDriver: ExecutorDriver = (job) => {
   const auth = payload.variables.find((v) => v.key === "DOCKER_AUTH_CONFIG")?.value ?? hostEnv.DOCKER_AUTH_CONFIG;
   const kept = keptBuildVolume(job, owner);
   return createDockerExecutor({
-    api: dockerApi(runner), owner, projectPath: path,
+    api: dockerApi(runner, hostEnv), owner, projectPath: path,
     image, helperImage: helperImage(docker, image.pullPolicies), helperFallback: docker.helper_image === undefined,
     settings: dockerSettings(docker, { runner: owner.runner, path }, image.name),
     services: serviceImages(allowedServices(docker, payload.services), image.pullPolicies),
@@ -34,13 +34,9 @@ export const dockerDriver: ExecutorDriver = (job) => {
   });
 };
 
-/** The Engine API of `[runners.docker] host` (with its TLS settings), else DOCKER_HOST or the local socket. */
-export function dockerApi(runner: RunnerConfig): DockerApi {
-  const docker = runner.docker ?? {};
-  return new DockerApi({
-    ...(docker.host ? { host: docker.host } : {}), ...(docker.tls_cert_path ? { tlsCertPath: docker.tls_cert_path } : {}),
-    ...(docker.tls_verify !== undefined ? { tlsVerify: docker.tls_verify } : {}),
-  });
+/** The Engine API of `[runners.docker] host` (with its TLS settings), else DOCKER_HOST (with DOCKER_CERT_PATH, DOCKER_TLS_VERIFY) or the local socket. */
+export function dockerApi(runner: RunnerConfig, env: Readonly<Record<string, string | undefined>>): DockerApi {
+  return new DockerApi(dockerEndpoint(runner.docker ?? {}, env));
 }
 
 /** Who makes a job's containers: the runner (its short token; `exec` for local runs) and the job, with this process. */
@@ -62,8 +58,12 @@ export function buildContainerName(owner: Ownership): string {
 function keptBuildVolume({ runner, payload, place }: DriverJob, owner: Ownership): string | undefined {
   if (runner.docker?.disable_cache) return undefined;
   if (readGitSettings(payload, payload.variables).settings.strategy !== "fetch") return undefined;
-  const repository = Bun.hash(payload.git_info.repo_url).toString(16);
-  return `runner-${owner.runner}-project-${payload.job_info.project_id}-concurrent-${place.slot}-${repository}`;
+  return `runner-${owner.runner}-project-${payload.job_info.project_id}-concurrent-${place.slot}${keptVolumeSuffix(payload.git_info.repo_url)}`;
+}
+
+/** How the name of a kept build volume ends: the hash of its repository's URL (a local run's: its directory). */
+export function keptVolumeSuffix(repoUrl: string): string {
+  return `-${Bun.hash(repoUrl).toString(16)}`;
 }
 
 /** The docker executor: the job's image and services. */

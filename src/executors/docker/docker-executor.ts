@@ -8,7 +8,9 @@ import type { BuildDirectories, Executor, JobExecutorOptions, StageCommand, Stag
 import type { DockerApi } from "./docker-api.ts";
 import { ensureImage } from "./images.ts";
 import type { RegistryAuth } from "./registry-auth.ts";
-import { mountedFiles } from "./mounted-files.ts";
+import type { RemoteFiles } from "../file-service/file-client.ts";
+import { runnerTools, type RunnerTools } from "./runner-tools.ts";
+import { fileServiceSource, volumeFiles } from "./volume-files.ts";
 import { startServices } from "./services.ts";
 import { STAGE_DIR } from "./stage-server.ts";
 import { labelsFor, removeLabelled, type Ownership } from "./labels.ts";
@@ -42,6 +44,8 @@ export interface DockerExecutorOptions {
   readonly jobVariables?: readonly string[];
   /** How long services have to open their ports (`wait_for_services_timeout`, default 30 s). */
   readonly waitForServicesSeconds?: number;
+  /** The runner binary that serves the job's files inside its helper container (default: this one). */
+  readonly tools?: () => RunnerTools;
 }
 
 const HANDED_OVER_AFTER = new Set(["get_sources", "restore_cache", "download_artifacts"]);
@@ -68,7 +72,7 @@ class DockerExecutor implements Executor {
   readonly #options: DockerExecutorOptions;
   readonly #labels: Record<string, string>;
   readonly #prefix: string;
-  #files: BuildFiles | undefined;
+  #files: RemoteFiles | undefined;
   /** The build and helper containers with their stage servers (the same one when there is no helper). */
   #build: RunningContainer | undefined;
   #helper: RunningContainer | undefined;
@@ -104,10 +108,12 @@ class DockerExecutor implements Executor {
     const volume = await this.#makeVolumes();
     const network = await this.#makeNetwork();
     if (network && (this.#options.services ?? []).length > 0) await this.#startServices(network, log);
+    const source = await fileServiceSource(api, this.#options.tools ?? (() => runnerTools()));
+    const tools = "tools" in source ? source.tools.volume : undefined;
     const plan = { labels: this.#labels, settings: this.#options.settings, workingDir: this.directories.projectDir, volume, ...(network ? { network } : {}), ...(job.init ? { init: true } : {}) };
     const started = await Promise.allSettled([
-      separateHelper ? startJobContainer(api, { ...this.#options.helperImage, entrypoint: [""] }, { ...plan, role: "helper", name: `${this.#prefix}-helper` }) : undefined,
-      startJobContainer(api, this.#options.image, { ...plan, role: "build", name: `${this.#prefix}-build` }),
+      separateHelper ? startJobContainer(api, { ...this.#options.helperImage, entrypoint: [""] }, { ...plan, role: "helper", name: `${this.#prefix}-helper`, ...(tools ? { tools } : {}) }) : undefined,
+      startJobContainer(api, this.#options.image, { ...plan, role: "build", name: `${this.#prefix}-build`, ...(!separateHelper && tools ? { tools } : {}) }),
     ]);
     const [helperStart, buildStart] = started;
     if (helperStart.status === "rejected" || buildStart.status === "rejected") {
@@ -126,6 +132,9 @@ class DockerExecutor implements Executor {
       return greeting;
     }));
     this.shell = greetings.every((g) => g.shell === "bash") ? "bash" : "sh";
+    const host = { id: this.#helper.id, image: separateHelper ? this.#options.helperImage.name : this.#options.image.name };
+    this.#files = await volumeFiles(api, host, source, this.#labels, log);
+    await this.#prepareStageDir(this.#files);
     // Between stages the attach streams hold nothing up: a process whose job is kept may end.
     for (const c of new Set([this.#helper, build])) c.server.idle();
   }
@@ -164,6 +173,7 @@ class DockerExecutor implements Executor {
   }
 
   async cleanup(): Promise<void> {
+    this.#files?.close();
     this.#build?.server.close();
     this.#helper?.server.close();
     this.#build = this.#helper = undefined;
@@ -186,23 +196,27 @@ class DockerExecutor implements Executor {
     }
   }
 
-  /** The build volume (the job's own, or the kept one) and the `/cache` volume; the stage scripts' directory. */
+  /** The build volume (the job's own, or the kept one) and the `/cache` volume. */
   async #makeVolumes(): Promise<string> {
     const { api, owner, keptVolume, settings } = this.#options;
     const kept = { "dev.runner.managed": "true", "dev.runner.owner": owner.runner };
     const volume = keptVolume ?? `${this.#prefix}-builds`;
-    const made = await api.request<{ Mountpoint: string }>("POST", "/volumes/create", { body: { Name: volume, Labels: keptVolume ? kept : this.#labels } });
-    const files = (this.#files = mountedFiles(BUILDS, made.Mountpoint));
+    await api.request("POST", "/volumes/create", { body: { Name: volume, Labels: keptVolume ? kept : this.#labels } });
     // Kept from job to job: labelled as this runner's, with no pid (it is never a leftover).
     if (settings.cacheVolume && "volume" in settings.cacheVolume) {
       await api.request("POST", "/volumes/create", { body: { Name: settings.cacheVolume.volume, Labels: kept } });
     }
-    // Stage scripts go here under random names: others may enter the directory, not list it. A
-    // kept volume may still hold the scripts of a run that was killed (file variables in them).
+    return volume;
+  }
+
+  /**
+   * Stage scripts go here under random names: others may enter the directory, not list it. A kept
+   * volume may still hold the scripts of a run that was killed (file variables in them).
+   */
+  async #prepareStageDir(files: BuildFiles): Promise<void> {
     await files.remove(STAGE_DIR);
     await files.mkdir(STAGE_DIR);
     await files.setModeAndTime(STAGE_DIR, 0o711, Date.now());
-    return volume;
   }
 
   /**

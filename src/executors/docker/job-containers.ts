@@ -2,6 +2,7 @@ import type { DockerApi } from "./docker-api.ts";
 import type { ContainerImage, DockerSettings } from "./container-spec.ts";
 import { cacheBind, parseBytes, ulimits, type RunningContainer } from "./container-parts.ts";
 import { SERVER_COMMAND, StageServer } from "./stage-server.ts";
+import { TOOLS_DIR } from "./runner-tools.ts";
 
 /** Where the job's build volume is mounted in its containers. */
 export const BUILDS = "/builds";
@@ -17,6 +18,8 @@ export interface ContainerPlan {
   readonly network?: string;
   /** `--init` (FF_USE_INIT_WITH_DOCKER_EXECUTOR). */
   readonly init?: boolean;
+  /** The runner's tools volume, mounted read-only where the job's files are served from. */
+  readonly tools?: string;
 }
 
 /**
@@ -28,7 +31,13 @@ export async function startJobContainer(api: DockerApi, image: ContainerImage, p
   const query = { name: plan.name, ...(image.platform ? { platform: image.platform } : {}) };
   const { Id } = await api.request<{ Id: string }>("POST", "/containers/create", { query, body: containerBody(image, plan) });
   const server = new StageServer(await api.attach(Id));
-  await api.request("POST", `/containers/${Id}/start`);
+  await api.request("POST", `/containers/${Id}/start`).catch(async (error: Error) => {
+    // Two containers starting at once on a new volume both make the working directory in it, and the
+    // engine's mkdir of the later one fails with "file exists" (moby's setupWorkingDirectory): it is
+    // there now, so a second start succeeds.
+    if (!/file exists/.test(error.message)) throw error;
+    await api.request("POST", `/containers/${Id}/start`);
+  });
   return { id: Id, server };
 }
 
@@ -43,7 +52,7 @@ function containerBody(image: ContainerImage, plan: ContainerPlan): Record<strin
     HostConfig: {
       ...s.hostConfig,
       ...(plan.init ? { Init: true } : {}),
-      Binds: [`${plan.volume}:${BUILDS}`, ...cacheBind(s.cacheVolume), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
+      Binds: [`${plan.volume}:${BUILDS}`, ...(plan.tools ? [`${plan.tools}:${TOOLS_DIR}:ro`] : []), ...cacheBind(s.cacheVolume), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
       Privileged: plan.role === "build" && (s.privileged ?? false),
       ...(s.networkMode ? { NetworkMode: s.networkMode } : plan.network ? { NetworkMode: plan.network } : {}),
       ...(s.extraHosts ? { ExtraHosts: s.extraHosts } : {}),

@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import type { OutputWriter } from "../../trace/job-trace.ts";
+import { holdProcess } from "./stream-hold.ts";
 
 /** Where stage scripts are put for the stage server, on the build volume (names are random ids). */
 export const STAGE_DIR = "/builds/.runner-stages";
@@ -113,12 +114,8 @@ export class StageServer {
     this.#hold(false);
   }
 
-  /** Whether the connection keeps the process alive (a net.Socket's ref/unref, where the stream has them). */
   #hold(on: boolean): void {
-    const socket = this.stream as Duplex & { ref?: () => void; unref?: () => void; socket?: { ref?: () => void; unref?: () => void } };
-    const target = socket.unref ? socket : socket.socket;
-    if (on) target?.ref?.();
-    else target?.unref?.();
+    holdProcess(this.stream, on);
   }
 
   close(): void {
