@@ -25,7 +25,11 @@ export function sshdAvailable(): boolean {
   return available;
 }
 
-export async function startSshd(): Promise<TestSshd> {
+/**
+ * `sftp: false`: no `Subsystem` line, as on hardened servers, Dropbear or busybox systems.
+ * `path`: the PATH its sessions get (`SetEnv`), to make a host that lacks tools.
+ */
+export async function startSshd(options: { sftp?: boolean; path?: string } = {}): Promise<TestSshd> {
   const dir = mkdtempSync(join(tmpdir(), "runner-sshd-"));
   const run = (...argv: string[]) => {
     const r = Bun.spawnSync(argv);
@@ -39,7 +43,8 @@ export async function startSshd(): Promise<TestSshd> {
     `Port ${port}`, "ListenAddress 127.0.0.1", `HostKey ${join(dir, "host_key")}`, `PidFile ${join(dir, "sshd.pid")}`,
     `AuthorizedKeysFile ${join(dir, "authorized_keys")}`, "PasswordAuthentication no", "KbdInteractiveAuthentication no",
     "PubkeyAuthentication yes", "PermitRootLogin prohibit-password", "StrictModes no", "UsePAM no",
-    "Subsystem sftp internal-sftp", "MaxSessions 50", "MaxStartups 50",
+    ...(options.sftp === false ? [] : ["Subsystem sftp internal-sftp"]), "MaxSessions 50", "MaxStartups 50",
+    ...(options.path ? [`SetEnv PATH=${options.path}`] : []),
   ].join("\n"));
   const hostKey = readFileSync(join(dir, "host_key.pub"), "utf8").split(" ");
   const knownHosts = join(dir, "known_hosts");

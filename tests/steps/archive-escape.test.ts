@@ -24,6 +24,8 @@ const SECRET = "host-secret-4f9c1e";
 let outside: string;
 let fake: FakeGitLab;
 let sshd: TestSshd | undefined;
+/** A host whose sshd offers no SFTP: files move through the session (cat, find, stat). */
+let bareSshd: TestSshd | undefined;
 const tried: { executor: string; attempt: string; refused: boolean }[] = [];
 
 beforeAll(async () => {
@@ -32,10 +34,12 @@ beforeAll(async () => {
   fake = await new FakeGitLab().start();
   if (dockerAvailable()) await startDocker();
   if (sshdAvailable()) sshd = await startSshd();
+  if (sshdAvailable()) bareSshd = await startSshd({ sftp: false });
 }, 300_000);
 afterAll(async () => {
   await fake.stop();
   await sshd?.stop();
+  await bareSshd?.stop();
   const refused = tried.filter((t) => t.refused).length;
   console.log(`path-escape attempts refused: ${refused} of ${tried.length}`);
 });
@@ -56,13 +60,14 @@ function executors(): { name: string; runner: () => RunnerConfig }[] {
     });
   }
   if (sshdAvailable()) {
-    list.push({
-      name: "ssh",
+    const overSsh = (name: string, dir: string, server: () => TestSshd) => ({
+      name,
       runner: () => runnerConfig(fake, {
-        executor: "ssh", builds_dir: join(root, "ssh-builds"), cache_dir: join(root, "ssh-cache"),
-        ssh: { host: "127.0.0.1", port: String(sshd!.port), user: "root", identity_file: sshd!.clientKey, known_hosts_file: sshd!.knownHosts },
+        executor: "ssh", builds_dir: join(root, `${dir}-builds`), cache_dir: join(root, `${dir}-cache`),
+        ssh: { host: "127.0.0.1", port: String(server().port), user: "root", identity_file: server().clientKey, known_hosts_file: server().knownHosts },
       } as Partial<RunnerConfig>),
     });
+    list.push(overSsh("ssh", "ssh", () => sshd!), overSsh("ssh without SFTP", "bare-ssh", () => bareSshd!));
   }
   return list;
 }

@@ -10,6 +10,7 @@ import type { BuildFiles } from "../build-files.ts";
 import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
 import { address, connectSsh, type SshSettings } from "./ssh-connection.ts";
 import { sftpFiles } from "./sftp-files.ts";
+import { SHELL_FILE_TOOLS, shellFiles, type RemoteProcess } from "../shell-files/shell-files.ts";
 
 export interface SshExecutorOptions {
   readonly settings: SshSettings;
@@ -44,6 +45,7 @@ class SshExecutor implements Executor {
   #client: Client | undefined;
   #sftp: SFTPWrapper | undefined;
   #files: BuildFiles | undefined;
+  #closeFiles: () => void = () => {};
   #directories: BuildDirectories | undefined;
 
   constructor(options: SshExecutorOptions) {
@@ -65,11 +67,10 @@ class SshExecutor implements Executor {
     return this.#files;
   }
 
-  async prepare({ signal }: { signal: AbortSignal }): Promise<void> {
+  async prepare({ signal, log = () => {} }: { signal: AbortSignal; log?: (line: string) => void }): Promise<void> {
     const client = (this.#client = await connectSsh(this.#options.settings, signal));
     client.on("error", () => {});
-    this.#sftp = await new Promise<SFTPWrapper>((resolve, reject) => client.sftp((e, s) => (e ? reject(lost(this.#where, e)) : resolve(s))));
-    const files = (this.#files = sftpFiles(this.#sftp));
+    const files = (this.#files = await this.#connectFiles(client, log));
     const home = await files.realpath(".");
     const builds = posix.resolve(home, this.#options.buildsDir ?? "builds");
     const projectDir = posix.join(builds, this.#options.projectPath);
@@ -110,12 +111,56 @@ class SshExecutor implements Executor {
     const graceMs = this.#options.graceMs ?? 5000;
     if (this.#client) await this.#control(stopTrackedScript({ entry: `${TRACKING_VARIABLE}=${this.#trackingId}.`, graceMs })).catch(() => {});
     try {
+      this.#closeFiles();
       this.#sftp?.end();
       this.#client?.end();
     } catch {
       // Already closed.
     }
     this.#client = undefined;
+  }
+
+  /**
+   * SFTP where the host offers it; else the host's own tools through the session (cat, find,
+   * stat…), as GitLab Runner's SSH executor needs nothing but a shell; a host without those is
+   * named with what it lacks.
+   */
+  async #connectFiles(client: Client, log: (line: string) => void): Promise<BuildFiles> {
+    const sftp = await new Promise<SFTPWrapper | Error>((resolve) => client.sftp((e, s) => resolve(e ?? s)));
+    if (!(sftp instanceof Error)) {
+      this.#sftp = sftp;
+      return sftpFiles(sftp);
+    }
+    const missing = await this.#missingTools();
+    if (missing.length > 0) {
+      throw new JobFailure(`ssh: ${this.#where} offers no SFTP (${sftp.message}), and files cannot move through the session: the host lacks ${missing.join(", ")}`, {
+        failureReason: "runner_system_failure", system: true,
+      });
+    }
+    log(`${this.#where} offers no SFTP (${sftp.message}): files move through the session with the host's cat, find and stat`);
+    const files = shellFiles((script) => this.#process(script));
+    this.#closeFiles = () => files.close();
+    return files;
+  }
+
+  async #missingTools(): Promise<string[]> {
+    const channel = await this.#exec(`for t in ${SHELL_FILE_TOOLS.join(" ")}; do command -v "$t" >/dev/null 2>&1 || echo "$t"; done`);
+    const chunks: Buffer[] = [];
+    channel.on("data", (chunk: Buffer) => chunks.push(chunk));
+    channel.stderr.resume();
+    await new Promise((done) => channel.on("close", done));
+    return Buffer.concat(chunks).toString().split("\n").filter(Boolean);
+  }
+
+  /** A command of the runner's own with its streams (for files through the session). */
+  async #process(script: string): Promise<RemoteProcess> {
+    const channel = await this.#exec(script);
+    const exit = new Promise<number>((resolve) => {
+      let code = -1;
+      channel.on("exit", (c: number | null) => (code = c ?? -1));
+      channel.on("close", () => resolve(code));
+    });
+    return { stdin: channel, stdout: channel, stderr: channel.stderr, exit };
   }
 
   /** The stage's exit code once its channel closes; `leftovers` is called when the shell exited but the channel stays open. */

@@ -153,6 +153,58 @@ describeSsh("the SSH executor against a real sshd", () => {
   }, 30_000);
 });
 
+describeSsh("the SSH executor on a host whose sshd offers no SFTP (GitLab Runner's needs only a shell)", () => {
+  test("artifacts, a cache and file variables move through the session with the host's own tools", async () => {
+    const bare = await startSshd({ sftp: false });
+    const fake = await new FakeGitLab().start();
+    try {
+      const root = mkdtempSync(join(tmpdir(), "runner-ssh-bare-"));
+      const runner = runnerConfig(fake, {
+        name: "ssh", executor: "ssh", builds_dir: join(root, "remote-builds"), cache_dir: join(root, "cache"),
+        ssh: { host: "127.0.0.1", port: bare.port, user: "root", identity_file: bare.clientKey, known_hosts_file: bare.knownHosts },
+      });
+      const cache = [{ key: "deps", paths: ["vendor/"], policy: "pull-push", when: "on_success" }] as never;
+      const producerId = fake.enqueue(["mkdir -p out vendor", "echo built > out/app", "ln -s app out/link", "head -c 3000000 /dev/urandom > out/big", "echo lib > vendor/lib", "cat \"$CONFIG_FILE\""], {
+        artifacts: [{ name: "out", paths: ["out/"], when: "on_success", artifact_type: "archive", artifact_format: "zip" }], cache,
+        variables: [{ key: "CONFIG_FILE", value: "from a file variable", public: false, file: true }],
+      });
+      const producer = await runNextJob(fake, runner);
+      const produced = producer.trace.toString();
+      expect(producer.status, produced).toBe("success");
+      expect(produced).toContain("offers no SFTP");
+      expect(produced).toContain("\nfrom a file variable");
+      fake.enqueue(["cat out/app", "readlink out/link", "wc -c < out/big", "cat vendor/lib"], {
+        cache,
+        dependencies: [{ id: producerId, name: "build", token: producer.payload.token, artifacts_file: { filename: "out.zip", size: 1 } }],
+      });
+      const consumer = await runNextJob(fake, runner);
+      const trace = consumer.trace.toString();
+      expect(consumer.status, trace).toBe("success");
+      for (const line of ["\nbuilt\n", "\napp\n", "\n3000000\n", "\nlib\n"]) expect(trace).toContain(line);
+      expect(trace).toContain("Successfully extracted cache");
+      expect(fake.deviations).toEqual([]);
+    } finally {
+      await fake.stop();
+      await bare.stop();
+    }
+  }, 60_000);
+
+  test("a host with neither SFTP nor the tools fails the job naming what it lacks", async () => {
+    const tools = mkdtempSync(join(tmpdir(), "runner-few-tools-"));
+    for (const tool of ["cat", "mkdir"]) Bun.spawnSync(["ln", "-s", Bun.which(tool)!, join(tools, tool)]);
+    const bare = await startSshd({ sftp: false, path: tools });
+    try {
+      const { outcome, trace } = await runOverSsh(makeJob(["echo never"]), { settings: settings({ port: bare.port, identityFile: bare.clientKey, knownHostsFile: bare.knownHosts }) });
+      expect(outcome.status).toBe("failed");
+      expect(outcome.failure?.failureReason).toBe("runner_system_failure");
+      expect(trace).toMatch(/offers no SFTP .*the host lacks find, stat, rm, mv, ln, chmod, chown, touch, readlink/);
+      expect(trace).not.toContain("never");
+    } finally {
+      await bare.stop();
+    }
+  }, 30_000);
+});
+
 /** The per-connection sshd processes serving our sessions. */
 function sessions(): number[] {
   const out: number[] = [];
