@@ -111,10 +111,15 @@ class DockerExecutor implements Executor {
     const source = await fileServiceSource(api, this.#options.tools ?? (() => runnerTools()));
     const tools = "tools" in source ? source.tools.volume : undefined;
     const plan = { labels: this.#labels, settings: this.#options.settings, workingDir: this.directories.projectDir, volume, ...(network ? { network } : {}), ...(job.init ? { init: true } : {}) };
-    const started = await Promise.allSettled([
-      separateHelper ? startJobContainer(api, { ...this.#options.helperImage, entrypoint: [""] }, { ...plan, role: "helper", name: `${this.#prefix}-helper`, ...(tools ? { tools } : {}) }) : undefined,
-      startJobContainer(api, this.#options.image, { ...plan, role: "build", name: `${this.#prefix}-build`, ...(!separateHelper && tools ? { tools } : {}) }),
-    ]);
+    const helperStarting = separateHelper
+      ? startJobContainer(api, { ...this.#options.helperImage, entrypoint: [""] }, { ...plan, role: "helper", name: `${this.#prefix}-helper`, ...(tools ? { tools } : {}) })
+      : undefined;
+    const buildStarting = startJobContainer(api, this.#options.image, { ...plan, role: "build", name: `${this.#prefix}-build`, ...(!separateHelper && tools ? { tools } : {}) });
+    // The file service starts as soon as the container that serves the files runs, while the other starts.
+    const files = (helperStarting ?? buildStarting).then((host) =>
+      volumeFiles(api, { id: host.id, image: separateHelper ? this.#options.helperImage.name : this.#options.image.name }, source, this.#labels, log));
+    files.catch(() => {});
+    const started = await Promise.allSettled([helperStarting, buildStarting]);
     const [helperStart, buildStart] = started;
     if (helperStart.status === "rejected" || buildStart.status === "rejected") {
       // One of the two started (the helper, say, when the build image is for another platform):
@@ -132,8 +137,7 @@ class DockerExecutor implements Executor {
       return greeting;
     }));
     this.shell = greetings.every((g) => g.shell === "bash") ? "bash" : "sh";
-    const host = { id: this.#helper.id, image: separateHelper ? this.#options.helperImage.name : this.#options.image.name };
-    this.#files = await volumeFiles(api, host, source, this.#labels, log);
+    this.#files = await files;
     await this.#prepareStageDir(this.#files);
     // Between stages the attach streams hold nothing up: a process whose job is kept may end.
     for (const c of new Set([this.#helper, build])) c.server.idle();
