@@ -111,6 +111,8 @@ export interface RunSingleOptions extends DaemonIO {
   readonly ssh?: NonNullable<RunnerConfig["ssh"]>;
   /** `--custom-*`: `[runners.custom]`. */
   readonly custom?: Record<string, unknown>;
+  /** `--cache-*`: `[runners.cache]`. */
+  readonly cache?: RunnerConfig["cache"];
   readonly waitTimeout?: number;
   readonly outputLimit?: number;
   readonly listenAddress?: string;
@@ -125,6 +127,11 @@ export async function runSingle(options: RunSingleOptions): Promise<number> {
   const executor = options.executor ?? "shell";
   if (!EXECUTOR_NAMES.includes(executor)) throw new UsageError(`--executor ${executor}: this runner has ${EXECUTOR_NAMES.join(", ")}`);
   const docker = options.docker;
+  if (options.cache) {
+    const { cacheProblems } = await import("../config/config-honesty.ts");
+    const problems = cacheProblems(options.cache as Record<string, unknown>, "--cache", []);
+    if (problems.length > 0) throw new UsageError(problems.join("; "));
+  }
   const runner = runnerSchema.parse({
     name: options.name ?? "run-single", url, token, executor,
     ...(options.shell ? { shell: options.shell } : {}),
@@ -133,6 +140,7 @@ export async function runSingle(options: RunSingleOptions): Promise<number> {
     ...(options.outputLimit ? { output_limit: options.outputLimit } : {}),
     ...(executor === "ssh" ? { ssh: options.ssh ?? {} } : {}),
     ...(executor === "custom" ? { custom: options.custom ?? {} } : {}),
+    ...(options.cache ? { cache: options.cache } : {}),
     ...(executor === "docker"
       ? {
           docker: {

@@ -45,6 +45,8 @@ export interface ExecOptions {
   /** `--shell-on-failure`: an interactive shell in a failed job's build container (Docker), through these. */
   readonly shellOnFailure?: { readonly stdin: NodeJS.ReadStream; readonly stdout: NodeJS.WriteStream };
   readonly buildsDir?: string;
+  /** `--cache-*` or `--config`'s `[runners.cache]`: the fleet's shared cache, for local jobs too. */
+  readonly sharedCache?: RunnerConfig["cache"];
   /** Whether parsed pipelines are cached in `.runner/cache` (on unless `--no-cache`). */
   readonly cache: boolean;
   readonly color: boolean;

@@ -1,6 +1,7 @@
 import type { RunnerConfig } from "../config/config-schema.ts";
 import { EXECUTOR_NAMES } from "../runners/executor-registry.ts";
 import { customSectionOf, sshSectionOf, type ExecutorFlagValues } from "./commands/executor-flags.ts";
+import { cacheSectionOf, type CacheFlagValues } from "./commands/cache-flags.ts";
 import { UsageError } from "./exit-codes.ts";
 
 type SshSection = NonNullable<RunnerConfig["ssh"]>;
@@ -36,4 +37,24 @@ export async function executorSectionFrom(executor: "ssh" | "custom", options: {
   const section: SshSection = { ...from, ...sshSectionOf(options.flags) };
   if (!section.host) throw new UsageError("--executor ssh needs --ssh-host (or a [runners.ssh] host in --config)");
   return { section: { ...section, user: section.user ?? options.env.USER ?? "root" }, ...where };
+}
+
+/**
+ * The shared cache for `runner exec`: the `--cache-*` flags, else the first `[runners.cache]` of
+ * `--config` that names a type; checked as config.toml's would be.
+ */
+export async function sharedCacheFrom(options: {
+  readonly configFile?: string; readonly env: Record<string, string>; readonly flags: CacheFlagValues;
+}): Promise<RunnerConfig["cache"] | undefined> {
+  let cache = cacheSectionOf(options.flags);
+  if (!cache && options.configFile) {
+    const { loadConfig } = await import("../config/config-file.ts");
+    const { config } = await loadConfig(options.configFile, options.env, EXECUTOR_NAMES);
+    cache = config.runners.find((r) => r.cache?.Type)?.cache;
+  }
+  if (!cache) return undefined;
+  const { cacheProblems } = await import("../config/config-honesty.ts");
+  const problems = cacheProblems(cache as Record<string, unknown>, "[runners.cache]", []);
+  if (problems.length > 0) throw new UsageError(problems.join("; "));
+  return cache;
 }

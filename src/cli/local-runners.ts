@@ -11,6 +11,7 @@ export function localRunners(options: ExecOptions, cwd: string): Readonly<Record
   const base = {
     name: "local runner", url: "http://localhost", token: "", shell: options.shell,
     cache_dir: join(cwd, ".runner", "cache"),
+    ...(options.sharedCache ? { cache: options.sharedCache } : {}),
   };
   const docker = options.docker;
   const builds = options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds");

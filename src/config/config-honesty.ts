@@ -24,7 +24,6 @@ const RUNNER_NO_EFFECT: Readonly<Record<string, string>> = {
   labels: "labels are not sent to GitLab",
   custom_build_dir: "GIT_CLONE_PATH is not supported",
   artifact: "artifact transfers run under the job's timeout",
-  cache: "caches stay in cache_dir on this machine: there is no distributed cache yet",
   monitoring: "job queuing thresholds are not monitored",
   step_runner_image: "CI steps are not run",
   referees: "no referee (metrics) artifacts are made",
@@ -104,6 +103,7 @@ export function reviewHonesty(raw: unknown, config: Config): ConfigHonesty {
     for (const key of asked(record(runner.docker))) {
       if (DOCKER_NO_EFFECT[key]) warnings.push(`${at}.docker.${key}: has no effect in this runner: ${DOCKER_NO_EFFECT[key]}`);
     }
+    errors.push(...cacheProblems(record(runner.cache), `${at}.cache`, warnings));
     const executor = config.runners[i]?.executor ?? "shell";
     if (runner.clean_git_config === true && executor !== "docker") {
       errors.push(
@@ -114,6 +114,30 @@ export function reviewHonesty(raw: unknown, config: Config): ConfigHonesty {
     }
   });
   return { warnings, errors };
+}
+
+/**
+ * `[runners.cache]`: `Type = "s3"` is used (with access keys); GCS and Azure are not here, and say
+ * so; an S3 cache without what it needs stops the runner, as a cache that silently stays local would
+ * leave every other runner of the fleet cold.
+ */
+export function cacheProblems(cache: Record<string, unknown>, at: string, warnings: string[]): string[] {
+  const type = cache.Type;
+  if (type === undefined || type === "") return [];
+  if (type === "gcs" || type === "azure") {
+    warnings.push(`${at}.Type = "${type}": has no effect in this runner: only the s3 cache is shared; caches stay in cache_dir`);
+    return [];
+  }
+  if (type !== "s3") return [`${at}.Type = "${String(type)}": not a cache type (s3, gcs, azure)`];
+  const s3 = record(cache.s3);
+  const errors: string[] = [];
+  if (!s3.BucketName) errors.push(`${at}.s3.BucketName: an s3 cache needs a bucket`);
+  if (s3.AuthenticationType === "iam") {
+    errors.push(`${at}.s3.AuthenticationType = "iam": this runner signs with access keys only (AccessKey, SecretKey); IAM needs the instance's metadata credentials`);
+  } else if (!s3.AccessKey || !s3.SecretKey) {
+    errors.push(`${at}.s3: AccessKey and SecretKey are needed (AuthenticationType access-key)`);
+  }
+  return errors;
 }
 
 function record(value: unknown): Record<string, unknown> {

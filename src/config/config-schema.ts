@@ -45,9 +45,16 @@ export const sshSchema = z.object({
   identity_file: str.optional(), disable_strict_host_key_checking: bool.optional(), known_hosts_file: str.optional(),
 });
 
+/** `[runners.cache.s3]`, in GitLab Runner's CamelCase (cache/cacheconfig/cacheconfig.go). */
+export const s3CacheSchema = z.looseObject({
+  ServerAddress: str.optional(), AccessKey: str.optional(), SecretKey: str.optional(), SessionToken: str.optional(),
+  BucketName: str.optional(), BucketLocation: str.optional(), Insecure: bool.optional(), AuthenticationType: str.optional(),
+  ServerSideEncryption: str.optional(), ServerSideEncryptionKeyID: str.optional(), PathStyle: bool.optional(),
+});
+
 export const cacheSchema = z.object({
   Type: str.optional(), Path: str.optional(), Shared: bool.optional(), MaxUploadedArchiveSize: int.optional(),
-  s3: z.record(str, z.unknown()).optional(), gcs: z.record(str, z.unknown()).optional(),
+  s3: s3CacheSchema.optional(), gcs: z.record(str, z.unknown()).optional(),
   azure: z.record(str, z.unknown()).optional(),
 });
 

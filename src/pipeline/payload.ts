@@ -90,7 +90,7 @@ export function toJobPayload(job: JobDefinition, jobId: number, ctx: PayloadCont
     token,
     allow_git_fetch: true,
     job_info: {
-      id: jobId, name: job.name, stage: job.stage, project_id: 0, project_name: ctx.project.name,
+      id: jobId, name: job.name, stage: job.stage, project_id: projectIdOf(ctx), project_name: ctx.project.name,
       project_full_path: ctx.project.path, pipeline_id: ctx.pipeline.id,
     },
     git_info: {
@@ -155,4 +155,14 @@ function jobVariables(job: JobDefinition, jobId: number, ctx: PayloadContext, re
   const known = new Map(variables.map((v) => [v.key, v.value]));
   const expand = (text: string) => expandKnown(text, (name) => known.get(name));
   return expandNested([...predefinedList({ ...predefined, ...environmentVariables(job.environment, expand) }), ...defined], job.name);
+}
+
+/**
+ * The project's GitLab id: 0 locally, unless a pipeline variable `CI_PROJECT_ID` gives the real one
+ * (`-v CI_PROJECT_ID=42`), so that a shared cache's objects (`…/project/<id>/<key>`) are the
+ * fleet's own.
+ */
+function projectIdOf(ctx: PayloadContext): number {
+  const given = ctx.pipelineVariables.find((v) => v.key === "CI_PROJECT_ID")?.value;
+  return given !== undefined && /^\d+$/.test(given) ? Number(given) : 0;
 }

@@ -9,6 +9,8 @@ import type { JobSignals, RunJobOptions } from "../steps/run-job.ts";
 import type { JobRecorder } from "../record/job-recorder.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
 import { executorFor, runnerInfoFor } from "./executor-registry.ts";
+import { presignedCache, type RemoteCache } from "../steps/remote-cache/remote-cache.ts";
+import { s3Presigner } from "../steps/remote-cache/s3-urls.ts";
 
 /**
  * What the road a job came by provides around it: where its trace goes, where its sources and
@@ -49,6 +51,7 @@ export function jobRunOptions(runner: RunnerConfig, payload: JobResponse, place:
       preBuildScript: lines(runner.pre_build_script),
       postBuildScript: lines(runner.post_build_script),
       cacheDir: resolve(runner.cache_dir ?? "cache"),
+      ...remoteCacheOf(runner, payload),
     },
     runner: {
       name: runner.name || "runner",
@@ -63,6 +66,18 @@ export function jobRunOptions(runner: RunnerConfig, payload: JobResponse, place:
     ...(road.warnings?.length ? { warnings: road.warnings } : {}),
     ...(road.onSection ? { onSection: road.onSection } : {}),
   };
+}
+
+/**
+ * `[runners.cache] Type = "s3"`: URLs signed here for the job's timeout (as GitLab Runner's), for
+ * `[Path/][runner/<short token>/]project/<id>/<key>`.
+ */
+function remoteCacheOf(runner: RunnerConfig, payload: JobResponse): { remoteCache?: RemoteCache } {
+  const cache = runner.cache;
+  if (cache?.Type !== "s3") return {};
+  // A local run has no token: its unshared objects are under runner/exec/.
+  const presign = s3Presigner(cache, { runnerShortToken: shortToken(runner.token) || "exec", projectId: payload.job_info.project_id, validSeconds: payload.runner_info.timeout || 3600 });
+  return { remoteCache: presignedCache(presign, { ...(cache.MaxUploadedArchiveSize ? { maxUploadBytes: cache.MaxUploadedArchiveSize } : {}) }) };
 }
 
 /** `[[runners]] environment` as job variables (`KEY=value`; a bare `KEY` is empty). */

@@ -1,7 +1,8 @@
 import { mkdir, rename, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { collectEntries } from "./archive/collect.ts";
 import type { JobContext } from "./context.ts";
+import type { RemoteCache } from "./remote-cache/remote-cache.ts";
 import { cacheArchivePath, cacheKey, cachePolicy } from "./restore-cache.ts";
 import { expand, untrackedLister } from "./local-files.ts";
 
@@ -43,10 +44,20 @@ export async function archiveCache(ctx: JobContext): Promise<void> {
       await mkdir(dirname(archive), { recursive: true });
       await (await import("./archive/zip.ts")).writeZip(ctx.executor.files, projectDir, collected.entries, partial);
       await rename(partial, archive);
+      if (ctx.settings.remoteCache) await storeShared(ctx, ctx.settings.remoteCache, key, archive);
       ctx.trace.stage.info("Created cache");
     } catch (error) {
       await rm(partial, { force: true });
       ctx.trace.stage.warning(`Failed to create cache: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+}
+
+/** The new archive sent to the shared cache (docs/protocol.md §8.2); over MaxUploadedArchiveSize it stays local. */
+async function storeShared(ctx: JobContext, remote: RemoteCache, key: string, archive: string): Promise<void> {
+  ctx.trace.stage.info(`Uploading ${basename(archive)} to ${remote.where(key) ?? key}`);
+  const stored = await remote.store(key, archive);
+  if (!stored.stored) {
+    ctx.trace.stage.warning(`${basename(archive)} is ${stored.size} bytes, over MaxUploadedArchiveSize (${stored.limit} bytes): not uploaded to the shared cache`);
   }
 }

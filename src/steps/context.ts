@@ -7,6 +7,7 @@ import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { StepScope } from "./compose.ts";
 import type { ResolvedVariable } from "../job/variables.ts";
 import type { FeatureFlags } from "../job/feature-flags.ts";
+import type { RemoteCache } from "./remote-cache/remote-cache.ts";
 
 /**
  * Where a job's sources come from: GitLab's git remote, or (for local runs) a copy of the working
@@ -30,6 +31,8 @@ export interface JobSettings {
   readonly postBuildScript?: readonly string[];
   /** Where local caches live: `<cacheDir>/<project path>/<key>/cache.zip`. None: no cache. */
   readonly cacheDir?: string;
+  /** `[runners.cache]` of a fleet: the local archive is its copy, fetched before and sent after. */
+  readonly remoteCache?: RemoteCache;
 }
 
 /** Everything a step may use. Steps never call each other; they share only this and the build dir. */

@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { mkdir } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { projectPath } from "../protocol/token.ts";
 import type { Cache } from "../protocol/types.ts";
 import { sanitizeCacheKey } from "./cache-key.ts";
 import type { JobContext } from "./context.ts";
+import type { RemoteCache } from "./remote-cache/remote-cache.ts";
 import { expand } from "./local-files.ts";
 import { variableValue } from "../job/variables.ts";
 
@@ -56,6 +58,7 @@ export async function restoreCache(ctx: JobContext): Promise<void> {
       if (key === undefined) continue;
       ctx.trace.stage.info(`Checking cache for ${key}...`);
       const archive = cacheArchivePath(ctx, key);
+      if (ctx.settings.remoteCache) await fetchShared(ctx, ctx.settings.remoteCache, key, archive);
       if (!existsSync(archive)) {
         ctx.trace.stage.warning(`${archive}: file does not exist`);
         continue;
@@ -70,5 +73,27 @@ export async function restoreCache(ctx: JobContext): Promise<void> {
       }
     }
     if (!restored) ctx.trace.stage.warning("Failed to extract cache");
+  }
+}
+
+/**
+ * The shared cache's object of `key` brought to the local archive (docs/protocol.md §8.2): fresh
+ * local copies are not downloaded again; a missing object is no cache; a failed download only
+ * warns (the local copy, if any, is still extracted).
+ */
+async function fetchShared(ctx: JobContext, remote: RemoteCache, key: string, archive: string): Promise<void> {
+  const where = remote.where(key);
+  if (!where) {
+    ctx.trace.stage.warning(`cache key ${key} leaves the project's prefix: the shared cache is not asked`);
+    return;
+  }
+  try {
+    await mkdir(dirname(archive), { recursive: true });
+    ctx.trace.stage.info(`Downloading cache from ${where}`);
+    const got = await remote.fetch(key, archive);
+    if (got === "fresh") ctx.trace.stage.info(`${basename(archive)} is up to date`);
+    if (got === "missing") ctx.trace.stage.warning(`${where}: not found in the shared cache`);
+  } catch (error) {
+    ctx.trace.stage.warning(`Failed to download cache: ${error instanceof Error ? error.message : String(error)}`);
   }
 }

@@ -8,15 +8,25 @@ describe("config.toml honesty", () => {
   test("a key that loads but has no effect is warned about with its path and why; register's defaults say nothing", () => {
     const { warnings } = parseConfig(
       'sentry_dsn = "https://key@sentry.example/1"\nconnection_max_age = "15m0s"\n' +
-        runner('clone_url = "https://mirror.example"\n[runners.custom_build_dir]\n  enabled = false\n[runners.cache]\n  Type = "s3"\n[runners.docker]\n  image = "alpine"\n  gpus = "all"\n  network_mtu = 0\n', "docker"),
+        runner('clone_url = "https://mirror.example"\n[runners.custom_build_dir]\n  enabled = false\n[runners.cache]\n  Type = "gcs"\n[runners.docker]\n  image = "alpine"\n  gpus = "all"\n  network_mtu = 0\n', "docker"),
       "c.toml",
     );
     expect(warnings).toEqual([
       "c.toml: sentry_dsn: has no effect in this runner: errors are not sent to Sentry",
       "c.toml: runners[0].clone_url: has no effect in this runner: git fetches from the repository URL GitLab sends",
-      "c.toml: runners[0].cache: has no effect in this runner: caches stay in cache_dir on this machine: there is no distributed cache yet",
       "c.toml: runners[0].docker.gpus: has no effect in this runner: no GPU is handed to the containers",
+      "c.toml: runners[0].cache.Type = \"gcs\": has no effect in this runner: only the s3 cache is shared; caches stay in cache_dir",
     ]);
+  });
+
+  test("an s3 cache without its bucket or keys, or with IAM, refuses to start (a fleet would silently stay cold)", () => {
+    const s3 = (keys: string) => runner(`[runners.cache]\n  Type = "s3"\n  [runners.cache.s3]\n${keys}`);
+    expect(() => parseConfig(s3('    AccessKey = "a"\n    SecretKey = "s"\n'), "c.toml")).toThrow("c.toml: runners[0].cache.s3.BucketName: an s3 cache needs a bucket");
+    expect(() => parseConfig(s3('    BucketName = "b"\n'), "c.toml")).toThrow("AccessKey and SecretKey are needed");
+    expect(() => parseConfig(s3('    BucketName = "b"\n    AuthenticationType = "iam"\n'), "c.toml")).toThrow(/AuthenticationType = "iam": this runner signs with access keys only/);
+    expect(() => parseConfig(s3('    BucketName = "b"\n    AccessKey = "a"\n    SecretKey = "s"\n'), "c.toml")).not.toThrow();
+    // What register writes for a cache left alone says nothing.
+    expect(parseConfig(runner("[runners.cache]\n  MaxUploadedArchiveSize = 0\n  [runners.cache.s3]\n  [runners.cache.gcs]\n"), "c.toml").warnings).toEqual([]);
   });
 
   test("clean_git_config = true refuses to start where a build directory outlives the job, and only there", () => {

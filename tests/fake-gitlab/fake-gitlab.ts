@@ -75,6 +75,15 @@ export class FakeGitLab {
   redirectDownloads = false;
   /** How many times "object storage" sends a download on to itself before it serves it (Infinity: a loop). */
   storageRedirects = 0;
+  /**
+   * Every Nth `jobs/request` while jobs wait is answered 409, as GitLab answers a request that lost a
+   * race for a job to another runner (lib/api/ci/runner.rb: `conflict!` when RegisterJobService's
+   * result is not valid). 0: never.
+   */
+  conflictEvery = 0;
+  /** How many 409s `conflictEvery` has answered. */
+  conflicts = 0;
+  #requestCount = 0;
   /** When set, the final update is answered 202 this many times before 200. */
   acceptFinalAfter = 0;
   /** The runner's authentication token now; a reset replaces it and the old one is refused. */
@@ -298,6 +307,10 @@ export class FakeGitLab {
     if (!String(req.headers["accept"] ?? "").includes("application/json")) this.deviations.push("jobs/request: no Accept: application/json");
     const fault = this.#fault("request");
     if ((fault === "5xx" || fault === "429") && this.#answerFault(res, "request", fault, {})) return;
+    if (this.conflictEvery > 0 && this.#queue.length > 0 && ++this.#requestCount % this.conflictEvery === 0) {
+      this.conflicts++;
+      return this.#send(res, "request", 409, { message: "409 Conflict" });
+    }
     let id = this.#queue.shift();
     if (id === undefined && this.longPollMs > 0) {
       await new Promise<void>((resolve) => {

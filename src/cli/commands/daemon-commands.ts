@@ -1,6 +1,7 @@
 import { Option } from "@commander-js/extra-typings";
 import { configOption, positiveInteger, positiveOrZero, type Registration } from "./command-kit.ts";
 import { addExecutorFlags, customSectionOf, sshSectionOf, type ExecutorFlagValues } from "./executor-flags.ts";
+import { addCacheFlags, cacheSectionOf, type CacheFlagValues } from "./cache-flags.ts";
 
 const writeLog = (line: string) => void process.stderr.write(line);
 
@@ -37,11 +38,12 @@ export const registerRunSingle: Registration = (program, ctx) => {
     .option("--wait-timeout <seconds>", "stop when no job came within this many seconds (0: wait forever)", positiveOrZero)
     .option("--output-limit <KiB>", "maximum trace size", positiveInteger)
     .option("--listen-address <host:port>", "serve Prometheus metrics here");
-  addExecutorFlags(command).action(async (opts) => {
+  addCacheFlags(addExecutorFlags(command)).action(async (opts) => {
       const { runSingle } = await import("../daemon.ts");
       const flags = opts as ExecutorFlagValues;
+      const cache = cacheSectionOf(opts as CacheFlagValues);
       ctx.exit(await runSingle({
-        ssh: sshSectionOf(flags), custom: customSectionOf(flags),
+        ssh: sshSectionOf(flags), custom: customSectionOf(flags), ...(cache ? { cache } : {}),
         env: ctx.env, writeLog, url: opts.url, token: opts.token ?? opts.runnerToken, executor: opts.executor, name: opts.name,
         shell: opts.shell, buildsDir: opts.buildsDir, cacheDir: opts.cacheDir,
         docker: { image: opts.dockerImage, helperImage: opts.dockerHelperImage, pullPolicy: opts.dockerPullPolicy }, maxBuilds: opts.maxBuilds || undefined,

@@ -2,25 +2,27 @@ import { Option, type Command } from "@commander-js/extra-typings";
 import { startExecPrefetch } from "../exec-prefetch.ts";
 import { collect, configOption, positiveInteger, useColor, type Registration } from "./command-kit.ts";
 import { addExecutorFlags, type ExecutorFlagValues } from "./executor-flags.ts";
+import { addCacheFlags, type CacheFlagValues } from "./cache-flags.ts";
 import type { ExecOptions } from "../exec-options.ts";
 
 /** `runner exec [jobs...]`: the local `.gitlab-ci.yml`'s jobs. */
 export const registerExec: Registration = (program, ctx) => {
-  const command = addExecutorFlags(execOptions(program.command("exec")
+  const command = addCacheFlags(addExecutorFlags(execOptions(program.command("exec")
     .description("Run jobs of the local .gitlab-ci.yml (all of them, stage by stage, when none is named)")
-    .argument("[jobs...]", "jobs to run")));
+    .argument("[jobs...]", "jobs to run"))));
   command.action(async (jobs, opts) => {
     const env = ctx.env;
     // git starts first and runs while the parser and the job machinery load.
     const prefetch = startExecPrefetch(opts.cwd, env);
-    const [{ execCommand }, { executorSectionFrom }] = await Promise.all([import("../exec.ts"), import("../exec-sections.ts")]);
+    const [{ execCommand }, { executorSectionFrom, sharedCacheFrom }] = await Promise.all([import("../exec.ts"), import("../exec-sections.ts")]);
     const flags = opts as ExecutorFlagValues;
     const remote = opts.executor === "ssh" || opts.executor === "custom"
       ? await executorSectionFrom(opts.executor, { ...(opts.config ? { configFile: opts.config } : {}), env, flags })
       : undefined;
+    const sharedCache = await sharedCacheFrom({ ...(opts.config ? { configFile: opts.config } : {}), env, flags: opts as CacheFlagValues });
     ctx.exit(await execCommand({
       jobs, file: opts.file, prefetch, variables: opts.variable, variablesFiles: opts.variablesFile, inputs: opts.input, secretsFiles: opts.secretsFile,
-      ...(opts.executor ? { executor: opts.executor } : {}),
+      ...(opts.executor ? { executor: opts.executor } : {}), ...(sharedCache ? { sharedCache } : {}),
       ...(remote && opts.executor === "ssh" ? { ssh: remote as NonNullable<ExecOptions["ssh"]> } : {}),
       ...(remote && opts.executor === "custom" ? { custom: remote } : {}),
       docker: { pullPolicy: opts.pullPolicy, ...(opts.dockerImage ? { image: opts.dockerImage } : {}), ...(opts.helperImage ? { helperImage: opts.helperImage } : {}) },
