@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FakeGitLab } from "../tests/fake-gitlab/fake-gitlab.ts";
 
-const BINARY = resolve(import.meta.dir, "../dist/runner");
+const BINARY = process.env.BENCH_BINARY ?? resolve(import.meta.dir, "../dist/runner");
 const PICKUPS = Number(process.env.BENCH_PICKUPS ?? 20);
 const TRACE_MIB = Number(process.env.BENCH_TRACE_MIB ?? 1024);
 

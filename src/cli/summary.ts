@@ -1,4 +1,5 @@
 import type { LocalJobResult } from "../local/local-run.ts";
+import type { JobIssue } from "../trace/job-commands/trace-commands.ts";
 
 const MARKS: Record<string, { text: string; color: number }> = {
   success: { text: "passed", color: 32 },
@@ -16,6 +17,9 @@ export interface SummaryRow {
   readonly durationMs?: number;
   readonly failedPhase?: string;
   readonly why?: string;
+  /** What the job's script raised with job commands (`##vso[task.logissue]`, `::warning::`). */
+  readonly issues?: readonly JobIssue[];
+  readonly withIssues?: boolean;
 }
 
 /** The closing lines of a run: each job with its status, duration, and the phase that failed. */
@@ -25,6 +29,7 @@ export function renderSummary(results: readonly LocalJobResult[], color: boolean
     ...(r.outcome ? { durationMs: r.outcome.durationMs } : {}),
     ...(r.summary?.failed_phase ? { failedPhase: r.summary.failed_phase } : {}),
     ...(r.outcome?.failure ? { why: r.outcome.failure.message } : {}),
+    ...(r.summary?.issues ? { issues: r.summary.issues } : {}), ...(r.summary?.with_issues ? { withIssues: true } : {}),
   })), color);
 }
 
@@ -38,7 +43,13 @@ export function renderTable(rows: readonly SummaryRow[], color: boolean): string
     const duration = r.durationMs !== undefined ? `${(r.durationMs / 1000).toFixed(2)}s` : "";
     const where = r.failedPhase ? `  in ${r.failedPhase}` : "";
     const why = r.why ? `: ${r.why}` : "";
-    return `  ${shown} ${r.job.padEnd(width)}  ${duration.padStart(7)}${where}${why}`;
+    const issues = (r.issues ?? []).map((issue) => {
+      const at = issue.file ? `${[issue.file, issue.line, issue.column].filter((x) => x !== undefined).join(":")}: ` : "";
+      const kind = color ? `\x1b[${issue.type === "error" ? 31 : issue.type === "warning" ? 33 : 32}m${issue.type}\x1b[0m` : issue.type;
+      return `\n      ${kind} ${at}${issue.message}`;
+    }).join("");
+    const withIssues = r.withIssues ? " (with issues)" : "";
+    return `  ${shown} ${r.job.padEnd(width)}  ${duration.padStart(7)}${where}${why}${withIssues}${issues}`;
   });
   return `\n${lines.join("\n")}\n`;
 }

@@ -187,6 +187,7 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
     const coverage = files && job.coverage ? coverageFromTrace(await Bun.file(join(files.dir, "trace.log")).text(), job.coverage) : undefined;
     const summary = files?.finish({
       status: outcome.status, allowFailure, ...(outcome.failure ? { failure: outcome.failure } : {}), ...(coverage !== undefined ? { coverage } : {}),
+      ...(outcome.issues ? { issues: outcome.issues } : {}), ...(outcome.withIssues ? { withIssues: true } : {}),
     });
     if (shouldRetry(job, outcome, attempt, options)) continue;
     return { job, status: outcome.status, allowFailure, outcome, ...(summary ? { summary } : {}) };

@@ -48,13 +48,19 @@ export class JobRecorder implements TraceObserver {
     emit: (event: RecordEvent) => void;
     /** The (masked) text of script line `index`. */
     commands: (index: number) => string | undefined;
+    /** A phrase masked from now on (a job command's), in what is recorded. */
+    addMask?: (phrase: string) => void;
     now?: () => number;
   }) {
+    this.addMask = options.addMask ?? (() => {});
     this.#job = options.job;
     this.#emit = options.emit;
     this.#commands = options.commands;
     this.#now = options.now ?? Date.now;
   }
+
+  /** Masks `phrase` in what is recorded from now on (a job command's `task.setsecret`). */
+  readonly addMask: (phrase: string) => void;
 
   /** The job starts. */
   start(): void {

@@ -6,6 +6,7 @@ import { createMasker } from "../trace/masking.ts";
 import { compositeStatus, latestAttempts, type PipelineStatus } from "./composite-status.ts";
 import { JobRecorder, type PhaseRecord } from "./job-recorder.ts";
 import type { PhaseCode, RecordEvent } from "./phases.ts";
+import type { JobIssue } from "../trace/job-commands/trace-commands.ts";
 
 /** summary.json of one job. */
 export interface JobSummary {
@@ -18,6 +19,9 @@ export interface JobSummary {
   readonly failed_phase?: PhaseCode;
   /** The job's `coverage`, as GitLab reads it from the trace. */
   readonly coverage?: number;
+  /** What the job's script raised with job commands. */
+  readonly issues?: readonly JobIssue[];
+  readonly with_issues?: true;
   readonly started_at: string;
   readonly finished_at: string;
   readonly duration_ms: number;
@@ -51,7 +55,10 @@ export interface JobRecordFiles {
   readonly traceSink: TraceSink;
   /** Writes summary.json and manifest.json once the job has ended. */
   /** `allowFailure` overrides the job's when it is decided at the end (`allow_failure: exit_codes`). */
-  finish(outcome: { status: string; failure?: JobFailure; skipReason?: string; allowFailure?: boolean; coverage?: number }): JobSummary;
+  finish(outcome: {
+    status: string; failure?: JobFailure; skipReason?: string; allowFailure?: boolean; coverage?: number;
+    issues?: readonly JobIssue[]; withIssues?: boolean;
+  }): JobSummary;
 }
 
 /**
@@ -86,12 +93,15 @@ export class RunRecord {
     const dir = join(this.dir, options.slug);
     mkdirSync(dir, { recursive: true });
     const eventsFile = join(dir, "events.jsonl");
+    // A mask a job command adds (##vso[task.setsecret]) joins these for what is recorded after it.
+    const phrases = [...options.maskedPhrases];
     const mask = (text: string) => {
-      const masker = createMasker({ phrases: options.maskedPhrases });
+      const masker = createMasker({ phrases });
       return new TextDecoder().decode(Buffer.concat([masker.write(new TextEncoder().encode(text)), masker.end()]));
     };
     const recorder = new JobRecorder({
       job: options.name,
+      addMask: (phrase) => void phrases.push(phrase),
       commands: (index) => {
         const command = options.commands[index - 1];
         return command === undefined ? undefined : mask(command);
@@ -165,6 +175,8 @@ function writeJobFiles(dir: string, options: { name: string; stage: string; allo
     ...(failure ? { failure_reason: failure.failureReason } : {}),
     ...(failedPhase ? { failed_phase: failedPhase } : {}),
     ...(outcome.coverage !== undefined ? { coverage: outcome.coverage } : {}),
+    ...(outcome.issues?.length ? { issues: outcome.issues } : {}),
+    ...(outcome.withIssues ? { with_issues: true as const } : {}),
     started_at: started, finished_at: finished.toISOString(),
     duration_ms: Math.max(0, finished.getTime() - Date.parse(started)), phases,
   };

@@ -1,5 +1,6 @@
 import type { ResolvedVariable } from "../job/variables.ts";
 import { fileVariablePath } from "../job/variables.ts";
+import { quotePosix } from "./quote.ts";
 import type { ShellWriter } from "./shell-writer.ts";
 
 /** What every stage script of one job starts from. */
@@ -11,6 +12,8 @@ export interface ScriptEnvironment {
   readonly variables: readonly ResolvedVariable[];
   /** CI_DEBUG_TRACE: the script traces every command it runs (`set -o xtrace`), exports included. */
   readonly xtrace?: boolean;
+  /** Directories put before `PATH` (`##vso[task.prependpath]`), latest first. */
+  readonly pathPrepend?: readonly string[];
 }
 
 /**
@@ -30,4 +33,5 @@ export function writeVariables(w: ShellWriter, env: ScriptEnvironment): void {
       w.exportVariable(variable.key, variable.value);
     }
   }
+  if (env.pathPrepend?.length) w.line(`export PATH=${env.pathPrepend.map(quotePosix).join(":")}:"$PATH"`);
 }

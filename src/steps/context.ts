@@ -8,6 +8,7 @@ import type { StepScope } from "./compose.ts";
 import type { ResolvedVariable } from "../job/variables.ts";
 import type { FeatureFlags } from "../job/feature-flags.ts";
 import type { RemoteCache } from "./remote-cache/remote-cache.ts";
+import type { JobCommandState } from "./job-commands.ts";
 
 /**
  * Where a job's sources come from: GitLab's git remote, or (for local runs) a copy of the working
@@ -47,6 +48,8 @@ export interface JobContext extends StepScope {
   readonly flags: FeatureFlags;
   /** CI_DEBUG_TRACE, unless the runner has `debug_trace_disabled`. */
   readonly debugTrace?: boolean;
+  /** What the job's commands changed for its later stages (variables, PATH, result, files). */
+  readonly commands?: JobCommandState;
   readonly sources: SourceProvider;
   /** The run record, told of phases a step deliberately skips. */
   readonly record?: { skip(phase: PhaseCode, reason: string): void };

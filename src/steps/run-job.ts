@@ -1,6 +1,7 @@
 import type { Executor, JobExecutorOptions } from "../executors/executor.ts";
 import type { JobResponse, JobVariable } from "../protocol/types.ts";
 import { JobTrace, type TraceObserver, type TraceSink } from "../trace/job-trace.ts";
+import type { JobIssue } from "../trace/job-commands/trace-commands.ts";
 import { REVISION, VERSION } from "../version.ts";
 import type { ArtifactTransfer } from "./artifact-transfer.ts";
 import type { JobContext, JobSettings, SourceProvider } from "./context.ts";
@@ -8,7 +9,8 @@ import { job as jobSteps } from "./job.ts";
 import { cancelNotice, JobFailure, toJobFailure } from "../protocol/job-failure.ts";
 import type { JobRecorder } from "../record/job-recorder.ts";
 import { withRunnerVariables, type RunnerIdentity } from "./runner-variables.ts";
-import { maskedPhrases, resolveVariables } from "../job/variables.ts";
+import { maskedPhrases, resolveVariables, variableValue } from "../job/variables.ts";
+import { JobCommandState, STDOUT_COMMANDS_VARIABLE } from "./job-commands.ts";
 import { resolveFeatureFlags, type FeatureFlags } from "../job/feature-flags.ts";
 import { debugTrace } from "../job/debug-trace.ts";
 
@@ -29,6 +31,10 @@ export interface JobOutcome {
   /** Errors that lost to the reported failure (cleanup after a failed script, say). */
   readonly suppressed: readonly JobFailure[];
   readonly durationMs: number;
+  /** Warnings and errors the job's script raised with commands. */
+  readonly issues?: readonly JobIssue[];
+  /** `task.complete result=SucceededWithIssues`: passed, with its issues. */
+  readonly withIssues?: boolean;
 }
 
 export interface RunJobOptions {
@@ -64,15 +70,8 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   const secrets = resolveVariables([...(options.environment ?? []), ...job.variables], "");
   const flags = resolveFeatureFlags(options.featureFlags ?? {}, secrets);
   const debug = debugTrace(secrets, options.debugTraceDisabled ?? false);
-  const trace = new JobTrace({
-    sink: options.sink,
-    masking: {
-      phrases: maskedPhrases(secrets), tokenPrefixes: job.features.token_mask_prefixes ?? [],
-      allDefaultTokens: flags.on("FF_MASK_ALL_DEFAULT_TOKENS"),
-    },
-    sections: job.features.trace_sections,
-    ...(options.recorder || options.onSection ? { observer: watchSections(options.recorder, options.onSection) } : {}),
-  });
+  const commands = new JobCommandState({ trustOutput: variableValue(secrets, STDOUT_COMMANDS_VARIABLE) === "true" });
+  const trace = jobTrace(options, maskedPhrases(secrets), flags, debug.on, commands);
   options.recorder?.start();
   const suppressed: JobFailure[] = [];
   const signal = AbortSignal.any([signals.cancel, signals.abort]);
@@ -85,6 +84,8 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
       networkPerBuild: flags.on("FF_NETWORK_PER_BUILD"),
       init: flags.on("FF_USE_INIT_WITH_DOCKER_EXECUTOR"),
     });
+    // The command file's directory ($RUNNER_COMMAND_FILE), beside the project.
+    await executor.files.mkdir(executor.directories.tmpDir).catch(() => {});
     const ctx: JobContext = {
       job, executor, trace,
       variables: resolveVariables(
@@ -92,6 +93,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
         executor.directories.tmpDir,
       ),
       flags,
+      commands,
       debugTrace: debug.on,
       shell: executor.shell,
       sources: options.sources,
@@ -114,7 +116,26 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   writeResult(trace, failure);
   trace.end();
   const status = failure === undefined ? "success" : failure.interruption === "canceled" ? "canceled" : "failed";
-  return { status, failure, suppressed, durationMs: performance.now() - started };
+  return {
+    status, failure, suppressed, durationMs: performance.now() - started,
+    ...(trace.issues.length > 0 ? { issues: trace.issues } : {}),
+    ...(commands.result?.value === "SucceededWithIssues" && status === "success" ? { withIssues: true } : {}),
+  };
+}
+
+/** The job's trace: masked with its secrets and what its commands mask, job commands going to `commands`. */
+function jobTrace(options: RunJobOptions, phrases: string[], flags: FeatureFlags, debug: boolean, commands: JobCommandState): JobTrace {
+  return new JobTrace({
+    debug, onJobCommand: (command, source) => commands.accept(command, source),
+    ...(options.recorder ? { onMask: options.recorder.addMask } : {}),
+    sink: options.sink,
+    masking: {
+      phrases, tokenPrefixes: options.job.features.token_mask_prefixes ?? [],
+      allDefaultTokens: flags.on("FF_MASK_ALL_DEFAULT_TOKENS"),
+    },
+    sections: options.job.features.trace_sections,
+    ...(options.recorder || options.onSection ? { observer: watchSections(options.recorder, options.onSection) } : {}),
+  });
 }
 
 /** GitLab Runner's header (common/build.go printRunningWithHeader). */

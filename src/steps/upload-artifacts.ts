@@ -1,5 +1,5 @@
 import { rm } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, join, posix } from "node:path";
 import type { Artifact } from "../protocol/types.ts";
 import { CollectError, collectEntries } from "./archive/collect.ts";
 import type { JobContext } from "./context.ts";
@@ -15,7 +15,47 @@ function wanted(artifact: Artifact, succeeded: boolean): boolean {
 
 /** Whether any artifact is to be uploaded for a job that ended as `succeeded` says. */
 export function hasArtifactsToUpload(ctx: JobContext, succeeded: boolean): boolean {
-  return (ctx.job.artifacts ?? []).some((a) => wanted(a, succeeded));
+  return artifactsOf(ctx).some((a) => wanted(a, succeeded));
+}
+
+/**
+ * The job's artifacts and what its commands added: files (`task.uploadfile`, `artifact.upload`) join
+ * its archive (GitLab keeps one per job), and `isoutput=true` variables go as a dotenv report, as
+ * `artifacts:reports:dotenv` would send them.
+ */
+function artifactsOf(ctx: JobContext): Artifact[] {
+  const declared = [...(ctx.job.artifacts ?? [])];
+  const uploads = (ctx.commands?.uploads ?? []).flatMap((path) => {
+    const relative = posix.isAbsolute(path) ? posix.relative(ctx.executor.directories.projectDir, path) : path;
+    if (relative.startsWith("..") || posix.isAbsolute(relative)) {
+      ctx.trace.stage.warning(`${path} is outside the project directory: not uploaded`);
+      return [];
+    }
+    return [relative];
+  });
+  if (uploads.length > 0) {
+    const archive = declared.findIndex((a) => a.artifact_type === "archive");
+    if (archive >= 0) declared[archive] = { ...declared[archive]!, paths: [...declared[archive]!.paths, ...uploads] };
+    else declared.push({ name: "artifacts", paths: uploads, when: "always", artifact_type: "archive", artifact_format: "zip" });
+  }
+  if (ctx.commands?.dotenv() !== undefined) {
+    if (declared.some((a) => a.artifact_type === "dotenv")) ctx.trace.stage.warning("isoutput variables are not sent: the job has a dotenv report of its own");
+    else declared.push({ name: OUTPUTS_FILE, paths: [OUTPUTS_FILE], when: "always", artifact_type: "dotenv", artifact_format: "gzip" });
+  }
+  return declared;
+}
+
+/** Where `isoutput=true` variables are written for their dotenv report, in the project directory. */
+const OUTPUTS_FILE = ".runner-job-outputs.env";
+
+async function writeOutputs(ctx: JobContext): Promise<void> {
+  const dotenv = ctx.commands?.dotenv();
+  if (dotenv === undefined) return;
+  const stream = ctx.executor.files.write(posix.join(ctx.executor.directories.projectDir, OUTPUTS_FILE), 0o600);
+  await new Promise<void>((done, fail) => {
+    stream.on("error", fail);
+    stream.end(dotenv, () => done());
+  });
 }
 
 const EXTENSIONS: Record<string, string> = { zip: ".zip", gzip: ".gz", raw: "" };
@@ -26,7 +66,8 @@ const EXTENSIONS: Record<string, string> = { zip: ".zip", gzip: ".gz", raw: "" }
  */
 export async function uploadArtifacts(ctx: JobContext): Promise<void> {
   const succeeded = ctx.primary === undefined;
-  for (const artifact of (ctx.job.artifacts ?? []).filter((a) => wanted(a, succeeded))) {
+  await writeOutputs(ctx);
+  for (const artifact of artifactsOf(ctx).filter((a) => wanted(a, succeeded))) {
     if (!ctx.artifacts) {
       ctx.trace.stage.warning(`Artifact "${artifact.name}" was not uploaded: artifacts are not available here`);
       continue;

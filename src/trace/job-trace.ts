@@ -1,7 +1,11 @@
 import { ANSI } from "./ansi.ts";
 import { utf8 } from "./bytes.ts";
-import { createMasker, type MaskingRules } from "./masking.ts";
+import type { MaskingRules } from "./masking.ts";
+import { TraceMaskers } from "./trace-maskers.ts";
 import { scriptMarkFilter } from "./script-markers.ts";
+import { commandFilter } from "./job-commands/command-filter.ts";
+import type { JobCommand } from "./job-commands/grammar.ts";
+import { TraceCommands, type CommandSource, type JobIssue } from "./job-commands/trace-commands.ts";
 import type { JobFailure } from "../protocol/job-failure.ts";
 
 /** Which stream a trace write came from: `00` runner messages, `01` the job's script (docs/protocol.md §9.4). */
@@ -68,6 +72,9 @@ export class JobTrace {
   readonly #now: () => number;
   readonly #observer: TraceObserver | undefined;
 
+  readonly #commands: TraceCommands;
+  readonly #mask: (text: string) => string;
+
   constructor(options: {
     sink: TraceSink;
     masking: MaskingRules;
@@ -76,43 +83,67 @@ export class JobTrace {
     /** Milliseconds since the epoch; for section timestamps. */
     now?: () => number;
     observer?: TraceObserver;
+    /** CI_DEBUG_TRACE: job commands leave a dim note. */
+    debug?: boolean;
+    /** Told of each phrase a job command masks (for the run record's own texts). */
+    onMask?: (phrase: string) => void;
+    /** Job commands that change the job (variables, PATH, result, files); a returned text is warned. */
+    onJobCommand?: (command: JobCommand, source: CommandSource) => string | undefined;
   }) {
     this.#sections = options.sections;
     this.#now = options.now ?? Date.now;
     this.#observer = options.observer;
-    const sink: TraceSink = options.observer
-      ? {
-          write: (bytes, stream) => (options.observer!.bytes(bytes.length), options.sink.write(bytes, stream)),
-          endLine: (stream) => options.sink.endLine?.(stream),
-        }
-      : options.sink;
+    const sink = observed(options.sink, options.observer);
     this.#sink = sink;
-    const runnerMasker = createMasker(options.masking);
-    this.#runner = (bytes) => emit(sink, RUNNER_STREAM, runnerMasker.write(bytes));
-    // The runner's script-line marks come out of the script's output before anything else sees it;
-    // what came before a mark is written before the line it starts is reported.
-    const scriptMasker = createMasker(options.masking);
-    const masked = (bytes: Uint8Array) => emit(sink, SCRIPT_STDOUT, scriptMasker.write(bytes));
-    const marks = scriptMarkFilter((index, before) => {
+    const maskers = new TraceMaskers(options.masking, (runner, script) => {
+      emit(sink, RUNNER_STREAM, runner);
+      emit(sink, SCRIPT_STDOUT, script);
+    });
+    this.#runner = (bytes) => emit(sink, RUNNER_STREAM, maskers.runner(bytes));
+    const masked = (bytes: Uint8Array) => emit(sink, SCRIPT_STDOUT, maskers.script(bytes));
+    const addMask = (value: string) => {
+      for (const phrase of maskers.add(value)) options.onMask?.(phrase);
+    };
+    this.#commands = new TraceCommands({
+      write: (text) => masked(utf8(text)), addMask, now: this.#now, debug: options.debug ?? false, sections: options.sections,
+      ...(options.onJobCommand ? { onJobCommand: options.onJobCommand } : {}),
+    });
+    this.#mask = (text) => maskers.mask(text);
+    // The runner's script-line marks come out of the script's output before anything else sees it,
+    // then job commands; what came before a mark or a command is written first.
+    const commands = commandFilter((command, before) => {
       if (before.length > 0) masked(before);
+      this.#commands.handle(command);
+    });
+    const unmarked = (bytes: Uint8Array) => masked(commands.write(bytes));
+    const marks = scriptMarkFilter((index, before) => {
+      if (before.length > 0) unmarked(before);
       this.#observer?.scriptLine(index, this.#now());
     });
     this.#endScript = () => {
-      masked(marks.end());
-      emit(sink, SCRIPT_STDOUT, scriptMasker.end());
+      unmarked(marks.end());
+      masked(commands.end());
+      this.#commands.endStage();
+      emit(sink, SCRIPT_STDOUT, maskers.endScript());
       sink.endLine?.(SCRIPT_STDOUT);
     };
-    this.#ends.push(this.#endScript, () => emit(sink, RUNNER_STREAM, runnerMasker.end()));
-    const script = { write: (bytes: Uint8Array) => masked(marks.write(bytes)) };
+    this.#ends.push(this.#endScript, () => emit(sink, RUNNER_STREAM, maskers.endRunner()));
+    const script = { write: (bytes: Uint8Array) => unmarked(marks.write(bytes)) };
     this.stdout = script;
     this.stderr = script;
-    const line = (text: string) => script.write(utf8(`${text}${ANSI.reset}\n`));
-    this.stage = {
-      println: (text) => line(`${ANSI.clear}${text}`),
-      info: (text) => line(`${ANSI.boldGreen}${text}`),
-      warning: (text) => line(`${ANSI.yellow}WARNING: ${text}`),
-      error: (text) => line(`${ANSI.boldRed}ERROR: ${text}`),
-    };
+    this.stage = stageLines(script);
+  }
+
+  /** Warnings and errors the job's script raised with commands (`##vso[task.logissue]`, `::warning::`…), masked as the trace. */
+  get issues(): readonly JobIssue[] {
+    return this.#commands.issues.map((issue) => ({
+      ...issue, message: this.#mask(issue.message), ...(issue.file ? { file: this.#mask(issue.file) } : {}),
+    }));
+  }
+
+  /** A command the job wrote to its command file (not printed): handled as a printed one, from a trusted source. */
+  fileCommand(command: JobCommand): void {
+    this.#commands.handle(command, "file");
   }
 
   /** A plain runner line (`Println`). */
@@ -170,6 +201,23 @@ export class JobTrace {
   #seconds(): number {
     return Math.floor(this.#now() / 1000);
   }
+}
+
+/** The sink, counting the bytes written to it for the observer. */
+function observed(sink: TraceSink, observer: TraceObserver | undefined): TraceSink {
+  if (!observer) return sink;
+  return { write: (bytes, stream) => (observer.bytes(bytes.length), sink.write(bytes, stream)), endLine: (stream) => sink.endLine?.(stream) };
+}
+
+/** The runner's own lines of a stage, on the script's stream. */
+function stageLines(script: OutputWriter): StageLines {
+  const line = (text: string) => script.write(utf8(`${text}${ANSI.reset}\n`));
+  return {
+    println: (text) => line(`${ANSI.clear}${text}`),
+    info: (text) => line(`${ANSI.boldGreen}${text}`),
+    warning: (text) => line(`${ANSI.yellow}WARNING: ${text}`),
+    error: (text) => line(`${ANSI.boldRed}ERROR: ${text}`),
+  };
 }
 
 function emit(sink: TraceSink, stream: TraceStream, bytes: Uint8Array): void {

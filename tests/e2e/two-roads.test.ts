@@ -1,29 +1,20 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { describe, expect, test } from "bun:test";
+import { BINARY, useRealParts } from "../helpers/real-parts.ts";
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { FakeGitLab } from "../fake-gitlab/fake-gitlab.ts";
-import { BUSYBOX, DEBIAN, dockerAvailable, startDocker } from "../helpers/docker.ts";
+import { BUSYBOX, DEBIAN } from "../helpers/docker.ts";
 import { makeRepository, git } from "../helpers/git-fixture.ts";
-import { sshdAvailable, startSshd, type TestSshd } from "../helpers/sshd.ts";
 
 /**
  * One road below the planner: the same job through `runner exec` and through `runner run-single`
  * against the fake GitLab gives the same trace (ids, times, tokens and the artifact store's own line
  * normalised) and the same artifacts, on every executor.
  */
-const BINARY = resolve(import.meta.dir, "../../dist/runner");
-const docker = dockerAvailable();
-const ssh = sshdAvailable();
-let sshd: TestSshd | undefined;
-beforeAll(async () => {
-  if (!existsSync(BINARY)) Bun.spawnSync([process.execPath, "scripts/build.ts"], { cwd: resolve(import.meta.dir, "../..") });
-  if (docker) await startDocker();
-  if (ssh) sshd = await startSshd();
-}, 300_000);
-afterAll(async () => {
-  await sshd?.stop();
-});
+const parts = useRealParts();
+const docker = parts.docker;
+const ssh = parts.ssh;
 
 const SCRIPT = [
   'echo "hello from the job: $((6 * 7))"',
@@ -60,8 +51,8 @@ const ROADS: Road[] = [
   },
   {
     name: "ssh", available: ssh,
-    flags: () => ["--executor", "ssh", "--ssh-host", "127.0.0.1", "--ssh-port", String(sshd!.port), "--ssh-user", "root",
-      "--ssh-identity-file", sshd!.clientKey, "--ssh-known-hosts-file", sshd!.knownHosts],
+    flags: () => ["--executor", "ssh", "--ssh-host", "127.0.0.1", "--ssh-port", String(parts.sshd().port), "--ssh-user", "root",
+      "--ssh-identity-file", parts.sshd().clientKey, "--ssh-known-hosts-file", parts.sshd().knownHosts],
   },
   { name: "custom", available: true, flags: () => ["--executor", "custom", "--custom-run-exec", customDriver()] },
 ];

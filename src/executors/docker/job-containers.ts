@@ -31,13 +31,15 @@ export async function startJobContainer(api: DockerApi, image: ContainerImage, p
   const query = { name: plan.name, ...(image.platform ? { platform: image.platform } : {}) };
   const { Id } = await api.request<{ Id: string }>("POST", "/containers/create", { query, body: containerBody(image, plan) });
   const server = new StageServer(await api.attach(Id));
-  await api.request("POST", `/containers/${Id}/start`).catch(async (error: Error) => {
-    // Two containers starting at once on a new volume both make the working directory in it, and the
-    // engine's mkdir of the later one fails with "file exists" (moby's setupWorkingDirectory): it is
-    // there now, so a second start succeeds.
-    if (!/file exists/.test(error.message)) throw error;
-    await api.request("POST", `/containers/${Id}/start`);
-  });
+  // Two containers starting at once on a new volume both make the working directory in it, and the
+  // engine's mkdir of the later one may fail with "file exists" (moby's setupWorkingDirectory): it is
+  // there a moment later, so the start is tried again.
+  for (let attempt = 1; ; attempt++) {
+    const failed = await api.request("POST", `/containers/${Id}/start`).then(() => undefined, (error: Error) => error);
+    if (!failed) break;
+    if (!/file exists/.test(failed.message) || attempt === 3) throw failed;
+    await Bun.sleep(50 * attempt);
+  }
   return { id: Id, server };
 }
 
