@@ -40,6 +40,8 @@ export interface ExecOptions {
   readonly graph?: boolean;
   /** `--dry-run`: plan and validate, run nothing. */
   readonly dryRun?: boolean;
+  /** `--serve [ADDR]`: the run's page, live, from a server on ADDR; `--stay` keeps it after the run. */
+  readonly serve?: { readonly address: string; readonly stay: boolean };
   /** `--keep`: a failed job's containers (Docker) stay for debugging. */
   readonly keep?: boolean;
   /** `--shell-on-failure`: an interactive shell in a failed job's build container (Docker), through these. */

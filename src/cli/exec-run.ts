@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { runLocalPipeline, type LocalJobResult } from "../local/local-run.ts";
@@ -10,6 +10,8 @@ import type { PayloadContext } from "../pipeline/payload.ts";
 import type { LocalPipeline, LocalProject } from "../pipeline/predefined.ts";
 import { pipelineName } from "../pipeline/rule-variables.ts";
 import type { RecordEvent } from "../record/phases.ts";
+import type { PageServer } from "./page-server.ts";
+import { slugify } from "../pipeline/slug.ts";
 import { RunRecord } from "../record/run-record.ts";
 import { TerminalSink } from "../trace/terminal-sink.ts";
 import type { ExecOptions } from "./exec-options.ts";
@@ -48,13 +50,17 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
   const status = options.terminal && !options.json ? new StatusLine(options.print) : undefined;
   const print = status ? (text: string) => status.print(text) : options.print;
   // The run leaves its record in .runner/runs; with --json its events are the output.
+  let page: PageServer | undefined;
   const record = new RunRecord(join(cwd, ".runner", "runs"), {
+    stages: pipeline.stages,
     onEvent: (event: RecordEvent) => {
+      page?.notify();
       if (options.json) options.print(`${JSON.stringify(event)}\n`);
       if (event.type === "job.start") status?.jobStarted(event.job);
       if (event.type === "job.finish") status?.jobFinished(event.job);
     },
   });
+  if (options.serve) page = await startPage(options.serve.address, record.dir, plan.jobs.map((p) => p.job), pipeline.stages, options.printError);
   const executors = await chooseLocalExecutors(options, allJobs, options.json ? options.printError : (line) => print(`${line}\n`));
   const runners = localRunners(options, cwd);
   let results: LocalJobResult[];
@@ -77,6 +83,7 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
     status?.stop();
   }
   record.finish();
+  if (page) await endPage(page, options.serve?.stay === true, options.printError);
   if (!options.json && (allJobs.length > 1 || results.some((r) => r.status === "failed"))) options.print(renderSummary(results, options.color));
   const failed = results.some((r) => (r.status === "failed" || r.status === "canceled") && !r.allowFailure);
   return failed ? EXIT.jobFailed : EXIT.ok;
@@ -148,4 +155,28 @@ function jobPrefix(job: JobDefinition, index: number, width: number, color: bool
   if (!color) return `${name} | `;
   const code = PREFIX_COLORS[index % PREFIX_COLORS.length];
   return `\x1b[${code}m${name}\x1b[0m | `;
+}
+
+/** `--serve`: the run's page, live, from a server; its URL said first. */
+async function startPage(address: string, dir: string, jobs: readonly JobDefinition[], stages: readonly string[], say: (line: string) => void): Promise<PageServer> {
+  const { servePage } = await import("./page-server.ts");
+  const plan = jobs.map((job, index) => ({
+    name: job.name, stage: job.stage, allowFailure: job.allowFailure, slug: slugify(job.name) || `job-${index}`,
+    ...(job.needs ? { needs: job.needs.map((n) => n.job) } : {}),
+  }));
+  const server = servePage({ address, runDir: () => (existsSync(dir) ? dir : undefined), plan, stages });
+  say(`The run's page: ${server.url}`);
+  return server;
+}
+
+/** The run is over: the pages are told, and the server stops (after a moment to fetch the end), unless told to stay. */
+async function endPage(page: PageServer, stay: boolean, say: (line: string) => void): Promise<void> {
+  page.notify("end");
+  if (stay) {
+    say(`The run is over; its page stays at ${page.url} (Ctrl-C stops)`);
+    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+  } else {
+    await Bun.sleep(1000);
+  }
+  page.stop();
 }

@@ -210,6 +210,7 @@ function recordOptions(job: JobDefinition, index: number, payload: JobResponse) 
     name: job.name, slug: slugify(job.name) || `job-${index}`, stage: job.stage, allowFailure: job.allowFailure,
     commands: script.filter((c) => c.trim() !== ""),
     maskedPhrases: maskedPhrases(resolveVariables(payload.variables, "")),
+    ...(job.needs ? { needs: job.needs.map((n) => n.job) } : {}),
   };
 }
 

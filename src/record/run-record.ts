@@ -22,6 +22,10 @@ export interface JobSummary {
   /** What the job's script raised with job commands. */
   readonly issues?: readonly JobIssue[];
   readonly with_issues?: true;
+  /** The jobs it waits for by name (`needs:`); none: every job of the earlier stages. */
+  readonly needs?: readonly string[];
+  /** Why it did not run (skipped, manual). */
+  readonly skip_reason?: string;
   readonly started_at: string;
   readonly finished_at: string;
   readonly duration_ms: number;
@@ -36,6 +40,8 @@ export interface RunSummary {
   /** GitLab's composite status of the latest attempts: `success` (warnings when an allowed failure), `failed`, `canceled`, `skipped`. */
   readonly pipeline_status: PipelineStatus;
   readonly warnings: boolean;
+  /** The pipeline's stages, in order. */
+  readonly stages?: readonly string[];
   readonly jobs: readonly {
     readonly job: string; readonly stage: string; readonly status: string; readonly allow_failure: boolean;
     readonly duration_ms: number; readonly failed_phase?: PhaseCode; readonly coverage?: number; readonly dir: string;
@@ -77,7 +83,11 @@ export class RunRecord {
   readonly #dirs = new Map<JobSummary, string>();
   readonly #onEvent: ((event: RecordEvent) => void) | undefined;
 
-  constructor(root: string, options: { onEvent?: (event: RecordEvent) => void; runId?: string } = {}) {
+  readonly #stages: readonly string[] | undefined;
+
+  /** `stages`: the pipeline's, in order (the page draws its columns so). */
+  constructor(root: string, options: { onEvent?: (event: RecordEvent) => void; runId?: string; stages?: readonly string[] } = {}) {
+    this.#stages = options.stages;
     this.#root = root;
     this.runId = options.runId ?? `${this.#created.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${process.pid}`;
     this.dir = join(root, this.runId);
@@ -89,6 +99,8 @@ export class RunRecord {
   job(options: {
     name: string; slug: string; stage: string; allowFailure: boolean;
     commands: readonly string[]; maskedPhrases: readonly string[];
+    /** `needs:` of the job (the jobs it waits for by name), for the pipeline page's lines. */
+    needs?: readonly string[];
   }): JobRecordFiles {
     const dir = join(this.dir, options.slug);
     mkdirSync(dir, { recursive: true });
@@ -138,6 +150,7 @@ export class RunRecord {
       run_id: this.runId, created_at: this.#created.toISOString(), finished_at: new Date().toISOString(),
       pipeline_status: status,
       warnings,
+      ...(this.#stages ? { stages: this.#stages } : {}),
       jobs: this.#jobs.map((j) => ({
         job: j.job, stage: j.stage, status: j.status, allow_failure: j.allow_failure, duration_ms: j.duration_ms,
         ...(j.failed_phase ? { failed_phase: j.failed_phase } : {}), ...(j.coverage !== undefined ? { coverage: j.coverage } : {}),
@@ -163,7 +176,7 @@ function writeJson(file: string, value: unknown): void {
 }
 
 /** A finished job's summary.json and manifest.json; returns the summary. */
-function writeJobFiles(dir: string, options: { name: string; stage: string; allowFailure: boolean }, recorder: JobRecorder, outcome: Parameters<JobRecordFiles["finish"]>[0]): JobSummary {
+function writeJobFiles(dir: string, options: { name: string; stage: string; allowFailure: boolean; needs?: readonly string[] }, recorder: JobRecorder, outcome: Parameters<JobRecordFiles["finish"]>[0]): JobSummary {
   const { failedPhase } = recorder.finish(outcome);
   const phases = recorder.phases;
   const started = phases.reduce((min, p) => (p.started_at < min ? p.started_at : min), new Date().toISOString());
@@ -176,6 +189,8 @@ function writeJobFiles(dir: string, options: { name: string; stage: string; allo
     ...(failedPhase ? { failed_phase: failedPhase } : {}),
     ...(outcome.coverage !== undefined ? { coverage: outcome.coverage } : {}),
     ...(outcome.issues?.length ? { issues: outcome.issues } : {}),
+    ...(options.needs ? { needs: options.needs } : {}),
+    ...(outcome.skipReason ? { skip_reason: outcome.skipReason } : {}),
     ...(outcome.withIssues ? { with_issues: true as const } : {}),
     started_at: started, finished_at: finished.toISOString(),
     duration_ms: Math.max(0, finished.getTime() - Date.parse(started)), phases,

@@ -1,70 +1,148 @@
-import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { PNG } from "pngjs";
+import { chromiumAvailable, launchBrowser, type Browser } from "../helpers/browser.ts";
 import { git, makeRepository } from "../helpers/git-fixture.ts";
+import { BINARY } from "../helpers/real-parts.ts";
 
-const BINARY = resolve(import.meta.dir, "../../dist/runner");
-const CHROMIUM = "/usr/bin/chromium";
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI === "true") throw new Error(`${CHROMIUM} is missing in CI; .ci/run installs chromium`);
-if (!available) console.warn(`\n!!! SKIPPING the HTML rendering test: ${CHROMIUM} is not installed (apt-get install chromium) !!!\n`);
+/**
+ * The pipeline page (`runner show --html`, `runner exec --serve`) in Debian's real Chromium, driven
+ * over the DevTools protocol: GitLab's pipeline graph (stage columns, `needs` lines), the job log
+ * as GitLab renders a trace, the labelled timeline, and the live page following a run.
+ */
+const available = chromiumAvailable();
+const SHOTS = join(tmpdir(), "runner-page-screenshots");
+let browser: Browser;
+beforeAll(async () => {
+  if (!available) return;
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchBrowser();
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+});
 
-function chromium(...args: string[]) {
-  const profile = mkdtempSync(join(tmpdir(), "runner-chromium-"));
-  return Bun.spawnSync([
-    CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`,
-    "--hide-scrollbars", ...args,
-  ], { timeout: 60_000 });
+const PIPELINE = [
+  "stages: [build, test, deploy]",
+  "compile:\n  stage: build\n  script:\n    - echo compiling\n    - 'echo \"::group::Details of the build\"'\n    - echo hidden detail\n    - 'echo \"::endgroup::\"'",
+  "broken:\n  stage: test\n  needs: [compile]\n  script:\n    - echo testing\n    - 'echo \"::warning file=src/a.c,line=3::careful here\"'\n    - exit 3",
+  "checks:\n  stage: test\n  needs: []\n  allow_failure: true\n  script: [echo ok]",
+  "ship:\n  stage: deploy\n  script: [echo ship]",
+].join("\n");
+
+function repository(pipeline: string) {
+  const repo = makeRepository(1);
+  writeFileSync(join(repo.work, ".gitlab-ci.yml"), pipeline);
+  git(repo.work, "add", ".");
+  git(repo.work, "commit", "-q", "-m", "ci");
+  return repo;
 }
 
-(available ? describe : describe.skip)("runner show --html in a real browser", () => {
-  test("the page shows every job, and each job's row carries its status colour", () => {
-    const repo = makeRepository(1);
-    writeFileSync(join(repo.work, ".gitlab-ci.yml"), [
-      "stages: [build, test]",
-      "compile:\n  stage: build\n  script: [sleep 0.2, echo built]",
-      "broken:\n  stage: test\n  script: [sleep 0.2, exit 1]",
-      "checks:\n  stage: test\n  script: [sleep 0.3, echo ok]\n  allow_failure: true",
-    ].join("\n"));
-    git(repo.work, "add", ".");
-    git(repo.work, "commit", "-q", "-m", "ci");
+/** A screenshot is kept, and it is not blank: many colours, and not one covering nearly all of it. */
+async function keepShot(name: string): Promise<string> {
+  const png = PNG.sync.read(await browser.screenshot());
+  const file = join(SHOTS, `${name}.png`);
+  writeFileSync(file, PNG.sync.write(png));
+  const counts = new Map<number, number>();
+  for (let i = 0; i < png.data.length; i += 4 * 7) {
+    const key = (png.data[i]! << 16) | (png.data[i + 1]! << 8) | png.data[i + 2]!;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const most = Math.max(...counts.values()) / [...counts.values()].reduce((a, b) => a + b, 0);
+  expect(counts.size).toBeGreaterThan(20);
+  expect(most).toBeLessThan(0.97);
+  return file;
+}
+
+(available ? describe : describe.skip)("the pipeline page in a real browser", () => {
+  test("the written page: graph in stage columns with a needs line, the failed job's log, the labelled timeline", async () => {
+    const repo = repository(PIPELINE);
     Bun.spawnSync([BINARY, "exec"], { cwd: repo.work, env: { PATH: process.env.PATH! } });
     const page = join(repo.work, "run.html");
     expect(Bun.spawnSync([BINARY, "show", "--html", page], { cwd: repo.work }).exitCode).toBe(0);
 
-    const dom = chromium("--dump-dom", `file://${page}`).stdout.toString();
-    for (const name of ["compile", "broken", "checks"]) expect(dom).toContain(`</span>${name}<span class="meta">`);
-    expect(dom).toContain("failed in job.execution");
+    await browser.goto(`file://${page}#graph`);
+    await browser.waitFor("document.body.dataset.ready");
+    const columns = await browser.evaluate<string[][]>(`[...document.querySelectorAll(".stage")].map((s) => [s.querySelector("h3").textContent, ...[...s.querySelectorAll(".job .name")].map((n) => n.textContent)])`);
+    expect(columns).toEqual([["build", "compile"], ["test", "broken", "checks"], ["deploy", "ship"]]);
+    // The line runs from compile's right edge to broken's left edge.
+    expect(await browser.evaluate<string[]>(`[...document.querySelectorAll("path.need")].map((p) => {
+      const box = document.querySelector(".graph").getBoundingClientRect(), len = p.getTotalLength();
+      const a = p.getPointAtLength(0), b = p.getPointAtLength(len);
+      const from = document.querySelector('.job[data-job="' + p.dataset.from + '"]').getBoundingClientRect();
+      const to = document.querySelector('.job[data-job="' + p.dataset.to + '"]').getBoundingClientRect();
+      const near = (x, y) => Math.abs(x - y) < 2;
+      return p.dataset.from + ">" + p.dataset.to + ":" + (near(a.x + box.left, from.right) && near(b.x + box.left, to.left) && len > 30);
+    })`)).toEqual(["compile>broken:true"]);
+    expect(await browser.evaluate<string>(`document.querySelector('.job[data-job="checks"]').className`)).toBe("job success");
+    expect(await browser.evaluate<string>(`document.querySelector('.job[data-job="broken"]').className`)).toBe("job failed");
+    expect(await browser.evaluate<string>(`document.querySelector('.job[data-job="ship"] .why').textContent`)).toContain("failed");
+    const graphShot = await keepShot("graph");
 
-    const shot = join(repo.work, "run.png");
-    chromium("--window-size=1200,420", `--screenshot=${shot}`, `file://${page}`);
-    const png = PNG.sync.read(readFileSync(shot));
-    expect(png.width).toBe(1200);
-    // Rows start below the header; find each job's row by its status dot, left of the timeline.
-    const colour = (x: number, y: number) => {
-      const i = (png.width * y + x) << 2;
-      return [png.data[i]!, png.data[i + 1]!, png.data[i + 2]!];
-    };
-    const near = ([r, g, b]: number[], [R, G, B]: number[]) => Math.abs(r! - R!) + Math.abs(g! - G!) + Math.abs(b! - B!) < 40;
-    const GREEN = [0x2d, 0xa1, 0x60];
-    const RED = [0xdd, 0x2b, 0x0e];
-    const rowsWith = (target: number[]) => {
-      const rows = new Set<number>();
-      for (let y = 0; y < png.height; y++) {
-        for (let x = 400; x < png.width; x++) {
-          if (near(colour(x, y), target)) {
-            rows.add(Math.floor(y / 20));
-            break;
-          }
-        }
-      }
-      return rows.size;
-    };
-    // compile passed (green); broken and checks (an allowed failure) failed (red).
-    expect(rowsWith(GREEN)).toBeGreaterThanOrEqual(1);
-    expect(rowsWith(RED)).toBeGreaterThanOrEqual(2);
+    await browser.evaluate(`document.querySelector('.job[data-job="broken"]').click()`);
+    await browser.waitFor(`document.querySelector(".log .line")`);
+    expect(await browser.evaluate<string>(`document.querySelector(".line.failing .x").textContent`)).toBe("$ exit 3");
+    expect(await browser.evaluate<string>(`document.querySelector(".line.failure .x").textContent`)).toBe("ERROR: Job failed: exit status 3");
+    expect(await browser.evaluate<boolean>(`document.querySelector(".line.target").classList.contains("failing")`)).toBe(true);
+    expect(await browser.evaluate<string>(`getComputedStyle(document.querySelector(".line.failure .x span")).color`)).toBe("rgb(224, 93, 68)");
+    expect(await browser.evaluate<string>(`document.querySelector(".issues").textContent`)).toContain("src/a.c:3: careful here");
+    const sections = await browser.evaluate<number>(`document.querySelectorAll(".log details.section").length`);
+    expect(sections).toBeGreaterThanOrEqual(4);
+    const logShot = await keepShot("job-log");
+
+    // A collapsed group opens when clicked, and makes its lines then.
+    await browser.goto(`file://${page}#job=compile`);
+    await browser.waitFor(`document.querySelector(".log .line")`);
+    const group = `[...document.querySelectorAll(".log details.section")].find((d) => d.querySelector("summary").textContent.includes("Details of the build"))`;
+    expect(await browser.evaluate<boolean>(`${group}.open`)).toBe(false);
+    expect(await browser.evaluate<string>(`document.querySelector(".log").textContent`)).not.toContain("hidden detail");
+    await browser.evaluate(`${group}.querySelector("summary").click()`);
+    await browser.waitFor(`document.querySelector(".log").textContent.includes("hidden detail")`);
+
+    await browser.goto(`file://${page}#timeline`);
+    await browser.waitFor(`document.querySelector(".timeline .bar")`);
+    const labels = await browser.evaluate<string[]>(`[...new Set([...document.querySelectorAll(".timeline .bar .label")].map((l) => l.textContent.split(" ")[0]))]`);
+    for (const label of ["prepare", "get_sources", "script", "$", "cleanup"]) expect(labels).toContain(label);
+    expect(await browser.evaluate<number>(`document.querySelectorAll(".axis .tick").length`)).toBeGreaterThan(1);
+    const timelineShot = await keepShot("timeline");
+    console.log(`page screenshots: ${graphShot}, ${logShot}, ${timelineShot}`);
+  }, 120_000);
+
+  test("a long log stays fast: 300,000 lines open in pages of 2,000", async () => {
+    const repo = repository("long:\n  script: [seq 1 300000]\n");
+    Bun.spawnSync([BINARY, "exec"], { cwd: repo.work, env: { PATH: process.env.PATH! } });
+    const page = join(repo.work, "run.html");
+    expect(Bun.spawnSync([BINARY, "show", "--html", page], { cwd: repo.work }).exitCode).toBe(0);
+    const started = performance.now();
+    await browser.goto(`file://${page}#job=long`);
+    await browser.waitFor(`document.querySelector(".log button.more")`);
+    const opened = performance.now() - started;
+    const lines = await browser.evaluate<number>(`document.querySelectorAll(".log .line").length`);
+    expect(lines).toBeLessThan(2100);
+    expect(await browser.evaluate<string>(`document.querySelector(".log button.more").textContent`)).toMatch(/^Show 2000 more of \d+ lines$/);
+    expect(opened).toBeLessThan(10_000);
+    console.log(`a 300,000-line log opened in ${opened.toFixed(0)} ms with ${lines} lines drawn`);
+  }, 60_000);
+
+  test("runner exec --serve: the live page shows a job running, then done; the server stops with the run", async () => {
+    const repo = repository("quick:\n  script: [echo quick]\nslow:\n  script: [echo start, sleep 3, echo done]\n");
+    const child = Bun.spawn([BINARY, "exec", "--no-color", "--serve", "127.0.0.1:0"], { cwd: repo.work, env: { PATH: process.env.PATH! }, stdout: "pipe", stderr: "pipe" });
+    const reader = child.stderr.getReader();
+    let said = "";
+    while (!/http:\/\/127\.0\.0\.1:\d+\//.test(said)) said += new TextDecoder().decode((await reader.read()).value);
+    reader.releaseLock();
+    const url = /http:\/\/127\.0\.0\.1:\d+\//.exec(said)![0];
+    await browser.goto(url);
+    await browser.waitFor(`document.querySelector('.job[data-job="slow"].running')`, 10_000);
+    expect(await browser.evaluate<string>(`document.querySelector("header .status").textContent`)).toBe("running");
+    const liveShot = await keepShot("live-running");
+    await browser.waitFor(`document.querySelector('.job[data-job="slow"].success')`, 20_000);
+    expect(await browser.evaluate<string>(`document.querySelector("header .status").textContent`)).toBe("success");
+    expect(await child.exited).toBe(0);
+    const after = await fetch(url).then(() => "answered", () => "stopped");
+    expect(after).toBe("stopped");
+    console.log(`live page screenshot: ${liveShot}`);
   }, 60_000);
 });

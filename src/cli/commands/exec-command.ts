@@ -29,6 +29,7 @@ export const registerExec: Registration = (program, ctx) => {
       shell: opts.shell, concurrency: opts.concurrency, withNeeds: opts.needs === true, protectedRef: opts.protected === true, manual: opts.manual,
       keep: opts.keep === true, ...(opts.listJson ? { list: "json" as const } : opts.list ? { list: "table" as const } : {}),
       dryRun: opts.dryRun === true, graph: opts.graph === true, preview: opts.preview === true,
+      ...(opts.serve ? { serve: { address: opts.serve === true ? "0" : opts.serve, stay: opts.stay === true } } : {}),
       ...(opts.shellOnFailure ? { shellOnFailure: { stdin: process.stdin, stdout: process.stdout } } : {}),
       buildsDir: opts.buildsDir, cache: opts.cache, json: opts.json === true, terminal: process.stdout.isTTY === true,
       color: useColor(opts.color, env), print: (text) => process.stdout.write(text), printError: (text) => process.stderr.write(`${text}\n`), env,
@@ -57,6 +58,8 @@ function execOptions<C extends Command<[string[]]>>(command: C) {
     .option("--builds-dir <dir>", "where jobs run (default: .runner/builds)")
     .option("--no-color", "no colours (also NO_COLOR)")
     .option("--json", "print the run's events as JSON lines instead of the job logs")
+    .option("--serve [address]", "serve the run's page live while it goes (PORT, HOST:PORT; 127.0.0.1 and a free port by default)")
+    .option("--stay", "with --serve: keep serving after the run, until Ctrl-C")
     .option("--list", "list the jobs (stage, when, needs) and why any are left out; run nothing")
     .option("--list-json", "the same list as JSON")
     .option("--dry-run", "plan and validate the pipeline, run nothing")

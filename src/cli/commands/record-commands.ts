@@ -9,9 +9,11 @@ export const registerRecordCommands: Registration = (program, ctx) => {
     .argument("[run]", "a run id from .runner/runs (default: latest)")
     .option("--cwd <dir>", "the project directory", ".")
     .option("--html <file>", "write one self-contained HTML page of the run")
+    .option("--serve [address]", "serve the run's page (PORT, HOST:PORT; 127.0.0.1 and a free port by default) until Ctrl-C")
     .option("--no-color", "no colours (also NO_COLOR)")
     .action(async (run, opts) => {
-      const { show } = await import("../show.ts");
+      const { show, serveShow } = await import("../show.ts");
+      if (opts.serve) return ctx.exit(await serveShow({ cwd: opts.cwd, ...(run ? { run } : {}), address: opts.serve === true ? "0" : opts.serve, print: (text) => process.stdout.write(text) }));
       ctx.exit(show({
         cwd: opts.cwd, ...(run ? { run } : {}), ...(opts.html ? { html: opts.html } : {}),
         color: useColor(opts.color, ctx.env), print: (text) => process.stdout.write(text),
