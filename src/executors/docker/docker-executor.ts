@@ -112,7 +112,10 @@ class DockerExecutor implements Executor {
     const tools = "tools" in source ? source.tools.volume : undefined;
     const plan = { labels: this.#labels, settings: this.#options.settings, workingDir: this.directories.projectDir, volume, ...(network ? { network } : {}), ...(job.init ? { init: true } : {}) };
     const helperStarting = separateHelper
-      ? startJobContainer(api, { ...this.#options.helperImage, entrypoint: [""] }, { ...plan, role: "helper", name: `${this.#prefix}-helper`, ...(tools ? { tools } : {}) })
+      // The helper starts in the volume's root: were both containers to make the project directory
+      // at once, the engine's mkdir of one fails with "file exists" (moby's setupWorkingDirectory).
+      // Its stages change to the project directory themselves.
+      ? startJobContainer(api, { ...this.#options.helperImage, entrypoint: [""] }, { ...plan, workingDir: BUILDS, role: "helper", name: `${this.#prefix}-helper`, ...(tools ? { tools } : {}) })
       : undefined;
     const buildStarting = startJobContainer(api, this.#options.image, { ...plan, role: "build", name: `${this.#prefix}-build`, ...(!separateHelper && tools ? { tools } : {}) });
     // The file service starts as soon as the container that serves the files runs, while the other starts.
