@@ -5,6 +5,7 @@ import type { JobContext } from "./context.ts";
 import type { RemoteCache } from "./remote-cache/remote-cache.ts";
 import { cacheArchivePath, cacheKey, cachePolicy } from "./restore-cache.ts";
 import { expand, untrackedLister } from "./local-files.ts";
+import { variableValue } from "../job/variables.ts";
 
 /** Whether a cache should be saved for a job that ended as `succeeded` says. */
 export function hasCacheToArchive(ctx: JobContext, succeeded: boolean): boolean {
@@ -42,7 +43,7 @@ export async function archiveCache(ctx: JobContext): Promise<void> {
       for (const line of collected.lines) ctx.trace.stage.println(line);
       for (const warning of collected.warnings) ctx.trace.stage.warning(warning);
       await mkdir(dirname(archive), { recursive: true });
-      await (await import("./archive/zip.ts")).writeZip(ctx.executor.files, projectDir, collected.entries, partial);
+      await writeCacheArchive(ctx, projectDir, collected.entries, partial);
       await rename(partial, archive);
       if (ctx.settings.remoteCache) await storeShared(ctx, ctx.settings.remoteCache, key, archive);
       ctx.trace.stage.info("Created cache");
@@ -60,4 +61,22 @@ async function storeShared(ctx: JobContext, remote: RemoteCache, key: string, ar
   if (!stored.stored) {
     ctx.trace.stage.warning(`${basename(archive)} is ${stored.size} bytes, over MaxUploadedArchiveSize (${stored.limit} bytes): not uploaded to the shared cache`);
   }
+}
+
+/** zstd levels of `CACHE_COMPRESSION_LEVEL`, as GitLab Runner names them. */
+const ZSTD_LEVELS: Record<string, number> = { fastest: 1, fast: 2, default: 3, slow: 9, slowest: 19 };
+
+/**
+ * The cache archive in `CACHE_COMPRESSION_FORMAT` (`zip`, the default, or `tarzstd`) at
+ * `CACHE_COMPRESSION_LEVEL` (`fastest` … `slowest`; a zip at `fastest` is stored uncompressed).
+ */
+async function writeCacheArchive(ctx: JobContext, projectDir: string, entries: readonly string[], file: string): Promise<void> {
+  const format = (variableValue(ctx.variables, "CACHE_COMPRESSION_FORMAT") ?? "zip").toLowerCase() || "zip";
+  const level = (variableValue(ctx.variables, "CACHE_COMPRESSION_LEVEL") ?? "default").toLowerCase() || "default";
+  if (!(level in ZSTD_LEVELS)) ctx.trace.stage.warning(`CACHE_COMPRESSION_LEVEL ${level}: not one of ${Object.keys(ZSTD_LEVELS).join(", ")}; default is used`);
+  if (format === "tarzstd") {
+    return (await import("./archive/tar-zstd.ts")).writeTarZstd(ctx.executor.files, projectDir, entries, file, ZSTD_LEVELS[level] ?? 3);
+  }
+  if (format !== "zip") ctx.trace.stage.warning(`CACHE_COMPRESSION_FORMAT ${format}: not zip or tarzstd; zip is used`);
+  return (await import("./archive/zip.ts")).writeZip(ctx.executor.files, projectDir, entries, file, { compress: level !== "fastest" });
 }

@@ -64,7 +64,7 @@ export async function restoreCache(ctx: JobContext): Promise<void> {
         continue;
       }
       try {
-        await (await import("./archive/zip.ts")).extractZip(archive, ctx.executor.files, projectDir);
+        await extractCacheArchive(archive, ctx, projectDir);
         ctx.trace.stage.info("Successfully extracted cache");
         restored = true;
         break;
@@ -96,4 +96,12 @@ async function fetchShared(ctx: JobContext, remote: RemoteCache, key: string, ar
   } catch (error) {
     ctx.trace.stage.warning(`Failed to download cache: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** A cache archive is a zip or, made with `CACHE_COMPRESSION_FORMAT=tarzstd`, a tar.zst: told by its first bytes. */
+async function extractCacheArchive(archive: string, ctx: JobContext, projectDir: string): Promise<void> {
+  const head = Buffer.from(await Bun.file(archive).slice(0, 4).arrayBuffer());
+  const { ZSTD_MAGIC, extractTarZstd } = await import("./archive/tar-zstd.ts");
+  if (head.equals(ZSTD_MAGIC)) await extractTarZstd(archive, ctx.executor.files, projectDir);
+  else await (await import("./archive/zip.ts")).extractZip(archive, ctx.executor.files, projectDir);
 }

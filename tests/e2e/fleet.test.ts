@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FakeGitLab } from "../fake-gitlab/fake-gitlab.ts";
@@ -67,6 +67,27 @@ describe("a fleet of runners", () => {
       await fake.stop();
     }
   }, 120_000);
+
+  test("CACHE_COMPRESSION_FORMAT=tarzstd: the shared object is a tar.zst, and the next run restores it", () => {
+    const repo = makeRepository(1);
+    writeFileSync(join(repo.work, ".gitlab-ci.yml"), [
+      "variables: { CACHE_COMPRESSION_FORMAT: tarzstd, CACHE_COMPRESSION_LEVEL: fastest }",
+      "job:\n  cache: { key: zst, paths: [vendor/] }\n  script:\n    - cat vendor/note || echo none\n    - mkdir -p vendor && echo \"from run $CI_PIPELINE_ID\" > vendor/note",
+    ].join("\n"));
+    git(repo.work, "add", ".");
+    git(repo.work, "commit", "-q", "-m", "ci");
+    const run = () => Bun.spawnSync([BINARY, "exec", "--no-color", "-v", "CI_PROJECT_ID=77", ...s3Flags()], { cwd: repo.work, env: env() });
+    const first = run();
+    expect(first.exitCode, first.stdout.toString()).toBe(0);
+    // Another machine: no local copy, so the object itself is fetched and extracted.
+    rmSync(join(repo.work, ".runner", "cache"), { recursive: true, force: true });
+    const second = run();
+    const out = second.stdout.toString();
+    expect(second.exitCode, out).toBe(0);
+    expect(out).toMatch(/from run \d+\n/);
+    const object = readFileSync(join(s3.directory, s3.bucket, "project", "77", "zst-non_protected._S3rver_object"));
+    expect([...object.subarray(0, 4)]).toEqual([0x28, 0xb5, 0x2f, 0xfd]);
+  }, 60_000);
 
   test("three runners, concurrent = 4 each, 60 jobs: each runs exactly once, caches cross runners, 409s lose nothing", async () => {
     const fake = await new FakeGitLab().start();
