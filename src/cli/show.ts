@@ -17,13 +17,13 @@ export function show(options: {
   if (!existsSync(summaryFile)) {
     throw new UsageError(options.run ? `No run ${options.run} in ${runs}` : `No run recorded in ${runs} yet; runner exec leaves one`);
   }
-  const run = JSON.parse(readFileSync(summaryFile, "utf8")) as RunSummary;
-  const jobs = run.jobs.map((j) => JSON.parse(readFileSync(join(dir, j.dir, "summary.json"), "utf8")) as JobSummary);
   if (options.html) {
     writeFileSync(options.html, pageOf(realpathSync(dir)));
     options.print(`Wrote ${options.html}\n`);
     return EXIT.ok;
   }
+  const run = JSON.parse(readFileSync(summaryFile, "utf8")) as RunSummary;
+  const jobs = run.jobs.map((j) => JSON.parse(readFileSync(join(dir, j.dir, "summary.json"), "utf8")) as JobSummary);
   options.print(`Run ${run.run_id}: ${run.pipeline_status}${run.warnings ? " with warnings" : ""}\n`);
   options.print(renderTable(jobs.map((j) => ({
     job: j.job, status: j.status, allowFailure: j.allow_failure,

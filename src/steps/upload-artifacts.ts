@@ -15,7 +15,7 @@ function wanted(artifact: Artifact, succeeded: boolean): boolean {
 
 /** Whether any artifact is to be uploaded for a job that ended as `succeeded` says. */
 export function hasArtifactsToUpload(ctx: JobContext, succeeded: boolean): boolean {
-  return artifactsOf(ctx).some((a) => wanted(a, succeeded));
+  return artifactsOf(ctx, () => {}).some((a) => wanted(a, succeeded));
 }
 
 /**
@@ -23,12 +23,12 @@ export function hasArtifactsToUpload(ctx: JobContext, succeeded: boolean): boole
  * its archive (GitLab keeps one per job), and `isoutput=true` variables go as a dotenv report, as
  * `artifacts:reports:dotenv` would send them.
  */
-function artifactsOf(ctx: JobContext): Artifact[] {
+function artifactsOf(ctx: JobContext, warn: (text: string) => void): Artifact[] {
   const declared = [...(ctx.job.artifacts ?? [])];
   const uploads = (ctx.commands?.uploads ?? []).flatMap((path) => {
     const relative = posix.isAbsolute(path) ? posix.relative(ctx.executor.directories.projectDir, path) : path;
     if (relative.startsWith("..") || posix.isAbsolute(relative)) {
-      ctx.trace.stage.warning(`${path} is outside the project directory: not uploaded`);
+      warn(`${path} is outside the project directory: not uploaded`);
       return [];
     }
     return [relative];
@@ -39,7 +39,7 @@ function artifactsOf(ctx: JobContext): Artifact[] {
     else declared.push({ name: "artifacts", paths: uploads, when: "always", artifact_type: "archive", artifact_format: "zip" });
   }
   if (ctx.commands?.dotenv() !== undefined) {
-    if (declared.some((a) => a.artifact_type === "dotenv")) ctx.trace.stage.warning("isoutput variables are not sent: the job has a dotenv report of its own");
+    if (declared.some((a) => a.artifact_type === "dotenv")) warn("isoutput variables are not sent: the job has a dotenv report of its own");
     else declared.push({ name: OUTPUTS_FILE, paths: [OUTPUTS_FILE], when: "always", artifact_type: "dotenv", artifact_format: "gzip" });
   }
   return declared;
@@ -67,7 +67,8 @@ const EXTENSIONS: Record<string, string> = { zip: ".zip", gzip: ".gz", raw: "" }
 export async function uploadArtifacts(ctx: JobContext): Promise<void> {
   const succeeded = ctx.primary === undefined;
   await writeOutputs(ctx);
-  for (const artifact of artifactsOf(ctx).filter((a) => wanted(a, succeeded))) {
+  // Said once, here, not again when the stage decides whether it has work.
+  for (const artifact of artifactsOf(ctx, (text) => ctx.trace.stage.warning(text)).filter((a) => wanted(a, succeeded))) {
     if (!ctx.artifacts) {
       ctx.trace.stage.warning(`Artifact "${artifact.name}" was not uploaded: artifacts are not available here`);
       continue;

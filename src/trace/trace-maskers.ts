@@ -36,15 +36,18 @@ export class TraceMaskers {
     return this.#script.end();
   }
 
-  /** Masks `value` (and each line of 8 characters or more of a multi-line one) from now on; the phrases it adds. */
+  /**
+   * Masks `value` from now on (the phrase masker also masks each line of 8 characters or more of a
+   * multi-line one); returns it trimmed when it is new, else nothing.
+   */
   add(value: string): string[] {
-    const added = maskablePhrases(value).filter((p) => !this.#phrases.includes(p));
-    if (added.length === 0) return [];
-    this.#phrases.push(...added);
+    const phrase = value.trim();
+    if (phrase === "" || this.#phrases.includes(phrase)) return [];
+    this.#phrases.push(phrase);
     this.flush(this.#runner.end(), this.#script.end());
     this.#runner = createMasker({ ...this.#rules, phrases: this.#phrases });
     this.#script = createMasker({ ...this.#rules, phrases: this.#phrases });
-    return added;
+    return [phrase];
   }
 
   /** A text masked with every phrase known now (an issue's message, say). */
@@ -53,11 +56,4 @@ export class TraceMaskers {
     const head = masker.write(utf8(text));
     return new TextDecoder().decode(head) + new TextDecoder().decode(masker.end());
   }
-}
-
-function maskablePhrases(value: string): string[] {
-  const trimmed = value.trim();
-  if (trimmed === "") return [];
-  const lines = trimmed.includes("\n") ? trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length >= 8) : [];
-  return [trimmed, ...lines];
 }

@@ -163,15 +163,7 @@ export class DockerApi {
     stream.on("end", ended);
     stream.on("close", ended);
     stream.on("error", ended);
-    const exitCode = async () => {
-      for (let i = 0; i < 100; i++) {
-        const info = await this.request<{ Running: boolean; ExitCode: number | null }>("GET", `/exec/${id}/json`);
-        if (!info.Running && info.ExitCode !== null) return info.ExitCode;
-        await Bun.sleep(20);
-      }
-      return -1;
-    };
-    return { stdin: stream, stdout, stderr: () => stderr, exitCode };
+    return { stdin: stream, stdout, stderr: () => stderr, exitCode: () => this.#execExitCode(id) };
   }
 
   /** The engine's operating system and architecture, as Go names them (`linux`, `amd64`). */
@@ -200,9 +192,13 @@ export class DockerApi {
     } finally {
       signal?.removeEventListener("abort", onAbort);
     }
-    // The stream ends a moment before the engine records the exit code.
+    return this.#execExitCode(Id);
+  }
+
+  /** An ended exec's exit code: its stream ends a moment before the engine records it (-1: never recorded). */
+  async #execExitCode(id: string): Promise<number> {
     for (let i = 0; i < 200; i++) {
-      const info = await this.request<{ Running: boolean; ExitCode: number | null }>("GET", `/exec/${Id}/json`);
+      const info = await this.request<{ Running: boolean; ExitCode: number | null }>("GET", `/exec/${id}/json`);
       if (!info.Running && info.ExitCode !== null) return info.ExitCode;
       await Bun.sleep(i < 20 ? 5 : 50);
     }
