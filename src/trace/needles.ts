@@ -1,26 +1,49 @@
+import { NeedleAutomaton } from "./needle-automaton.ts";
+import type { Needles, NeedleScanner } from "./needle-types.ts";
+
 /**
- * Finding any of several byte strings ("needles") in a chunk with the runtime's native search,
- * for the streaming maskers. Needles are searched whole; only the last bytes of a chunk are looked
- * at byte by byte, for a needle that may continue in the next chunk.
+ * Up to this many needles in this many distinct two-byte heads, one native search per head beats
+ * the one-pass automaton (bench/masker.ts); beyond, the native search's cost grows with the
+ * needles, the automaton's does not.
  */
-export class NeedleSearch {
+const MAX_NATIVE_HEADS = 8;
+const MAX_NATIVE_NEEDLES = 16;
+
+/** The faster search for these needles: native searches for few, the automaton for many. */
+export function needleSearch(needles: readonly Uint8Array[]): Needles {
+  const native = needles.length <= MAX_NATIVE_NEEDLES && headsOf(needles).length <= MAX_NATIVE_HEADS;
+  return native ? new HeadSearch(needles) : new NeedleAutomaton(needles);
+}
+
+/** Needles grouped by their first two bytes (GitLab's token prefixes nearly all begin `gl`). */
+function headsOf(needles: readonly Uint8Array[]): { head: Uint8Array; needles: Uint8Array[] }[] {
+  const groups = new Map<string, { head: Uint8Array; needles: Uint8Array[] }>();
+  for (const needle of needles) {
+    const head = needle.subarray(0, Math.min(2, needle.length));
+    const key = head.join(",");
+    const group = groups.get(key) ?? { head, needles: [] };
+    group.needles.push(needle);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * Finding any of several byte strings ("needles") in a chunk with the runtime's native search.
+ * Needles are searched whole; only the last bytes of a chunk are looked at byte by byte, for a
+ * needle that may continue in the next chunk.
+ */
+export class HeadSearch implements Needles {
   readonly needles: readonly Uint8Array[];
-  readonly #maxLength: number;
+  /** A chunk's last bytes are looked at by the automaton: its cost does not grow with the needles. */
+  readonly #tails: NeedleAutomaton;
 
   readonly #heads: readonly { head: Uint8Array; needles: readonly Uint8Array[] }[];
 
   constructor(needles: readonly Uint8Array[]) {
     this.needles = [...needles].sort((a, b) => b.length - a.length);
-    this.#maxLength = this.needles[0]?.length ?? 0;
-    const groups = new Map<string, { head: Uint8Array; needles: Uint8Array[] }>();
-    for (const needle of this.needles) {
-      const head = needle.subarray(0, Math.min(2, needle.length));
-      const key = head.join(",");
-      const group = groups.get(key) ?? { head, needles: [] };
-      group.needles.push(needle);
-      groups.set(key, group);
-    }
-    this.#heads = [...groups.values()];
+    this.#tails = new NeedleAutomaton(this.needles);
+    this.#heads = headsOf(this.needles);
   }
 
   /**
@@ -28,7 +51,7 @@ export class NeedleSearch {
    * Needles are grouped by their first two bytes (GitLab's token prefixes nearly all begin `gl`):
    * one native search per group finds the places where any of its needles may start.
    */
-  scanner(data: Uint8Array): (from: number) => { at: number; length: number } | undefined {
+  scanner(data: Uint8Array): NeedleScanner {
     const heads = this.#heads;
     const next = heads.map((h) => indexOf(data, h.head, 0));
     return (from) => {
@@ -50,25 +73,12 @@ export class NeedleSearch {
     };
   }
 
-  /** Whether `data[at…]` is a proper prefix of a needle longer than `than`: it may still grow into one. */
   couldGrow(data: Uint8Array, at: number, than: number): boolean {
-    const available = data.length - at;
-    for (const needle of this.needles) {
-      if (needle.length <= than || needle.length <= available) continue;
-      if (startsWith(data, at, needle, available)) return true;
-    }
-    return false;
+    return this.#tails.couldGrow(data, at, than);
   }
 
-  /** The first position ≥ `from` whose remaining bytes begin some needle (and end the chunk); -1 if none. */
   partialTail(data: Uint8Array, from: number): number {
-    for (let at = Math.max(from, data.length - this.#maxLength + 1); at < data.length; at++) {
-      const available = data.length - at;
-      for (const needle of this.needles) {
-        if (needle.length > available && startsWith(data, at, needle, available)) return at;
-      }
-    }
-    return -1;
+    return this.#tails.partialTail(data, from);
   }
 }
 

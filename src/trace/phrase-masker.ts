@@ -1,5 +1,5 @@
 import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
-import { NeedleSearch } from "./needles.ts";
+import { needleSearch } from "./needles.ts";
 import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 const MASK = utf8("[MASKED]");
@@ -19,7 +19,7 @@ export function phraseMasker(phrases: readonly string[]): StreamFilter {
   const lines = phrases.filter((p) => p.includes("\n")).flatMap((p) => p.split(/\r?\n/)).filter((l) => l.trim().length >= MIN_LINE_LENGTH);
   const unique = [...new Set([...phrases, ...lines].map((p) => p.trim()).filter((p) => p.length > 0))];
   if (unique.length === 0) return { write: (chunk) => chunk, end: () => EMPTY };
-  const search = new NeedleSearch(unique.map(utf8));
+  const search = needleSearch(unique.map(utf8));
 
   /** Masks `data`; unless `final`, a possible phrase at the end is held back for the next write. */
   const scan = (data: Uint8Array, final: boolean): ScanResult => {

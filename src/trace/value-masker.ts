@@ -1,6 +1,6 @@
 import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
 import { candidateScanner } from "./candidates.ts";
-import { NeedleSearch } from "./needles.ts";
+import { needleSearch } from "./needles.ts";
 import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 const MASK = utf8("[MASKED]");
@@ -79,7 +79,7 @@ type Finder = (data: Uint8Array, final: boolean) => (from: number) => Hit | unde
 
 /** Case-sensitive prefixes, searched whole with the native search. */
 function exactFinder(prefixes: readonly Uint8Array[]): Finder {
-  const search = new NeedleSearch(prefixes);
+  const search = needleSearch(prefixes);
   return (data, final) => {
     const next = search.scanner(data);
     return (from) => {

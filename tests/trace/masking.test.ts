@@ -143,4 +143,17 @@ describe("masking under random chunkings", () => {
     }
     expect(leaks).toBe(0);
   });
+
+  // 40 more values (never printed) take the phrases past the native search to the automaton.
+  const decoys = Array.from({ length: 40 }, (_, i) => `${String.fromCharCode(65 + (i % 26))}${i}-decoy-value`);
+  test("with many masked values (the automaton): the same output under 1,000 random chunkings", () => {
+    expect(runChunks(createMasker({ phrases: [...secrets, ...decoys] }), input, [])).toBe(whole);
+    const random = mulberry32(20261202);
+    let leaks = 0;
+    for (let i = 0; i < 1000; i++) {
+      const out = runChunks(createMasker({ phrases: [...secrets, ...decoys] }), input, randomCuts(input.length, random));
+      if (out !== whole) leaks++;
+    }
+    expect(leaks).toBe(0);
+  });
 });
