@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { FEATURE_KEYS } from "../../src/protocol/runner-info.ts";
 import type { JobResponse, JobVariable } from "../../src/protocol/types.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 
 /** A job as the fake coordinator keeps it. */
 export interface FakeJob {
@@ -110,7 +111,7 @@ export class FakeGitLab {
   constructor(options: { runnerToken?: string; seed?: number; tokenLifetimeMs?: number } = {}) {
     this.runnerToken = options.runnerToken ?? "glrt-t1_fakeRunnerToken01";
     this.tokenLifetimeMs = options.tokenLifetimeMs;
-    this.#random = seeded(options.seed ?? 42);
+    this.#random = seededRandom(options.seed ?? 42);
   }
 
   async start(): Promise<this> {
@@ -508,12 +509,3 @@ function json(raw: Buffer): Record<string, any> | undefined {
   }
 }
 
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

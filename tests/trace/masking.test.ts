@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { createMasker, tokenPrefixes } from "../../src/trace/masking.ts";
 import { phraseMasker } from "../../src/trace/phrase-masker.ts";
 import type { StreamFilter } from "../../src/trace/stream-filter.ts";
+import { seededRandom } from "../helpers/seeded-random.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -16,18 +17,6 @@ function runChunks(filter: StreamFilter, input: string, cuts: readonly number[])
   }
   parts.push(filter.end());
   return decoder.decode(Buffer.concat(parts));
-}
-
-/** A seeded generator, so that a failing chunking can be reproduced. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function randomCuts(length: number, random: () => number): number[] {
@@ -135,7 +124,7 @@ describe("masking under random chunkings", () => {
   });
 
   test("1,000 random chunkings give exactly the unchunked output, with zero leaks", () => {
-    const random = mulberry32(20261122);
+    const random = seededRandom(20261122);
     let leaks = 0;
     for (let i = 0; i < 1000; i++) {
       const out = runChunks(createMasker({ phrases: secrets }), input, randomCuts(input.length, random));
@@ -148,7 +137,7 @@ describe("masking under random chunkings", () => {
   const decoys = Array.from({ length: 40 }, (_, i) => `${String.fromCharCode(65 + (i % 26))}${i}-decoy-value`);
   test("with many masked values (the automaton): the same output under 1,000 random chunkings", () => {
     expect(runChunks(createMasker({ phrases: [...secrets, ...decoys] }), input, [])).toBe(whole);
-    const random = mulberry32(20261202);
+    const random = seededRandom(20261202);
     let leaks = 0;
     for (let i = 0; i < 1000; i++) {
       const out = runChunks(createMasker({ phrases: [...secrets, ...decoys] }), input, randomCuts(input.length, random));

@@ -2,17 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { NeedleAutomaton } from "../../src/trace/needle-automaton.ts";
 import type { Needles } from "../../src/trace/needle-types.ts";
 import { HeadSearch, needleSearch } from "../../src/trace/needles.ts";
-
-/** A seeded generator, so that a failing case can be reproduced. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../helpers/seeded-random.ts";
 
 /** Bytes over a small alphabet, so that needles overlap, nest and share prefixes often. */
 function randomBytes(random: () => number, length: number, alphabet = "abc"): Uint8Array {
@@ -58,7 +48,7 @@ describe("needle searches agree with a brute-force search", () => {
   ];
   for (const [name, make] of searches) {
     test(`${name}: 2,000 random needle sets and texts, every answer as the reference`, () => {
-      const random = mulberry32(20261202);
+      const random = seededRandom(20261202);
       let differences = 0;
       for (let round = 0; round < 2000; round++) {
         const needles = Array.from({ length: 1 + Math.floor(random() * 12) }, () => randomBytes(random, 1 + Math.floor(random() * 6)));
