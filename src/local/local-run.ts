@@ -230,6 +230,7 @@ function copier(payload: JobResponse, executor: Executor, options: LocalRunOptio
           ...(options.git.remoteUrl ? { url: options.git.remoteUrl } : {}),
           ...(options.git.refType === "branch" && options.git.ref ? { branch: options.git.ref } : {}),
           ...(options.git.defaultBranch ? { defaultBranch: options.git.defaultBranch } : {}),
+          ...(options.git.defaultBranchCommit ? { defaultBranchCommit: options.git.defaultBranchCommit } : {}),
         },
       }),
     );

@@ -68,7 +68,7 @@ export async function syncWorktree(
      * What GitLab's fetch gives a job's repository: the `origin` remote (the user's URL) and its
      * remote-tracking refs (the pipeline's branch at `sha`, the default branch as the user has it).
      */
-    origin?: { readonly url?: string; readonly branch?: string; readonly defaultBranch?: string };
+    origin?: OriginFacts;
   },
 ): Promise<SyncSummary> {
   const { root, files } = listing;
@@ -88,7 +88,7 @@ export async function syncWorktree(
   await inBatches(toCopy, (path) => copyEntry(join(root, path), target, join(dir, path)));
   if (listing.isRepositoryRoot && target.files === localFiles) {
     await linkRepository(root, dir, options.sha, options.env);
-    if (options.origin) await linkOrigin(root, dir, options.sha, options.origin, options.env);
+    if (options.origin) await linkOrigin(dir, options.sha, options.origin, options.env);
   }
   return { files: files.size, copied: toCopy.length, removed: stale.length };
 }
@@ -159,7 +159,7 @@ async function removeEmptyDirectories(target: SyncTarget, existing: ReadonlyMap<
 async function linkRepository(root: string, dest: string, sha: string, env: Record<string, string>): Promise<void> {
   const gitDir = join(dest, ".git");
   if (!existsSync(join(gitDir, "HEAD"))) {
-    await run(["git", "-c", "init.defaultBranch=main", "init", "-q", dest], env);
+    await run(["git", "-c", "init.defaultBranch=main", "-c", "init.defaultRefFormat=files", "init", "-q", dest], env);
   }
   const objects = await gitPath(root, "objects", env);
   await mkdir(join(gitDir, "objects", "info"), { recursive: true });
@@ -171,36 +171,50 @@ async function linkRepository(root: string, dest: string, sha: string, env: Reco
   }
 }
 
-/**
- * `origin` as GitLab's fetch leaves it: its URL and `refs/remotes/origin/<branch>` for the pipeline's
- * branch (at `sha`) and the default branch (where the user's own `origin/<default>`, else their local
- * branch, points), so `git diff origin/main…HEAD` works as in a GitLab job, with no network.
- */
-async function linkOrigin(
-  root: string, dest: string, sha: string,
-  origin: { readonly url?: string; readonly branch?: string; readonly defaultBranch?: string }, env: Record<string, string>,
-): Promise<void> {
-  const git = (...args: string[]) => run(["git", "-C", dest, ...args], env);
-  if (origin.url) {
-    await git("config", "remote.origin.url", origin.url);
-    await git("config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*");
-  }
-  const refs = new Map<string, string>();
-  if (origin.defaultBranch) {
-    const resolved = await resolveRef(root, [`refs/remotes/origin/${origin.defaultBranch}`, `refs/heads/${origin.defaultBranch}`], env);
-    if (resolved) refs.set(origin.defaultBranch, resolved);
-  }
-  if (origin.branch && /^[0-9a-f]{40,64}$/.test(sha) && !/^0+$/.test(sha)) refs.set(origin.branch, sha);
-  for (const [branch, at] of refs) await git("update-ref", `refs/remotes/origin/${branch}`, at).catch(() => {});
+/** The `origin` a job's repository is given: the user's URL and where their branches are. */
+export interface OriginFacts {
+  readonly url?: string;
+  /** The pipeline's branch, at the pipeline's commit. */
+  readonly branch?: string;
+  readonly defaultBranch?: string;
+  /** Where the user's `origin/<default>` (else their local default branch) points. */
+  readonly defaultBranchCommit?: string;
 }
 
-/** The commit the first of `refs` that exists in `root` points at. */
-async function resolveRef(root: string, refs: readonly string[], env: Record<string, string>): Promise<string | undefined> {
-  for (const ref of refs) {
-    const out = await run(["git", "-C", root, "rev-parse", "--verify", "-q", `${ref}^{commit}`], env).catch(() => "");
-    if (out.trim()) return out.trim();
+/**
+ * `origin` as GitLab's fetch leaves it: its URL and `refs/remotes/origin/<branch>` for the pipeline's
+ * branch (at `sha`) and the default branch, so `git diff origin/main…HEAD` works as in a GitLab job,
+ * with no network. What is already so (a kept build directory) costs no git call.
+ */
+async function linkOrigin(dest: string, sha: string, origin: OriginFacts, env: Record<string, string>): Promise<void> {
+  const git = (args: string[], stdin?: string) => run(["git", "-C", dest, ...args], env, stdin);
+  const gitDir = join(dest, ".git");
+  if (origin.url && !hasOriginRemote(await readFile(join(gitDir, "config"), "utf8").catch(() => ""), origin.url)) {
+    await git(["config", "remote.origin.url", origin.url]);
+    await git(["config", "remote.origin.fetch", ORIGIN_FETCH]);
   }
-  return undefined;
+  const refs = new Map<string, string>();
+  if (origin.defaultBranch && origin.defaultBranchCommit) refs.set(origin.defaultBranch, origin.defaultBranchCommit);
+  if (origin.branch && /^[0-9a-f]{40,64}$/.test(sha) && !/^0+$/.test(sha)) refs.set(origin.branch, sha);
+  const updates: string[] = [];
+  for (const [branch, at] of refs) {
+    const ref = `refs/remotes/origin/${branch}`;
+    // The build repository is made with loose refs (init.defaultRefFormat=files); a packed or
+    // missing one is simply updated.
+    if ((await readFile(join(gitDir, ref), "utf8").catch(() => "")).trim() !== at) updates.push(`update ${ref} ${at}\n`);
+  }
+  if (updates.length > 0) await git(["update-ref", "--stdin"], updates.join("")).catch(() => {});
+}
+
+const ORIGIN_FETCH = "+refs/heads/*:refs/remotes/origin/*";
+
+/** Whether git's config text already has `origin` with this URL and GitLab's refspec (plain values only). */
+function hasOriginRemote(config: string, url: string): boolean {
+  if (!/^[^\s"\\#;]+$/.test(url)) return false;
+  const section = /^\[remote "origin"\]\n((?:\t.*\n)*)/m.exec(config)?.[1] ?? "";
+  const lines = section.split("\n");
+  return lines.includes(`\turl = ${url}`) && lines.includes(`\tfetch = ${ORIGIN_FETCH}`) &&
+    lines.filter((l) => l.startsWith("\turl = ") || l.startsWith("\tfetch = ")).length === 2;
 }
 
 async function gitPath(root: string, name: string, env: Record<string, string>): Promise<string> {
@@ -211,8 +225,8 @@ async function gitPath(root: string, name: string, env: Record<string, string>):
   return out.trim();
 }
 
-async function run(argv: string[], env: Record<string, string>): Promise<string> {
-  const child = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+async function run(argv: string[], env: Record<string, string>, stdin?: string): Promise<string> {
+  const child = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe", stdin: stdin === undefined ? "ignore" : new Blob([stdin]) });
   const [out, err, code] = await Promise.all([
     new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited,
   ]);

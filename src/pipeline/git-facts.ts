@@ -20,21 +20,25 @@ export interface GitFacts {
   readonly userEmail?: string;
   /** The repository's default branch (origin's HEAD, else a local main or master), for CI_DEFAULT_BRANCH. */
   readonly defaultBranch?: string;
+  /** Where the default branch is: the user's `origin/<default>`, else their local branch. */
+  readonly defaultBranchCommit?: string;
 }
 
 export const ZERO_SHA = "0000000000000000000000000000000000000000";
 
 const SEP = "\x1f";
 
-/** Reads the facts with two concurrent git calls; a directory that is no repository gets defaults. */
+/** Reads the facts with three concurrent git calls; a directory that is no repository gets defaults. */
 export async function readGitFacts(cwd: string, env: Record<string, string>): Promise<GitFacts> {
   const format = ["%H", "%D", "%an", "%ae", "%cI", "%B"].join(SEP);
   const top = findRepositoryRoot(cwd);
   // Plain config files are read here; git is asked only when they use what only git understands.
   const plain = readPlainGitConfig(top, env);
-  const [head, config] = await Promise.all([
+  const defaultBranch = top === undefined ? undefined : readDefaultBranch(top);
+  const [head, config, defaultBranchCommit] = await Promise.all([
     top === undefined ? undefined : git(cwd, env, ["log", "-1", `--format=${format}`]),
     plain ?? git(cwd, env, ["config", "--get-regexp", "^(remote\\.origin\\.url|user\\.name|user\\.email)$"]),
+    defaultBranch === undefined ? undefined : branchCommit(cwd, env, defaultBranch),
   ]);
   const settings = config instanceof Map ? config : new Map<string, string>();
   for (const line of (typeof config === "string" ? config : "").split("\n")) {
@@ -58,12 +62,19 @@ export async function readGitFacts(cwd: string, env: Record<string, string>): Pr
   const branch = refs.find((r) => r.startsWith("HEAD -> "))?.slice("HEAD -> ".length);
   const tag = refs.find((r) => r.startsWith("tag: "))?.slice("tag: ".length);
   const ref = branch ?? tag ?? "HEAD";
-  const defaultBranch = readDefaultBranch(top);
   return {
     root: top, isRepository: true, sha, ref, refType: branch === undefined && tag ? "tag" : "branch",
     ...(tag && !branch ? { tag } : {}), message: message.replace(/\n+$/, ""), authorName, authorEmail, timestamp,
-    ...common, ...(defaultBranch ? { defaultBranch } : {}),
+    ...common, ...(defaultBranch ? { defaultBranch } : {}), ...(defaultBranchCommit ? { defaultBranchCommit } : {}),
   };
+}
+
+/** The commit of `origin/<branch>` if the user has it, else of their local `<branch>`. */
+async function branchCommit(cwd: string, env: Record<string, string>, branch: string): Promise<string | undefined> {
+  const remote = `refs/remotes/origin/${branch}`;
+  const out = await git(cwd, env, ["for-each-ref", "--format=%(refname)%00%(objectname)", remote, `refs/heads/${branch}`]);
+  const refs = new Map((out ?? "").split("\n").filter((l) => l.includes("\0")).map((l) => l.split("\0") as [string, string]));
+  return refs.get(remote) ?? refs.get(`refs/heads/${branch}`);
 }
 
 /**

@@ -211,6 +211,14 @@ describe("dist/runner exec", () => {
     expect(code, out).toBe(0);
     expect(out).toContain("remote=https://gitlab.example.com/group/project.git");
     expect(out).toContain(`main=${repo.shas[0]} feature=${head}`);
+
+    // The kept build directory follows the user: a fetch that moved origin/main, a changed URL.
+    git(repo.work, "update-ref", "refs/remotes/origin/main", repo.shas[1]!);
+    git(repo.work, "remote", "set-url", "origin", "https://gitlab.example.com/group/renamed.git");
+    const again = runner(["exec", "check"], repo.work);
+    expect(again.code, again.out).toBe(0);
+    expect(again.out).toContain("remote=https://gitlab.example.com/group/renamed.git");
+    expect(again.out).toContain(`main=${repo.shas[1]} feature=${head}`);
   });
 
   test("a pipeline workflow:rules filter out: --list names every job and why, exit 3", () => {

@@ -24,4 +24,12 @@ describe("readGitFacts: the default branch (CI_DEFAULT_BRANCH)", () => {
     git(clone, "checkout", "-q", "-b", "topic");
     expect(await readGitFacts(clone, env)).toMatchObject({ ref: "topic", defaultBranch: "trunk" });
   });
+
+  test("where the default branch is: origin's when the user has it, else their local branch", async () => {
+    const { work, shas } = makeRepository(2);
+    git(work, "checkout", "-q", "-b", "feature");
+    expect(await readGitFacts(work, env)).toMatchObject({ defaultBranch: "main", defaultBranchCommit: shas[1] });
+    git(work, "update-ref", "refs/remotes/origin/main", shas[0]!);
+    expect(await readGitFacts(work, env)).toMatchObject({ defaultBranch: "main", defaultBranchCommit: shas[0] });
+  });
 });

@@ -28,11 +28,13 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
   const processes = options.processes ?? new JobProcesses();
   const graceMs = options.graceMs ?? 5000;
   const env = { ...baseEnvironment(options.hostEnv), ...processes.environment };
-  const startShell = () =>
-    startProcess(stdinScriptCommand(options.shell), { cwd: options.directories.buildsDir, env });
+  const startShell = () => {
+    const shell = startProcess(stdinScriptCommand(options.shell), { cwd: options.directories.buildsDir, env });
+    return { shell, adopted: processes.adopt(shell.pid) };
+  };
   // One idle shell is kept started, so that its start-up overlaps the stage before it. It is still
   // a fresh process for each stage: a spare only ever runs one script.
-  let spare: StartedProcess | undefined;
+  let spare: { shell: StartedProcess; adopted: Promise<void> } | undefined;
   return {
     name: "shell",
     shell: options.shell,
@@ -47,9 +49,9 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
       spare = startShell();
     },
     async run(command: StageCommand, output: StageOutput) {
-      const shell = spare ?? startShell();
+      const { shell, adopted } = spare ?? startShell();
       spare = undefined;
-      processes.adopt(shell.pid);
+      await adopted;
       const running = shell.run({
         stdin: command.script,
         onStdout: (chunk) => output.stdout.write(chunk),
@@ -57,7 +59,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
         signal: command.signal,
         graceMs,
         // What left the stage's group (setsid) goes with it; the idle shell of the next stage (its group) stays.
-        stopStrays: () => processes.stopAll({ keep: spare ? [spare.pid] : [], graceMs }),
+        stopStrays: () => processes.stopAll({ keep: spare ? [spare.shell.pid] : [], graceMs }),
       });
       if (command.stage !== "cleanup_file_variables") spare = startShell();
       const result = await running;
@@ -66,7 +68,8 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
     async cleanup() {
       const idle = spare;
       spare = undefined;
-      await idle?.discard();
+      await idle?.adopted;
+      await idle?.shell.discard();
       // The last sweep reads every process's environment too: nothing the job started outlives it.
       await processes.stopAll({ graceMs, thorough: true });
       processes.dispose();
