@@ -1,5 +1,5 @@
 import type { RunnerConfig } from "../config/config-schema.ts";
-import { buildContainerName, dockerOwner } from "../executors/docker/docker-driver.ts";
+import { buildContainerName, dockerOwner } from "../executors/docker/docker-names.ts";
 import type { Executor, StageCommand, StageOutput } from "../executors/executor.ts";
 import type { JobResponse } from "../protocol/types.ts";
 import type { ShellName } from "../shell/shell-writer.ts";

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DockerApi } from "../executors/docker/docker-api.ts";
-import { keptVolumeSuffix } from "../executors/docker/docker-driver.ts";
+import { keptVolumeSuffix } from "../executors/docker/docker-names.ts";
 import { readGitFacts } from "../pipeline/git-facts.ts";
 
 interface Volume {

@@ -121,7 +121,7 @@ async function runRecorded(options: ProcessJobOptions, stored: TraceSink & { end
   const place = { relative: join(shortToken(runner.token), String(options.concurrentId), projectPath(job.git_info.repo_url, job.job_info.project_id)), slot: String(options.concurrentId), concurrentId: options.concurrentId };
   let outcome: JobOutcome;
   try {
-    outcome = await runJob(jobRunOptions(runner, job, place, options.hostEnv, { ...road, sink, ...(files ? { recorder: files.recorder } : {}) }));
+    outcome = await runJob(await jobRunOptions(runner, job, place, options.hostEnv, { ...road, sink, ...(files ? { recorder: files.recorder } : {}) }));
   } finally {
     stored.end();
   }

@@ -114,9 +114,13 @@ export interface DriverJob {
 /** An executor's driver: `executor = "<name>"` of config.toml made into an executor for one job. */
 export type ExecutorDriver = (job: DriverJob) => Executor;
 
-/** What the registry knows of an executor: its driver, and the features it adds to what every executor supports. */
+/**
+ * What the registry knows of an executor: how to load its driver (only the one a job uses is
+ * loaded: the ssh and docker drivers' libraries cost a local shell job ~17 ms to load), and the
+ * features it adds to what every executor supports.
+ */
 export interface ExecutorKind {
-  readonly driver: ExecutorDriver;
+  readonly load: () => Promise<ExecutorDriver>;
   /** The `features` keys of GitLab's job request this executor supports beyond the common ones. */
   readonly features: readonly FeatureKey[];
 }

@@ -174,7 +174,7 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
     const files = options.record?.job({ ...recordOptions(job, index, payload), ...(attempt > 0 ? { slug: `${slug}-retry-${attempt}` } : {}) });
     const sink: TraceSink = files ? { write: (b, s) => (files.traceSink.write(b, s), view.write(b, s)) } : view;
     const retrying = attempt > 0 ? [`Retrying the job: attempt ${attempt + 1} of ${job.retry!.max + 1}`] : [];
-    const outcome = await runJob(jobRunOptions(runner, payload, place, options.hostEnv, {
+    const outcome = await runJob(await jobRunOptions(runner, payload, place, options.hostEnv, {
       sink, signals: options.signals,
       sources: (executor) => localSources(options.projectRoot, copier(payload, executor, options)),
       ...(files ? { recorder: files.recorder, artifacts: options.artifacts.transferFor(job.name, files.dir) } : {}),

@@ -1,19 +1,18 @@
 import type { RunnerConfig } from "../config/config-schema.ts";
 import type { Executor, ExecutorKind, DriverJob } from "../executors/executor.ts";
-import { customExecutor } from "../executors/custom/custom-driver.ts";
-import { dockerExecutor } from "../executors/docker/docker-driver.ts";
-import { shellExecutor } from "../executors/shell/shell-driver.ts";
-import { sshExecutor } from "../executors/ssh/ssh-driver.ts";
 import { runnerInfo, type RunnerInfo } from "../protocol/runner-info.ts";
 import { expandContainerNames } from "../job/container-names.ts";
 import { JobFailure } from "../protocol/job-failure.ts";
 
 /** The executors config.toml's `executor` may name: one line each. */
 const EXECUTORS: Readonly<Record<string, ExecutorKind>> = {
-  shell: shellExecutor,
-  ssh: sshExecutor,
-  docker: dockerExecutor,
-  custom: customExecutor,
+  shell: { load: async () => (await import("../executors/shell/shell-driver.ts")).shellDriver, features: ["variables", "shared"] },
+  ssh: { load: async () => (await import("../executors/ssh/ssh-driver.ts")).sshDriver, features: ["variables", "shared"] },
+  docker: {
+    load: async () => (await import("../executors/docker/docker-driver.ts")).dockerDriver,
+    features: ["variables", "image", "services", "service_variables", "service_multiple_aliases"],
+  },
+  custom: { load: async () => (await import("../executors/custom/custom-driver.ts")).customDriver, features: ["variables", "shared"] },
 };
 
 /** The executor names this runner drives. */
@@ -33,9 +32,9 @@ export function runnerInfoFor(runner: Pick<RunnerConfig, "executor" | "shell"> |
  * work with gives an executor that fails when prepared, so the job still ends with its failure in
  * the trace.
  */
-export function executorFor(job: DriverJob): Executor {
-  const driver = EXECUTORS[job.runner.executor]?.driver;
+export async function executorFor(job: DriverJob): Promise<Executor> {
   try {
+    const driver = await EXECUTORS[job.runner.executor]?.load();
     if (!driver) {
       throw new JobFailure(`The ${job.runner.executor} executor is not available in this version (${EXECUTOR_NAMES.join(", ")} are)`, {
         failureReason: "runner_system_failure", system: true,

@@ -9,8 +9,7 @@ import type { JobSignals, RunJobOptions } from "../steps/run-job.ts";
 import type { JobRecorder } from "../record/job-recorder.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
 import { executorFor, runnerInfoFor } from "./executor-registry.ts";
-import { presignedCache, type RemoteCache } from "../steps/remote-cache/remote-cache.ts";
-import { s3Presigner } from "../steps/remote-cache/s3-urls.ts";
+import type { RemoteCache } from "../steps/remote-cache/remote-cache.ts";
 
 /**
  * What the road a job came by provides around it: where its trace goes, where its sources and
@@ -36,8 +35,8 @@ export interface JobRoad {
  * flags). The executor, its directories, the cache, the runner's variables and scripts all come
  * from these, the same way whatever road the job came by.
  */
-export function jobRunOptions(runner: RunnerConfig, payload: JobResponse, place: BuildPlace, hostEnv: Readonly<Record<string, string | undefined>>, road: JobRoad): RunJobOptions {
-  const made = executorFor({ runner, payload, place, hostEnv });
+export async function jobRunOptions(runner: RunnerConfig, payload: JobResponse, place: BuildPlace, hostEnv: Readonly<Record<string, string | undefined>>, road: JobRoad): Promise<RunJobOptions> {
+  const made = await executorFor({ runner, payload, place, hostEnv });
   const executor = road.decorate ? road.decorate(made) : made;
   const info = runnerInfoFor(runner);
   return {
@@ -51,7 +50,7 @@ export function jobRunOptions(runner: RunnerConfig, payload: JobResponse, place:
       preBuildScript: lines(runner.pre_build_script),
       postBuildScript: lines(runner.post_build_script),
       cacheDir: resolve(runner.cache_dir ?? "cache"),
-      ...remoteCacheOf(runner, payload),
+      ...(await remoteCacheOf(runner, payload)),
     },
     runner: {
       name: runner.name || "runner",
@@ -72,9 +71,11 @@ export function jobRunOptions(runner: RunnerConfig, payload: JobResponse, place:
  * `[runners.cache] Type = "s3"`: URLs signed here for the job's timeout (as GitLab Runner's), for
  * `[Path/][runner/<short token>/]project/<id>/<key>`.
  */
-function remoteCacheOf(runner: RunnerConfig, payload: JobResponse): { remoteCache?: RemoteCache } {
+async function remoteCacheOf(runner: RunnerConfig, payload: JobResponse): Promise<{ remoteCache?: RemoteCache }> {
   const cache = runner.cache;
   if (cache?.Type !== "s3") return {};
+  // Loaded only for a shared cache: the signing library is not a plain job's to pay for.
+  const [{ s3Presigner }, { presignedCache }] = await Promise.all([import("../steps/remote-cache/s3-urls.ts"), import("../steps/remote-cache/remote-cache.ts")]);
   // A local run has no token: its unshared objects are under runner/exec/.
   const presign = s3Presigner(cache, { runnerShortToken: shortToken(runner.token) || "exec", projectId: payload.job_info.project_id, validSeconds: payload.runner_info.timeout || 3600 });
   return { remoteCache: presignedCache(presign, { ...(cache.MaxUploadedArchiveSize ? { maxUploadBytes: cache.MaxUploadedArchiveSize } : {}) }) };

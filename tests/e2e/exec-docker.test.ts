@@ -18,7 +18,7 @@ afterAll(async () => {
   if (!available) return;
   // The kept build volumes of this test's project.
   const volumes = await api.request<{ Volumes: { Name: string }[] | null }>("GET", "/volumes", { query: { filters: { label: ["dev.runner.owner=exec"] } } });
-  // The build volumes kept for GIT_STRATEGY fetch end with the hash of the repository (docker-driver.ts).
+  // The build volumes kept for GIT_STRATEGY fetch end with the hash of the repository (docker-names.ts).
   const suffixes = projects.map((p) => `-${Bun.hash(p).toString(16)}`);
   for (const v of volumes.Volumes ?? []) if (suffixes.some((s) => v.Name.endsWith(s))) await api.request("DELETE", `/volumes/${v.Name}`).catch(() => {});
 });

@@ -31,5 +31,8 @@ describe("readGitFacts: the default branch (CI_DEFAULT_BRANCH)", () => {
     expect(await readGitFacts(work, env)).toMatchObject({ defaultBranch: "main", defaultBranchCommit: shas[1] });
     git(work, "update-ref", "refs/remotes/origin/main", shas[0]!);
     expect(await readGitFacts(work, env)).toMatchObject({ defaultBranch: "main", defaultBranchCommit: shas[0] });
+    // Read from files: packed refs as well as loose ones.
+    git(work, "pack-refs", "--all");
+    expect(await readGitFacts(work, env)).toMatchObject({ defaultBranch: "main", defaultBranchCommit: shas[0] });
   });
 });

@@ -1,4 +1,4 @@
-import type { ExecutorDriver, ExecutorKind } from "../executor.ts";
+import type { ExecutorDriver } from "../executor.ts";
 import { customSettings } from "./custom-config.ts";
 import { createCustomExecutor } from "./custom-executor.ts";
 
@@ -8,6 +8,3 @@ export const customDriver: ExecutorDriver = ({ runner, payload, place, hostEnv }
     settings: customSettings(runner), payload, relative: place.relative, hostEnv,
     ...(runner.builds_dir ? { buildsDir: runner.builds_dir } : {}), ...(runner.shell ? { shell: runner.shell } : {}),
   });
-
-/** The custom executor: a shared environment, variables (GitLab Runner's featuresUpdater for custom). */
-export const customExecutor: ExecutorKind = { driver: customDriver, features: ["variables", "shared"] };

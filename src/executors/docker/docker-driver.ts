@@ -1,8 +1,8 @@
 import { readGitSettings } from "../../job/git-settings.ts";
-import { projectPath, shortToken } from "../../protocol/token.ts";
-import type { JobResponse } from "../../protocol/types.ts";
+import { projectPath } from "../../protocol/token.ts";
 import type { RunnerConfig } from "../../config/config-schema.ts";
-import type { DriverJob, ExecutorDriver, ExecutorKind } from "../executor.ts";
+import type { DriverJob, ExecutorDriver } from "../executor.ts";
+import { dockerOwner, keptVolumeSuffix } from "./docker-names.ts";
 import { DockerApi, dockerEndpoint } from "./docker-api.ts";
 import { createDockerExecutor } from "./docker-executor.ts";
 import { allowedServices, dockerSettings, helperImage, jobImage } from "./docker-options.ts";
@@ -39,17 +39,6 @@ export function dockerApi(runner: RunnerConfig, env: Readonly<Record<string, str
   return new DockerApi(dockerEndpoint(runner.docker ?? {}, env));
 }
 
-/** Who makes a job's containers: the runner (its short token; `exec` for local runs) and the job, with this process. */
-export function dockerOwner(runner: RunnerConfig, payload: JobResponse): Ownership {
-  const name = shortToken(runner.token) || "exec";
-  return { runner: name, job: `${name}-${process.pid}-${payload.id}` };
-}
-
-/** The job's build container's name (what `docker exec` enters). */
-export function buildContainerName(owner: Ownership): string {
-  return `runner-${owner.job}-build`;
-}
-
 /**
  * GitLab Runner's rule (executors/docker createBuildVolume): with `GIT_STRATEGY: fetch` the build
  * directory is a volume kept from job to job, one per runner, project and concurrent slot, unless
@@ -60,13 +49,3 @@ function keptBuildVolume({ runner, payload, place }: DriverJob, owner: Ownership
   if (readGitSettings(payload, payload.variables).settings.strategy !== "fetch") return undefined;
   return `runner-${owner.runner}-project-${payload.job_info.project_id}-concurrent-${place.slot}${keptVolumeSuffix(payload.git_info.repo_url)}`;
 }
-
-/** How the name of a kept build volume ends: the hash of its repository's URL (a local run's: its directory). */
-export function keptVolumeSuffix(repoUrl: string): string {
-  return `-${Bun.hash(repoUrl).toString(16)}`;
-}
-
-/** The docker executor: the job's image and services. */
-export const dockerExecutor: ExecutorKind = {
-  driver: dockerDriver, features: ["variables", "image", "services", "service_variables", "service_multiple_aliases"],
-};

@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import type { ExecutorDriver, ExecutorKind } from "../executor.ts";
+import type { ExecutorDriver } from "../executor.ts";
 import { createShellExecutor } from "./shell-executor.ts";
 
 /** `executor = "shell"`: the job in `builds_dir` (default `builds`, from the runner's directory) on this machine. */
@@ -11,6 +11,3 @@ export const shellDriver: ExecutorDriver = ({ runner, place, hostEnv }) => {
     directories: { buildsDir, projectDir, tmpDir: `${projectDir}.tmp` },
   });
 };
-
-/** The shell executor: a shared environment, variables as GitLab Runner's (common/executor features). */
-export const shellExecutor: ExecutorKind = { driver: shellDriver, features: ["variables", "shared"] };

@@ -1,6 +1,6 @@
 import type { RunnerConfig } from "../../config/config-schema.ts";
 import { JobFailure } from "../../protocol/job-failure.ts";
-import type { ExecutorDriver, ExecutorKind } from "../executor.ts";
+import type { ExecutorDriver } from "../executor.ts";
 import type { SshSettings } from "./ssh-connection.ts";
 import { createSshExecutor } from "./ssh-executor.ts";
 
@@ -22,6 +22,3 @@ export function sshSettings(runner: RunnerConfig): SshSettings {
     ...(ssh.known_hosts_file ? { knownHostsFile: ssh.known_hosts_file } : {}),
   };
 }
-
-/** The ssh executor: a shared environment on the host. */
-export const sshExecutor: ExecutorKind = { driver: sshDriver, features: ["variables", "shared"] };
