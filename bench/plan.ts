@@ -16,8 +16,12 @@ const BINARY = resolve(import.meta.dir, "../dist/runner");
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" };
 
-/** 20 included files of 20 jobs (400), 4 of them with rules, a 10 × 10 matrix job (100): 500 jobs. */
-function fixture(): string {
+/**
+ * `parts` included files of 20 jobs, some with rules and needs, templates, and an `os` × `arch`
+ * matrix job: 20 parts and 10 × 10 make 500 jobs in 22 files; 7 parts and 10 × 5 make 190 jobs in
+ * 9 files (the size of the real pipeline in issue 19).
+ */
+function fixture(parts: number, arches: number): string {
   const dir = mkdtempSync(join(tmpdir(), "runner-bench-plan-"));
   mkdirSync(join(dir, "ci"));
   writeFileSync(join(dir, "ci", "templates.yml"), [
@@ -37,12 +41,18 @@ function fixture(): string {
     "  stage: test",
     "  artifacts: { paths: [out/], expire_in: 1 week }",
   ].join("\n"));
-  for (let f = 0; f < 20; f++) {
+  for (let f = 0; f < parts; f++) {
     const jobs = Array.from({ length: 20 }, (_, j) => {
       const name = `job-${f}-${j}`;
       const needs = j > 0 && j % 4 === 0 ? `  needs: [job-${f}-${j - 3}]\n` : "";
       const rules = j % 5 === 0 ? "  rules:\n    - !reference [.rules, rules]\n" : "";
-      return `${name}:\n  extends: ${j % 2 ? ".test" : ".base"}\n  stage: ${["build", "test", "deploy"][j % 3]}\n${needs}${rules}  script:\n    - echo ${name}\n    - make check-${j}\n`;
+      // About 400 bytes a job, as real ones: variables, a cache, a multi-line script, reports.
+      return `${name}:\n  extends: ${j % 2 ? ".test" : ".base"}\n  stage: ${["build", "test", "deploy"][j % 3]}\n${needs}${rules}` +
+        `  variables:\n    TARGET: target-${j}\n    GOFLAGS: "-mod=readonly -trimpath"\n` +
+        `  cache:\n    key: deps-${f}\n    paths: [vendor/, .cache/go-build/]\n` +
+        `  script:\n    - echo ${name}\n    - make deps TARGET=$TARGET\n    - make check-${j} | tee out/check-${j}.log\n` +
+        `    - |\n      if [ -n "$CI_COMMIT_TAG" ]; then\n        make release-${j}\n      fi\n` +
+        `  artifacts:\n    reports:\n      junit: out/report-${j}.xml\n`;
     });
     writeFileSync(join(dir, "ci", `part-${f}.yml`), jobs.join(""));
   }
@@ -60,7 +70,7 @@ function fixture(): string {
     "  parallel:",
     "    matrix:",
     `      - OS: ${values("os")}`,
-    `        ARCH: ${values("arch")}`,
+    `        ARCH: [${Array.from({ length: arches }, (_, i) => `arch${i}`).join(", ")}]`,
   ].join("\n"));
   return dir;
 }
@@ -82,7 +92,7 @@ function wall(argv: string[], cwd: string): number[] {
   return times;
 }
 
-const dir = fixture();
+const dir = fixture(20, 10);
 const text = await Bun.file(join(dir, ".gitlab-ci.yml")).text();
 const context = {
   ruleVariables: () => ({ CI_COMMIT_BRANCH: "main", CI_COMMIT_REF_NAME: "main", CI_PIPELINE_SOURCE: "push" }),
@@ -100,9 +110,12 @@ for (let i = 0; i <= RUNS; i++) {
   if (plan.jobs.length === 0) throw new Error("nothing planned");
 }
 
-console.log(`planning a ${jobCount}-job pipeline (21 included files, extends, !reference, rules, a 10x10 matrix)`);
+console.log(`planning a ${jobCount}-job pipeline (22 files: includes, extends, !reference, rules, a 10x10 matrix)`);
 console.log(`  in process (parse + include + extend + validate + plan): ${stats(inProcess)}`);
-console.log(`  runner exec --dry-run --no-cache:                       ${stats(wall([BINARY, "exec", "--dry-run", "--no-cache"], dir))}`);
-console.log(`  runner exec --dry-run (plan cache hit):                   ${stats(wall([BINARY, "exec", "--dry-run"], dir))}`);
-console.log(`  runner lint:                                            ${stats(wall([BINARY, "lint"], dir))}`);
+for (const [name, at] of [["500 jobs, 22 files", dir], ["190 jobs, 9 files", fixture(7, 5)]] as const) {
+  console.log(`  ${name}, cold processes:`);
+  console.log(`    runner exec --dry-run --no-cache:                     ${stats(wall([BINARY, "exec", "--dry-run", "--no-cache"], at))}`);
+  console.log(`    runner exec --dry-run (plan cache hit):               ${stats(wall([BINARY, "exec", "--dry-run"], at))}`);
+  console.log(`    runner lint:                                          ${stats(wall([BINARY, "lint"], at))}`);
+}
 console.log(`  runner --version (process start, for reference):        ${stats(wall([BINARY, "--version"], dir))}`);

@@ -1,8 +1,9 @@
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type ScalarTag, type Tags } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, Schema, type Document, type Node, type ScalarTag, type Tags } from "yaml";
 import { ConfigError, type SourcePosition } from "./config-error.ts";
 import { checkAliases, syntaxError } from "./yaml-errors.ts";
 import { Reference } from "./reference.ts";
 import { RubyFloat } from "./ruby-scalars.ts";
+import { fastYamlReader, topLevelKeyPlaces } from "./yaml-fast.ts";
 
 const referenceTag = {
   tag: "!reference",
@@ -63,6 +64,32 @@ export interface YamlFile {
  * wins), and the `!reference` tag. A syntax error names file, line and column.
  */
 export function parseYamlFile(file: string, text: string): YamlFile {
+  const documents = readFast(text);
+  if (documents === undefined) return parseWithLibrary(file, text);
+  const value = documents.length === 0 ? null : documents[documents.length - 1];
+  let positions: ReadonlyMap<string, SourcePosition> | undefined;
+  const positionOf = (key: string) => {
+    positions ??= keyPositions(file, text, documents.length, value) ?? parseWithLibrary(file, text).positions;
+    return positions.get(key);
+  };
+  return { file, value, positionOf, ...(documents.length === 2 ? { header: documents[0] } : {}) };
+}
+
+/** The tags the library reads with, and the fast road's reader made of the same tags. */
+export const GITLAB_TAGS = new Schema({ schema: "yaml-1.1", merge: true, customTags: gitlabTags }).tags as ScalarTag[];
+const readFast = fastYamlReader(GITLAB_TAGS);
+const NON_STRING_TAGS = GITLAB_TAGS.filter((tag) => tag.default === true && tag.test !== undefined);
+
+function keyPositions(file: string, text: string, documents: number, value: unknown): Map<string, SourcePosition> | undefined {
+  const places = topLevelKeyPlaces(text, documents, value, (plain) => NON_STRING_TAGS.some((tag) => tag.test!.test(plain)));
+  return places && new Map([...places].map(([key, place]) => [key, { file, ...place }]));
+}
+
+/**
+ * The `yaml` library's reading: the reference the fast road agrees with (tests/pipeline/yaml-fast.test.ts),
+ * and the one that explains what is wrong with a file.
+ */
+export function parseWithLibrary(file: string, text: string): YamlFile & { readonly positions: ReadonlyMap<string, SourcePosition> } {
   const lineCounter = new LineCounter();
   const parsed = parseAllDocuments(text, {
     version: "1.1",
@@ -101,7 +128,7 @@ export function parseYamlFile(file: string, text: string): YamlFile {
     }
   }
   return {
-    file, value: doc ? toValue(doc, file) : null, positionOf: (key) => positions.get(key),
+    file, value: doc ? toValue(doc, file) : null, positionOf: (key) => positions.get(key), positions,
     ...(header !== undefined ? { header } : {}),
   };
 }
