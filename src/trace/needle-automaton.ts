@@ -32,46 +32,9 @@ export class NeedleAutomaton implements Needles {
     for (const needle of this.needles) for (const byte of needle) if (this.#classOf[byte] === 0) this.#classOf[byte] = classes++;
     this.#classes = classes;
 
-    const capacity = 1 + this.needles.reduce((sum, n) => sum + n.length, 0);
-    const next = new Int32Array(capacity * classes);
-    const depth = new Int32Array(capacity);
-    const longestMatch = new Int32Array(capacity);
-    const parent = new Int32Array(capacity);
-    let states = 1;
-    for (const needle of this.needles) {
-      let state = 0;
-      for (const byte of needle) {
-        const slot = state * classes + this.#classOf[byte]!;
-        if (next[slot] === 0) {
-          depth[states] = depth[state]! + 1;
-          parent[states] = state;
-          next[slot] = states++;
-        }
-        state = next[slot]!;
-      }
-      longestMatch[state] = needle.length;
-    }
-
-    // Breadth first: a state's failure target is shallower, so its row is complete when needed.
-    const fail = new Int32Array(states);
-    const order = new Int32Array(states);
-    let head = 0;
-    let tail = 1;
-    while (head < tail) {
-      const state = order[head++]!;
-      const base = state * classes;
-      const failBase = fail[state]! * classes;
-      for (let c = 0; c < classes; c++) {
-        const child = next[base + c]!;
-        if (child !== 0) {
-          fail[child] = state === 0 ? 0 : next[failBase + c]!;
-          if (longestMatch[child] === 0) longestMatch[child] = longestMatch[fail[child]!]!;
-          order[tail++] = child;
-        } else {
-          next[base + c] = state === 0 ? 0 : next[failBase + c]!;
-        }
-      }
-    }
+    const trie = buildTrie(this.needles, this.#classOf, classes);
+    const { next, depth, longestMatch, parent, states } = trie;
+    const { fail, order } = linkFailures(trie, classes);
     const longestBelow = new Int32Array(states);
     for (let k = states - 1; k > 0; k--) {
       const state = order[k]!;
@@ -152,4 +115,65 @@ export class NeedleAutomaton implements Needles {
     const growing = this.#growingSuffix[state]!;
     return growing === 0 ? -1 : data.length - this.#depth[growing]!;
   }
+}
+
+interface Trie {
+  /** `next[state * classes + class]`: the child state, 0 for none (until the failure links fill it). */
+  readonly next: Int32Array;
+  readonly depth: Int32Array;
+  /** The needle ending at a state (its length), 0 if none: later, the longest ending there. */
+  readonly longestMatch: Int32Array;
+  readonly parent: Int32Array;
+  readonly states: number;
+}
+
+function buildTrie(needles: readonly Uint8Array[], classOf: Uint8Array, classes: number): Trie {
+  const capacity = 1 + needles.reduce((sum, n) => sum + n.length, 0);
+  const next = new Int32Array(capacity * classes);
+  const depth = new Int32Array(capacity);
+  const longestMatch = new Int32Array(capacity);
+  const parent = new Int32Array(capacity);
+  let states = 1;
+  for (const needle of needles) {
+    let state = 0;
+    for (const byte of needle) {
+      const slot = state * classes + classOf[byte]!;
+      if (next[slot] === 0) {
+        depth[states] = depth[state]! + 1;
+        parent[states] = state;
+        next[slot] = states++;
+      }
+      state = next[slot]!;
+    }
+    longestMatch[state] = needle.length;
+  }
+  return { next, depth, longestMatch, parent, states };
+}
+
+/**
+ * Folds the failure links into `next` (every state gets a step for every class) and carries each
+ * state's longest match down its failure chain. Breadth first: a state's failure target is
+ * shallower, so its row is complete when needed. Returns the links and the breadth-first order.
+ */
+function linkFailures({ next, longestMatch, states }: Trie, classes: number): { fail: Int32Array; order: Int32Array } {
+  const fail = new Int32Array(states);
+  const order = new Int32Array(states);
+  let head = 0;
+  let tail = 1;
+  while (head < tail) {
+    const state = order[head++]!;
+    const base = state * classes;
+    const failBase = fail[state]! * classes;
+    for (let c = 0; c < classes; c++) {
+      const child = next[base + c]!;
+      if (child !== 0) {
+        fail[child] = state === 0 ? 0 : next[failBase + c]!;
+        if (longestMatch[child] === 0) longestMatch[child] = longestMatch[fail[child]!]!;
+        order[tail++] = child;
+      } else {
+        next[base + c] = state === 0 ? 0 : next[failBase + c]!;
+      }
+    }
+  }
+  return { fail, order };
 }
