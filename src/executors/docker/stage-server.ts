@@ -24,8 +24,8 @@ export const SERVER_COMMAND = [
     `if command -v setsid >/dev/null 2>&1; then g=setsid; else g=; fi`,
     `trap 'exit 0' TERM INT`,
     `while IFS= read -r id; do`,
-    // Only stage ids (hex); anything else on the line (Podman passes the attach request's body on) is skipped.
-    `  case "$id" in ""|*[!0-9a-f]*) continue;; esac`,
+    // Only stage ids (hex), and `exit` at the job's end; anything else on the line (Podman passes the attach request's body on) is skipped.
+    `  case "$id" in exit) exit 0;; ""|*[!0-9a-f]*) continue;; esac`,
     `  ( exec $g $s -c "eval \\"\\$(cat $d/$id.sh)\\"" ) </dev/null &`,
     `  p=$!; echo $p > $d/$id.pid`,
     `  wait $p; c=$?`,
@@ -120,6 +120,12 @@ export class StageServer {
 
   close(): void {
     this.stream.destroy();
+  }
+
+  /** Ends the server, and with it the container (its main process), then closes the connection. */
+  shutdown(): void {
+    if (!this.#closed && !this.stream.destroyed) this.stream.write("exit\n");
+    this.close();
   }
 
   #marker(marker: string, from: "stdout" | "stderr"): void {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MarkerSplitter } from "../../../src/executors/docker/stage-server.ts";
+import { MarkerSplitter, SERVER_COMMAND } from "../../../src/executors/docker/stage-server.ts";
 
 function split(chunks: string[]): { data: string; markers: string[] } {
   let data = "";
@@ -21,5 +21,22 @@ describe("the stage server's end markers", () => {
     expect(split(["a\x01b\x01c", "\x01runner-stage-end x 0\x01tail"])).toEqual({
       data: "a\x01b\x01ctail", markers: ["runner-stage-end x 0"],
     });
+  });
+});
+
+describe("the stage server's end", () => {
+  // The job's end tells the server to stop, so that its container stops by itself before removal
+  // (removing a running container makes the engine kill it first: ~70-100 ms more).
+  test("`exit` ends it at once, its stdin still open; other lines are skipped", async () => {
+    const server = Bun.spawn([...SERVER_COMMAND], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    server.stdin.write("not-a-stage-id!\n");
+    server.stdin.flush();
+    await Bun.sleep(100);
+    expect(server.exitCode).toBeNull();
+    server.stdin.write("exit\n");
+    server.stdin.flush();
+    const code = await Promise.race([server.exited, Bun.sleep(3000).then(() => "still running")]);
+    expect(code).toBe(0);
+    expect(await new Response(server.stdout).text()).toMatch(/^runner-shell=(bash|sh) runner-user=/);
   });
 });
