@@ -1,15 +1,17 @@
 /**
  * A one-line job through the Docker executor against `docker run --rm` of the same image and
  * command, interleaved in one run (a round is one of each, in turn): `runner exec --executor
- * docker` with the helper image (two containers, as GitLab Runner makes them) and with the job's
- * image as its own helper (one container), and the bare Engine API calls `docker run --rm` makes
- * (create, start, wait, remove) for reference. Needs a running dockerd, the image
- * `local/busybox:latest` (the Docker tests build it) and `runner-helper:<version>` (`bun run image`).
+ * docker` as it runs by default with the helper image present (the sources are copied in, so no
+ * stage needs the helper's git: one container), with the helper named (two containers, as GitLab
+ * Runner makes them), and the bare Engine API calls `docker run --rm` makes (create, start, wait,
+ * remove) for reference. Needs a running dockerd, the image `local/busybox:latest` (the Docker tests
+ * build it) and `runner-helper:<version>` (`bun run image`).
  * Prints figures; asserts nothing.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import pkg from "../package.json" with { type: "json" };
 import { DockerApi } from "../src/executors/docker/docker-api.ts";
 
 const BINARY = resolve(import.meta.dir, "../dist/runner");
@@ -34,8 +36,8 @@ const contenders: Record<string, () => Promise<void> | void> = {
     await api.request("POST", `/containers/${Id}/wait`);
     await api.request("DELETE", `/containers/${Id}`, { query: { force: true } });
   },
-  "runner exec, helper + build container": () => spawn([BINARY, "exec", "--executor", "docker", "job"]),
-  "runner exec, one container (--helper-image = the job's)": () => spawn([BINARY, "exec", "--executor", "docker", "--helper-image", IMAGE, "job"]),
+  "runner exec, helper image present (one container)": () => spawn([BINARY, "exec", "--executor", "docker", "job"]),
+  "runner exec, --helper-image named (helper + build)": () => spawn([BINARY, "exec", "--executor", "docker", "--helper-image", `runner-helper:${pkg.version}`, "job"]),
 };
 
 const times: Record<string, number[]> = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));

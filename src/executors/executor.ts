@@ -109,6 +109,8 @@ export interface DriverJob {
   readonly place: BuildPlace;
   /** The environment the runner itself was started with. */
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
+  /** The road copies the sources in (`runner exec`): no git is needed where the job runs. */
+  readonly sourcesCopiedIn?: boolean;
 }
 
 /** An executor's driver: `executor = "<name>"` of config.toml made into an executor for one job. */

@@ -17,7 +17,10 @@ import type { RemoteCache } from "../steps/remote-cache/remote-cache.ts";
  */
 export interface JobRoad {
   readonly sink: TraceSink;
-  /** Where the sources come from; given the executor, for a copy that goes through its files. */
+  /**
+   * Where the sources come from: GitLab's repository (fetched by git in the job's environment), or
+   * given the executor, a copy the road makes through its files (then no container needs git).
+   */
   readonly sources: SourceProvider | ((executor: Executor) => SourceProvider);
   readonly artifacts?: ArtifactTransfer;
   readonly signals: JobSignals;
@@ -36,7 +39,7 @@ export interface JobRoad {
  * from these, the same way whatever road the job came by.
  */
 export async function jobRunOptions(runner: RunnerConfig, payload: JobResponse, place: BuildPlace, hostEnv: Readonly<Record<string, string | undefined>>, road: JobRoad): Promise<RunJobOptions> {
-  const made = await executorFor({ runner, payload, place, hostEnv });
+  const made = await executorFor({ runner, payload, place, hostEnv, sourcesCopiedIn: typeof road.sources === "function" });
   const executor = road.decorate ? road.decorate(made) : made;
   const info = runnerInfoFor(runner);
   return {

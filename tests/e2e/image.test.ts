@@ -44,20 +44,30 @@ async function runContainer(image: string, cmd: string[], hostConfig: Record<str
     expect(built.stdout.toString()).toContain(`built ${HELPER}, ${IMAGE} from ${DEBIAN}`);
   }, 120_000);
 
-  test("is the Docker executor's default helper: the runner's stages run in it", async () => {
+  test("is the Docker executor's default helper: the runner's stages run in it when a stage needs it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "runner-helper-"));
-    writeFileSync(join(dir, ".gitlab-ci.yml"), `job:\n  image: ${BUSYBOX}\n  script: [readlink /bin/sh, echo "build=$(hostname)"]\n`);
-    const run = Bun.spawnSync([BINARY, "exec", "--executor", "docker", "--no-color"], { cwd: dir, env });
-    const out = run.stdout.toString();
-    expect(run.exitCode, out + run.stderr).toBe(0);
-    expect(out).not.toContain("is not there");
+    // A job image that runs as another user: the runner's stages (which remove what root made) go
+    // to the helper, as in GitLab Runner. A root image with its sources copied in needs no helper.
+    writeFileSync(join(dir, ".gitlab-ci.yml"), [
+      "as-user:", `  image: { name: ${BUSYBOX}, docker: { user: "1234" } }`, '  script: [readlink /bin/sh, echo "build=$(hostname)"]',
+      "as-root:", `  image: ${BUSYBOX}`, '  script: [echo "build=$(hostname)"]', "",
+    ].join("\n"));
+    const hosts = (job: string) => {
+      const run = Bun.spawnSync([BINARY, "exec", "--executor", "docker", "--no-color", job], { cwd: dir, env });
+      const out = run.stdout.toString();
+      expect(run.exitCode, out + run.stderr).toBe(0);
+      expect(out).not.toContain("is not there");
+      return { out, runner: /Running on (\S+)\.\.\./.exec(out)?.[1], build: /\nbuild=(\S+)\n/.exec(out)?.[1] };
+    };
     // prepare_script runs in the helper: its host name is not the build container's.
-    const helperHost = /Running on (\S+)\.\.\./.exec(out)?.[1];
-    const buildHost = /\nbuild=(\S+)\n/.exec(out)?.[1];
-    expect(helperHost).toMatch(/^[0-9a-f]{12}$/);
-    expect(buildHost).toMatch(/^[0-9a-f]{12}$/);
-    expect(helperHost).not.toBe(buildHost);
-    expect(out).toContain("busybox\n");
+    const user = hosts("as-user");
+    expect(user.runner).toMatch(/^[0-9a-f]{12}$/);
+    expect(user.build).toMatch(/^[0-9a-f]{12}$/);
+    expect(user.runner).not.toBe(user.build);
+    expect(user.out).toContain("busybox\n");
+    const root = hosts("as-root");
+    expect(root.runner).toMatch(/^[0-9a-f]{12}$/);
+    expect(root.runner).toBe(root.build);
   }, 60_000);
 
   test("runs the runner as a container with only the host's socket, taking a coordinator's job with artifacts and a cache", async () => {

@@ -25,6 +25,8 @@ export const dockerDriver: ExecutorDriver = (job) => {
   return createDockerExecutor({
     api: dockerApi(runner, hostEnv), owner, projectPath: path,
     image, helperImage: helperImage(docker, image.pullPolicies), helperFallback: docker.helper_image === undefined,
+    // The default helper is there for git (get_sources); a copied-in job needs none of it.
+    ...(job.sourcesCopiedIn && docker.helper_image === undefined ? { helperOptional: true } : {}),
     settings: dockerSettings(docker, { runner: owner.runner, path }, image.name),
     services: serviceImages(allowedServices(docker, payload.services), image.pullPolicies),
     registryAuth: (name) => registryAuth(name, { credentials: payload.credentials, ...(auth ? { dockerAuthConfig: auth } : {}) }),

@@ -27,6 +27,12 @@ export interface DockerExecutorOptions {
   readonly helperImage: ContainerImage;
   /** When the helper image is not there (this runner's default one), run the runner's stages in the build container. */
   readonly helperFallback?: boolean;
+  /**
+   * No stage needs the helper image's git (the sources are copied in): when this runner's binary
+   * runs on the engine, the runner's stages run in the build container, one container per job
+   * (bench/docker.ts: a second container start costs ~150-300 ms on two cores).
+   */
+  readonly helperOptional?: boolean;
   readonly settings: DockerSettings;
   /** The project's path below `/builds`, e.g. `acme/widget`. */
   readonly projectPath: string;
@@ -104,11 +110,11 @@ class DockerExecutor implements Executor {
     if (job.umask0000 === false) log("Not using umask - FF_DISABLE_UMASK_FOR_DOCKER_EXECUTOR is set!");
     const { api, owner } = this.#options;
     await removeLabelled(api, { "dev.runner.job": owner.job });
-    const separateHelper = await this.#ensureImages(log);
+    const source = await fileServiceSource(api, this.#options.tools ?? (() => runnerTools()));
+    const separateHelper = await this.#ensureImages(log, this.#options.helperOptional === true && "tools" in source);
     const volume = await this.#makeVolumes();
     const network = await this.#makeNetwork();
     if (network && (this.#options.services ?? []).length > 0) await this.#startServices(network, log);
-    const source = await fileServiceSource(api, this.#options.tools ?? (() => runnerTools()));
     const tools = "tools" in source ? source.tools.volume : undefined;
     const plan = { labels: this.#labels, settings: this.#options.settings, workingDir: this.directories.projectDir, volume, ...(network ? { network } : {}), ...(job.init ? { init: true } : {}) };
     const helperStarting = separateHelper
@@ -191,12 +197,17 @@ class DockerExecutor implements Executor {
     await removeLabelled(api, { "dev.runner.job": this.#options.owner.job }).catch(() => {});
   }
 
-  /** The job's image, and the helper's unless it is the same; false when the runner's stages run in the build container. */
-  async #ensureImages(log: (line: string) => void): Promise<boolean> {
-    const { api, image, helperImage } = this.#options;
+  /**
+   * The job's image, and the helper's unless it is the same or `optional` and the job's image runs as
+   * root (the runner's stages remove what root made, as in GitLab Runner's helper); false when the
+   * runner's stages run in the build container.
+   */
+  async #ensureImages(log: (line: string) => void, optional: boolean): Promise<boolean> {
+    const { api, image, helperImage, settings } = this.#options;
     const auth = (name: string) => this.#options.registryAuth?.(name);
-    await ensureImage(api, image.name, image.pullPolicies, log, auth(image.name), image.platform);
+    const facts = await ensureImage(api, image.name, image.pullPolicies, log, auth(image.name), image.platform);
     if (helperImage.name === image.name) return false;
+    if (optional && isRoot(image.user ?? settings.user ?? facts.Config?.User ?? "")) return false;
     try {
       await ensureImage(api, helperImage.name, helperImage.pullPolicies, () => {}, auth(helperImage.name));
       return true;
@@ -277,4 +288,10 @@ async function stoppedWithin(api: DockerApi, id: string, ms: number): Promise<vo
   const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
   await Promise.race([api.request("POST", `/containers/${id}/wait`, { query: { condition: "not-running" } }).catch(() => {}), late]);
   clearTimeout(timer);
+}
+
+/** Whether a container `User` (name or uid, with or without its group) is root; empty means the image's default, root. */
+function isRoot(user: string): boolean {
+  const name = user.split(":")[0]!;
+  return name === "" || name === "root" || name === "0";
 }

@@ -3,11 +3,16 @@ import { JobFailure } from "../../protocol/job-failure.ts";
 import { DockerApi, DockerApiError } from "./docker-api.ts";
 import type { RegistryAuth } from "./registry-auth.ts";
 
+/** What the executor reads of an image's configuration. */
+export interface ImageFacts {
+  readonly Config?: { Entrypoint?: string[] | null; ExposedPorts?: Record<string, unknown> | null; User?: string | null };
+}
+
 /** Makes `image` present as the pull policies say (GitLab Runner tries them in order), or fails the job with `image_pull_failure`. */
 export async function ensureImage(
   api: DockerApi, image: string, policies: readonly PullPolicy[], log: (line: string) => void, auth?: RegistryAuth, platform?: string,
-): Promise<{ Config?: { Entrypoint?: string[] | null; ExposedPorts?: Record<string, unknown> | null } }> {
-  const inspect = () => api.request<{ Config?: { Entrypoint?: string[] | null; ExposedPorts?: Record<string, unknown> | null } }>(
+): Promise<ImageFacts> {
+  const inspect = () => api.request<ImageFacts>(
     "GET", `/images/${encodeURIComponent(image)}/json`,
   );
   let lastError = "";
