@@ -9,9 +9,27 @@ import { registerLint } from "./src/cli/commands/lint-command.ts";
 import { registerPrune } from "./src/cli/commands/prune-command.ts";
 import { registerCompletion, registerRecordCommands } from "./src/cli/commands/record-commands.ts";
 import { registerRegister, registerRunnerAdmin } from "./src/cli/commands/registration-commands.ts";
+import type { Registration } from "./src/cli/commands/command-kit.ts";
 import { EXIT } from "./src/cli/exit-codes.ts";
 import { printable } from "./src/cli/printable.ts";
 import { REVISION, VERSION } from "./src/version.ts";
+
+const ALL_COMMANDS: readonly Registration[] = [
+  registerExec, registerLint, registerRun, registerRunSingle, registerRegister, registerRunnerAdmin, registerRecordCommands, registerPrune, registerHelper,
+];
+
+/** The command line's command, by its first word, so that only it is registered (all of them for help, or a word no command has). */
+const COMMANDS: Readonly<Record<string, Registration>> = {
+  exec: registerExec, lint: registerLint, run: registerRun, "run-single": registerRunSingle, register: registerRegister,
+  verify: registerRunnerAdmin, unregister: registerRunnerAdmin, list: registerRunnerAdmin,
+  show: registerRecordCommands, schema: registerRecordCommands, prune: registerPrune, helper: registerHelper,
+};
+
+function commandsFor(first: string | undefined): readonly Registration[] {
+  const only = first === undefined ? undefined : COMMANDS[first];
+  if (only) return [only];
+  return first === "-V" || first === "--version" ? [] : ALL_COMMANDS;
+}
 
 /** Wires the commands, parses the command line, maps errors to exit codes. */
 async function main(argv: readonly string[]): Promise<number> {
@@ -24,9 +42,7 @@ async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`Error: ${printable(text.replace(/^error: /, ""))}`) })
     .showHelpAfterError('(run "runner --help" for usage)');
-  for (const register of [registerExec, registerLint, registerRun, registerRunSingle, registerRegister, registerRunnerAdmin, registerRecordCommands, registerPrune, registerHelper]) {
-    register(program, ctx);
-  }
+  for (const register of commandsFor(argv[0])) register(program, ctx);
   await registerCompletion(program, argv);
   try {
     await program.parseAsync([...argv], { from: "user" });

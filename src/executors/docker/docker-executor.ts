@@ -15,7 +15,7 @@ import { startServices } from "./services.ts";
 import { STAGE_DIR } from "./stage-server.ts";
 import { labelsFor, removeLabelled, type Ownership } from "./labels.ts";
 import { greetingOf, ulimits, writeText, type RunningContainer } from "./container-parts.ts";
-import { BUILDS, startJobContainer } from "./job-containers.ts";
+import { BUILDS, isRoot, startJobContainer, stoppedWithin } from "./job-containers.ts";
 import type { ContainerImage, DockerSettings, ServiceImage } from "./container-spec.ts";
 
 export { parseBytes } from "./container-parts.ts";
@@ -285,18 +285,4 @@ class DockerExecutor implements Executor {
     if (helper.user && helper.user.uid === build.user.uid && helper.user.gid === build.user.gid) return;
     await this.#control(helper.id, `chown -R ${build.user.uid}:${build.user.gid} ${quotePosix(this.directories.projectDir)}`);
   }
-}
-
-/** Waits until the container is not running, for at most `ms` (it is removed by force afterwards anyway). */
-async function stoppedWithin(api: DockerApi, id: string, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([api.request("POST", `/containers/${id}/wait`, { query: { condition: "not-running" } }).catch(() => {}), late]);
-  clearTimeout(timer);
-}
-
-/** Whether a container `User` (name or uid, with or without its group) is root; empty means the image's default, root. */
-function isRoot(user: string): boolean {
-  const name = user.split(":")[0]!;
-  return name === "" || name === "root" || name === "0";
 }

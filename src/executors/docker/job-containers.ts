@@ -67,3 +67,17 @@ function containerBody(image: ContainerImage, plan: ContainerPlan): Record<strin
     Volumes: Object.fromEntries((s.volumes ?? []).filter((v) => !v.includes(":")).map((v) => [v, {}])),
   };
 }
+
+/** Waits until the container is not running, for at most `ms` (it is removed by force afterwards anyway). */
+export async function stoppedWithin(api: DockerApi, id: string, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([api.request("POST", `/containers/${id}/wait`, { query: { condition: "not-running" } }).catch(() => {}), late]);
+  clearTimeout(timer);
+}
+
+/** Whether a container `User` (name or uid, with or without its group) is root; empty means the image's default, root. */
+export function isRoot(user: string): boolean {
+  const name = user.split(":")[0]!;
+  return name === "" || name === "root" || name === "0";
+}
