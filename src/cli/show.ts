@@ -1,5 +1,4 @@
 import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
 import { join, resolve } from "node:path";
 import { renderPage } from "../record/page/page-html.ts";
 import { readPageState } from "../record/page/page-state.ts";
@@ -37,7 +36,7 @@ export function show(options: {
 
 /** The run's page as one file: its state and every job's trace inside; artifacts linked in the record. */
 function pageOf(dir: string): string {
-  const state = { ...readPageState(dir), base: `${pathToFileURL(dir).href}/` };
+  const state = { ...readPageState(dir), base: `${Bun.pathToFileURL(dir).href}/` };
   const traces = new Map(state.jobs.filter((j) => j.dir && existsSync(join(dir, j.dir, "trace.log"))).map((j) => [j.dir!, readFileSync(join(dir, j.dir!, "trace.log"), "utf8")]));
   return renderPage(state, traces);
 }

@@ -1,4 +1,3 @@
-import { createHmac, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -22,8 +21,8 @@ export async function loadSystemId(configFile: string, machineIdFile = "/etc/mac
 export function computeSystemId(machineIdFile: string): string {
   const machineId = existsSync(machineIdFile) ? readFileSync(machineIdFile, "utf8").trim() : "";
   if (machineId !== "") {
-    return `s_${createHmac("sha256", machineId).update("gitlab-runner").digest("hex").slice(0, 12)}`;
+    return `s_${new Bun.CryptoHasher("sha256", machineId).update("gitlab-runner").digest("hex").slice(0, 12)}`;
   }
   const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  return `r_${[...randomBytes(12)].map((b) => alphabet[b % alphabet.length]).join("")}`;
+  return `r_${[...crypto.getRandomValues(new Uint8Array(12))].map((b) => alphabet[b % alphabet.length]).join("")}`;
 }

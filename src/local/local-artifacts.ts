@@ -1,6 +1,5 @@
 import { copyFile, mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { gunzipSync } from "node:zlib";
 import type { Dependency } from "../protocol/types.ts";
 import { ArtifactTransferError } from "../protocol/artifacts-api.ts";
 import type { ArtifactTransfer } from "../steps/artifact-transfer.ts";
@@ -71,7 +70,7 @@ export class LocalArtifacts {
 
 /** A dotenv report: `KEY=VALUE` lines, no quoting, no comments; later duplicates win (docs/pipeline.md §8.9). */
 export function parseDotenv(data: Buffer, format: string): { key: string; value: string }[] {
-  const text = (format === "gzip" ? gunzipSync(data) : data).toString("utf8");
+  const text = (format === "gzip" ? Buffer.from(Bun.gunzipSync(data as Uint8Array<ArrayBuffer>)) : data).toString("utf8");
   const out = new Map<string, string>();
   for (const line of text.split(/\r?\n/)) {
     const match = /^\s*([A-Za-z0-9_]+)=(.*)$/.exec(line);

@@ -1,4 +1,3 @@
-import { connect } from "node:net";
 import type { Image } from "../../protocol/types.ts";
 import type { DockerApi } from "./docker-api.ts";
 import type { ContainerImage, ServiceImage } from "./container-spec.ts";
@@ -92,7 +91,8 @@ async function waitForPorts(api: DockerApi, s: StartedService, network: string, 
   return true;
 }
 
-function accepts(host: string, port: number): Promise<boolean> {
+async function accepts(host: string, port: number): Promise<boolean> {
+  const { connect } = await import("node:net");
   return new Promise((resolve) => {
     const socket = connect({ host, port, timeout: 500 });
     socket.once("connect", () => (socket.destroy(), resolve(true)));

@@ -1,4 +1,3 @@
-import { createHash, createHmac } from "node:crypto";
 
 /** What known_hosts says of a host's key. */
 export type HostKeyVerdict =
@@ -9,7 +8,7 @@ export type HostKeyVerdict =
 
 /** OpenSSH's fingerprint of a public key blob: `SHA256:` and unpadded base64. */
 export function fingerprint(key: Uint8Array): string {
-  return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
+  return `SHA256:${new Bun.CryptoHasher("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
 }
 
 /**
@@ -44,7 +43,7 @@ export function checkHostKey(knownHosts: string, host: string, port: number, key
 function hostMatches(pattern: string, name: string): boolean {
   if (pattern.startsWith("|1|")) {
     const [, , salt = "", hash = ""] = pattern.split("|");
-    return createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
+    return new Bun.CryptoHasher("sha1", Buffer.from(salt, "base64")).update(name).digest("base64") === hash;
   }
   return pattern === name;
 }

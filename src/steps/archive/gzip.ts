@@ -1,7 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
 import type { BuildFiles } from "../../executors/build-files.ts";
 
 /**
@@ -9,6 +8,8 @@ import type { BuildFiles } from "../../executors/build-files.ts";
  * concatenated (docs/protocol.md §7.1), streaming.
  */
 export async function writeGzip(files: BuildFiles, root: string, entries: readonly string[], file: string): Promise<void> {
+  // Loaded when used: every built-in a module imports is loaded when the binary starts.
+  const { createGzip } = await import("node:zlib");
   const out = createWriteStream(file, { mode: 0o600 });
   for (const entry of entries) {
     // Node's gzip writes no name into the header; GitLab reads the members in order.

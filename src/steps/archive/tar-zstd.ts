@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { join, normalize } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { constants, createZstdCompress, createZstdDecompress } from "node:zlib";
 import { extract, pack } from "tar-stream";
 import type { BuildFiles } from "../../executors/build-files.ts";
 import { placeEntry } from "./place-entry.ts";
@@ -16,6 +15,8 @@ export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
  * (relative to `root` in `files`), zstd-compressed at `level`, to the local `file`, streaming.
  */
 export async function writeTarZstd(files: BuildFiles, root: string, entries: readonly string[], file: string, level: number): Promise<void> {
+  // Loaded when used: every built-in a module imports is loaded when the binary starts.
+  const { constants, createZstdCompress } = await import("node:zlib");
   const tar = pack();
   const cadence = new GarbageCadence(8 * 1024 * 1024);
   const written = pipeline(tar as unknown as Readable, createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } }), createWriteStream(file, { mode: 0o600 }));
@@ -44,6 +45,7 @@ export async function extractTarZstd(file: string, files: BuildFiles, dest: stri
   await files.mkdir(root);
   const realRoot = await files.realpath(root);
   const cadence = new GarbageCadence(8 * 1024 * 1024);
+  const { createZstdDecompress } = await import("node:zlib");
   const reader = extract();
   let count = 0;
   const fed = pipeline(createReadStream(file), createZstdDecompress(), reader as never);
