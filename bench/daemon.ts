@@ -53,6 +53,7 @@ latencies.sort((a, b) => a - b);
 const rssBefore = peakRssMiB();
 const cpuBefore = cpuSeconds();
 const userBefore = cpuTimes().user;
+const fakeBefore = process.cpuUsage();
 const id = fake.enqueue([`{ yes 'a line of trace output, ninety-nine bytes long, as a build tool might print it, over and over ..' || true; } | head -c ${TRACE_MIB}M`]);
 const started = performance.now();
 let scriptDone = 0;
@@ -67,6 +68,8 @@ if (process.env.BENCH_VERBOSE) console.log(`  (patches: ${job.patches}, last byt
 const rss = peakRssMiB();
 const cpu = cpuSeconds() - cpuBefore;
 const user = cpuTimes().user - userBefore;
+const fakeUsage = process.cpuUsage(fakeBefore);
+const fakeCpu = (fakeUsage.user + fakeUsage.system) / 1e6;
 child.kill("SIGQUIT");
 await child.exited;
 await fake.stop();
@@ -76,5 +79,6 @@ console.log(`runner daemon benchmark (fake GitLab on 127.0.0.1, ${navigator.hard
 console.log(`  pickup latency (queued → first PATCH)  median ${q(0.5).toFixed(1)} ms  p90 ${q(0.9).toFixed(1)} ms  (n=${latencies.length}; target ≤ 50 ms median)`);
 console.log(`  trace throughput                       ${(job.traceLength / 1e6 / seconds).toFixed(0)} MB/s  (${(job.traceLength / 1048576).toFixed(0)} MiB in ${seconds.toFixed(1)} s; target ≥ 300 MB/s)`);
 console.log(`  runner CPU for that job                ${cpu.toFixed(2)} s  (user ${user.toFixed(2)} s, system ${(cpu - user).toFixed(2)} s; ${(job.traceLength / 1e6 / cpu).toFixed(0)} MB of trace per CPU second; the job's producer and the fake GitLab share the 2 cores)`);
+console.log(`  fake GitLab CPU (this process)         ${fakeCpu.toFixed(2)} s  (receiving the trace over node:http on the same cores)`);
 console.log(`  runner peak RSS                        ${rss.toFixed(0)} MiB  (before the big job ${rssBefore.toFixed(0)} MiB; target ≤ 128 MiB)`);
 console.log(`  job state                              ${job.status}, ${fake.deviations.length} protocol deviations`);
