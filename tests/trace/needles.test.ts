@@ -83,4 +83,13 @@ describe("choosing the search", () => {
     expect(needleSearch(Array.from({ length: 9 }, (_, i) => bytes(`${String.fromCharCode(97 + i)}x-secret`)))).toBeInstanceOf(NeedleAutomaton);
     expect(needleSearch(Array.from({ length: 17 }, (_, i) => bytes(`secret-${i}`)))).toBeInstanceOf(NeedleAutomaton);
   });
+
+  test("needles holding every byte value are found (the 256th byte class wraps to 0, which no other byte has then)", () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    const needles = [all.subarray(0, 128), all.subarray(128), Uint8Array.from([255, 0])];
+    const data = Uint8Array.from([7, ...all, 255, 0, 9]);
+    for (const search of [new NeedleAutomaton(needles), new HeadSearch(needles)]) {
+      expect(matchesOf(search, data)).toEqual(reference.matches(needles, data));
+    }
+  });
 });
