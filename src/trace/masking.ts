@@ -1,4 +1,4 @@
-import { phraseMasker } from "./phrase-masker.ts";
+import { phraseMaskerWith, phraseSearch } from "./phrase-masker.ts";
 import { chainFilters, type StreamFilter } from "./stream-filter.ts";
 import { valueMasker } from "./value-masker.ts";
 
@@ -33,8 +33,17 @@ export interface MaskingRules {
  * (docs/protocol.md §10). Each stream of a job gets its own, since each keeps partial-match state.
  */
 export function createMasker(rules: MaskingRules): StreamFilter {
-  return chainFilters([
-    phraseMasker(rules.phrases),
+  return maskerFactory(rules)();
+}
+
+/**
+ * Makes maskers for `rules` that share one phrase search (the costly part with many masked values):
+ * each masker keeps its own partial-match state.
+ */
+export function maskerFactory(rules: MaskingRules): () => StreamFilter {
+  const phrases = phraseSearch(rules.phrases);
+  return () => chainFilters([
+    phraseMaskerWith(phrases),
     valueMasker({
       prefixes: SENSITIVE_URL_PARAMETERS.flatMap((key) => [`?${key}=`, `&${key}=`]),
       isValueByte: isUrlValueByte,

@@ -1,5 +1,6 @@
 import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
 import { needleSearch } from "./needles.ts";
+import type { Needles } from "./needle-types.ts";
 import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 const MASK = utf8("[MASKED]");
@@ -16,10 +17,23 @@ const MIN_LINE_LENGTH = 8;
  * line of a private key shows `[MASKED]`.
  */
 export function phraseMasker(phrases: readonly string[]): StreamFilter {
+  return phraseMaskerWith(phraseSearch(phrases));
+}
+
+/**
+ * The search for `phrases` (and each 8-character line of a multi-line one), built once and shared
+ * by every masker of a job: with thousands of masked values it is the masker's memory (8,000 random
+ * values: ~60 MB, 200 ms to build). Undefined when there is nothing to mask.
+ */
+export function phraseSearch(phrases: readonly string[]): Needles | undefined {
   const lines = phrases.filter((p) => p.includes("\n")).flatMap((p) => p.split(/\r?\n/)).filter((l) => l.trim().length >= MIN_LINE_LENGTH);
   const unique = [...new Set([...phrases, ...lines].map((p) => p.trim()).filter((p) => p.length > 0))];
-  if (unique.length === 0) return { write: (chunk) => chunk, end: () => EMPTY };
-  const search = needleSearch(unique.map(utf8));
+  return unique.length === 0 ? undefined : needleSearch(unique.map(utf8));
+}
+
+/** A phrase masker over a search made by {@link phraseSearch}; its state is its own. */
+export function phraseMaskerWith(search: Needles | undefined): StreamFilter {
+  if (search === undefined) return { write: (chunk) => chunk, end: () => EMPTY };
 
   /** Masks `data`; unless `final`, a possible phrase at the end is held back for the next write. */
   const scan = (data: Uint8Array, final: boolean): ScanResult => {

@@ -1,5 +1,5 @@
 import { utf8 } from "./bytes.ts";
-import { createMasker, type MaskingRules } from "./masking.ts";
+import { maskerFactory, type MaskingRules } from "./masking.ts";
 import type { StreamFilter } from "./stream-filter.ts";
 
 /**
@@ -10,14 +10,17 @@ import type { StreamFilter } from "./stream-filter.ts";
 export class TraceMaskers {
   readonly #rules: MaskingRules;
   readonly #phrases: string[];
+  /** One phrase search for both streams and for {@link mask}, made anew when a phrase is added. */
+  #maskers: () => StreamFilter;
   #runner: StreamFilter;
   #script: StreamFilter;
 
   constructor(rules: MaskingRules, private readonly flush: (runner: Uint8Array, script: Uint8Array) => void) {
     this.#rules = rules;
     this.#phrases = [...rules.phrases];
-    this.#runner = createMasker(rules);
-    this.#script = createMasker(rules);
+    this.#maskers = maskerFactory(rules);
+    this.#runner = this.#maskers();
+    this.#script = this.#maskers();
   }
 
   runner(bytes: Uint8Array): Uint8Array {
@@ -45,14 +48,15 @@ export class TraceMaskers {
     if (phrase === "" || this.#phrases.includes(phrase)) return [];
     this.#phrases.push(phrase);
     this.flush(this.#runner.end(), this.#script.end());
-    this.#runner = createMasker({ ...this.#rules, phrases: this.#phrases });
-    this.#script = createMasker({ ...this.#rules, phrases: this.#phrases });
+    this.#maskers = maskerFactory({ ...this.#rules, phrases: this.#phrases });
+    this.#runner = this.#maskers();
+    this.#script = this.#maskers();
     return [phrase];
   }
 
   /** A text masked with every phrase known now (an issue's message, say). */
   mask(text: string): string {
-    const masker = createMasker({ ...this.#rules, phrases: this.#phrases });
+    const masker = this.#maskers();
     const head = masker.write(utf8(text));
     return new TextDecoder().decode(head) + new TextDecoder().decode(masker.end());
   }
