@@ -63,6 +63,19 @@ export interface RunJobOptions {
 
 /** Runs one job through the step pipeline, writes its trace, and says how it ended. Never throws. */
 export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
+  let cleaned: Promise<void> | undefined;
+  const cleanup = (failed: boolean, log: (line: string) => void) => (cleaned ??= options.executor.cleanup({ failed, log }));
+  try {
+    return await runJobSteps(options, cleanup);
+  } catch (error) {
+    // Only what sets up the trace and the record comes before the steps; should it fail, the
+    // executor made for the job (a shell it started ahead, a cgroup) is still cleaned up.
+    await cleanup(true, () => {}).catch(() => {});
+    throw error;
+  }
+}
+
+async function runJobSteps(options: RunJobOptions, cleanup: (failed: boolean, log: (line: string) => void) => Promise<void>): Promise<JobOutcome> {
   const started = performance.now();
   const { job, executor, signals } = options;
   // Masking needs only the job's own variables; the runner's (directories among them) are known
@@ -110,7 +123,7 @@ export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   } catch (error) {
     failure = toJobFailure(error);
   } finally {
-    await executor.cleanup({ failed: failure !== undefined, log: (line) => trace.println(line) });
+    await cleanup(failure !== undefined, (line) => trace.println(line));
   }
   for (const lost of suppressed) trace.warning(`Cleanup failed: ${lost.message}`);
   writeResult(trace, failure);

@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createShellExecutor } from "../../src/executors/shell/shell-executor.ts";
+import { JobProcesses } from "../../src/shell/job-processes.ts";
 import { livingMembers } from "../../src/shell/supervisor.ts";
+import { runJob } from "../../src/steps/run-job.ts";
 import { makeJob, runShellJob, testSignals, variable } from "../helpers/job.ts";
 
 describe("a job on the shell executor", () => {
@@ -200,5 +205,27 @@ describe("a job on the shell executor", () => {
     expect(passing.trace).toContain("after=success\n");
     const failing = await runShellJob(makeJob(["exit 6"]), { shell: "sh" });
     expect(failing.outcome.failure?.exitCode).toBe(6);
+  });
+});
+
+describe("a job whose trace cannot be set up", () => {
+  // The shell executor starts its first shell when it is made (into the job's cgroup, ahead of
+  // prepare_script): a job that fails before its steps must not leave that shell behind.
+  test("still has its executor cleaned up: the shell started ahead is gone", async () => {
+    const buildsDir = mkdtempSync(join(tmpdir(), "runner-job-"));
+    const processes = new JobProcesses();
+    const executor = createShellExecutor({
+      shell: "bash", hostEnv: process.env, graceMs: 500, processes,
+      directories: { buildsDir, projectDir: join(buildsDir, "p"), tmpDir: join(buildsDir, "p.tmp") },
+    });
+    await Bun.sleep(50);
+    expect(processes.running([], true).length).toBeGreaterThan(0);
+    const recorder = { start: () => { throw new Error("disk full"); } } as never;
+    const run = runJob({
+      job: makeJob(["true"]), executor, recorder, sink: { write: () => {} }, sources: { kind: "git" },
+      settings: { userAgent: "runner test" }, runner: { name: "test runner" }, signals: testSignals(),
+    });
+    await expect(run).rejects.toThrow("disk full");
+    expect(processes.running([], true)).toEqual([]);
   });
 });
