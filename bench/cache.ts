@@ -6,17 +6,17 @@
  * (from the trace's own timestamps) and the runner process's peak RSS, sampled every 20 ms.
  * Needs `bun run build`. Prints figures; asserts nothing.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FakeGitLab } from "../tests/fake-gitlab/fake-gitlab.ts";
 import { startS3 } from "../tests/helpers/s3-server.ts";
+import { scratchDir } from "./scratch.ts";
 
 const BINARY = resolve(import.meta.dir, "../dist/runner");
 const MB = Number(process.env.BENCH_CACHE_MB ?? 200);
 const s3 = await startS3();
 const fake = await new FakeGitLab().start();
-const root = mkdtempSync(join(tmpdir(), "runner-bench-cache-"));
+const root = scratchDir("runner-bench-cache-");
 const cache = [{ key: "big-non_protected", paths: ["vendor/"], policy: "pull-push", when: "on_success" }] as never;
 
 async function run(dir: string): Promise<number> {

@@ -3,10 +3,10 @@
  * first trace PATCH) and trace throughput of a job printing 1 GiB, with the runner's peak RSS.
  * Prints figures; asserts nothing. Run after `bun run build`: `bun bench/daemon.ts`.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FakeGitLab } from "../tests/fake-gitlab/fake-gitlab.ts";
+import { scratchDir } from "./scratch.ts";
 
 const BINARY = process.env.BENCH_BINARY ?? resolve(import.meta.dir, "../dist/runner");
 const PICKUPS = Number(process.env.BENCH_PICKUPS ?? 20);
@@ -15,7 +15,7 @@ const TRACE_MIB = Number(process.env.BENCH_TRACE_MIB ?? 1024);
 const fake = await new FakeGitLab().start();
 fake.longPollMs = 50_000;
 fake.keepTraces = false;
-const dir = mkdtempSync(join(tmpdir(), "runner-bench-daemon-"));
+const dir = scratchDir("runner-bench-daemon-");
 writeFileSync(join(dir, "config.toml"), [
   "concurrent = 2", "check_interval = 1",
   "[[runners]]", '  name = "bench"', `  url = "${fake.url}"`, `  token = "${fake.runnerToken}"`, '  executor = "shell"',

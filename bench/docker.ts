@@ -8,17 +8,17 @@
  * build it) and `runner-helper:<version>` (`bun run image`).
  * Prints figures; asserts nothing.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 import { DockerApi } from "../src/executors/docker/docker-api.ts";
+import { scratchDir } from "./scratch.ts";
 
 const BINARY = resolve(import.meta.dir, "../dist/runner");
 const IMAGE = process.env.BENCH_IMAGE ?? "local/busybox:latest";
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 
-const dir = mkdtempSync(join(tmpdir(), "runner-bench-docker-"));
+const dir = scratchDir("runner-bench-docker-");
 Bun.spawnSync(["git", "init", "-q", "-b", "main"], { cwd: dir });
 writeFileSync(join(dir, ".gitlab-ci.yml"), `job:\n  image: ${IMAGE}\n  script: echo hi\n`);
 const api = new DockerApi();

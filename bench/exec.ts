@@ -3,9 +3,9 @@
  * The runner's overhead is the run's wall time less that of the bare script (`bash -c 'echo hi'`).
  * Prints figures; asserts nothing. Run with `bun run bench` after `bun run build`.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { scratchDir } from "./scratch.ts";
 
 const BINARY = resolve(import.meta.dir, "../dist/runner");
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -20,7 +20,7 @@ function sh(cwd: string, ...argv: string[]): void {
 }
 
 function fixture(pipeline: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "runner-bench-"));
+  const dir = scratchDir("runner-bench-");
   sh(dir, "git", "init", "-q", "-b", "main");
   for (let i = 0; i < 20; i++) writeFileSync(join(dir, `src-${i}.txt`), `file ${i}\n`.repeat(50));
   writeFileSync(join(dir, ".gitlab-ci.yml"), pipeline);

@@ -5,12 +5,12 @@
  * wait, as GitLab does to a request that lost a race) and a local S3 server. Needs `bun run build`.
  * Prints figures; asserts nothing.
  */
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+
 import { join } from "node:path";
 import { FakeGitLab } from "../tests/fake-gitlab/fake-gitlab.ts";
 import { enqueueCachedJobs, startRunner } from "../tests/helpers/fleet.ts";
 import { startS3 } from "../tests/helpers/s3-server.ts";
+import { scratchDir } from "./scratch.ts";
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 60);
 const SECONDS = Number(process.env.BENCH_JOB_SECONDS ?? 1);
@@ -20,7 +20,7 @@ async function fleet(size: number): Promise<{ wall: number; conflicts: number }>
   const fake = await new FakeGitLab().start();
   fake.conflictEvery = 7;
   fake.keepTraces = false;
-  const root = mkdtempSync(join(tmpdir(), "runner-bench-fleet-"));
+  const root = scratchDir("runner-bench-fleet-");
   const ids = enqueueCachedJobs(fake, JOBS, SECONDS);
   const started = performance.now();
   const runners = Array.from({ length: size }, (_, i) => startRunner(fake, s3, join(root, `runner-${i}`), 4));

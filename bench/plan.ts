@@ -4,13 +4,13 @@
  * and end to end through `dist/runner exec --dry-run` (with and without the plan cache) and
  * `dist/runner lint`. Prints figures; asserts nothing. Run with `bun bench/plan.ts` after a build.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readPipeline } from "../src/pipeline/definitions.ts";
 import { projectIncludes } from "../src/pipeline/pipeline-cache.ts";
 import { planRun } from "../src/pipeline/plan.ts";
 import { parseYamlFile } from "../src/pipeline/yaml-file.ts";
+import { scratchDir } from "./scratch.ts";
 
 const BINARY = resolve(import.meta.dir, "../dist/runner");
 const RUNS = Number(process.env.BENCH_RUNS ?? 20);
@@ -22,7 +22,7 @@ const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" };
  * 9 files (the size of the real pipeline in issue 19).
  */
 function fixture(parts: number, arches: number): string {
-  const dir = mkdtempSync(join(tmpdir(), "runner-bench-plan-"));
+  const dir = scratchDir("runner-bench-plan-");
   mkdirSync(join(dir, "ci"));
   writeFileSync(join(dir, "ci", "templates.yml"), [
     ".base:",

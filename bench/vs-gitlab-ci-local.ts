@@ -5,9 +5,10 @@
  * isolation runner exec always has). Then where a trivial job's time goes, from its run record's
  * phases. Needs `bun run build` and rsync (gitlab-ci-local copies with it). Prints figures; asserts nothing.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { scratchDir } from "./scratch.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist/runner");
@@ -16,7 +17,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root", GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@example.com", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@example.com" };
 
 function fixture(pipeline: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "runner-vs-gcl-"));
+  const dir = scratchDir("runner-vs-gcl-");
   const sh = (...argv: string[]) => Bun.spawnSync(argv, { cwd: dir, env });
   sh("git", "init", "-q", "-b", "main");
   // gitlab-ci-local reads the project's path from its origin.
