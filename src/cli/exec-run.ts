@@ -81,6 +81,7 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
   } finally {
     signals.dispose();
     status?.stop();
+    await executors.leftovers;
   }
   record.finish();
   if (page) await endPage(page, options.serve?.stay === true, options.printError);
@@ -105,7 +106,7 @@ function payloadContext(planned: PlannedRun): PayloadContext {
 
 /**
  * Each job's executor, said in one line; the Docker machinery loads only when a job has an image or
- * Docker is forced, and then removes what crashed runs left behind.
+ * Docker is forced, and then removes what crashed runs left behind (`leftovers`, awaited at the end).
  */
 async function chooseLocalExecutors(options: ExecOptions, jobs: readonly JobDefinition[], say: (line: string) => void) {
   const choice = { ...(options.executor ? { forced: options.executor } : {}), ...(options.docker?.image ? { defaultImage: options.docker.image } : {}) };
@@ -114,9 +115,11 @@ async function chooseLocalExecutors(options: ExecOptions, jobs: readonly JobDefi
   const choices = chooseExecutors(jobs, { ...choice, ...(engine ? { engine } : {}) });
   say(describeChoices(jobs, choices));
   const docker = [...choices.values()].some((c) => c.executor === "docker") ? probe : undefined;
-  await docker?.removeExecLeftovers();
+  // Alongside the jobs, not before them: what a crashed run left carries its own (dead) pid and
+  // host, what this run makes carries ours, and kept build volumes carry neither (labels.ts).
+  const leftovers = docker ? docker.removeExecLeftovers() : Promise.resolve();
   const openShell = docker && options.shellOnFailure ? docker.interactiveShell({ ...options.shellOnFailure, print: options.print }) : undefined;
-  return { choices, ...(openShell ? { openShell } : {}) };
+  return { choices, leftovers, ...(openShell ? { openShell } : {}) };
 }
 
 const silentSink = { write() {}, flush() {} };
