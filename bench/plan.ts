@@ -19,7 +19,7 @@ const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root" };
 /**
  * `parts` included files of 20 jobs, some with rules and needs, templates, and an `os` × `arch`
  * matrix job: 20 parts and 10 × 10 make 500 jobs in 22 files; 7 parts and 10 × 5 make 190 jobs in
- * 9 files (the size of the real pipeline in issue 19).
+ * 9 files (the size of a real project's pipeline).
  */
 function fixture(parts: number, arches: number): string {
   const dir = scratchDir("runner-bench-plan-");
