@@ -88,4 +88,34 @@ describe("TerminalSink", () => {
     sink.flush();
     expect(printed.join("")).toBe("job | Executing\njob | partial\njob | next\njob | Job succeeded\n");
   });
+
+  // The plain-output fast road against the line-by-line rendering it skips (the rule as it was).
+  test("prints what the line-by-line rendering prints, for any mix of markers, escapes and prefixes", () => {
+    const SECTION = /section_(?:start|end):\d+:[A-Za-z0-9_.-]+(?:\[[^\]\r\n]*\])?\r\x1b\[0K/g;
+    const ESCAPE = /\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
+    const reference = (text: string, prefix: string, color: boolean) => {
+      let out = "";
+      for (const raw of text.split(/(?<=\n)/)) {
+        const unmarked = raw.replace(SECTION, "");
+        if (unmarked !== raw && unmarked.trim() === "") continue;
+        out += prefix + (color ? unmarked : unmarked.replace(ESCAPE, ""));
+      }
+      return out;
+    };
+    const pieces = ["plain", "\n", "\n", "section_start:1700000000:build\r\x1b[0K", "section_end:1700000000:build\r\x1b[0K", "\x1b[32;1m", "\x1b[0;m", "section_ not a marker", "\r", "  ", "é"];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    let differences = 0;
+    for (let round = 0; round < 2000; round++) {
+      const text = Array.from({ length: 1 + Math.floor(random() * 12) }, () => pieces[Math.floor(random() * pieces.length)]).join("") + "\n";
+      for (const [prefix, color] of [["", true], ["", false], ["job | ", true], ["job | ", false]] as const) {
+        const printed: string[] = [];
+        const sink = new TerminalSink({ print: (t) => printed.push(t), prefix, color });
+        sink.write(new TextEncoder().encode(text), { id: 1, type: "O" });
+        sink.flush();
+        if (printed.join("") !== reference(text, prefix, color)) differences++;
+      }
+    }
+    expect(differences).toBe(0);
+  });
 });
