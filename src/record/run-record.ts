@@ -2,7 +2,8 @@ import { appendFileSync, closeSync, mkdirSync, openSync, renameSync, symlinkSync
 import { join } from "node:path";
 import type { JobFailure } from "../protocol/job-failure.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
-import { createMasker } from "../trace/masking.ts";
+import { maskerFactory } from "../trace/masking.ts";
+import type { StreamFilter } from "../trace/stream-filter.ts";
 import { compositeStatus, latestAttempts, type PipelineStatus } from "./composite-status.ts";
 import { JobRecorder, type PhaseRecord } from "./job-recorder.ts";
 import type { PhaseCode, RecordEvent } from "./phases.ts";
@@ -107,13 +108,19 @@ export class RunRecord {
     const eventsFile = join(dir, "events.jsonl");
     // A mask a job command adds (##vso[task.setsecret]) joins these for what is recorded after it.
     const phrases = [...options.maskedPhrases];
+    // One phrase search for every command shown, made anew only when a phrase is added (with
+    // thousands of masked values it costs ~200 ms to make).
+    let maskers: (() => StreamFilter) | undefined;
     const mask = (text: string) => {
-      const masker = createMasker({ phrases });
+      const masker = (maskers ??= maskerFactory({ phrases }))();
       return new TextDecoder().decode(Buffer.concat([masker.write(new TextEncoder().encode(text)), masker.end()]));
     };
     const recorder = new JobRecorder({
       job: options.name,
-      addMask: (phrase) => void phrases.push(phrase),
+      addMask: (phrase) => {
+        phrases.push(phrase);
+        maskers = undefined;
+      },
       commands: (index) => {
         const command = options.commands[index - 1];
         return command === undefined ? undefined : mask(command);
