@@ -14,16 +14,16 @@ import { EXIT } from "./src/cli/exit-codes.ts";
 import { printable } from "./src/cli/printable.ts";
 import { REVISION, VERSION } from "./src/version.ts";
 
-const ALL_COMMANDS: readonly Registration[] = [
-  registerExec, registerLint, registerRun, registerRunSingle, registerRegister, registerRunnerAdmin, registerRecordCommands, registerPrune, registerHelper,
-];
-
-/** The command line's command, by its first word, so that only it is registered (all of them for help, or a word no command has). */
+/**
+ * The command line's command, by its first word, so that only it is registered (all of them, in
+ * this order, for help or a word no command has).
+ */
 const COMMANDS: Readonly<Record<string, Registration>> = {
   exec: registerExec, lint: registerLint, run: registerRun, "run-single": registerRunSingle, register: registerRegister,
   verify: registerRunnerAdmin, unregister: registerRunnerAdmin, list: registerRunnerAdmin,
   show: registerRecordCommands, schema: registerRecordCommands, prune: registerPrune, helper: registerHelper,
 };
+const ALL_COMMANDS: readonly Registration[] = [...new Set(Object.values(COMMANDS))];
 
 function commandsFor(first: string | undefined): readonly Registration[] {
   const only = first === undefined ? undefined : COMMANDS[first];

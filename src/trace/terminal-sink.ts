@@ -56,37 +56,25 @@ export class TerminalSink implements TraceSink {
     // Most output holds no section marker and no escape to strip: it is printed as it came, each
     // line prefixed (a loud job's 256 MiB went from 72% of the runner's time in here to a copy).
     const plain = !text.includes("section_") && (this.#color || !text.includes("\x1b"));
-    const out = plain ? this.#prefixed(text) : this.#rendered(text);
-    if (out.length > 0) this.#print(out);
-  }
-
-  /** `text` with the prefix at the start of each of its lines. */
-  #prefixed(text: string): string {
-    if (this.#prefix === "") return text;
-    let out = "";
-    let from = 0;
-    while (from < text.length) {
-      const newline = text.indexOf("\n", from);
-      const end = newline < 0 ? text.length : newline + 1;
-      out += this.#prefix + text.slice(from, end);
-      from = end;
+    if (plain && this.#prefix === "") {
+      if (text.length > 0) this.#print(text);
+      return;
     }
-    return out;
-  }
-
-  /** Line by line: section markers removed (a line of only markers not shown), escapes stripped without colour. */
-  #rendered(text: string): string {
     let out = "";
-    let from = 0;
-    while (from < text.length) {
+    for (let from = 0; from < text.length; ) {
       const newline = text.indexOf("\n", from);
       const end = newline < 0 ? text.length : newline + 1;
-      const raw = text.slice(from, end);
+      const line = text.slice(from, end);
       from = end;
-      const unmarked = raw.replace(SECTION_MARKER, "");
-      if (unmarked !== raw && unmarked.trim() === "") continue;
+      if (plain) {
+        out += this.#prefix + line;
+        continue;
+      }
+      const unmarked = line.replace(SECTION_MARKER, "");
+      // A line that held only section markers is not shown at all.
+      if (unmarked !== line && unmarked.trim() === "") continue;
       out += this.#prefix + (this.#color ? unmarked : unmarked.replace(ANSI_ESCAPE, ""));
     }
-    return out;
+    if (out.length > 0) this.#print(out);
   }
 }

@@ -50,27 +50,24 @@ export function parseCommandLine(line: string): JobCommand | undefined {
 
 /** `key=value;key=value`: keys case-insensitive, values with Azure's escapes. */
 function azureProperties(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of text.trim().split(";")) {
-    const at = part.indexOf("=");
-    if (at <= 0) continue;
-    out[part.slice(0, at).trim().toLowerCase()] = unescapeAzure(part.slice(at + 1), true);
-  }
-  return out;
+  return properties(text, ";", (key) => key.toLowerCase(), (value) => unescapeAzure(value, true));
 }
 
 /** `key=value,key=value`, values with GitHub's escapes. */
 function githubProperties(text: string): Record<string, string> {
+  return properties(text, ",", (key) => key, (value) => unescapeGitHub(value, true));
+}
+
+function properties(text: string, separator: string, keyOf: (key: string) => string, valueOf: (value: string) => string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const part of text.trim().split(",")) {
+  for (const part of text.trim().split(separator)) {
     const at = part.indexOf("=");
     if (at <= 0) continue;
-    out[part.slice(0, at).trim()] = unescapeGitHub(part.slice(at + 1), true);
+    out[keyOf(part.slice(0, at).trim())] = valueOf(part.slice(at + 1));
   }
   return out;
 }
 
-/** Azure: `%0D` CR, `%0A` LF, in properties also `%3B` `;` and `%5D` `]`; `%AZP25` `%` last. */
 export function unescapeAzure(text: string, property: boolean): string {
   let out = text.replace(/%0D/gi, "\r").replace(/%0A/gi, "\n");
   if (property) out = out.replace(/%3B/gi, ";").replace(/%5D/gi, "]");
