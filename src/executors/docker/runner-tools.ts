@@ -9,15 +9,14 @@ import type { DockerApi } from "./docker-api.ts";
 export const TOOLS_DIR = "/runner-tools";
 
 /**
- * This runner's own binary and what the dynamic loader needs to start it (the loader, libc and
- * the few libraries it links), to be copied once into a volume of the engine: mounted read-only
+ * This runner's own binary and its dynamic loader (with libc and the few libraries it links,
+ * listed when the volume is filled), to be copied once into a volume of the engine: mounted read-only
  * in a job's helper container, whatever its image (busybox, alpine, distroless with a shell), it
  * runs `runner helper files` there, through the loader.
  */
 export interface RunnerTools {
   readonly binary: string;
   readonly loader: string;
-  readonly libraries: readonly string[];
   /** The volume's name: changes with the binary (its size and time). */
   readonly volume: string;
 }
@@ -39,16 +38,9 @@ export function runnerTools(executable = compiledRunner() ?? resolve(import.meta
     });
   }
   const loader = interpreterOf(executable);
-  const listed = Bun.spawnSync([loader, "--list", executable], { stdout: "pipe", stderr: "pipe" });
-  const libraries = [...listed.stdout.toString().matchAll(/=> (\/\S+)/g)].map((m) => m[1]!);
-  if (listed.exitCode !== 0 || libraries.length === 0) {
-    throw new JobFailure(`docker: the libraries of ${executable} could not be listed: ${listed.stderr.toString().trim()}`, {
-      failureReason: "runner_system_failure", system: true,
-    });
-  }
   const stat = statSync(executable);
   const volume = `runner-tools-${Bun.hash(`${stat.size}-${stat.mtimeMs}-${process.arch}`).toString(16)}`;
-  return { binary: executable, loader, libraries, volume };
+  return { binary: executable, loader, volume };
 }
 
 function compiledRunner(): string | undefined {
@@ -82,6 +74,18 @@ export function interpreterOf(executable: string): string {
   }
 }
 
+/** The libraries the loader maps for the binary: asked of the loader only when the volume is filled (once per build). */
+function librariesOf(tools: RunnerTools): string[] {
+  const listed = Bun.spawnSync([tools.loader, "--list", tools.binary], { stdout: "pipe", stderr: "pipe" });
+  const libraries = [...listed.stdout.toString().matchAll(/=> (\/\S+)/g)].map((m) => m[1]!);
+  if (listed.exitCode !== 0 || libraries.length === 0) {
+    throw new JobFailure(`docker: the libraries of ${tools.binary} could not be listed: ${listed.stderr.toString().trim()}`, {
+      failureReason: "runner_system_failure", system: true,
+    });
+  }
+  return libraries;
+}
+
 /**
  * Fills the tools volume from this machine through the Engine API: a container (never started)
  * of an image the engine has mounts it, and the tools go in as one streamed tar, `.complete` last.
@@ -96,7 +100,7 @@ export async function populateTools(api: DockerApi, tools: RunnerTools, image: s
   try {
     const tar = pack();
     const entries: [string, string][] = [
-      ["runner", tools.binary], [basename(tools.loader), tools.loader], ...tools.libraries.map((l): [string, string] => [`lib/${basename(l)}`, l]),
+      ["runner", tools.binary], [basename(tools.loader), tools.loader], ...librariesOf(tools).map((l): [string, string] => [`lib/${basename(l)}`, l]),
     ];
     const writing = (async () => {
       for (const [name, source] of entries) {
