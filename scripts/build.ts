@@ -16,16 +16,20 @@ const outfile = process.argv[2] ?? "dist/runner";
 const target = process.argv[3];
 
 /**
- * Built-in modules two dependencies import at their top for a rarely taken path. A compiled binary
- * loads every built-in its bundle imports before `main` runs, so these would cost every start:
- * node:util for commander's colour stripping (help text only; 1.4 ms of a 5 ms hello world, 30
- * interleaved runs) and node:assert for the completion library's one check of a shell's name
- * (0.9 ms). The same work, from Bun, at the call. A dependency update that changes these lines
- * stops the build here rather than silently bringing the cost back.
+ * Modules dependencies import at their top for a rarely taken path. A compiled binary loads every
+ * built-in its bundle imports before `main` runs, so these would cost every start: node:util for
+ * commander's colour stripping (help text only; 1.4 ms of a 5 ms hello world, 30 interleaved runs)
+ * and node:assert for the completion library's one check of a shell's name (0.9 ms) — the same
+ * work, from Bun, at the call. docker-modem requires its `ssh://` transport, and with it ssh2 (two
+ * native addons, crypto, zlib), whenever it loads: ~11 ms of every Docker job's start (a compiled
+ * `import "docker-modem"`: 30 -> 19.5 ms median, 15 interleaved runs); it is required when an ssh
+ * agent is made. A dependency update that changes these lines stops the build here rather than
+ * silently bringing the cost back.
  */
 const startupShims: { file: RegExp; from: string; to: string }[] = [
   { file: /commander[\\/]lib[\\/](help|command)\.js$/, from: "import { stripVTControlCharacters } from 'node:util';", to: "const stripVTControlCharacters = (text) => Bun.stripANSI(text);" },
   { file: /@bomb\.sh[\\/]tab[\\/]dist[\\/]index\.mjs$/, from: 'import i from"node:assert";', to: "const i=(ok,message)=>{if(!ok)throw new Error(message)};" },
+  { file: /docker-modem[\\/]lib[\\/]modem\.js$/, from: "ssh = require('./ssh'),", to: "ssh = function (options) { return require('./ssh')(options); }," },
 ];
 const noStartupBuiltins: Bun.BunPlugin = {
   name: "no-startup-builtins",

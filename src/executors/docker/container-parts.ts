@@ -33,7 +33,8 @@ export async function greetingOf(api: DockerApi, container: RunningContainer): P
     if (found) return found;
     const { State } = await api.request<{ State: { Running: boolean; ExitCode: number } }>("GET", `/containers/${container.id}/json`);
     if (!State.Running) {
-      throw new JobFailure(`docker: the container stopped at once (exit code ${State.ExitCode}); its image needs sh, and an entrypoint that runs the command it is given`, {
+      const said = container.server.lastWords();
+      throw new JobFailure(`docker: the container stopped at once (exit code ${State.ExitCode}${said ? `: ${said.split("\n").slice(-3).join(" ")}` : ""}); its image needs sh, and an entrypoint that runs the command it is given`, {
         failureReason: "runner_system_failure", system: true,
       });
     }

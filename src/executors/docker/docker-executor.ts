@@ -9,7 +9,7 @@ import type { DockerApi } from "./docker-api.ts";
 import { ensureImage } from "./images.ts";
 import type { RegistryAuth } from "./registry-auth.ts";
 import type { RemoteFiles } from "../file-service/file-client.ts";
-import { runnerTools, type RunnerTools } from "./runner-tools.ts";
+import { runnerTools, serveCommand, type RunnerTools } from "./runner-tools.ts";
 import { fileServiceSource, volumeFiles } from "./volume-files.ts";
 import { startServices } from "./services.ts";
 import { STAGE_DIR } from "./stage-server.ts";
@@ -120,7 +120,7 @@ class DockerExecutor implements Executor {
     const volume = await this.#makeVolumes();
     const network = await this.#makeNetwork();
     if (network && (this.#options.services ?? []).length > 0) await this.#startServices(network, log);
-    const tools = "tools" in source ? source.tools.volume : undefined;
+    const tools = "tools" in source ? { volume: source.tools.volume, serve: serveCommand(source.tools) } : undefined;
     const plan = { labels: this.#labels, settings: this.#options.settings, workingDir: this.directories.projectDir, volume, ...(network ? { network } : {}), ...(job.init ? { init: true } : {}) };
     const helperStarting = separateHelper
       // The helper starts in the volume's root: were both containers to make the project directory
@@ -129,9 +129,14 @@ class DockerExecutor implements Executor {
       ? startJobContainer(api, { ...this.#options.helperImage, entrypoint: [""] }, { ...plan, workingDir: BUILDS, role: "helper", name: `${this.#prefix}-helper`, ...(tools ? { tools } : {}) })
       : undefined;
     const buildStarting = startJobContainer(api, this.#options.image, { ...plan, role: "build", name: `${this.#prefix}-build`, ...(!separateHelper && tools ? { tools } : {}) });
-    // The file service starts as soon as the container that serves the files runs, while the other starts.
-    const files = (helperStarting ?? buildStarting).then((host) =>
-      volumeFiles(api, { id: host.id, image: separateHelper ? this.#options.helperImage.name : this.#options.image.name }, source, this.#labels, log));
+    // The files are reached as soon as the container that serves them runs, while the other starts:
+    // on its own stream when its first process serves them as root, else through an exec.
+    const files = (helperStarting ?? buildStarting).then(async (host) => {
+      const greeting = await greetingOf(api, host);
+      // `runner helper serve` as root has made the stage directory itself.
+      const onStream = greeting.serves && greeting.user?.uid === 0 ? host.server.files("the file service of the job's container") : undefined;
+      return { files: onStream ?? await volumeFiles(api, { id: host.id, image: separateHelper ? this.#options.helperImage.name : this.#options.image.name }, source, this.#labels, log), stageDirMade: onStream !== undefined };
+    });
     files.catch(() => {});
     const started = await Promise.allSettled([helperStarting, buildStarting]);
     const [helperStart, buildStart] = started;
@@ -151,8 +156,9 @@ class DockerExecutor implements Executor {
       return greeting;
     }));
     this.shell = greetings.every((g) => g.shell === "bash") ? "bash" : "sh";
-    this.#files = await files;
-    await this.#prepareStageDir(this.#files);
+    const served = await files;
+    this.#files = served.files;
+    if (!served.stageDirMade) await this.#prepareStageDir(served.files);
     // Between stages the attach streams hold nothing up: a process whose job is kept may end.
     for (const c of new Set([this.#helper, build])) c.server.idle();
   }
@@ -162,13 +168,18 @@ class DockerExecutor implements Executor {
     const files = this.#files;
     if (!container || !files) throw new Error("The Docker executor is not prepared yet");
     const id = crypto.randomUUID().replaceAll("-", "");
+    const text = this.#job.umask0000 === false ? command.script : `umask 0000\n${command.script}`;
     const script = `${STAGE_DIR}/${id}.sh`;
     const pidFile = `${STAGE_DIR}/${id}.pid`;
-    // Readable by the stage's user only: the script holds the job's variables, file ones included.
-    // `umask 0000` first, as GitLab Runner's: what one container's user makes, the other's can change.
-    await writeText(files, script, this.#job.umask0000 === false ? command.script : `umask 0000\n${command.script}`, container.user);
-    // The server writes the stage's pid as the stage's user, who may not own the directory.
-    await writeText(files, pidFile, "", container.user);
+    // `runner helper serve` writes the script (and the stage's pid) itself, as the stage's user.
+    const inline = container.server.writesScripts;
+    if (!inline) {
+      // Readable by the stage's user only: the script holds the job's variables, file ones included.
+      // `umask 0000` first, as GitLab Runner's: what one container's user makes, the other's can change.
+      await writeText(files, script, text, container.user);
+      // The server writes the stage's pid as the stage's user, who may not own the directory.
+      await writeText(files, pidFile, "", container.user);
+    }
     // The stage leads a process group of its own (the server starts it with setsid); its pid,
     // written down by the server, lets cancel stop every process the stage started.
     const group = remoteProcessGroup((cmd) => this.#control(container.id, cmd), pidFile);
@@ -176,7 +187,7 @@ class DockerExecutor implements Executor {
     const onAbort = () => void (stopping ??= stopProcessGroup(group, { graceMs: this.#options.graceMs ?? 5000, pollMs: 100 }));
     command.signal.addEventListener("abort", onAbort, { once: true });
     try {
-      const exitCode = await container.server.run(id, output).catch((error: unknown) => {
+      const exitCode = await container.server.run(id, output, inline ? text : undefined).catch((error: unknown) => {
         throw new JobFailure(`docker: the stage could not run: ${error instanceof Error ? error.message : String(error)}`, {
           failureReason: "runner_system_failure", system: true, cause: error,
         });
@@ -186,7 +197,7 @@ class DockerExecutor implements Executor {
       return { exitCode: command.signal.aborted && exitCode === 0 ? 137 : exitCode };
     } finally {
       command.signal.removeEventListener("abort", onAbort);
-      await Promise.all([files.remove(script), files.remove(pidFile)]).catch(() => {});
+      if (!inline) await Promise.all([files.remove(script), files.remove(pidFile)]).catch(() => {});
     }
   }
 

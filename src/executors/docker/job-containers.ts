@@ -1,7 +1,7 @@
 import type { DockerApi } from "./docker-api.ts";
 import type { ContainerImage, DockerSettings } from "./container-spec.ts";
 import { cacheBind, parseBytes, ulimits, type RunningContainer } from "./container-parts.ts";
-import { SERVER_COMMAND, StageServer } from "./stage-server.ts";
+import { serverCommand, StageServer } from "./stage-server.ts";
 import { TOOLS_DIR } from "./runner-tools.ts";
 
 /** Where the job's build volume is mounted in its containers. */
@@ -18,13 +18,13 @@ export interface ContainerPlan {
   readonly network?: string;
   /** `--init` (FF_USE_INIT_WITH_DOCKER_EXECUTOR). */
   readonly init?: boolean;
-  /** The runner's tools volume, mounted read-only where the job's files are served from. */
-  readonly tools?: string;
+  /** The runner's tools volume, mounted read-only where the job's files are served from, and the command that serves them from it. */
+  readonly tools?: { readonly volume: string; readonly serve: { readonly complete: string; readonly command: string } };
 }
 
 /**
  * Creates and starts a job container that runs the stage server (stage-server.ts) on its attach
- * stream, with `[runners.docker]`'s settings: binds, limits, network, privileges (the build
+ * stream — `runner helper serve` where the tools volume is mounted and complete — with `[runners.docker]`'s settings: binds, limits, network, privileges (the build
  * container only).
  */
 export async function startJobContainer(api: DockerApi, image: ContainerImage, plan: ContainerPlan): Promise<RunningContainer> {
@@ -46,7 +46,7 @@ export async function startJobContainer(api: DockerApi, image: ContainerImage, p
 function containerBody(image: ContainerImage, plan: ContainerPlan): Record<string, unknown> {
   const s = plan.settings;
   return {
-    Image: image.name, Cmd: SERVER_COMMAND, OpenStdin: true, StdinOnce: false, AttachStdin: true, AttachStdout: true, AttachStderr: true,
+    Image: image.name, Cmd: serverCommand(plan.tools?.serve), OpenStdin: true, StdinOnce: false, AttachStdin: true, AttachStdout: true, AttachStderr: true,
     Labels: { ...plan.labels, "dev.runner.role": plan.role },
     ...(image.entrypoint !== undefined ? { Entrypoint: image.entrypoint } : {}),
     ...(image.user ?? s.user ? { User: image.user ?? s.user } : {}),
@@ -54,7 +54,7 @@ function containerBody(image: ContainerImage, plan: ContainerPlan): Record<strin
     HostConfig: {
       ...s.hostConfig,
       ...(plan.init ? { Init: true } : {}),
-      Binds: [`${plan.volume}:${BUILDS}`, ...(plan.tools ? [`${plan.tools}:${TOOLS_DIR}:ro`] : []), ...cacheBind(s.cacheVolume), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
+      Binds: [`${plan.volume}:${BUILDS}`, ...(plan.tools ? [`${plan.tools.volume}:${TOOLS_DIR}:ro`] : []), ...cacheBind(s.cacheVolume), ...(s.volumes ?? []).filter((v) => v.includes(":"))],
       Privileged: plan.role === "build" && (s.privileged ?? false),
       ...(s.networkMode ? { NetworkMode: s.networkMode } : plan.network ? { NetworkMode: plan.network } : {}),
       ...(s.extraHosts ? { ExtraHosts: s.extraHosts } : {}),

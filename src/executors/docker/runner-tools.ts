@@ -23,8 +23,17 @@ export interface RunnerTools {
 
 /** The command that starts the file service from the tools volume (exit 127 when the volume is not complete). */
 export function fileServiceCommand(tools: RunnerTools): string[] {
-  const loader = `${TOOLS_DIR}/${basename(tools.loader)}`;
-  return ["sh", "-c", `[ -f ${TOOLS_DIR}/.complete ] || exit 127; exec ${loader} --library-path ${TOOLS_DIR}/lib ${TOOLS_DIR}/runner helper files`];
+  return ["sh", "-c", `[ -f ${TOOLS_DIR}/.complete ] || exit 127; exec ${toolsRunner(tools)} helper files`];
+}
+
+/** A container's first process from the tools volume, when it is complete: `runner helper serve` (files and stages on the attach stream). */
+export function serveCommand(tools: RunnerTools): { readonly complete: string; readonly command: string } {
+  return { complete: `${TOOLS_DIR}/.complete`, command: `${toolsRunner(tools)} helper serve` };
+}
+
+/** The runner in the tools volume, started through the loader copied beside it. */
+function toolsRunner(tools: RunnerTools): string {
+  return `${TOOLS_DIR}/${basename(tools.loader)} --library-path ${TOOLS_DIR}/lib ${TOOLS_DIR}/runner`;
 }
 
 /**

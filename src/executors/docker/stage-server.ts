@@ -1,10 +1,32 @@
-import type { Duplex } from "node:stream";
+import { PassThrough, Writable, type Duplex } from "node:stream";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import type { OutputWriter } from "../../trace/job-trace.ts";
+import { remoteFiles, type RemoteFiles } from "../file-service/file-client.ts";
+import { FrameReader, STAGE_FRAME, frame, isFileFrame, type Frame } from "../file-service/frames.ts";
 import { holdProcess } from "./stream-hold.ts";
 
 /** Where stage scripts are put for the stage server, on the build volume (names are random ids). */
 export const STAGE_DIR = "/builds/.runner-stages";
+
+/** What the runner writes once it knows `runner helper serve` answers: from here on, stdin is frames. */
+export const FRAMES_FOLLOW = "\nrunner-frames-follow\n";
+
+/** What `runner helper serve` says first (the sh server's greeting, and that it serves frames). */
+export function serveGreeting(shell: ShellName, uid: number, gid: number): string {
+  return `runner-shell=${shell} runner-user=${uid}:${gid} runner-serve=frames\n`;
+}
+
+const GREETING = /runner-shell=(bash|sh)(?: runner-user=(\d*):(\d*))?( runner-serve=frames)?\n/;
+
+/**
+ * A job container's command: `runner helper serve` from the tools volume when the volume is
+ * mounted and complete (`serve`, a shell command), else the POSIX-sh stage server below. The shell
+ * stays the container's first process, so that what stages leave behind is reaped.
+ */
+export function serverCommand(serve?: { readonly complete: string; readonly command: string }): string[] {
+  if (!serve) return SERVER_COMMAND;
+  return ["sh", "-c", `if [ -f ${serve.complete} ]; then ${serve.command}; exit $?; fi\n${SERVER_COMMAND[2]}`];
+}
 
 /**
  * The command a job's containers run: a small POSIX-sh server that keeps the container alive and
@@ -39,6 +61,8 @@ export const SERVER_COMMAND = [
 
 interface RunningStage {
   readonly id: string;
+  /** Its turn on a frames stream. */
+  readonly turn: number;
   readonly stdout: OutputWriter;
   readonly stderr: OutputWriter;
   exitCode?: number;
@@ -52,40 +76,45 @@ export interface ServerGreeting {
   readonly shell: ShellName;
   /** `uid:gid`, when the image has `id`. */
   readonly user?: { readonly uid: number; readonly gid: number };
+  /** `runner helper serve` answers: its stages and the container's files come in frames on this stream. */
+  readonly serves?: true;
 }
 
-/** The runner's end of one container's stage server, over the container's attach stream. */
+/**
+ * The runner's end of one container's stage server, over the container's attach stream: the sh
+ * server's lines and end markers, or `runner helper serve`'s frames, which carry the container's
+ * files too (`files()`).
+ */
 export class StageServer {
   #current: RunningStage | undefined;
   #shell: Promise<ServerGreeting>;
   #announce!: (greeting: ServerGreeting) => void;
   #closed: Error | undefined;
+  #mode: "greeting" | "markers" | "frames" = "greeting";
+  #greeting = "";
+  #turns = 0;
+  #holds = 0;
+  #idle = false;
+  #root = false;
+  /** What the container said on stderr while no stage ran (the last 2 KB): why it stopped, if it did. */
+  #unclaimed = "";
+  readonly #frames = new FrameReader();
+  readonly #fileInput = new PassThrough();
   readonly #stdout: MarkerSplitter;
   readonly #stderr: MarkerSplitter;
 
   constructor(private readonly stream: Duplex) {
     this.#shell = new Promise((resolve) => (this.#announce = resolve));
-    let greeting = "";
-    this.#stdout = new MarkerSplitter(
-      (bytes) => {
-        if (this.#current) return this.#current.stdout.write(bytes);
-        greeting += bytes.toString();
-        const found = /runner-shell=(bash|sh)(?: runner-user=(\d*):(\d*))?\n/.exec(greeting);
-        if (found) {
-          const [, shell, uid, gid] = found;
-          this.#announce({ shell: shell as ShellName, ...(uid && gid ? { user: { uid: Number(uid), gid: Number(gid) } } : {}) });
-        }
-      },
-      (marker) => this.#marker(marker, "stdout"),
-    );
-    this.#stderr = new MarkerSplitter((bytes) => this.#current?.stderr.write(bytes), (marker) => this.#marker(marker, "stderr"));
-    demux(stream, (b) => this.#stdout.push(b), (b) => this.#stderr.push(b));
+    this.#stdout = new MarkerSplitter((bytes) => this.#current?.stdout.write(bytes), (marker) => this.#marker(marker, "stdout"));
+    this.#stderr = new MarkerSplitter((bytes) => this.#onStderr(bytes), (marker) => this.#marker(marker, "stderr"));
+    demux(stream, (b) => this.#onStdout(b), (b) => (this.#mode === "frames" ? this.#onStderr(b) : this.#stderr.push(b)));
     // Ends whatever came before on the server's stdin, so the first stage's id is a line of its own.
     stream.write("\n");
     const close = () => {
       this.#closed ??= new Error("the container's stage server is gone (the container stopped)");
       this.#current?.failed(this.#closed);
       this.#current = undefined;
+      this.#fileInput.destroy();
     };
     stream.on("end", close);
     stream.on("close", close);
@@ -99,23 +128,54 @@ export class StageServer {
     return Promise.race([this.#shell, late]).finally(() => clearTimeout(timer));
   }
 
-  /** Runs the script already written to `STAGE_DIR/<id>.sh` and resolves with its exit code. */
-  run(id: string, output: { stdout: OutputWriter; stderr: OutputWriter }): Promise<number> {
+  /** What the container wrote to stderr outside any stage (an entrypoint's or a server's complaint). */
+  lastWords(): string {
+    return this.#unclaimed.trim();
+  }
+
+  /**
+   * The container's files, served on this stream by `runner helper serve` as the container's user;
+   * undefined when the sh server answers (an exec then serves them).
+   */
+  files(describe: string): RemoteFiles | undefined {
+    if (this.#mode !== "frames") return undefined;
+    const stream = this.stream;
+    // Ending the file client's output must not end the stream the stages share.
+    const output = new Writable({ write: (chunk: Buffer, _encoding, done) => (stream.write(chunk) ? done() : stream.once("drain", () => done())) });
+    return remoteFiles(this.#fileInput, output, describe, (busy) => this.#hold(busy));
+  }
+
+  /**
+   * Whether the server writes each stage's script itself, given it with the stage: `runner helper
+   * serve` as root (the stage directory is root's; another user's scripts are written for it).
+   */
+  get writesScripts(): boolean {
+    return this.#mode === "frames" && this.#root;
+  }
+
+  /**
+   * Runs stage `id` and resolves with its exit code: its `script` is written to `STAGE_DIR/<id>.sh`
+   * by the server when it writes scripts, else it must be there already.
+   */
+  run(id: string, output: { stdout: OutputWriter; stderr: OutputWriter }, script?: string): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closed);
     this.#hold(true);
     return new Promise<number>((resolve, reject) => {
-      this.#current = { id, ...output, stderrEnded: false, done: resolve, failed: reject };
-      this.stream.write(`${id}\n`);
+      const turn = ++this.#turns;
+      this.#current = { id, turn, ...output, stderrEnded: false, done: resolve, failed: reject };
+      this.stream.write(this.#mode === "frames" ? frame(STAGE_FRAME.run, turn, Buffer.from(JSON.stringify({ id, script: script ?? null }))) : `${id}\n`);
     }).finally(() => this.#hold(false));
   }
 
-  /** From now on the connection keeps the runner's process alive only while a stage runs. */
+  /** From now on the connection keeps the runner's process alive only while a stage runs or a file call waits. */
   idle(): void {
-    this.#hold(false);
+    this.#idle = true;
+    holdProcess(this.stream, this.#holds > 0);
   }
 
   #hold(on: boolean): void {
-    holdProcess(this.stream, on);
+    this.#holds += on ? 1 : -1;
+    holdProcess(this.stream, this.#holds > 0 || !this.#idle);
   }
 
   close(): void {
@@ -124,8 +184,44 @@ export class StageServer {
 
   /** Ends the server, and with it the container (its main process), then closes the connection. */
   shutdown(): void {
-    if (!this.#closed && !this.stream.destroyed) this.stream.write("exit\n");
+    if (!this.#closed && !this.stream.destroyed) this.stream.write(this.#mode === "frames" ? frame(STAGE_FRAME.exit, 0) : "exit\n");
     this.close();
+  }
+
+  #onStdout(bytes: Buffer): void {
+    if (this.#mode === "markers") return this.#stdout.push(bytes);
+    if (this.#mode === "frames") return void this.#frames.push(bytes).forEach((f) => this.#onFrame(f));
+    this.#greeting += bytes.toString("latin1");
+    const found = GREETING.exec(this.#greeting);
+    if (!found) return;
+    const [said, shell, uid, gid, serves] = found;
+    const rest = Buffer.from(this.#greeting.slice(found.index + said.length), "latin1");
+    this.#greeting = "";
+    this.#mode = serves ? "frames" : "markers";
+    this.#root = uid === "0";
+    if (serves) this.stream.write(FRAMES_FOLLOW);
+    this.#announce({
+      shell: shell as ShellName, ...(uid && gid ? { user: { uid: Number(uid), gid: Number(gid) } } : {}), ...(serves ? { serves: true } : {}),
+    });
+    if (rest.length > 0) this.#onStdout(rest);
+  }
+
+  #onStderr(bytes: Buffer): void {
+    if (this.#current) return this.#current.stderr.write(bytes);
+    this.#unclaimed = (this.#unclaimed + bytes.toString()).slice(-2048);
+  }
+
+  #onFrame(f: Frame): void {
+    if (isFileFrame(f.kind)) return void this.#fileInput.write(frame(f.kind, f.id, f.payload));
+    const stage = this.#current;
+    // What a stage's stray wrote after its end is not the next stage's.
+    if (!stage || stage.turn !== f.id) return;
+    if (f.kind === STAGE_FRAME.stdout) stage.stdout.write(f.payload);
+    else if (f.kind === STAGE_FRAME.stderr) stage.stderr.write(f.payload);
+    else if (f.kind === STAGE_FRAME.end) {
+      this.#current = undefined;
+      stage.done(f.payload.readUInt32BE(0));
+    }
   }
 
   #marker(marker: string, from: "stdout" | "stderr"): void {

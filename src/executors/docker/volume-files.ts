@@ -16,6 +16,10 @@ const GO_ARCH: Record<string, string> = { x64: "amd64", arm64: "arm64", arm: "ar
  * architecture, Docker Desktop on a Mac).
  */
 export async function fileServiceSource(api: DockerApi, tools: () => RunnerTools): Promise<FileServiceSource> {
+  // This build's tools volume is there only where an earlier job found the engine's platform ours
+  // (asking is a cheap inspect; the engine answers /version in 8-20 ms, assembling its components').
+  const ours = process.platform === "linux" ? tools() : undefined;
+  if (ours && (await api.request("GET", `/volumes/${ours.volume}`).then(() => true, () => false))) return { tools: ours };
   const engine = await api.platform();
   if (process.platform === "linux" && engine.os === "linux" && engine.arch === GO_ARCH[process.arch]) return { tools: tools() };
   return { helperRunner: true };

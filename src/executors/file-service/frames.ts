@@ -1,7 +1,8 @@
 /**
  * The file service's wire: frames of `u32 length | u8 kind | u32 id | payload` over one byte
- * stream each way (a container's exec stdin and stdout). `id` names a call, and the stream of
- * data that belongs to it.
+ * stream each way (a container's exec stdin and stdout, or its attach stream). `id` names a call,
+ * and the stream of data that belongs to it. On a container's attach stream the same wire also
+ * carries its stages (`STAGE_FRAME`), which is how `runner helper serve` serves both on one stream.
  */
 export const FRAME = {
   /** client → server: `{ op, args }` */
@@ -18,7 +19,25 @@ export const FRAME = {
   credit: 6,
 } as const;
 
-export type FrameKind = (typeof FRAME)[keyof typeof FRAME];
+/** The stages' frames, beside the file service's on one stream; `id` is the stage's turn (1, 2, …). */
+export const STAGE_FRAME = {
+  /** runner → container: run the stage whose script is `<stage dir>/<payload>.sh` */
+  run: 16,
+  /** container → runner: bytes the stage wrote to stdout / to stderr */
+  stdout: 17,
+  stderr: 18,
+  /** container → runner: the stage's shell exited; payload: its exit code, u32 */
+  end: 19,
+  /** runner → container: the job is over, stop */
+  exit: 20,
+} as const;
+
+export type FrameKind = (typeof FRAME)[keyof typeof FRAME] | (typeof STAGE_FRAME)[keyof typeof STAGE_FRAME];
+
+/** Whether a frame is the file service's (else a stage's). */
+export function isFileFrame(kind: FrameKind): boolean {
+  return kind < STAGE_FRAME.run;
+}
 
 const HEADER = 9;
 /** A data frame's largest payload: big enough to cost little per byte, small enough to interleave. */

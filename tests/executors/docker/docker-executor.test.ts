@@ -26,6 +26,8 @@ async function runInDocker(
   options: {
     image?: Partial<ContainerImage>; settings?: DockerSettings; signals?: ReturnType<typeof testSignals>; onTrace?: (t: string) => void;
     services?: ServiceImage[]; jobVariables?: string[]; waitSeconds?: number; keptVolume?: string;
+    /** The runner's stages in the job's container too (as for a local job whose sources are copied in). */
+    oneContainer?: boolean;
   } = {},
 ) {
   const api = new DockerApi();
@@ -37,6 +39,7 @@ async function runInDocker(
     ...(options.services ? { services: options.services } : {}), ...(options.jobVariables ? { jobVariables: options.jobVariables } : {}),
     ...(options.waitSeconds ? { waitForServicesSeconds: options.waitSeconds } : {}),
     ...(options.keptVolume ? { keptVolume: options.keptVolume } : {}),
+    ...(options.oneContainer ? { helperOptional: true } : {}),
   });
   const chunks: string[] = [];
   const outcome = await runJob({
@@ -44,7 +47,15 @@ async function runInDocker(
     signals: options.signals ?? testSignals(),
     sink: { write: (b) => { chunks.push(new TextDecoder().decode(b)); options.onTrace?.(chunks.join("")); } },
   });
-  return { outcome, trace: plain(chunks.join("")), left: await labelled(`dev.runner.job=${owner.job}`) };
+  return { outcome, trace: plain(chunks.join("")), left: await labelled(`dev.runner.job=${owner.job}`), job: owner.job };
+}
+
+/** The execs the engine made in a job's containers between two instants (`GET /events`, which ends at `until`). */
+async function execsOf(job: string, since: number, until: number): Promise<number> {
+  const filters = JSON.stringify({ type: ["container"], event: ["exec_create"], label: [`dev.runner.job=${job}`] });
+  const query = `since=${Math.floor(since / 1000) - 1}&until=${Math.ceil(until / 1000) + 1}&filters=${encodeURIComponent(filters)}`;
+  const text = await (await fetch(`http://docker/events?${query}`, { unix: "/var/run/docker.sock" })).text();
+  return text.split("\n").filter((line) => line.trim() !== "").length;
 }
 
 const nothingLeft = { containers: 0, networks: 0, volumes: 0 };
@@ -86,14 +97,45 @@ describeDocker("the Docker executor against a real dockerd", () => {
     expect(left).toEqual(nothingLeft);
   }, 60_000);
 
-  test("cancel stops the stage's processes and leaves no container, network or volume", async () => {
+  // executors/docker in GitLab Runner starts each stage with an exec or an attach; here the
+  // container's own first process, `runner helper serve` from the tools volume, serves the files and
+  // starts the stages on the attach stream, so a job needs no exec (each costs the engine ~50-70 ms).
+  test("in one container, its first process serves the files and runs the stages: no exec, every byte before the stage's end", async () => {
+    const job = makeJob(["head -c 3000000 /dev/zero | tr '\\0' a; echo; echo tail-line", "echo \"uid=$(id -u) stages=$(stat -c %a /builds/.runner-stages)\""], {
+      afterScript: ["echo after-ran"], variables: [variable("GIT_STRATEGY", "none")],
+    });
+    await runInDocker(makeJob(["true"], { variables: [variable("GIT_STRATEGY", "none")] }), { oneContainer: true }); // fills the tools volume, if this build's is not there yet
+    const since = Date.now();
+    const { outcome, trace, left, job: owner } = await runInDocker(job, { oneContainer: true });
+    const execs = await execsOf(owner, since, Date.now());
+    expect(outcome.status, trace.slice(-2000)).toBe("success");
+    expect(execs).toBe(0);
+    expect(trace.match(/a+/g)?.find((run) => run.length > 1000)?.length).toBe(3_000_000);
+    expect(trace).toContain("\ntail-line\n");
+    expect(trace).toContain("uid=0 stages=711\n");
+    expect(trace).toContain("after-ran\n");
+    expect(left).toEqual(nothingLeft);
+  }, 60_000);
+
+  test("a stage's stray in a session of its own, holding the stage's output, does not hold the stage up", async () => {
+    const job = makeJob(["setsid sleep 30 & echo stray-started"], { afterScript: ["echo after-ran"], variables: [variable("GIT_STRATEGY", "none")] });
+    const started = performance.now();
+    const { outcome, trace, left } = await runInDocker(job, { oneContainer: true });
+    expect(outcome.status, trace).toBe("success");
+    expect(trace).toContain("stray-started\n");
+    expect(trace).toContain("after-ran\n");
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(left).toEqual(nothingLeft);
+  }, 60_000);
+
+  for (const oneContainer of [false, true]) test(`cancel stops the stage's processes and leaves no container, network or volume (${oneContainer ? "one container" : "helper and build containers"})`, async () => {
     const signals = testSignals();
     const job = makeJob(["echo started", "sleep 60 & sleep 61"], {
       afterScript: ["echo after=$CI_JOB_STATUS", "echo \"sleeping=$(ps | grep -c '[s]leep 6')\""],
     });
     const started = performance.now();
     const { outcome, trace, left } = await runInDocker(job, {
-      signals,
+      signals, oneContainer,
       onTrace: (text) => void (text.includes("started\n") && setTimeout(() => signals.cancel_(), 200)),
     });
     expect(outcome.status).toBe("canceled");

@@ -1,5 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { MarkerSplitter, SERVER_COMMAND } from "../../../src/executors/docker/stage-server.ts";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MarkerSplitter, SERVER_COMMAND, serverCommand } from "../../../src/executors/docker/stage-server.ts";
 
 function split(chunks: string[]): { data: string; markers: string[] } {
   let data = "";
@@ -38,5 +41,25 @@ describe("the stage server's end", () => {
     const code = await Promise.race([server.exited, Bun.sleep(3000).then(() => "still running")]);
     expect(code).toBe(0);
     expect(await new Response(server.stdout).text()).toMatch(/^runner-shell=(bash|sh) runner-user=/);
+  });
+});
+
+describe("the container's command", () => {
+  async function firstLine(argv: string[]): Promise<string> {
+    const server = Bun.spawn(argv, { stdin: "pipe", stdout: "pipe", stderr: "ignore" });
+    server.stdin.write("exit\n");
+    server.stdin.flush();
+    await Promise.race([server.exited, Bun.sleep(3000)]);
+    server.kill();
+    return (await new Response(server.stdout).text()).split("\n")[0]!;
+  }
+
+  test("`runner helper serve` when the tools volume is complete, else the sh server", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "runner-tools-"));
+    const serve = { complete: join(dir, ".complete"), command: "echo runner-helper-serve-ran" };
+    expect(await firstLine(serverCommand(serve))).toMatch(/^runner-shell=(bash|sh) runner-user=/);
+    writeFileSync(serve.complete, "");
+    expect(await firstLine(serverCommand(serve))).toBe("runner-helper-serve-ran");
+    expect(serverCommand()).toEqual(SERVER_COMMAND);
   });
 });
