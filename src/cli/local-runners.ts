@@ -1,11 +1,13 @@
 import { join, resolve } from "node:path";
-import { runnerSchema, type RunnerConfig } from "../config/config-schema.ts";
+import type { RunnerConfig } from "../config/config-schema.ts";
+import { RUNNER_DEFAULTS } from "../config/runner-defaults.ts";
 import type { LocalExecutorName } from "./executor-choice.ts";
 import type { ExecOptions } from "./exec-options.ts";
 
 /**
  * The `[[runners]]` entries `runner exec` runs its jobs with, made of its flags as config.toml would
- * give them (as `run-single` does): the same road below as a runner's jobs from GitLab take.
+ * give them (as `run-single` does): the same road below as a runner's jobs from GitLab take. The
+ * flags are typed already; the file's defaults fill the rest (the schema need not load).
  */
 export function localRunners(options: ExecOptions, cwd: string): Readonly<Record<LocalExecutorName, RunnerConfig | undefined>> {
   const base = {
@@ -16,8 +18,8 @@ export function localRunners(options: ExecOptions, cwd: string): Readonly<Record
   const docker = options.docker;
   const builds = options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds");
   return {
-    shell: runnerSchema.parse({ ...base, executor: "shell", builds_dir: builds }),
-    docker: runnerSchema.parse({
+    shell: runner({ ...base, executor: "shell", builds_dir: builds }),
+    docker: runner({
       ...base, executor: "docker",
       docker: {
         ...(docker?.image ? { image: docker.image } : {}), ...(docker?.helperImage ? { helper_image: docker.helperImage } : {}),
@@ -26,9 +28,13 @@ export function localRunners(options: ExecOptions, cwd: string): Readonly<Record
         allowed_pull_policies: ["always", "if-not-present", "never"],
       },
     }),
-    ssh: options.ssh ? runnerSchema.parse({ ...base, executor: "ssh", ssh: options.ssh.section, builds_dir: options.ssh.buildsDir ?? "builds/runner-exec" }) : undefined,
+    ssh: options.ssh ? runner({ ...base, executor: "ssh", ssh: options.ssh.section, builds_dir: options.ssh.buildsDir ?? "builds/runner-exec" }) : undefined,
     custom: options.custom
-      ? runnerSchema.parse({ ...base, executor: "custom", custom: options.custom.section, builds_dir: options.custom.buildsDir ?? builds })
+      ? runner({ ...base, executor: "custom", custom: options.custom.section, builds_dir: options.custom.buildsDir ?? builds })
       : undefined,
   };
+}
+
+function runner(entry: Omit<RunnerConfig, keyof typeof RUNNER_DEFAULTS> & Partial<RunnerConfig>): RunnerConfig {
+  return { ...RUNNER_DEFAULTS, environment: [...RUNNER_DEFAULTS.environment], feature_flags: { ...RUNNER_DEFAULTS.feature_flags }, ...entry };
 }

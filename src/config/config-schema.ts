@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RUNNER_DEFAULTS as D } from "./runner-defaults.ts";
 
 /**
  * config.toml as GitLab Runner writes and reads it (docs/protocol.md §12). Every key GitLab
@@ -59,19 +60,19 @@ export const cacheSchema = z.object({
 });
 
 export const runnerSchema = z.object({
-  name: str.default(""), url: str, id: int.optional(), token: str, token_obtained_at: z.unknown().optional(),
+  name: str.default(D.name), url: str, id: int.optional(), token: str, token_obtained_at: z.unknown().optional(),
   token_expires_at: z.unknown().optional(), "tls-ca-file": str.optional(), "tls-cert-file": str.optional(),
-  "tls-key-file": str.optional(), limit: int.default(0), output_limit: int.default(4096),
-  request_concurrency: int.default(1), strict_check_interval: bool.optional(),
-  unhealthy_requests_limit: int.default(3), unhealthy_interval: z.union([str, int]).optional(),
-  job_status_final_update_retry_limit: int.default(10), executor: str.default("shell"), shell: str.optional(),
-  builds_dir: str.optional(), cache_dir: str.optional(), clone_url: str.optional(), environment: strings.default([]),
+  "tls-key-file": str.optional(), limit: int.default(D.limit), output_limit: int.default(D.output_limit),
+  request_concurrency: int.default(D.request_concurrency), strict_check_interval: bool.optional(),
+  unhealthy_requests_limit: int.default(D.unhealthy_requests_limit), unhealthy_interval: z.union([str, int]).optional(),
+  job_status_final_update_retry_limit: int.default(D.job_status_final_update_retry_limit), executor: str.default(D.executor), shell: str.optional(),
+  builds_dir: str.optional(), cache_dir: str.optional(), clone_url: str.optional(), environment: strings.default(() => [...D.environment]),
   pre_get_sources_script: str.optional(), post_get_sources_script: str.optional(),
   pre_clone_script: str.optional(), post_clone_script: str.optional(),
   pre_build_script: str.optional(), post_build_script: str.optional(), prepare_timeout: z.unknown().optional(),
   get_sources_timeout: z.unknown().optional(), debug_trace_disabled: bool.optional(),
   safe_directory_checkout: bool.optional(), clean_git_config: bool.optional(),
-  feature_flags: z.record(str, bool).default({}), labels: z.record(str, str).optional(),
+  feature_flags: z.record(str, bool).default(() => ({ ...D.feature_flags })), labels: z.record(str, str).optional(),
   // This runner's own: keep a run record (events.jsonl, summary.json, …) of each job in this directory.
   record_dir: str.optional(),
   custom_build_dir: z.object({ enabled: bool.optional() }).optional(),

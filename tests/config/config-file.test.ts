@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigFileError, loadConfig, parseConfig, saveConfig } from "../../src/config/config-file.ts";
 import { EXECUTOR_NAMES } from "../../src/runners/executor-registry.ts";
+import { RUNNER_DEFAULTS } from "../../src/config/runner-defaults.ts";
 
 const fixture = join(import.meta.dir, "../fixtures/gitlab-runner-19-config.toml");
 
@@ -25,6 +26,8 @@ describe("config.toml", () => {
     const { config } = parseConfig('[[runners]]\nurl = "http://x"\ntoken = "t"\n', "c.toml");
     expect(config).toMatchObject({ concurrent: 1, check_interval: 3, shutdown_timeout: 30 });
     expect(config.runners[0]).toMatchObject({ limit: 0, request_concurrency: 1, output_limit: 4096, executor: "shell" });
+    // `runner exec` builds its entries with these, not through the schema: the two must agree.
+    expect(config.runners[0] as unknown).toEqual({ ...RUNNER_DEFAULTS, url: "http://x", token: "t" });
   });
 
   test("unknown keys warn with their path", () => {
