@@ -1,4 +1,4 @@
-import Modem from "docker-modem";
+import type Modem from "docker-modem";
 import { readFileSync } from "node:fs";
 import { PassThrough, Writable, type Duplex, type Readable } from "node:stream";
 
@@ -42,41 +42,70 @@ export interface ExecOptions {
   readonly workingDir?: string;
 }
 
+/** The statuses of an answer that is not an error. */
+const ANSWERED = new Set([200, 201, 204, 304]);
+
 /**
- * The few calls of the Docker Engine API the executor makes, over `docker-modem` (which speaks
- * unix sockets, tcp and TLS, and hijacks the exec stream). No docker CLI is involved.
+ * The few calls of the Docker Engine API the executor makes: JSON requests through Bun's fetch
+ * (unix socket, tcp, TLS), and what needs the connection itself — attach and exec streams, a pull's
+ * progress, an archive upload — over `docker-modem`, which hijacks them. docker-modem loads node's
+ * http client on first use (~11 ms of a compiled start, node:http alone ~6), so it is loaded only
+ * for those, while the engine creates the container (`preloadStreams`). No docker CLI is involved.
  */
 export class DockerApi {
-  private readonly modem: Modem;
+  readonly #endpoint: DockerEndpoint;
+  readonly #transport: FetchTransport;
+  #modem: Promise<Modem> | undefined;
 
   /** By default, the engine the environment names (DOCKER_HOST and its TLS settings). */
   constructor(endpoint: DockerEndpoint = dockerEndpoint({}, process.env)) {
-    this.modem = new Modem(modemOptions(endpoint.host, endpoint));
+    this.#endpoint = endpoint;
+    this.#transport = fetchTransport(endpoint);
   }
 
   /** One JSON request; an answer outside 2xx rejects with a `DockerApiError`. */
-  request<T = unknown>(method: string, path: string, options: { query?: Record<string, unknown>; body?: unknown } = {}): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.modem.dial(
-        {
-          path: options.query ? `${path}?` : path, method, options: { _query: options.query ?? {}, _body: options.body ?? {} },
-          ...(options.body === undefined ? { allowEmpty: true } : {}),
-          statusCodes: { 200: true, 201: true, 204: true, 304: true, 400: "bad parameter", 403: "forbidden", 404: "no such object", 409: "conflict", 500: "server error" },
-        },
-        (error: unknown, data: unknown) => (error ? reject(apiError(error)) : resolve(data as T)),
-      );
-    });
+  async request<T = unknown>(method: string, path: string, options: { query?: Record<string, unknown>; body?: unknown } = {}): Promise<T> {
+    const { base, where, init } = this.#transport;
+    const query = options.query ? `?${queryString(options.query)}` : "";
+    let answer: Response;
+    try {
+      answer = await fetch(`${base}${path}${query}`, {
+        ...init, method,
+        ...(method === "POST" ? { body: JSON.stringify(options.body ?? {}), headers: { "Content-Type": "application/json" } } : {}),
+      });
+    } catch (error) {
+      const e = error as { code?: string; message?: string };
+      throw new DockerApiError(0, e.code ? `connect ${e.code} ${where}` : `${where}: ${e.message ?? String(error)}`);
+    }
+    const text = await answer.text();
+    const json = parseJson(text);
+    if (!ANSWERED.has(answer.status)) {
+      const said = (json as { message?: string } | undefined)?.message ?? text.trim();
+      throw new DockerApiError(answer.status, said || `HTTP ${answer.status}`);
+    }
+    return (json ?? text) as T;
+  }
+
+  /** Loads what the streamed calls need now (the engine is busy creating a container), not at the first stream. */
+  preloadStreams(): void {
+    this.#streams().catch(() => {});
+  }
+
+  #streams(): Promise<Modem> {
+    this.#modem ??= import("docker-modem").then(({ default: ModemClass }) => new ModemClass(modemOptions(this.#endpoint.host, this.#endpoint)));
+    return this.#modem;
   }
 
   /** A streamed request (pulling an image): resolves when the stream ends; errors in the stream reject. */
-  stream(method: string, path: string, query: Record<string, unknown>, auth?: { username: string; password: string; serveraddress: string }): Promise<void> {
+  async stream(method: string, path: string, query: Record<string, unknown>, auth?: { username: string; password: string; serveraddress: string }): Promise<void> {
+    const modem = await this.#streams();
     return new Promise((resolve, reject) => {
-      this.modem.dial(
+      modem.dial(
         { path: `${path}?`, method, isStream: true, options: { _query: query, _body: {} }, allowEmpty: true, ...(auth ? { authconfig: auth } : {}), statusCodes: { 200: true, 404: "no such image", 500: "server error" } },
         (error: unknown, result: unknown) => {
           const stream = result as NodeJS.ReadableStream;
           if (error) return reject(apiError(error));
-          this.modem.followProgress(stream, (failure: Error | null, events: { error?: string }[]) => {
+          modem.followProgress(stream, (failure: Error | null, events: { error?: string }[]) => {
             const failed = failure ?? events.find((e) => e.error);
             if (failed) reject(new DockerApiError(500, failure ? failure.message : String((failed as { error: string }).error)));
             else resolve();
@@ -87,9 +116,10 @@ export class DockerApi {
   }
 
   /** A container's hijacked attach stream (stdin, and stdout/stderr in 8-byte-headed frames). */
-  attach(container: string): Promise<Duplex> {
+  async attach(container: string): Promise<Duplex> {
+    const modem = await this.#streams();
     return new Promise((resolve, reject) => {
-      this.modem.dial(
+      modem.dial(
         {
           path: `/containers/${container}/attach?`, method: "POST", hijack: true, openStdin: true, isStream: true, allowEmpty: true,
           options: { _query: { stream: true, stdin: true, stdout: true, stderr: true }, _body: {} },
@@ -115,8 +145,9 @@ export class DockerApi {
       ...(options.env ? { Env: options.env } : {}), ...(options.workingDir ? { WorkingDir: options.workingDir } : {}),
       ...(options.user ? { User: options.user } : {}),
     } });
+    const modem = await this.#streams();
     const stream = await new Promise<Duplex>((resolve, reject) => {
-      this.modem.dial(
+      modem.dial(
         {
           path: `/exec/${Id}/start`, method: "POST", options: { Detach: false, Tty: options.tty }, hijack: true,
           openStdin: options.stdin, isStream: true, statusCodes: { 200: true, 404: "no such exec", 409: "container not running" },
@@ -131,9 +162,10 @@ export class DockerApi {
    * Streams a tar into `path` of a container, created or running (`PUT /containers/{id}/archive`,
    * what `docker cp` does): nothing of it is held in memory here.
    */
-  putArchive(container: string, path: string, tar: Readable): Promise<void> {
+  async putArchive(container: string, path: string, tar: Readable): Promise<void> {
+    const modem = await this.#streams();
     return new Promise((resolve, reject) => {
-      this.modem.dial(
+      modem.dial(
         {
           path: `/containers/${container}/archive?`, method: "PUT", file: tar, isStream: true, options: { _query: { path }, _body: {} },
           statusCodes: { 200: true, 400: "bad parameter", 403: "permission denied", 404: "no such container or path", 500: "server error" },
@@ -158,7 +190,7 @@ export class DockerApi {
     const { id, stream } = await this.#startExec(container, { cmd, tty: false, stdin: true, ...(user ? { user } : {}) });
     const stdout = new PassThrough();
     let stderr = "";
-    this.modem.demuxStream(stream, stdout, sink((chunk) => (stderr = (stderr + chunk.toString()).slice(-4096))));
+    (await this.#streams()).demuxStream(stream, stdout, sink((chunk) => (stderr = (stderr + chunk.toString()).slice(-4096))));
     const ended = () => stdout.end();
     stream.on("end", ended);
     stream.on("close", ended);
@@ -183,7 +215,7 @@ export class DockerApi {
       stream.on("close", resolve);
       stream.on("error", () => resolve());
     });
-    this.modem.demuxStream(stream, sink(options.stdout), sink(options.stderr));
+    (await this.#streams()).demuxStream(stream, sink(options.stdout), sink(options.stderr));
     if (options.stdin !== undefined) stream.end(options.stdin);
     const onAbort = () => stream.destroy();
     signal?.addEventListener("abort", onAbort, { once: true });
@@ -208,6 +240,43 @@ export class DockerApi {
 
 function sink(write: (chunk: Buffer) => void): Writable {
   return new Writable({ write(chunk: Buffer, _encoding, done) { write(chunk); done(); } });
+}
+
+/** Where fetch sends the JSON requests, and how (a unix socket, or TLS with the engine's certificates). */
+interface FetchTransport {
+  readonly base: string;
+  /** The engine, as errors name it. */
+  readonly where: string;
+  readonly init: { unix?: string; tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean } };
+}
+
+function fetchTransport(endpoint: DockerEndpoint): FetchTransport {
+  const options = modemOptions(endpoint.host, endpoint) as { socketPath?: string; protocol?: string; host?: string; port?: number; ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean };
+  if (options.socketPath) return { base: "http://docker", where: options.socketPath, init: { unix: options.socketPath } };
+  const tls = options.protocol === "https"
+    ? { ...(options.ca ? { ca: options.ca } : {}), ...(options.cert ? { cert: options.cert } : {}), ...(options.key ? { key: options.key } : {}), ...(options.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}) }
+    : undefined;
+  return { base: `${options.protocol}://${options.host}:${options.port}`, where: `${options.host}:${options.port}`, init: tls ? { tls } : {} };
+}
+
+/** A query as the Engine API reads it (as docker-modem writes it): objects as JSON, lists as repeated keys. */
+function queryString(query: Record<string, unknown>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const item of value) params.append(key, String(item));
+    else params.append(key, value !== null && typeof value === "object" ? JSON.stringify(value) : String(value));
+  }
+  return params.toString();
+}
+
+function parseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function modemOptions(host: string | undefined, endpoint: DockerEndpoint): ConstructorParameters<typeof Modem>[0] {

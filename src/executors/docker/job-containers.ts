@@ -29,7 +29,9 @@ export interface ContainerPlan {
  */
 export async function startJobContainer(api: DockerApi, image: ContainerImage, plan: ContainerPlan): Promise<RunningContainer> {
   const query = { name: plan.name, ...(image.platform ? { platform: image.platform } : {}) };
-  const { Id } = await api.request<{ Id: string }>("POST", "/containers/create", { query, body: containerBody(image, plan) });
+  const created = api.request<{ Id: string }>("POST", "/containers/create", { query, body: containerBody(image, plan) });
+  api.preloadStreams();
+  const { Id } = await created;
   const server = new StageServer(await api.attach(Id));
   // Two containers starting at once on a new volume both make the working directory in it, and the
   // engine's mkdir of the later one may fail with "file exists" (moby's setupWorkingDirectory): it is
