@@ -165,8 +165,9 @@ export async function runSingle(options: RunSingleOptions): Promise<number> {
 async function removeDockerLeftovers(config: Config, log: Logger): Promise<void> {
   const dockerRunners = config.runners.filter((r) => r.executor === "docker");
   if (dockerRunners.length === 0) return;
-  const [{ DockerApi, dockerEndpoint }, { removeLeftovers }, { shortToken }] = await Promise.all([
-    import("../executors/docker/docker-api.ts"), import("../executors/docker/labels.ts"), import("../protocol/token.ts"),
+  const [{ DockerApi }, { dockerEndpoint }, { removeLeftovers }, { shortToken }] = await Promise.all([
+    import("../executors/docker/docker-api.ts"), import("../executors/docker/docker-endpoint.ts"),
+    import("../executors/docker/labels.ts"), import("../protocol/token.ts"),
   ]);
   for (const runner of dockerRunners) {
     const docker = runner.docker ?? {};

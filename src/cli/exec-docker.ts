@@ -1,4 +1,5 @@
-import { DockerApi, dockerEndpoint } from "../executors/docker/docker-api.ts";
+import { DockerApi } from "../executors/docker/docker-api.ts";
+import { dockerEndpoint } from "../executors/docker/docker-endpoint.ts";
 import { removeLeftovers } from "../executors/docker/labels.ts";
 import type { ShellPlace } from "./debug-executors.ts";
 import type { DockerEngineProbe } from "./executor-choice.ts";
