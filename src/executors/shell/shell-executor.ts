@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
-import { stdinScriptCommand } from "../../shell/launch.ts";
+import { stdinScript } from "../../shell/launch.ts";
 import { localFiles } from "../local-files.ts";
 import { JobProcesses } from "../../shell/job-processes.ts";
 import { startProcess, type StartedProcess } from "../../shell/supervisor.ts";
@@ -29,8 +29,9 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
   const processes = options.processes ?? new JobProcesses();
   const graceMs = options.graceMs ?? 5000;
   const env = { ...baseEnvironment(options.hostEnv), ...processes.environment };
+  const launch = stdinScript(options.shell);
   const startShell = () => {
-    const shell = startProcess(stdinScriptCommand(options.shell), { cwd: options.directories.buildsDir, env });
+    const shell = startProcess(launch.argv, { cwd: options.directories.buildsDir, env });
     return { shell, adopted: processes.adopt(shell.pid) };
   };
   // One idle shell is kept started, so that its start-up overlaps the stage before it. It is still
@@ -57,7 +58,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
       spare = undefined;
       await adopted;
       const running = shell.run({
-        stdin: command.script,
+        stdin: launch.input(command.script),
         onStdout: (chunk) => output.stdout.write(chunk),
         onStderr: (chunk) => output.stderr.write(chunk),
         signal: command.signal,
