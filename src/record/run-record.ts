@@ -106,6 +106,8 @@ export class RunRecord {
     const dir = join(this.dir, options.slug);
     mkdirSync(dir, { recursive: true });
     const eventsFile = join(dir, "events.jsonl");
+    // Open for the job's whole run: a job writes a dozen events or more, each was an open and a close.
+    let eventsFd: number | undefined = openSync(eventsFile, "a");
     // A mask a job command adds (##vso[task.setsecret]) joins these for what is recorded after it.
     const phrases = [...options.maskedPhrases];
     // One phrase search for every command shown, made anew only when a phrase is added (with
@@ -126,7 +128,9 @@ export class RunRecord {
         return command === undefined ? undefined : mask(command);
       },
       emit: (event) => {
-        appendFileSync(eventsFile, `${JSON.stringify(event)}\n`);
+        const line = `${JSON.stringify(event)}\n`;
+        if (eventsFd === undefined) appendFileSync(eventsFile, line);
+        else writeSync(eventsFd, line);
         this.#onEvent?.(event);
       },
     });
@@ -142,6 +146,8 @@ export class RunRecord {
           traceOpen = false;
         }
         const summary = writeJobFiles(dir, options, recorder, outcome);
+        if (eventsFd !== undefined) closeSync(eventsFd);
+        eventsFd = undefined;
         this.#jobs.push(summary);
         this.#dirs.set(summary, options.slug);
         return summary;

@@ -1,6 +1,6 @@
 import { phraseMaskerWith, phraseSearch } from "./phrase-masker.ts";
 import { chainFilters, type StreamFilter } from "./stream-filter.ts";
-import { valueMasker } from "./value-masker.ts";
+import { prefixFinder, valueMasker } from "./value-masker.ts";
 
 /** Token prefixes masked by default (`FF_MASK_ALL_DEFAULT_TOKENS`, on by default; docs/protocol.md §10). */
 export const DEFAULT_TOKEN_PREFIXES: readonly string[] = [
@@ -42,16 +42,12 @@ export function createMasker(rules: MaskingRules): StreamFilter {
  */
 export function maskerFactory(rules: MaskingRules): () => StreamFilter {
   const phrases = phraseSearch(rules.phrases);
+  const urlParameters = prefixFinder({ prefixes: SENSITIVE_URL_PARAMETERS.flatMap((key) => [`?${key}=`, `&${key}=`]), caseInsensitive: true });
+  const tokens = prefixFinder({ prefixes: tokenPrefixes(rules.tokenPrefixes ?? [], rules.allDefaultTokens ?? true) });
   return () => chainFilters([
     phraseMaskerWith(phrases),
-    valueMasker({
-      prefixes: SENSITIVE_URL_PARAMETERS.flatMap((key) => [`?${key}=`, `&${key}=`]),
-      isValueByte: isUrlValueByte,
-      caseInsensitive: true,
-    }),
-    valueMasker({
-      prefixes: tokenPrefixes(rules.tokenPrefixes ?? [], rules.allDefaultTokens ?? true), isValueByte: isTokenByte, absorbMasks: true,
-    }),
+    valueMasker({ prefixes: urlParameters, isValueByte: isUrlValueByte }),
+    valueMasker({ prefixes: tokens, isValueByte: isTokenByte, absorbMasks: true }),
   ]);
 }
 
