@@ -3,11 +3,13 @@
  * check off: its fastest mode) on the same fixtures, interleaved A B A B, medians and ratios: one
  * trivial job, 5 jobs in 3 stages, 50 jobs in 3 stages (gitlab-ci-local with --shell-isolation, the
  * isolation runner exec always has). Then where a trivial job's time goes, from its run record's
- * phases. Needs `bun run build` and rsync (gitlab-ci-local copies with it). Prints figures; asserts nothing.
+ * phases, and the floor under it: the same processes with no runner around them. Needs `bun run
+ * build` and rsync (gitlab-ci-local copies with it). Prints figures; asserts nothing.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { processFloor } from "./process-floor.ts";
 import { scratchDir } from "./scratch.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -64,3 +66,14 @@ const job = JSON.parse(readFileSync(join(dir, ".runner/runs/latest/trivial/summa
 console.log(`  a trivial job: ${total.toFixed(0)} ms in all; the job itself ${job.duration_ms} ms:`);
 for (const p of job.phases.filter((p) => p.phase !== "execution.script")) console.log(`    ${p.phase.padEnd(22)} ${p.duration_ms} ms`);
 console.log(`    before and after the job (start, plan, copy set-up, record, exit): ${(total - job.duration_ms).toFixed(0)} ms`);
+
+// What of that no runner could save: the processes themselves (bench/process-floor.ts).
+const cores = navigator.hardwareConcurrency;
+const floor = await processFloor(RUNS, dir, cores);
+console.log(`  the floor, the same processes with no runner around them (${RUNS} rounds, medians):`);
+console.log(`    a compiled Bun hello world             ${floor.bunStart.toFixed(1)} ms`);
+console.log(`    the run's three git calls, at once      ${floor.git.toFixed(1)} ms`);
+console.log(`    a job's three stage shells, in turn      ${floor.jobShells.toFixed(1)} ms`);
+console.log(`    so a trivial job, at the least           ${(floor.bunStart + floor.git + floor.jobShells).toFixed(1)} ms (target 25 ms)`);
+console.log(`    5 jobs' stage shells, 3 stages, ${cores} at once  ${floor.fiveJobs.toFixed(0)} ms (target 60 ms, with Bun and git ${(floor.bunStart + floor.git + floor.fiveJobs).toFixed(0)} ms)`);
+console.log(`    50 jobs' stage shells, 3 stages, ${cores} at once ${floor.fiftyJobs.toFixed(0)} ms (target 250 ms)`);
