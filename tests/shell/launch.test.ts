@@ -27,7 +27,7 @@ const SCRIPTS: Record<string, { script: string; stdout: string }> = {
 };
 
 describe("a stage shell's script on standard input (src/shell/launch.ts)", () => {
-  for (const [road, launch] of [["read -N", stdinScript("bash")], ["cat, for a bash before 5.1", stdinScript("bash", { major: 99, minor: 0 })]] as const) {
+  for (const [road, launch] of [["read -N", stdinScript("bash")], ["cat, for a bash before 5.2", stdinScript("bash", { major: 99, minor: 0 })]] as const) {
     for (const [name, { script, stdout }] of Object.entries(SCRIPTS)) {
       test(`${road}: ${name}`, async () => {
         const result = await runThrough(launch, script);
@@ -42,7 +42,7 @@ describe("a stage shell's script on standard input (src/shell/launch.ts)", () =>
     });
   }
 
-  test("bash 5.1 and later read it themselves: the shell starts no cat to read it", async () => {
+  test("bash 5.2 and later read it themselves: the shell starts no cat to read it", async () => {
     /** The shell's children once it has the length line and waits for the script. */
     const childrenWhileReading = async (launch: StdinScript) => {
       const script = "true\n";
