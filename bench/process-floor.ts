@@ -1,11 +1,11 @@
 /**
- * The floor under `runner exec` on this machine: what the processes a local job cannot do without
- * cost when nothing of the runner is around them. A compiled Bun program's start (hello world); the
- * three git calls a run asks, at once; a job's three stage shells, started as the shell executor
- * starts them (own process group, piped, the script on stdin through src/shell/launch.ts, each
- * started while the one before runs) with
- * scripts of a real job's sizes (prepare 4.7 KB, step_script 4.7 KB, cleanup 0.2 KB, which runs
- * `rm`), one after another; and pipelines of 5 and 50 such jobs, stage by stage, `cores` at once.
+ * The floor under `runner exec` on this machine: what the processes of a local run cost with
+ * nothing of the runner around them. A compiled Bun program's start (hello world); the three git
+ * calls a run makes, at once; a job's three stage shells, started as the shell executor starts
+ * them (a process group each, pipes, the script on stdin through src/shell/launch.ts, each started
+ * while the one before runs) with scripts of a real job's sizes (prepare 4.7 KB, step_script
+ * 4.7 KB, cleanup 0.2 KB, which runs `rm`); and pipelines of 5 and 50 such jobs, stage by stage,
+ * `cores` at once.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
