@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { processTable, type ProcessTable } from "./process-table.ts";
 
@@ -10,9 +9,9 @@ export const TRACKING_VARIABLE = "RUNNER_TRACKING_ID";
  * Keeps track of every process a job starts on this machine, so that none outlives it, even one
  * that leaves the stage's process group (`setsid`, a daemonising server):
  * - each process carries `RUNNER_TRACKING_ID=<id>` in its environment (it is inherited), and
- * - where a cgroup v2 hierarchy can be written (Linux, as root or delegated), each stage's shell is
- *   moved into a cgroup of the job's before it runs anything, which no descendant can leave — not
- *   even one that clears its environment.
+ * - where a cgroup v2 hierarchy can be written (Linux, as root or delegated), each stage's shell
+ *   moves itself into a cgroup of the job's before it reads its script, which no descendant can
+ *   leave — not even one that clears its environment.
  * See docs/processes.md for what is guaranteed where.
  */
 export class JobProcesses {
@@ -38,17 +37,13 @@ export class JobProcesses {
   }
 
   /**
-   * Takes a process that has not yet run anything of the job's into the job's cgroup. Off the event
-   * loop: a move waits for the kernel's RCU grace period, 10-12 ms each on a busy machine (0.5 ms
-   * idle), so a shell started ahead is adopted while the stage before it runs.
+   * The file a process writes its own pid to, to join the job's cgroup (undefined without one). A
+   * stage shell does so itself before it reads its script (src/shell/launch.ts): a move waits for
+   * the kernel's RCU grace period, 0.5 ms idle, 10-12 ms on a busy machine, which the shell then
+   * waits out on its own, while the runner's threads stay free for the job's files.
    */
-  async adopt(pid: number): Promise<void> {
-    if (!this.#cgroup) return;
-    try {
-      await writeFile(join(this.#cgroup, "cgroup.procs"), String(pid));
-    } catch {
-      // It is gone already; or the cgroup refused it, and the environment marker still holds.
-    }
+  get joinFile(): string | undefined {
+    return this.#cgroup ? join(this.#cgroup, "cgroup.procs") : undefined;
   }
 
   /**

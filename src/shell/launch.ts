@@ -1,3 +1,4 @@
+import { quotePosix } from "./quote.ts";
 import type { ShellName } from "./shell-writer.ts";
 
 /** How a stage shell is started before its script is known, and what its standard input then carries. */
@@ -28,9 +29,16 @@ const BLOCK_READ_FROM = { major: 5, minor: 2 };
  * `--norc --noprofile`: bash given `-c` with a socket on stdin believes sshd started it and would
  * source `~/.bashrc`, bringing a person's shell set-up into the job.
  */
-export function stdinScript(shell: ShellName, blockReadFrom = BLOCK_READ_FROM): StdinScript {
-  if (shell !== "bash") return { argv: ["sh"], input: (script) => script };
-  const version = `BASH_VERSINFO[0] * 1000 + BASH_VERSINFO[1] >= ${blockReadFrom.major * 1000 + blockReadFrom.minor}`;
+export function stdinScript(
+  shell: ShellName,
+  options: { joinCgroup?: string | undefined; blockReadFrom?: { major: number; minor: number } } = {},
+): StdinScript {
+  // The shell's first act: its own pid into the job's cgroup, so that nothing of the script runs
+  // outside it. Failing (the cgroup refused it, or is gone), it goes on: the environment marker holds.
+  const join = options.joinCgroup ? `{ echo $$ > ${quotePosix(options.joinCgroup)}; } 2>/dev/null\n` : "";
+  if (shell !== "bash") return { argv: join ? ["sh", "-c", `${join}exec sh`] : ["sh"], input: (script) => script };
+  const from = options.blockReadFrom ?? BLOCK_READ_FROM;
+  const version = `BASH_VERSINFO[0] * 1000 + BASH_VERSINFO[1] >= ${from.major * 1000 + from.minor}`;
   const read = [
     `if ((${version})); then`,
     '  LC_ALL=C read -r __runner_script_bytes || exit 70',
@@ -42,7 +50,7 @@ export function stdinScript(shell: ShellName, blockReadFrom = BLOCK_READ_FROM): 
     'eval "unset __runner_script_bytes __runner_script; $__runner_script"',
   ].join("\n");
   return {
-    argv: ["bash", "--norc", "--noprofile", "-c", read],
+    argv: ["bash", "--norc", "--noprofile", "-c", `${join}${read}`],
     input: (script) => `${Buffer.byteLength(script)}\n${script}`,
   };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { stdinScript, type StdinScript } from "../../src/shell/launch.ts";
 import { startProcess } from "../../src/shell/supervisor.ts";
 
@@ -27,7 +29,7 @@ const SCRIPTS: Record<string, { script: string; stdout: string }> = {
 };
 
 describe("a stage shell's script on standard input (src/shell/launch.ts)", () => {
-  for (const [road, launch] of [["read -N", stdinScript("bash")], ["cat, for a bash before 5.2", stdinScript("bash", { major: 99, minor: 0 })]] as const) {
+  for (const [road, launch] of [["read -N", stdinScript("bash")], ["cat, for a bash before 5.2", stdinScript("bash", { blockReadFrom: { major: 99, minor: 0 } })]] as const) {
     for (const [name, { script, stdout }] of Object.entries(SCRIPTS)) {
       test(`${road}: ${name}`, async () => {
         const result = await runThrough(launch, script);
@@ -59,8 +61,26 @@ describe("a stage shell's script on standard input (src/shell/launch.ts)", () =>
     };
     expect(await childrenWhileReading(stdinScript("bash"))).toBe("");
     // The same look sees the cat of the older road, so the first assertion can fail.
-    expect(await childrenWhileReading(stdinScript("bash", { major: 99, minor: 0 }))).toMatch(/^\d+$/);
+    expect(await childrenWhileReading(stdinScript("bash", { blockReadFrom: { major: 99, minor: 0 } }))).toMatch(/^\d+$/);
   });
+
+  // The shell executor's shells join the job's cgroup themselves (src/shell/job-processes.ts): a
+  // file stands in for cgroup.procs here; tests/executors/orphans.test.ts holds the real one.
+  for (const [road, shell, blockReadFrom] of [["read -N", "bash", undefined], ["cat", "bash", { major: 99, minor: 0 }], ["sh", "sh", undefined]] as const) {
+    test(`${road}: the shell writes its own pid to the join file before its script runs`, async () => {
+      const file = join(mkdtempSync(join(tmpdir(), "runner-join-")), "cgroup.procs");
+      const launch = stdinScript(shell, { joinCgroup: file, ...(blockReadFrom ? { blockReadFrom } : {}) });
+      const started = startProcess(launch.argv, { env });
+      const out: Uint8Array[] = [];
+      const result = await started.run({ stdin: launch.input(`cat '${file}'\necho "$$"\n`), onStdout: (c) => out.push(c), onStderr: (c) => out.push(c) });
+      expect(result.exitCode).toBe(0);
+      expect(Buffer.concat(out).toString()).toBe(`${started.pid}\n${started.pid}\n`);
+    });
+    test(`${road}: a join the system refuses is silent, and the script runs`, async () => {
+      const launch = stdinScript(shell, { joinCgroup: "/nonexistent/runner/cgroup.procs", ...(blockReadFrom ? { blockReadFrom } : {}) });
+      expect(await runThrough(launch, "echo ran\n")).toEqual({ exitCode: 0, stdout: "ran\n" });
+    });
+  }
 
   test("POSIX sh gets the script as it is", () => {
     expect(stdinScript("sh")).toMatchObject({ argv: ["sh"] });

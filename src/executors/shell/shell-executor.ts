@@ -29,17 +29,13 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
   const processes = options.processes ?? new JobProcesses();
   const graceMs = options.graceMs ?? 5000;
   const env = { ...baseEnvironment(options.hostEnv), ...processes.environment };
-  const launch = stdinScript(options.shell);
-  const startShell = () => {
-    const shell = startProcess(launch.argv, { cwd: options.directories.buildsDir, env });
-    return { shell, adopted: processes.adopt(shell.pid) };
-  };
-  // One idle shell is kept started, so that its start-up overlaps the stage before it. It is still
-  // a fresh process for each stage: a spare only ever runs one script. The first is started with
-  // the executor when its directory is there (a kept one): its move into the job's cgroup, 5-12 ms
-  // on two busy cores, then happens while the job's trace and sections are set up, not before the
-  // first stage.
-  let spare: { shell: StartedProcess; adopted: Promise<void> } | undefined = existsSync(options.directories.buildsDir) ? startShell() : undefined;
+  const launch = stdinScript(options.shell, { joinCgroup: processes.joinFile });
+  const startShell = () => startProcess(launch.argv, { cwd: options.directories.buildsDir, env });
+  // One idle shell is kept started, so that its start-up, and its move into the job's cgroup, overlap
+  // the stage before it. It is still a fresh process for each stage: a spare only ever runs one
+  // script. The first is started with the executor when its directory is there (a kept one), so
+  // that it is ready while the job's trace and sections are set up.
+  let spare: StartedProcess | undefined = existsSync(options.directories.buildsDir) ? startShell() : undefined;
   return {
     name: "shell",
     shell: options.shell,
@@ -54,9 +50,8 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
       spare ??= startShell();
     },
     async run(command: StageCommand, output: StageOutput) {
-      const { shell, adopted } = spare ?? startShell();
+      const shell = spare ?? startShell();
       spare = undefined;
-      await adopted;
       const running = shell.run({
         stdin: launch.input(command.script),
         onStdout: (chunk) => output.stdout.write(chunk),
@@ -64,7 +59,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
         signal: command.signal,
         graceMs,
         // What left the stage's group (setsid) goes with it; the idle shell of the next stage (its group) stays.
-        stopStrays: () => processes.stopAll({ keep: spare ? [spare.shell.pid] : [], graceMs }),
+        stopStrays: () => processes.stopAll({ keep: spare ? [spare.pid] : [], graceMs }),
       });
       if (command.stage !== "cleanup_file_variables") spare = startShell();
       const result = await running;
@@ -73,8 +68,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
     async cleanup() {
       const idle = spare;
       spare = undefined;
-      await idle?.adopted;
-      await idle?.shell.discard();
+      await idle?.discard();
       // The last sweep reads every process's environment too: nothing the job started outlives it.
       await processes.stopAll({ graceMs, thorough: true });
       processes.dispose();
