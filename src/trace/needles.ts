@@ -1,3 +1,4 @@
+import { LOOKED_TAIL_LIMIT, LookedTails } from "./looked-tails.ts";
 import { NeedleAutomaton } from "./needle-automaton.ts";
 import type { Needles, NeedleScanner } from "./needle-types.ts";
 
@@ -35,14 +36,17 @@ function headsOf(needles: readonly Uint8Array[]): { head: Uint8Array; needles: U
  */
 export class HeadSearch implements Needles {
   readonly needles: readonly Uint8Array[];
-  /** A chunk's last bytes are looked at by the automaton: its cost does not grow with the needles. */
-  readonly #tails: NeedleAutomaton;
+  /**
+   * A chunk's last bytes: looked at directly for short needles, else by the automaton; either way
+   * the cost does not grow with the output.
+   */
+  readonly #tails: Pick<Needles, "couldGrow" | "partialTail">;
 
   readonly #heads: readonly { head: Uint8Array; needles: readonly Uint8Array[] }[];
 
   constructor(needles: readonly Uint8Array[]) {
     this.needles = [...needles].sort((a, b) => b.length - a.length);
-    this.#tails = new NeedleAutomaton(this.needles);
+    this.#tails = (this.needles[0]?.length ?? 0) <= LOOKED_TAIL_LIMIT ? new LookedTails(this.needles) : new NeedleAutomaton(this.needles);
     this.#heads = headsOf(this.needles);
   }
 
