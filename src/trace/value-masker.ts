@@ -5,11 +5,6 @@ import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./s
 
 const MASK = utf8("[MASKED]");
 
-/** Where the prefixes of a {@link valueMasker} are in a chunk; made once, shared by every stream's masker. */
-export interface PrefixFinder {
-  readonly find: Finder;
-}
-
 /**
  * The search for `prefixes` (case-insensitively: the URL parameters). Building it is the costly
  * part of a masker (the token prefixes' tail automaton: ~1-2 ms on a cold start), so a job's
@@ -18,7 +13,7 @@ export interface PrefixFinder {
 export function prefixFinder(options: { prefixes: readonly string[]; caseInsensitive?: boolean }): PrefixFinder | undefined {
   const prefixes = options.prefixes.map((p) => utf8(options.caseInsensitive ? p.toLowerCase() : p));
   if (prefixes.length === 0) return undefined;
-  return { find: options.caseInsensitive ? foldedFinder(prefixes) : exactFinder(prefixes) };
+  return options.caseInsensitive ? foldedFinder(prefixes) : exactFinder(prefixes);
 }
 
 /**
@@ -36,8 +31,8 @@ export function valueMasker(options: {
    */
   absorbMasks?: boolean;
 }): StreamFilter {
-  if (!options.prefixes) return { write: (chunk) => chunk, end: () => EMPTY };
-  const finder = options.prefixes.find;
+  const finder = options.prefixes;
+  if (!finder) return { write: (chunk) => chunk, end: () => EMPTY };
   let masking = false;
   let sawValue = false;
 
@@ -90,10 +85,11 @@ function startsWithAt(data: Uint8Array, at: number, bytes: Uint8Array): boolean 
 
 /** The next prefix in a chunk: a full one, or (unless final) one the chunk's end cuts short. */
 type Hit = { kind: "full"; at: number; length: number } | { kind: "partial"; at: number };
-type Finder = (data: Uint8Array, final: boolean) => (from: number) => Hit | undefined;
+/** Where the prefixes of a {@link valueMasker} are in a chunk; made once, shared by every stream's masker. */
+export type PrefixFinder = (data: Uint8Array, final: boolean) => (from: number) => Hit | undefined;
 
 /** Case-sensitive prefixes, searched whole with the native search. */
-function exactFinder(prefixes: readonly Uint8Array[]): Finder {
+function exactFinder(prefixes: readonly Uint8Array[]): PrefixFinder {
   const search = needleSearch(prefixes);
   return (data, final) => {
     const next = search.scanner(data);
@@ -107,7 +103,7 @@ function exactFinder(prefixes: readonly Uint8Array[]): Finder {
 }
 
 /** Case-insensitive prefixes (URL parameters), found from their rare first bytes (`?`, `&`). */
-function foldedFinder(prefixes: readonly Uint8Array[]): Finder {
+function foldedFinder(prefixes: readonly Uint8Array[]): PrefixFinder {
   const firstBytes = [...new Set(prefixes.flatMap((p) => [p[0]!, toUpperByte(p[0]!)]))];
   return (data, final) => {
     const next = candidateScanner(data, firstBytes);
