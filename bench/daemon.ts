@@ -54,18 +54,23 @@ const rssBefore = peakRssMiB();
 const cpuBefore = cpuSeconds();
 const userBefore = cpuTimes().user;
 const fakeBefore = process.cpuUsage();
-const id = fake.enqueue([`{ yes 'a line of trace output, ninety-nine bytes long, as a build tool might print it, over and over ..' || true; } | head -c ${TRACE_MIB}M`]);
+// The script notes when it starts and ends writing: a pipe holds 64 KiB, so the writer can finish
+// only once the runner has read, masked, stamped and stored all but the last of it.
+const marks = join(dir, "marks");
+const id = fake.enqueue([
+  `date +%s%N > ${marks}`,
+  `{ yes 'a line of trace output, ninety-nine bytes long, as a build tool might print it, over and over ..' || true; } | head -c ${TRACE_MIB}M`,
+  `date +%s%N >> ${marks}`,
+]);
 const started = performance.now();
+const job = await fake.finished(id);
+const finishedAt = Date.now();
+const seconds = (performance.now() - started) / 1000;
+const [writeStart, writeEnd] = readFileSync(marks, "utf8").trim().split("\n").map((ns) => Number(BigInt(ns) / 1000n) / 1e6);
+const ingestSeconds = writeEnd! - writeStart!;
 // The final flush starts when the job's script has ended: GitLab Runner sends one PATCH per update
 // interval while a job runs (network/trace.go), so nearly all of a loud job's trace goes after it.
-let flushStarted = 0;
-const watch = setInterval(() => {
-  if (!flushStarted && fake.jobs.get(id)!.patches > 3) flushStarted = performance.now();
-}, 5);
-const job = await fake.finished(id);
-clearInterval(watch);
-const seconds = (performance.now() - started) / 1000;
-const flushSeconds = (performance.now() - flushStarted) / 1000;
+const flushSeconds = finishedAt / 1000 - writeEnd!;
 const rss = peakRssMiB();
 const cpu = cpuSeconds() - cpuBefore;
 const user = cpuTimes().user - userBefore;
@@ -79,6 +84,7 @@ const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p *
 console.log(`runner daemon benchmark (fake GitLab on 127.0.0.1, ${navigator.hardwareConcurrency} cores)`);
 console.log(`  pickup latency (queued → first PATCH)  median ${q(0.5).toFixed(1)} ms  p90 ${q(0.9).toFixed(1)} ms  (n=${latencies.length}; target ≤ 50 ms median)`);
 console.log(`  trace throughput                       ${(TRACE_MIB * 1048576 / 1e6 / seconds).toFixed(0)} MB/s of job output  (${TRACE_MIB} MiB printed, ${(job.traceLength / 1048576).toFixed(0)} MiB of timestamped trace sent, pickup to final update in ${seconds.toFixed(1)} s; target ≥ 300 MB/s)`);
+console.log(`  through masking and timestamps         ${(TRACE_MIB * 1048576 / 1e6 / ingestSeconds).toFixed(0)} MB/s  (the script's ${TRACE_MIB} MiB written in ${ingestSeconds.toFixed(2)} s: read, masked, stamped and stored by the runner as it came; target ≥ 300 MB/s)`);
 console.log(`  of which the final flush               ${flushSeconds.toFixed(2)} s  (${job.patches} PATCHes of at most 1 MiB, one at a time, after the script ended)`);
 console.log(`  runner CPU for that job                ${cpu.toFixed(2)} s  (user ${user.toFixed(2)} s, system ${(cpu - user).toFixed(2)} s; ${(job.traceLength / 1e6 / cpu).toFixed(0)} MB of trace per CPU second; the job's producer and the fake GitLab share the 2 cores)`);
 console.log(`  fake GitLab CPU (this process)         ${fakeCpu.toFixed(2)} s  (receiving the trace over node:http on the same cores)`);

@@ -1,0 +1,59 @@
+/**
+ * The daemon's trace pipeline in one process, without the pipe and the network: a stage's output
+ * through the job trace (script-line marks, job commands, masking with GitLab's token prefixes and
+ * three masked values), one timestamper per stream and the trace buffer's file, in the chunk sizes
+ * a pipe gives (8 KiB from `head`, 64 KiB when the reader falls behind). Interleaved rounds,
+ * medians; the first round warms the JIT and is not counted. Prints figures; asserts nothing.
+ * `BENCH_MIB` (default 256) is the output of one round.
+ */
+import { JobTrace, type TraceStream } from "../src/trace/job-trace.ts";
+import { Timestamper } from "../src/trace/timestamper.ts";
+import { TraceBuffer } from "../src/trace/trace-buffer.ts";
+
+const TOTAL = Number(process.env.BENCH_MIB ?? 256) * 1024 * 1024;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const line = "a line of trace output, ninety-nine bytes long, as a build tool might print it, over and over ..\n";
+const output = Buffer.from(line.repeat(Math.ceil(65536 / line.length)));
+const secret = () => Array.from(crypto.getRandomValues(new Uint8Array(20)), (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
+const phrases = [secret(), secret(), secret()];
+
+type Stage = "job trace" | "job trace, timestamps" | "job trace, timestamps, buffer";
+const stages: Stage[] = ["job trace", "job trace, timestamps", "job trace, timestamps, buffer"];
+
+/** MB/s of stage output through `stage`, fed `size` bytes at a time (a fresh buffer each, as a pipe gives). */
+function round(stage: Stage, size: number): number {
+  const buffer = new TraceBuffer({ limit: 2 ** 40 });
+  const stampers = new Map<string, Timestamper>();
+  let discarded = 0;
+  const store = stage === "job trace, timestamps, buffer" ? (bytes: Uint8Array) => buffer.write(bytes) : (bytes: Uint8Array) => void (discarded += bytes.length);
+  const sink = {
+    write(bytes: Uint8Array, stream: TraceStream) {
+      if (stage === "job trace") return void (discarded += bytes.length);
+      const key = `${stream.id}${stream.type}`;
+      let stamper = stampers.get(key);
+      if (!stamper) stampers.set(key, (stamper = new Timestamper({ id: stream.id, type: stream.type, write: store })));
+      stamper.write(bytes);
+    },
+  };
+  const trace = new JobTrace({ sink, sections: true, masking: { phrases, tokenPrefixes: [], allDefaultTokens: true } });
+  const chunk = output.subarray(0, size);
+  const started = performance.now();
+  for (let n = 0; n < TOTAL; n += size) trace.stdout.write(Buffer.from(chunk));
+  const seconds = (performance.now() - started) / 1000;
+  buffer.close();
+  return TOTAL / 1e6 / seconds;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const sizes = [8192, 65536];
+const figures = new Map<string, number[]>();
+for (let r = 0; r <= ROUNDS; r++) {
+  for (const size of sizes) for (const stage of stages) {
+    const mbps = round(stage, size);
+    if (r > 0) figures.set(`${stage}|${size}`, [...(figures.get(`${stage}|${size}`) ?? []), mbps]);
+  }
+}
+console.log(`trace pipeline, ${TOTAL / 1048576} MiB of 97-byte lines a round, ${ROUNDS} rounds, medians`);
+for (const stage of stages) {
+  console.log(`  ${stage.padEnd(30)} ${sizes.map((size) => `${size / 1024} KiB chunks ${median(figures.get(`${stage}|${size}`)!).toFixed(0).padStart(5)} MB/s`).join("   ")}`);
+}
