@@ -28,7 +28,7 @@ export const localFiles: BuildFiles = {
 };
 
 /**
- * Walks `root` one directory at a time. (`readdir` with `recursive: true` follows symbolic links
+ * Walks `root` directory by directory. (`readdir` with `recursive: true` follows symbolic links
  * under Bun: `ln -s .. up` sends it round in circles until ELOOP.)
  */
 async function listTree(root: string): Promise<FileEntry[]> {
@@ -44,14 +44,16 @@ async function listTree(root: string): Promise<FileEntry[]> {
       if (code === "ENOENT" || (relative === "" && code === "ENOTDIR")) return;
       throw new ListingError(`cannot list ${dir}: ${code ?? String(error)}`);
     }
-    for (const entry of entries) {
+    // A directory's entries are looked at together, and its subdirectories walked together: one
+    // after the other, a copied repository's .git alone (36 entries) kept a trivial job ~1.5 ms.
+    await Promise.all(entries.map(async (entry) => {
       const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
       const stat = await lstat(join(root, path)).catch(() => undefined);
-      if (!stat) continue;
+      if (!stat) return;
       const described = describe(stat);
       out.push({ path, ...described });
       if (described.type === "directory") await walk(path);
-    }
+    }));
   };
   await walk("");
   return out.sort((a, b) => (a.path < b.path ? -1 : 1));

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { readPlainGitConfig } from "./git-config.ts";
 
@@ -28,17 +28,18 @@ export const ZERO_SHA = "0000000000000000000000000000000000000000";
 
 const SEP = "\x1f";
 
-/** Reads the facts with three concurrent git calls; a directory that is no repository gets defaults. */
+/** Reads the facts: `git log` for the commit, files for the rest where plain files can say (else git); no repository gets defaults. */
 export async function readGitFacts(cwd: string, env: Record<string, string>): Promise<GitFacts> {
   const format = ["%H", "%D", "%an", "%ae", "%cI", "%B"].join(SEP);
   const top = findRepositoryRoot(cwd);
   // Plain config files are read here; git is asked only when they use what only git understands.
   const plain = readPlainGitConfig(top, env);
-  const defaultBranch = top === undefined ? undefined : readDefaultBranch(top);
+  const refsDir = top === undefined ? undefined : sharedGitDir(top);
+  const defaultBranch = refsDir === undefined ? undefined : readDefaultBranch(refsDir);
   const [head, config, defaultBranchCommit] = await Promise.all([
     top === undefined ? undefined : git(cwd, env, ["log", "-1", `--format=${format}`]),
     plain ?? git(cwd, env, ["config", "--get-regexp", "^(remote\\.origin\\.url|user\\.name|user\\.email)$"]),
-    defaultBranch === undefined ? undefined : branchCommit(cwd, env, defaultBranch),
+    refsDir === undefined || defaultBranch === undefined ? undefined : branchCommit(refsDir, cwd, env, defaultBranch),
   ]);
   const settings = config instanceof Map ? config : new Map<string, string>();
   for (const line of (typeof config === "string" ? config : "").split("\n")) {
@@ -69,27 +70,89 @@ export async function readGitFacts(cwd: string, env: Record<string, string>): Pr
   };
 }
 
-/** The commit of `origin/<branch>` if the user has it, else of their local `<branch>`. */
-async function branchCommit(cwd: string, env: Record<string, string>, branch: string): Promise<string | undefined> {
-  const remote = `refs/remotes/origin/${branch}`;
-  const out = await git(cwd, env, ["for-each-ref", "--format=%(refname)%00%(objectname)", remote, `refs/heads/${branch}`]);
+/**
+ * The commit of `origin/<branch>` if the user has it, else of their local `<branch>`: from the ref
+ * files when the repository keeps its refs in files, else from git.
+ */
+async function branchCommit(refsDir: string, cwd: string, env: Record<string, string>, branch: string): Promise<string | undefined> {
+  const names = [`refs/remotes/origin/${branch}`, `refs/heads/${branch}`];
+  const fromFiles = refsFromFiles(refsDir, names);
+  if (fromFiles !== undefined) return names.map((name) => fromFiles.get(name)).find((sha) => sha !== undefined);
+  const out = await git(cwd, env, ["for-each-ref", "--format=%(refname)%00%(objectname)", ...names]);
   const refs = new Map((out ?? "").split("\n").filter((l) => l.includes("\0")).map((l) => l.split("\0") as [string, string]));
-  return refs.get(remote) ?? refs.get(`refs/heads/${branch}`);
+  return names.map((name) => refs.get(name)).find((sha) => sha !== undefined);
+}
+
+const OBJECT_NAME = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/**
+ * Where `names` point, read as git's files backend keeps refs (a loose file `<gitDir>/<name>`
+ * holding the object name wins over its line in `packed-refs`); a name that is no ref is missing
+ * from the map. Undefined when the files cannot say: the refs are in a reftable, or a ref is
+ * symbolic. (Spares a trivial `runner exec` a git process.)
+ */
+function refsFromFiles(gitDir: string, names: readonly string[]): Map<string, string> | undefined {
+  if (existsSync(join(gitDir, "reftable"))) return undefined;
+  const found = new Map<string, string>();
+  let packed: Map<string, string> | undefined;
+  for (const name of names) {
+    const loose = readOrUndefined(join(gitDir, name))?.trim();
+    if (loose !== undefined) {
+      if (!OBJECT_NAME.test(loose)) return undefined;
+      found.set(name, loose);
+      continue;
+    }
+    packed ??= packedRefs(readOrUndefined(join(gitDir, "packed-refs")) ?? "");
+    const sha = packed.get(name);
+    if (sha !== undefined) found.set(name, sha);
+  }
+  return found;
+}
+
+/** `packed-refs`: `<object name> <ref>` lines; `#` starts the header, `^` a peeled tag's line. */
+function packedRefs(text: string): Map<string, string> {
+  const refs = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#") || line.startsWith("^")) continue;
+    const space = line.indexOf(" ");
+    if (space > 0 && OBJECT_NAME.test(line.slice(0, space))) refs.set(line.slice(space + 1).trim(), line.slice(0, space));
+  }
+  return refs;
+}
+
+function readOrUndefined(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The git directory holding the refs that all of a repository's worktrees share: `<top>/.git`, or
+ * for a linked worktree or a submodule (whose `.git` file says `gitdir: <dir>`) that directory's
+ * `commondir`, else the directory itself (gitrepository-layout(5)).
+ */
+function sharedGitDir(top: string): string | undefined {
+  const dotGit = join(top, ".git");
+  try {
+    if (statSync(dotGit).isDirectory()) return dotGit;
+  } catch {
+    return undefined;
+  }
+  const named = /^gitdir: (.+)$/m.exec(readOrUndefined(dotGit) ?? "")?.[1]?.trim();
+  if (!named) return undefined;
+  const gitDir = resolve(top, named);
+  const common = readOrUndefined(join(gitDir, "commondir"))?.trim();
+  return common ? resolve(gitDir, common) : gitDir;
 }
 
 /**
  * The default branch, read from files (no git call): origin's HEAD when the clone has it, else a
- * local `main` or `master`; undefined when none of them says.
+ * local `main` or `master`; undefined when none of them says. `gitDir` holds the shared refs.
  */
-function readDefaultBranch(top: string): string | undefined {
-  const gitDir = join(top, ".git");
-  const read = (path: string) => {
-    try {
-      return readFileSync(join(gitDir, path), "utf8");
-    } catch {
-      return undefined;
-    }
-  };
+function readDefaultBranch(gitDir: string): string | undefined {
+  const read = (path: string) => readOrUndefined(join(gitDir, path));
   const originHead = /^ref: refs\/remotes\/origin\/(.+)$/m.exec(read("refs/remotes/origin/HEAD") ?? "")?.[1];
   if (originHead) return originHead.trim();
   const packed = read("packed-refs") ?? "";
