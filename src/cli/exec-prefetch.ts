@@ -1,6 +1,9 @@
 import { resolve } from "node:path";
+import { ShellHeadStart } from "../executors/shell/shell-head-start.ts";
 import { findRepositoryRoot, readGitFacts, type GitFacts } from "../pipeline/git-facts.ts";
 import { listWorktree, type WorktreeListing } from "../local/worktree.ts";
+import type { ShellName } from "../shell/shell-writer.ts";
+import { localBuildsDir } from "./local-builds-dir.ts";
 
 /**
  * What `runner exec` asks git before it knows anything else. Started before the heavier parts of
@@ -11,11 +14,17 @@ export interface ExecPrefetch {
   readonly git: Promise<GitFacts>;
   /** The working tree's listing; started at once inside a repository, else on first use. */
   worktree(): Promise<WorktreeListing>;
+  /** The first shell job's first shell, when jobs may run on the shell (discarded by the caller if unclaimed). */
+  readonly headStart?: ShellHeadStart;
 }
 
-/** Starts the git calls of `runner exec` for the project in `cwd`. Light: imports no parser. */
-export function startExecPrefetch(cwdOption: string, env: Record<string, string>): ExecPrefetch {
+/**
+ * Starts the git calls of `runner exec` for the project in `cwd`, and with `shell` (jobs may run on
+ * the shell) the first job's first shell. Light: imports no parser.
+ */
+export function startExecPrefetch(cwdOption: string, env: Record<string, string>, shell?: { shell: ShellName; buildsDir?: string }): ExecPrefetch {
   const cwd = resolve(cwdOption);
+  const headStart = shell ? new ShellHeadStart({ shell: shell.shell, buildsDir: localBuildsDir(cwd, shell.buildsDir), hostEnv: env }) : undefined;
   const repositoryRoot = findRepositoryRoot(cwd);
   let listing: Promise<WorktreeListing> | undefined;
   const worktree = () => {
@@ -29,5 +38,5 @@ export function startExecPrefetch(cwdOption: string, env: Record<string, string>
   if (repositoryRoot !== undefined) worktree();
   const git = readGitFacts(cwd, env);
   git.catch(() => {});
-  return { cwd, git, worktree };
+  return { cwd, git, worktree, ...(headStart ? { headStart } : {}) };
 }

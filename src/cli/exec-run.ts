@@ -67,6 +67,7 @@ export async function runPlan(options: ExecOptions, planned: PlannedRun): Promis
   try {
     results = await runLocalPipeline({
       jobs: plan.jobs, unplayed: plan.unplayed, git, worktree, projectRoot: cwd, signals, hostEnv: options.env, record,
+      ...(options.prefetch.headStart ? { headStart: options.prefetch.headStart } : {}),
       cancelOnJobFailure: pipeline.workflow?.cancelOnJobFailure === true,
       concurrency: options.concurrency ?? availableParallelism(),
       payloads: { pipelineId: planned.localPipeline.id, context: payloadContext(planned) },

@@ -1,8 +1,9 @@
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { RunnerConfig } from "../config/config-schema.ts";
 import { RUNNER_DEFAULTS } from "../config/runner-defaults.ts";
 import type { LocalExecutorName } from "./executor-choice.ts";
 import type { ExecOptions } from "./exec-options.ts";
+import { localBuildsDir } from "./local-builds-dir.ts";
 
 /**
  * The `[[runners]]` entries `runner exec` runs its jobs with, made of its flags as config.toml would
@@ -16,7 +17,7 @@ export function localRunners(options: ExecOptions, cwd: string): Readonly<Record
     ...(options.sharedCache ? { cache: options.sharedCache } : {}),
   };
   const docker = options.docker;
-  const builds = options.buildsDir ? resolve(cwd, options.buildsDir) : join(cwd, ".runner", "builds");
+  const builds = localBuildsDir(cwd, options.buildsDir);
   return {
     shell: runner({ ...base, executor: "shell", builds_dir: builds }),
     docker: runner({

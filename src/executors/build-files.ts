@@ -34,8 +34,11 @@ export interface BuildFiles {
   /**
    * Every entry below `dir`, recursively, sorted, never descending into a symbolic link; `[]` when
    * `dir` does not exist. Throws {@link ListingError} when a directory below it cannot be read.
+   * `unwanted` names an entry directly below `dir` the caller has no use for (the copy's own
+   * `.git`): it may be left out with everything below it, where that saves the walk (on this
+   * machine), so the caller still passes over what it gets of it.
    */
-  list(dir: string): Promise<FileEntry[]>;
+  list(dir: string, options?: { readonly unwanted?: string }): Promise<FileEntry[]>;
   /** The entry at `path` without following a final symbolic link; undefined when there is none. */
   stat(path: string): Promise<Omit<FileEntry, "path"> | undefined>;
   /**

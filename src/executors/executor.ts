@@ -3,6 +3,7 @@ import type { JobResponse } from "../protocol/types.ts";
 import type { FeatureKey } from "../protocol/runner-info.ts";
 import type { ShellName } from "../shell/shell-writer.ts";
 import type { BuildFiles } from "./build-files.ts";
+import type { ShellHeadStart } from "./shell/shell-head-start.ts";
 import type { OutputWriter } from "../trace/job-trace.ts";
 
 /** The build stages of GitLab Runner (docs/protocol.md §11.1). */
@@ -111,6 +112,8 @@ export interface DriverJob {
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
   /** The road copies the sources in (`runner exec`): no git is needed where the job runs. */
   readonly sourcesCopiedIn?: boolean;
+  /** A shell the run started before planning (`runner exec`), for the shell driver to claim. */
+  readonly headStart?: ShellHeadStart;
 }
 
 /** An executor's driver: `executor = "<name>"` of config.toml made into an executor for one job. */

@@ -7,7 +7,7 @@ import { isInside } from "./inside.ts";
 
 /** The build directory on this machine. */
 export const localFiles: BuildFiles = {
-  list: (dir) => listTree(dir),
+  list: (dir, options) => listTree(dir, options?.unwanted),
   async stat(path) {
     const stat = await lstat(path).catch(() => undefined);
     return stat && describe(stat);
@@ -31,7 +31,7 @@ export const localFiles: BuildFiles = {
  * Walks `root` directory by directory. (`readdir` with `recursive: true` follows symbolic links
  * under Bun: `ln -s .. up` sends it round in circles until ELOOP.)
  */
-async function listTree(root: string): Promise<FileEntry[]> {
+async function listTree(root: string, unwanted?: string): Promise<FileEntry[]> {
   const out: FileEntry[] = [];
   const walk = async (relative: string): Promise<void> => {
     const dir = relative === "" ? root : join(root, relative);
@@ -47,6 +47,7 @@ async function listTree(root: string): Promise<FileEntry[]> {
     // A directory's entries are looked at together, and its subdirectories walked together: one
     // after the other, a copied repository's .git alone (36 entries) kept a trivial job ~1.5 ms.
     await Promise.all(entries.map(async (entry) => {
+      if (relative === "" && entry.name === unwanted) return;
       const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
       const stat = await lstat(join(root, path)).catch(() => undefined);
       if (!stat) return;

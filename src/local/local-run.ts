@@ -19,6 +19,7 @@ import { expandKnown } from "../pipeline/expand-known.ts";
 import { toJobPayload, type PayloadContext, type Received } from "../pipeline/payload.ts";
 import type { RunnerConfig } from "../config/config-schema.ts";
 import { jobRunOptions } from "../runners/job-setup.ts";
+import type { ShellHeadStart } from "../executors/shell/shell-head-start.ts";
 import { syncWorktree, type SyncSummary, type WorktreeListing } from "./worktree.ts";
 
 /** How one job of a local run ended; `skipped` jobs never started. */
@@ -58,6 +59,8 @@ export interface LocalRunOptions {
   readonly decorate?: (executor: Executor, job: { readonly payload: JobResponse; readonly runner: RunnerConfig }) => Executor;
   /** The run's record on disk. */
   readonly record?: RunRecord;
+  /** A shell started before planning, for the first shell job to claim. */
+  readonly headStart?: ShellHeadStart;
 }
 
 /**
@@ -180,6 +183,7 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
       ...(files ? { recorder: files.recorder, artifacts: options.artifacts.transferFor(job.name, files.dir) } : {}),
       warnings: [...retrying, ...(options.warnings?.get(job.name) ?? [])],
       ...(options.decorate ? { decorate: (executor: Executor) => options.decorate!(executor, { payload, runner }) } : {}),
+      ...(options.headStart ? { headStart: options.headStart } : {}),
     }));
     view.flush();
     const code = outcome.failure?.exitCode;

@@ -75,7 +75,7 @@ export async function syncWorktree(
   const { dir } = target;
   await target.files.mkdir(dir);
   const existing = new Map<string, FileEntry>();
-  for (const entry of await target.files.list(dir)) {
+  for (const entry of await target.files.list(dir, { unwanted: ".git" })) {
     if (entry.path !== ".git" && !entry.path.startsWith(".git/")) existing.set(entry.path, entry);
   }
   const toCopy: string[] = [];

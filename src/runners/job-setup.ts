@@ -10,6 +10,7 @@ import type { JobRecorder } from "../record/job-recorder.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
 import { executorFor, runnerInfoFor } from "./executor-registry.ts";
 import type { RemoteCache } from "../steps/remote-cache/remote-cache.ts";
+import type { ShellHeadStart } from "../executors/shell/shell-head-start.ts";
 
 /**
  * What the road a job came by provides around it: where its trace goes, where its sources and
@@ -30,6 +31,8 @@ export interface JobRoad {
   /** Wraps the executor the runner's settings make (`runner exec --keep`, `--shell-on-failure`). */
   readonly decorate?: (executor: Executor) => Executor;
   readonly systemId?: string;
+  /** A shell the run started before planning (`runner exec`), for the job's executor to claim. */
+  readonly headStart?: ShellHeadStart;
 }
 
 /**
@@ -39,7 +42,9 @@ export interface JobRoad {
  * from these, the same way whatever road the job came by.
  */
 export async function jobRunOptions(runner: RunnerConfig, payload: JobResponse, place: BuildPlace, hostEnv: Readonly<Record<string, string | undefined>>, road: JobRoad): Promise<RunJobOptions> {
-  const made = await executorFor({ runner, payload, place, hostEnv, sourcesCopiedIn: typeof road.sources === "function" });
+  const made = await executorFor({
+    runner, payload, place, hostEnv, sourcesCopiedIn: typeof road.sources === "function", ...(road.headStart ? { headStart: road.headStart } : {}),
+  });
   const executor = road.decorate ? road.decorate(made) : made;
   const info = runnerInfoFor(runner);
   return {

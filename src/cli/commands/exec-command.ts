@@ -1,5 +1,5 @@
 import { Option, type Command } from "@commander-js/extra-typings";
-import { startExecPrefetch } from "../exec-prefetch.ts";
+import { startExecPrefetch, type ExecPrefetch } from "../exec-prefetch.ts";
 import { collect, configOption, positiveInteger, useColor, type Registration } from "./command-kit.ts";
 import { addExecutorFlags, type ExecutorFlagValues } from "./executor-flags.ts";
 import { addCacheFlags, type CacheFlagValues } from "./cache-flags.ts";
@@ -12,8 +12,19 @@ export const registerExec: Registration = (program, ctx) => {
     .argument("[jobs...]", "jobs to run"))));
   command.action(async (jobs, opts) => {
     const env = ctx.env;
-    // git starts first and runs while the parser and the job machinery load.
-    const prefetch = startExecPrefetch(opts.cwd, env);
+    // git starts first and runs while the parser and the job machinery load; so does the first
+    // job's first shell, unless no job is to run on the shell.
+    const runsNothing = opts.list || opts.listJson || opts.dryRun || opts.graph || opts.preview;
+    const mayUseShell = !runsNothing && (opts.executor === undefined || opts.executor === "shell");
+    const prefetch = startExecPrefetch(opts.cwd, env, mayUseShell ? { shell: opts.shell, ...(opts.buildsDir ? { buildsDir: opts.buildsDir } : {}) } : undefined);
+    try {
+      await runExec(jobs, opts, prefetch);
+    } finally {
+      await prefetch.headStart?.discard();
+    }
+  });
+  const runExec = async (jobs: string[], opts: ReturnType<typeof command.opts>, prefetch: ExecPrefetch) => {
+    const env = ctx.env;
     const [{ execCommand }, { executorSectionFrom, sharedCacheFrom }] = await Promise.all([import("../exec.ts"), import("../exec-sections.ts")]);
     const flags = opts as ExecutorFlagValues;
     const remote = opts.executor === "ssh" || opts.executor === "custom"
@@ -34,7 +45,7 @@ export const registerExec: Registration = (program, ctx) => {
       buildsDir: opts.buildsDir, cache: opts.cache, json: opts.json === true, terminal: process.stdout.isTTY === true,
       color: useColor(opts.color, env), print: (text) => process.stdout.write(text), printError: (text) => process.stderr.write(`${text}\n`), env,
     }));
-  });
+  };
 };
 
 function execOptions<C extends Command<[string[]]>>(command: C) {

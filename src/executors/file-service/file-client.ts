@@ -33,7 +33,7 @@ export function remoteFiles(
   input.on("error", (error) => client.shutDown(new Error(`${describe} failed: ${error.message}`)));
   const call = <T>(op: string, ...args: unknown[]) => client.start(op, args) as Promise<T>;
   return {
-    list: (dir) => call<FileEntry[]>("list", dir),
+    list: (dir, options) => call<FileEntry[]>("list", dir, ...(options?.unwanted ? [{ unwanted: options.unwanted }] : [])),
     stat: async (path) => (await call<Omit<FileEntry, "path"> | null>("stat", path)) ?? undefined,
     readInside: (root, path) => client.readInside(root, path),
     write: (path, mode) => client.write(path, mode),

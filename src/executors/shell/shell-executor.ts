@@ -2,23 +2,22 @@ import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
-import { stdinScript } from "../../shell/launch.ts";
 import { localFiles } from "../local-files.ts";
 import { JobProcesses } from "../../shell/job-processes.ts";
-import { startProcess, type StartedProcess } from "../../shell/supervisor.ts";
-
-/** The host variables a local shell job keeps: enough to find programs and a home, nothing more. */
-const INHERITED = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM"];
+import type { StartedProcess } from "../../shell/supervisor.ts";
+import { stageShellStarter, type StartedShell } from "./stage-shell.ts";
 
 export interface ShellExecutorOptions {
   readonly shell: ShellName;
   readonly directories: BuildDirectories;
-  /** The environment the runner itself was started with; only {@link INHERITED} keys are passed on. */
+  /** The environment the runner itself was started with; only a few keys are passed on (stage-shell.ts). */
   readonly hostEnv: Readonly<Record<string, string | undefined>>;
   /** How long a stage's process group has after TERM before KILL (default 5000 ms). */
   readonly graceMs?: number;
   /** Where the job's processes are tracked (default: a cgroup where one can be made, else the environment marker). */
   readonly processes?: JobProcesses;
+  /** The job's tracking and its first stage shell, started ahead by the run (shell-head-start.ts). */
+  readonly started?: StartedShell;
 }
 
 /**
@@ -26,16 +25,15 @@ export interface ShellExecutorOptions {
  * input, in a process group of its own. Only the build directory is shared between stages.
  */
 export function createShellExecutor(options: ShellExecutorOptions): Executor {
-  const processes = options.processes ?? new JobProcesses();
+  const processes = options.started?.processes ?? options.processes ?? new JobProcesses();
   const graceMs = options.graceMs ?? 5000;
-  const env = { ...baseEnvironment(options.hostEnv), ...processes.environment };
-  const launch = stdinScript(options.shell, { joinCgroup: processes.joinFile });
-  const startShell = () => startProcess(launch.argv, { cwd: options.directories.buildsDir, env });
+  const { launch, start: startShell } = stageShellStarter({ ...options, processes });
   // One idle shell is kept started, so that its start-up, and its move into the job's cgroup, overlap
   // the stage before it. It is still a fresh process for each stage: a spare only ever runs one
   // script. The first is started with the executor when its directory is there (a kept one), so
-  // that it is ready while the job's trace and sections are set up.
-  let spare: StartedProcess | undefined = existsSync(options.directories.buildsDir) ? startShell() : undefined;
+  // that it is ready while the job's trace and sections are set up, unless one was started before
+  // the job was even planned (shell-head-start.ts).
+  let spare: StartedProcess | undefined = options.started?.shell ?? (existsSync(options.directories.buildsDir) ? startShell() : undefined);
   return {
     name: "shell",
     shell: options.shell,
@@ -74,17 +72,4 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
       processes.dispose();
     },
   };
-}
-
-function baseEnvironment(hostEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of INHERITED) {
-    const value = hostEnv[key];
-    if (value !== undefined) env[key] = value;
-  }
-  for (const [key, value] of Object.entries(hostEnv)) {
-    if (key.startsWith("LC_") && value !== undefined) env[key] = value;
-  }
-  env.PATH ??= "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  return env;
 }
