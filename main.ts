@@ -35,7 +35,7 @@ function commandsFor(first: string | undefined): readonly Registration[] {
 async function main(argv: readonly string[]): Promise<number> {
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   let exitCode: number = EXIT.ok;
-  const ctx = { env, say: (line: string) => void process.stderr.write(`${line}\n`), exit: (code: number) => void (exitCode = code) };
+  const ctx = { argv, env, say: (line: string) => void process.stderr.write(`${line}\n`), exit: (code: number) => void (exitCode = code) };
   const program = new Command("runner")
     .description("A single-binary CI job runner that speaks GitLab's protocol.")
     .version(`${VERSION} (${REVISION.slice(0, 8)})`, "-V, --version")

@@ -14,7 +14,13 @@ export interface CacheFlagValues {
 }
 
 export function addCacheFlags<C extends Command<any, any, any>>(command: C): C {
-  for (const option of [
+  for (const option of cacheFlagOptions()) command.addOption(option);
+  return command;
+}
+
+/** `[runners.cache]` and `[runners.cache.s3]`'s flags. */
+export function cacheFlagOptions(): Option[] {
+  return [
     new Option("--cache-type <type>", "shared cache: s3").env("CACHE_TYPE"),
     new Option("--cache-path <path>", "shared cache: the prefix of its objects").env("CACHE_PATH"),
     new Option("--cache-shared", "shared cache: one for all runners (no runner/<token>/ prefix)").env("CACHE_SHARED"),
@@ -27,8 +33,7 @@ export function addCacheFlags<C extends Command<any, any, any>>(command: C): C {
     new Option("--cache-s3-insecure", "shared cache: plain http to the endpoint").env("CACHE_S3_INSECURE"),
     new Option("--cache-s3-authentication_type <type>", "shared cache: access-key").env("CACHE_S3_AUTHENTICATION_TYPE"),
     new Option("--cache-s3-server-side-encryption <type>", "shared cache: S3 or KMS").env("CACHE_S3_SERVER_SIDE_ENCRYPTION"),
-  ]) command.addOption(option);
-  return command;
+  ];
 }
 
 /** `[runners.cache]` as the flags give it; undefined when they name no cache type. */

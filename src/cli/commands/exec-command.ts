@@ -1,15 +1,17 @@
 import { Option, type Command } from "@commander-js/extra-typings";
 import { startExecPrefetch, type ExecPrefetch } from "../exec-prefetch.ts";
-import { collect, configOption, positiveInteger, useColor, type Registration } from "./command-kit.ts";
-import { addExecutorFlags, type ExecutorFlagValues } from "./executor-flags.ts";
-import { addCacheFlags, type CacheFlagValues } from "./cache-flags.ts";
+import { addOptionsIfUsed, collect, configOption, positiveInteger, useColor, type Registration } from "./command-kit.ts";
+import { executorFlagOptions, type ExecutorFlagValues } from "./executor-flags.ts";
+import { cacheFlagOptions, type CacheFlagValues } from "./cache-flags.ts";
 import type { ExecOptions } from "../exec-options.ts";
 
 /** `runner exec [jobs...]`: the local `.gitlab-ci.yml`'s jobs. */
 export const registerExec: Registration = (program, ctx) => {
-  const command = addCacheFlags(addExecutorFlags(execOptions(program.command("exec")
+  const command = execOptions(program.command("exec")
     .description("Run jobs of the local .gitlab-ci.yml (all of them, stage by stage, when none is named)")
-    .argument("[jobs...]", "jobs to run"))));
+    .argument("[jobs...]", "jobs to run"));
+  addOptionsIfUsed(command, ctx, executorFlagOptions());
+  addOptionsIfUsed(command, ctx, cacheFlagOptions());
   command.action(async (jobs, opts) => {
     const env = ctx.env;
     // git starts first and runs while the parser and the job machinery load; so does the first

@@ -18,9 +18,15 @@ export interface ExecutorFlagValues {
 
 /** Adds the ssh and custom executors' flags to a command. */
 export function addExecutorFlags<C extends Command<any, any, any>>(command: C): C {
+  for (const option of executorFlagOptions()) command.addOption(option);
+  return command;
+}
+
+/** The ssh and custom executors' flags. */
+export function executorFlagOptions(): Option[] {
   const seconds = (name: string, text: string, env: string) => new Option(`--${name} <seconds>`, text).env(env).argParser(positiveInteger);
   const args = (name: string, text: string) => new Option(`--${name} <arg>`, `${text} (repeatable)`).argParser(collect).default([] as string[]);
-  for (const option of [
+  return [
     new Option("--ssh-host <host>", "ssh executor: the host").env("SSH_HOST"),
     new Option("--ssh-port <port>", "ssh executor: the port (22)").env("SSH_PORT").argParser(portNumber),
     new Option("--ssh-user <user>", "ssh executor: the user").env("SSH_USER"),
@@ -41,8 +47,7 @@ export function addExecutorFlags<C extends Command<any, any, any>>(command: C): 
     seconds("custom-cleanup-exec-timeout", "custom executor: cleanup_exec's timeout", "CUSTOM_CLEANUP_EXEC_TIMEOUT"),
     seconds("custom-graceful-kill-timeout", "custom executor: after TERM, how long before KILL", "CUSTOM_GRACEFUL_KILL_TIMEOUT"),
     seconds("custom-force-kill-timeout", "custom executor: after KILL, how long before giving up", "CUSTOM_FORCE_KILL_TIMEOUT"),
-  ]) command.addOption(option);
-  return command;
+  ];
 }
 
 /** `[runners.ssh]` as the flags give it (only what they name). */
