@@ -1,6 +1,5 @@
 #!/usr/bin/env bun
 import { Command, CommanderError } from "@commander-js/extra-typings";
-import { config as configureZod } from "zod";
 import { badInputMessage } from "./src/cli/bad-input.ts";
 import { registerRun, registerRunSingle } from "./src/cli/commands/daemon-commands.ts";
 import { registerExec } from "./src/cli/commands/exec-command.ts";
@@ -56,9 +55,6 @@ async function main(argv: readonly string[]): Promise<number> {
 
 // Deprecation notices are for the authors of the libraries, not for the people running jobs.
 process.noDeprecation = true;
-// Schemas are checked a few times a run: zod's compiled checks cost 4-8 ms to compile each, more
-// than they ever save (a local job's two runner checks: 9 ms less interpreted).
-configureZod({ jitless: true });
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -1,6 +1,6 @@
 import { chmod, rename, stat, writeFile } from "node:fs/promises";
 import { parse, stringify, TomlError } from "smol-toml";
-import { z } from "zod";
+import { z } from "../zod-jitless.ts";
 import { ConfigFileError } from "./config-file-error.ts";
 import { reviewConfig } from "./config-checks.ts";
 import { reviewHonesty } from "./config-honesty.ts";

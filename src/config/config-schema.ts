@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "../zod-jitless.ts";
 import { RUNNER_DEFAULTS as D } from "./runner-defaults.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "../../zod-jitless.ts";
 import { JobFailure } from "../../protocol/job-failure.ts";
 
 /** What config_exec may print on stdout (executors/custom/api/config.go ConfigExecOutput); other keys are ignored. */

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "../../zod-jitless.ts";
 import type { RunnerConfig } from "../../config/config-schema.ts";
 import { JobFailure } from "../../protocol/job-failure.ts";
 
