@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from "@commander-js/extra-typings";
+import { isTerminal } from "../terminal-output.ts";
 
 /** What every command is registered with: the command line, the environment and where its exit code goes. */
 export interface CommandContext {
@@ -61,5 +62,5 @@ export function positiveInteger(value: string): number {
 
 /** Colour on a terminal, unless `--no-color` or NO_COLOR. */
 export function useColor(flag: boolean, env: Record<string, string>): boolean {
-  return flag && process.stdout.isTTY === true && !env.NO_COLOR;
+  return flag && isTerminal(1) && !env.NO_COLOR;
 }

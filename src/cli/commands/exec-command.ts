@@ -1,6 +1,7 @@
 import { Option, type Command } from "@commander-js/extra-typings";
 import { startExecPrefetch, type ExecPrefetch } from "../exec-prefetch.ts";
 import { addOptionsIfUsed, collect, configOption, positiveInteger, useColor, type Registration } from "./command-kit.ts";
+import { descriptorWriter, isTerminal } from "../terminal-output.ts";
 import { executorFlagOptions, type ExecutorFlagValues } from "./executor-flags.ts";
 import { cacheFlagOptions, type CacheFlagValues } from "./cache-flags.ts";
 import type { ExecOptions } from "../exec-options.ts";
@@ -27,6 +28,7 @@ export const registerExec: Registration = (program, ctx) => {
   });
   const runExec = async (jobs: string[], opts: ReturnType<typeof command.opts>, prefetch: ExecPrefetch) => {
     const env = ctx.env;
+    const errors = descriptorWriter(2);
     const [{ execCommand }, { executorSectionFrom, sharedCacheFrom }] = await Promise.all([import("../exec.ts"), import("../exec-sections.ts")]);
     const flags = opts as ExecutorFlagValues;
     const remote = opts.executor === "ssh" || opts.executor === "custom"
@@ -44,8 +46,8 @@ export const registerExec: Registration = (program, ctx) => {
       dryRun: opts.dryRun === true, graph: opts.graph === true, preview: opts.preview === true,
       ...(opts.serve ? { serve: { address: opts.serve === true ? "0" : opts.serve, stay: opts.stay === true } } : {}),
       ...(opts.shellOnFailure ? { shellOnFailure: { stdin: process.stdin, stdout: process.stdout } } : {}),
-      buildsDir: opts.buildsDir, cache: opts.cache, json: opts.json === true, terminal: process.stdout.isTTY === true,
-      color: useColor(opts.color, env), print: (text) => process.stdout.write(text), printError: (text) => process.stderr.write(`${text}\n`), env,
+      buildsDir: opts.buildsDir, cache: opts.cache, json: opts.json === true, terminal: isTerminal(1),
+      color: useColor(opts.color, env), print: descriptorWriter(1), printError: (text) => errors(`${text}\n`), env,
     }));
   };
 };
