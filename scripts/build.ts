@@ -19,26 +19,39 @@ const target = process.argv[3];
  * Modules dependencies import at their top for a rarely taken path. A compiled binary loads every
  * built-in its bundle imports before `main` runs, so these would cost every start: node:util for
  * commander's colour stripping (help text only; 1.4 ms of a 5 ms hello world, 30 interleaved runs)
- * and node:assert for the completion library's one check of a shell's name (0.9 ms) — the same
- * work, from Bun, at the call. docker-modem requires its `ssh://` transport, and with it ssh2 (two
+ * node:assert for the completion library's one check of a shell's name (0.9 ms) — the same
+ * work, from Bun, at the call — and node:child_process for commander's executable subcommands,
+ * which runner has none of (0.7 ms), required if one ever runs. (src/node-stream.ts says why the
+ * runner's own modules take node:stream at the call.) docker-modem requires its `ssh://` transport, and with it ssh2 (two
  * native addons, crypto, zlib), whenever it loads: ~11 ms of every Docker job's start (a compiled
  * `import "docker-modem"`: 30 -> 19.5 ms median, 15 interleaved runs); it is required when an ssh
  * agent is made. A dependency update that changes these lines stops the build here rather than
  * silently bringing the cost back.
  */
-const startupShims: { file: RegExp; from: string; to: string }[] = [
-  { file: /commander[\\/]lib[\\/](help|command)\.js$/, from: "import { stripVTControlCharacters } from 'node:util';", to: "const stripVTControlCharacters = (text) => Bun.stripANSI(text);" },
-  { file: /@bomb\.sh[\\/]tab[\\/]dist[\\/]index\.mjs$/, from: 'import i from"node:assert";', to: "const i=(ok,message)=>{if(!ok)throw new Error(message)};" },
-  { file: /docker-modem[\\/]lib[\\/]modem\.js$/, from: "ssh = require('./ssh'),", to: "ssh = function (options) { return require('./ssh')(options); }," },
+const startupShims: { file: RegExp; replacements: { from: string; to: string }[] }[] = [
+  { file: /commander[\\/]lib[\\/]help\.js$/, replacements: [{ from: "import { stripVTControlCharacters } from 'node:util';", to: "const stripVTControlCharacters = (text) => Bun.stripANSI(text);" }] },
+  {
+    file: /commander[\\/]lib[\\/]command\.js$/,
+    replacements: [
+      { from: "import { stripVTControlCharacters } from 'node:util';", to: "const stripVTControlCharacters = (text) => Bun.stripANSI(text);" },
+      // Executable subcommands only, which runner has none of (0.7 ms of a compiled hello world).
+      { from: "import childProcess from 'node:child_process';", to: "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };" },
+    ],
+  },
+  { file: /@bomb\.sh[\\/]tab[\\/]dist[\\/]index\.mjs$/, replacements: [{ from: 'import i from"node:assert";', to: "const i=(ok,message)=>{if(!ok)throw new Error(message)};" }] },
+  { file: /docker-modem[\\/]lib[\\/]modem\.js$/, replacements: [{ from: "ssh = require('./ssh'),", to: "ssh = function (options) { return require('./ssh')(options); }," }] },
 ];
 const noStartupBuiltins: Bun.BunPlugin = {
   name: "no-startup-builtins",
   setup(build) {
     for (const shim of startupShims) {
       build.onLoad({ filter: shim.file }, async ({ path }) => {
-        const text = await Bun.file(path).text();
-        if (!text.includes(shim.from)) throw new Error(`${path} no longer has ${JSON.stringify(shim.from)}: update startupShims in scripts/build.ts`);
-        return { contents: text.replace(shim.from, shim.to), loader: "js" };
+        let text = await Bun.file(path).text();
+        for (const { from, to } of shim.replacements) {
+          if (!text.includes(from)) throw new Error(`${path} no longer has ${JSON.stringify(from)}: update startupShims in scripts/build.ts`);
+          text = text.replace(from, to);
+        }
+        return { contents: text, loader: "js" };
       });
     }
   },

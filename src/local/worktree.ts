@@ -1,7 +1,6 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createReadStream } from "node:fs";
 import { copyFile, lstat, readdir, readlink, utimes } from "node:fs/promises";
-import { pipeline } from "node:stream/promises";
 import type { BuildFiles, FileEntry } from "../executors/build-files.ts";
 import { localFiles } from "../executors/local-files.ts";
 import type { Stats } from "node:fs";
@@ -111,6 +110,7 @@ async function copyEntry(from: string, target: SyncTarget, to: string): Promise<
     await utimes(to, stat.atime, stat.mtime);
     return;
   }
+  const { pipeline } = await import("node:stream/promises");
   await pipeline(createReadStream(from), target.files.write(to, stat.mode & 0o7777));
   await target.files.setModeAndTime(to, stat.mode & 0o7777, stat.mtimeMs);
 }

@@ -1,6 +1,4 @@
 import { createWriteStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
-import { Readable } from "node:stream";
 import { NetworkError, type HttpClient, type HttpResponse } from "./http-client.ts";
 
 /** Uploading or downloading artifacts failed for good. */
@@ -74,7 +72,11 @@ export async function downloadArtifact(client: HttpClient, options: {
   directDownload?: boolean;
 }): Promise<string> {
   const id = options.jobId;
-  const save = (body: ReadableStream<Uint8Array>) => pipeline(Readable.fromWeb(body as never), createWriteStream(options.file, { mode: 0o600 }));
+  // node:stream is loaded when an artifact is: every built-in a module imports is loaded at start.
+  const save = async (body: ReadableStream<Uint8Array>) => {
+    const [{ pipeline }, { Readable }] = await Promise.all([import("node:stream/promises"), import("node:stream")]);
+    await pipeline(Readable.fromWeb(body as never), createWriteStream(options.file, { mode: 0o600 }));
+  };
   const again = (s: number) => !(s >= 200 && s < 400) && s !== 401 && s !== 403 && s !== 404;
   let url: string | undefined;
   let response: HttpResponse | undefined;

@@ -1,6 +1,7 @@
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
-import { PassThrough, type Readable, type Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
+import { nodeStream } from "../../node-stream.ts";
 import type { BuildFiles } from "../build-files.ts";
 import { serveFiles } from "../file-service/file-server.ts";
 import { FrameReader, STAGE_FRAME, frame, isFileFrame, type FrameKind } from "../file-service/frames.ts";
@@ -28,7 +29,7 @@ export function hostContainer(files: BuildFiles, input: Readable, output: Writab
     chmodSync(STAGE_DIR, 0o711);
   }
   output.write(serveGreeting(shell[0] === "bash" ? "bash" : "sh", process.getuid?.() ?? 0, process.getgid?.() ?? 0));
-  const fileInput = new PassThrough();
+  const fileInput = new (nodeStream().PassThrough)();
   void serveFiles(files, fileInput, output);
   const reader = new FrameReader();
   let synced = false;

@@ -1,5 +1,6 @@
 import type Modem from "docker-modem";
-import { PassThrough, Writable, type Duplex, type Readable } from "node:stream";
+import type { Duplex, Readable, Writable } from "node:stream";
+import { nodeStream } from "../../node-stream.ts";
 import { dockerEndpoint, fetchTransport, modemOptions, queryString, type DockerEndpoint, type FetchTransport } from "./docker-endpoint.ts";
 
 /** An error answer of the Engine API, with its status code and the engine's message. */
@@ -165,7 +166,7 @@ export class DockerApi {
    */
   async execStream(container: string, cmd: readonly string[], user?: string): Promise<{ stdin: Writable; stdout: Readable; stderr: () => string; exitCode: () => Promise<number> }> {
     const { id, stream } = await this.#startExec(container, { cmd, tty: false, stdin: true, ...(user ? { user } : {}) });
-    const stdout = new PassThrough();
+    const stdout = new (nodeStream().PassThrough)();
     let stderr = "";
     (await this.#streams()).demuxStream(stream, stdout, sink((chunk) => (stderr = (stderr + chunk.toString()).slice(-4096))));
     const ended = () => stdout.end();
@@ -216,7 +217,7 @@ export class DockerApi {
 }
 
 function sink(write: (chunk: Buffer) => void): Writable {
-  return new Writable({ write(chunk: Buffer, _encoding, done) { write(chunk); done(); } });
+  return new (nodeStream().Writable)({ write(chunk: Buffer, _encoding, done) { write(chunk); done(); } });
 }
 
 function parseJson(text: string): unknown {

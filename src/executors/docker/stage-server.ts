@@ -1,4 +1,5 @@
-import { PassThrough, Writable, type Duplex } from "node:stream";
+import type { Duplex } from "node:stream";
+import { nodeStream } from "../../node-stream.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import type { OutputWriter } from "../../trace/job-trace.ts";
 import { remoteFiles, type RemoteFiles } from "../file-service/file-client.ts";
@@ -99,7 +100,7 @@ export class StageServer {
   /** What the container said on stderr while no stage ran (the last 2 KB): why it stopped, if it did. */
   #unclaimed = "";
   readonly #frames = new FrameReader();
-  readonly #fileInput = new PassThrough();
+  readonly #fileInput = new (nodeStream().PassThrough)();
   readonly #stdout: MarkerSplitter;
   readonly #stderr: MarkerSplitter;
 
@@ -141,7 +142,7 @@ export class StageServer {
     if (this.#mode !== "frames") return undefined;
     const stream = this.stream;
     // Ending the file client's output must not end the stream the stages share.
-    const output = new Writable({ write: (chunk: Buffer, _encoding, done) => (stream.write(chunk) ? done() : stream.once("drain", () => done())) });
+    const output = new (nodeStream().Writable)({ write: (chunk: Buffer, _encoding, done) => (stream.write(chunk) ? done() : stream.once("drain", () => done())) });
     return remoteFiles(this.#fileInput, output, describe, (busy) => this.#hold(busy));
   }
 

@@ -1,4 +1,5 @@
-import { Readable, Writable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
+import { nodeStream } from "../../node-stream.ts";
 import { ListingError, OutsidePathError, type BuildFiles, type FileEntry } from "../build-files.ts";
 import { FRAME, FrameReader, MAX_DATA, frame, jsonFrame, type Frame } from "./frames.ts";
 
@@ -115,7 +116,7 @@ class FileClient {
     // buffered here or on the way.
     let pushed = 0;
     let credited = 0;
-    const stream = new Readable({
+    const stream = new (nodeStream().Readable)({
       highWaterMark: MAX_DATA * 4,
       read() {
         const consumed = pushed - stream.readableLength;
@@ -140,7 +141,7 @@ class FileClient {
     const finished = this.start("write", [path, mode]);
     // Before the end, the writer learns of a failure at its next write.
     finished.catch((error: Error) => void (failure = error));
-    return new Writable({
+    return new (nodeStream().Writable)({
       write(chunk: Buffer, _encoding, done) {
         if (failure) return done(failure);
         let ok = true;

@@ -1,4 +1,5 @@
-import { PassThrough, Writable, type Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
+import { nodeStream } from "../../node-stream.ts";
 import { quotePosix as q } from "../../shell/quote.ts";
 import { ListingError, OutsidePathError, type BuildFiles, type FileEntry } from "../build-files.ts";
 import { CommandShell } from "./command-shell.ts";
@@ -98,7 +99,7 @@ async function readInside(run: RunRemote, root: string, path: string): Promise<R
     if (code === 5) throw new OutsidePathError(`${path}: not a regular file`);
     throw failure(`cannot read ${path}: ${stderr.trim() || `exit code ${code}`}`);
   }
-  const contents = new PassThrough();
+  const contents = new (nodeStream().PassThrough)();
   if (first.rest.length > 0) contents.write(first.rest);
   p.stdout.pipe(contents, { end: false });
   p.stderr.resume();
@@ -113,7 +114,7 @@ async function readInside(run: RunRemote, root: string, path: string): Promise<R
 function writeFile(run: RunRemote, path: string, mode: number): Writable {
   const started = run(`umask 077 && cat > ${q(path)} && chmod ${mode.toString(8)} -- ${q(path)}`);
   started.catch(() => {});
-  return new Writable({
+  return new (nodeStream().Writable)({
     write(chunk: Buffer, _encoding, done) {
       started.then((p) => (p.stdin.write(chunk) ? done() : p.stdin.once("drain", () => done())), done);
     },

@@ -1,6 +1,5 @@
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import type { BuildFiles } from "../../executors/build-files.ts";
 
 /**
@@ -9,7 +8,7 @@ import type { BuildFiles } from "../../executors/build-files.ts";
  */
 export async function writeGzip(files: BuildFiles, root: string, entries: readonly string[], file: string): Promise<void> {
   // Loaded when used: every built-in a module imports is loaded when the binary starts.
-  const { createGzip } = await import("node:zlib");
+  const [{ createGzip }, { pipeline }] = await Promise.all([import("node:zlib"), import("node:stream/promises")]);
   const out = createWriteStream(file, { mode: 0o600 });
   for (const entry of entries) {
     // Node's gzip writes no name into the header; GitLab reads the members in order.

@@ -1,5 +1,4 @@
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from "node:path";
-import { pipeline } from "node:stream/promises";
 import type { BuildFiles } from "../../executors/build-files.ts";
 import { isInside } from "../../executors/inside.ts";
 import { UnsafeArchiveError } from "./unsafe-archive-error.ts";
@@ -38,6 +37,7 @@ export async function placeEntry(files: BuildFiles, root: string, realRoot: stri
     await files.symlink(Buffer.concat(chunks).toString("utf8"), path);
     return true;
   }
+  const { pipeline } = await import("node:stream/promises");
   await pipeline(stream, files.write(path, 0o644));
   await files.setModeAndTime(path, mode & 0o777 || 0o644, entry.mtimeMs);
   return true;

@@ -1,8 +1,6 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { join, normalize } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { extract, pack } from "tar-stream";
+import type { Readable } from "node:stream";
 import type { BuildFiles } from "../../executors/build-files.ts";
 import { placeEntry } from "./place-entry.ts";
 import { GarbageCadence } from "../../trace/garbage-cadence.ts";
@@ -15,8 +13,9 @@ export const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
  * (relative to `root` in `files`), zstd-compressed at `level`, to the local `file`, streaming.
  */
 export async function writeTarZstd(files: BuildFiles, root: string, entries: readonly string[], file: string, level: number): Promise<void> {
-  // Loaded when used: every built-in a module imports is loaded when the binary starts.
-  const { constants, createZstdCompress } = await import("node:zlib");
+  // Loaded when used: every built-in a module imports is loaded when the binary starts, and the
+  // libraries a module imports when the module is.
+  const [{ constants, createZstdCompress }, { pipeline }, { pack }] = await Promise.all([import("node:zlib"), import("node:stream/promises"), import("tar-stream")]);
   const tar = pack();
   const cadence = new GarbageCadence(8 * 1024 * 1024);
   const written = pipeline(tar as unknown as Readable, createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } }), createWriteStream(file, { mode: 0o600 }));
@@ -45,7 +44,9 @@ export async function extractTarZstd(file: string, files: BuildFiles, dest: stri
   await files.mkdir(root);
   const realRoot = await files.realpath(root);
   const cadence = new GarbageCadence(8 * 1024 * 1024);
-  const { createZstdDecompress } = await import("node:zlib");
+  const [{ createZstdDecompress }, { pipeline }, { Readable }, { extract }] = await Promise.all([
+    import("node:zlib"), import("node:stream/promises"), import("node:stream"), import("tar-stream"),
+  ]);
   const reader = extract();
   let count = 0;
   const fed = pipeline(createReadStream(file), createZstdDecompress(), reader as never);

@@ -1,8 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { join, normalize } from "node:path";
-import { pipeline } from "node:stream/promises";
-import yauzl from "yauzl";
-import yazl from "yazl";
+import type yauzl from "yauzl";
 import type { BuildFiles } from "../../executors/build-files.ts";
 import { placeEntry } from "./place-entry.ts";
 
@@ -17,6 +15,7 @@ export { UnsafeArchiveError } from "./unsafe-archive-error.ts";
  * Large archives get ZIP64 records. Symbolic links are stored as links.
  */
 export async function writeZip(files: BuildFiles, root: string, entries: readonly string[], file: string, options: { compress?: boolean } = {}): Promise<void> {
+  const [{ default: yazl }, { pipeline }] = await Promise.all([import("yazl"), import("node:stream/promises")]);
   const zip = new yazl.ZipFile();
   const cadence = new GarbageCadence(COLLECT_EVERY);
   const written = pipeline(zip.outputStream, createWriteStream(file, { mode: 0o600 }));
@@ -58,8 +57,9 @@ export async function extractZip(file: string, files: BuildFiles, dest: string):
   const root = normalize(dest);
   await files.mkdir(root);
   const realRoot = await files.realpath(root);
+  const { default: unzip } = await import("yauzl");
   const zip = await new Promise<yauzl.ZipFile>((ok, fail) =>
-    yauzl.open(file, { lazyEntries: true, autoClose: true }, (e, z) => (e ? fail(unsafeNameError(e)) : ok(z!))),
+    unzip.open(file, { lazyEntries: true, autoClose: true }, (e, z) => (e ? fail(unsafeNameError(e)) : ok(z!))),
   );
   let count = 0;
   const cadence = new GarbageCadence(COLLECT_EVERY);
