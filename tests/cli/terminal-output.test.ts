@@ -61,4 +61,18 @@ sys.exit(child.wait())
     expect(numbers.every((n, i) => n === i + 1)).toBe(true);
     expect(out).toContain("Job succeeded");
   }, 30_000);
+
+  test("fd 1 is a terminal on a pty only: not on /dev/null, a pipe or a file", () => {
+    const probe = join(mkdtempSync(join(tmpdir(), "runner-output-")), "probe.ts");
+    writeFileSync(probe, `import { isTerminal } from ${JSON.stringify(resolve(import.meta.dir, "../../src/cli/terminal-output.ts"))};\nprocess.stderr.write(String(isTerminal(1)));\n`);
+    const asked = (stdout: "ignore" | "pipe" | number) => Bun.spawnSync([process.execPath, probe], { env, stdout, stderr: "pipe" }).stderr.toString();
+    expect(asked("ignore")).toBe("false");
+    expect(asked("pipe")).toBe("false");
+    const file = openSync(join(mkdtempSync(join(tmpdir(), "runner-output-")), "out"), "w");
+    expect(asked(file)).toBe("false");
+    closeSync(file);
+    // script(1) runs it on a pseudo-terminal (util-linux: -q quiet, -c the command, the typescript file).
+    const onPty = Bun.spawnSync(["script", "-qec", `'${process.execPath}' '${probe}' 2>&1`, "/dev/null"], { env, stdout: "pipe", stderr: "pipe" });
+    expect(onPty.stdout.toString()).toContain("true");
+  });
 });
