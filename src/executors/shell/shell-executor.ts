@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { existsSync, mkdirSync } from "node:fs";
 import type { BuildDirectories, Executor, StageCommand, StageOutput } from "../executor.ts";
 import type { ShellName } from "../../shell/shell-writer.ts";
 import { localFiles } from "../local-files.ts";
@@ -44,7 +43,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
     local: true,
     files: localFiles,
     async prepare() {
-      await mkdir(options.directories.buildsDir, { recursive: true });
+      mkdirSync(options.directories.buildsDir, { recursive: true });
       spare ??= startShell();
     },
     async run(command: StageCommand, output: StageOutput) {
