@@ -33,6 +33,7 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
   // that it is ready while the job's trace and sections are set up, unless one was started before
   // the job was even planned (shell-head-start.ts).
   let spare: StartedProcess | undefined = options.started?.shell ?? (existsSync(options.directories.buildsDir) ? startShell() : undefined);
+  let lastSweep: Promise<unknown> | undefined;
   return {
     name: "shell",
     shell: options.shell,
@@ -59,6 +60,9 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
         stopStrays: () => processes.stopAll({ keep: spare ? [spare.pid] : [], graceMs }),
       });
       if (command.stage !== "cleanup_file_variables") spare = startShell();
+      // The job's last stage runs only the runner's own script, so the last sweep, which reads every
+      // process's environment (1.2-2 ms), is made while it runs, its group kept.
+      else lastSweep = processes.stopAll({ keep: [shell.pid], graceMs, thorough: true });
       const result = await running;
       return { exitCode: result.exitCode };
     },
@@ -67,7 +71,10 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
       spare = undefined;
       await idle?.discard();
       // The last sweep reads every process's environment too: nothing the job started outlives it.
-      await processes.stopAll({ graceMs, thorough: true });
+      // Made during the last stage, it is followed by a look at the cgroup (or, without one, the
+      // environment) for what came since.
+      await (lastSweep ?? processes.stopAll({ graceMs, thorough: true }));
+      if (lastSweep) await processes.stopAll({ graceMs });
       processes.dispose();
     },
   };
