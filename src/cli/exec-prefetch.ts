@@ -24,7 +24,6 @@ export interface ExecPrefetch {
  */
 export function startExecPrefetch(cwdOption: string, env: Record<string, string>, shell?: { shell: ShellName; buildsDir?: string }): ExecPrefetch {
   const cwd = resolve(cwdOption);
-  const headStart = shell ? new ShellHeadStart({ shell: shell.shell, buildsDir: localBuildsDir(cwd, shell.buildsDir), hostEnv: env }) : undefined;
   const repositoryRoot = findRepositoryRoot(cwd);
   let listing: Promise<WorktreeListing> | undefined;
   const worktree = () => {
@@ -38,5 +37,7 @@ export function startExecPrefetch(cwdOption: string, env: Record<string, string>
   if (repositoryRoot !== undefined) worktree();
   const git = readGitFacts(cwd, env);
   git.catch(() => {});
+  // After git's processes are started: they answer while the shell starts and the parser loads.
+  const headStart = shell ? new ShellHeadStart({ shell: shell.shell, buildsDir: localBuildsDir(cwd, shell.buildsDir), hostEnv: env }) : undefined;
   return { cwd, git, worktree, ...(headStart ? { headStart } : {}) };
 }

@@ -32,12 +32,14 @@ const SEP = "\x1f";
 export async function readGitFacts(cwd: string, env: Record<string, string>): Promise<GitFacts> {
   const format = ["%H", "%D", "%an", "%ae", "%cI", "%B"].join(SEP);
   const top = findRepositoryRoot(cwd);
+  // git first: it answers while the files are read.
+  const log = top === undefined ? undefined : git(cwd, env, ["log", "-1", `--format=${format}`]);
   // Plain config files are read here; git is asked only when they use what only git understands.
   const plain = readPlainGitConfig(top, env);
   const refsDir = top === undefined ? undefined : sharedGitDir(top);
   const defaultBranch = refsDir === undefined ? undefined : readDefaultBranch(refsDir);
   const [head, config, defaultBranchCommit] = await Promise.all([
-    top === undefined ? undefined : git(cwd, env, ["log", "-1", `--format=${format}`]),
+    log,
     plain ?? git(cwd, env, ["config", "--get-regexp", "^(remote\\.origin\\.url|user\\.name|user\\.email)$"]),
     refsDir === undefined || defaultBranch === undefined ? undefined : branchCommit(refsDir, cwd, env, defaultBranch),
   ]);
