@@ -75,7 +75,7 @@ describe("runPoller()", () => {
     metrics.logged("warning");
     const text = await metrics.registry.metrics();
     const runner = 'runner="[^"]+"';
-    expect(running).toMatch(/gitlab_runner_jobs\{runner="[^"]+",runner_name="[^"]+",system_id="s_0123456789ab",state="running",stage="[a-z_]+",executor_stage="(prepare|run|cleanup)"\} 1/);
+    expect(running).toMatch(/gitlab_runner_jobs\{runner="[^"]+",runner_name="[^"]+",system_id="s_0123456789ab",state="running",stage="[a-z_]+",executor_stage="(prepare|run|cleanup)"\} [1-9]\d*/);
     expect(text).toMatch(/gitlab_runner_jobs\{[^}]*state="idle",stage="idle",executor_stage="idle"\} 0/);
     expect(text).toMatch(new RegExp(`gitlab_runner_jobs_total\\{${runner},runner_name="[^"]+",system_id="s_0123456789ab"\\} 3`));
     expect(text).toMatch(/gitlab_runner_failed_jobs_total\{[^}]*failure_reason="script_failure"\} 1/);
