@@ -56,7 +56,7 @@ for (const c of cases) {
     const b = timeOnce([process.execPath, GCL, "--no-json-schema-validation", ...c.gcl], c.dir);
     if (i > 0) (mine.push(a), theirs.push(b));
   }
-  console.log(`  ${c.name.padEnd(28)} runner ${median(mine).toFixed(0).padStart(5)} ms   gitlab-ci-local ${median(theirs).toFixed(0).padStart(5)} ms   ratio ${(median(mine) / median(theirs)).toFixed(2)}`);
+  console.log(`  ${c.name.padEnd(28)} runner ${median(mine).toFixed(0).padStart(5)} ms   gitlab-ci-local ${median(theirs).toFixed(0).padStart(5)} ms   ratio ${(median(mine) / median(theirs)).toFixed(3)}`);
 }
 
 // Where a trivial job's time goes: the process against its run record's phases.

@@ -1,5 +1,4 @@
 import { unreadable } from "./file-kind.ts";
-import { parse } from "dotenv";
 import { join, resolve } from "node:path";
 import type { VariableDefinition } from "../pipeline/definitions.ts";
 import { UsageError } from "./exit-codes.ts";
@@ -37,7 +36,7 @@ export async function readVariableFiles(options: {
   for (const [i, text] of texts.entries()) {
     if (text === undefined) continue;
     const source = sources[i]!;
-    const entries = /\.ya?ml$/i.test(source.path) ? await yamlVariables(source.path, text) : dotenvVariables(text);
+    const entries = /\.ya?ml$/i.test(source.path) ? await yamlVariables(source.path, text) : await dotenvVariables(text);
     for (const entry of entries) {
       byKey.delete(entry.key);
       byKey.set(entry.key, source.masked ? { ...entry, masked: true } : entry);
@@ -46,7 +45,9 @@ export async function readVariableFiles(options: {
   return [...byKey.values()];
 }
 
-function dotenvVariables(text: string): VariableDefinition[] {
+/** A dotenv file's variables; dotenv (and the built-ins it requires, node:url among them) loads only when there is one. */
+async function dotenvVariables(text: string): Promise<VariableDefinition[]> {
+  const { parse } = await import("dotenv");
   return Object.entries(parse(text)).map(([key, value]) => ({ key, value, raw: false }));
 }
 

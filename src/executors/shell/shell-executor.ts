@@ -71,10 +71,9 @@ export function createShellExecutor(options: ShellExecutorOptions): Executor {
       spare = undefined;
       await idle?.discard();
       // The last sweep reads every process's environment too: nothing the job started outlives it.
-      // Made during the last stage, it is followed by a look at the cgroup (or, without one, the
-      // environment) for what came since.
+      // Made during the last stage, what came since was looked for when that stage ended (its
+      // strays: the cgroup, or without one the environment).
       await (lastSweep ?? processes.stopAll({ graceMs, thorough: true }));
-      if (lastSweep) await processes.stopAll({ graceMs });
       processes.dispose();
     },
   };
