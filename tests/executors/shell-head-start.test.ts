@@ -32,6 +32,15 @@ const cgroupRoot = (() => {
 })();
 const cgroups = () => new Set(cgroupRoot ? readdirSync(cgroupRoot).filter((name) => name.startsWith("runner-")) : []);
 const newOnes = (now: Set<string>, before: Set<string>) => [...now].filter((id) => !before.has(id));
+/** The tracking ids new since `before`, once a started process shows its own environment (it may not have exec'd yet). */
+async function startedSince(before: Set<string>): Promise<string[]> {
+  for (let i = 0; i < 100; i++) {
+    const found = newOnes(trackedIds(), before);
+    if (found.length > 0) return found;
+    await Bun.sleep(10);
+  }
+  return [];
+}
 
 const dirs: string[] = [];
 const buildsDir = () => {
@@ -48,7 +57,7 @@ describe("the first shell, started before the run is planned (src/executors/shel
     const builds = buildsDir();
     const before = trackedIds();
     const headStart = new ShellHeadStart({ shell: "bash", buildsDir: builds, hostEnv });
-    const [started] = newOnes(trackedIds(), before);
+    const [started] = await startedSince(before);
     expect(started).toBeDefined();
     expect(headStart.claim("sh", builds)).toBeUndefined();
     expect(headStart.claim("bash", buildsDir())).toBeUndefined();
@@ -75,7 +84,7 @@ describe("the first shell, started before the run is planned (src/executors/shel
     const before = trackedIds();
     const cgroupsBefore = cgroups();
     const headStart = new ShellHeadStart({ shell: "bash", buildsDir: buildsDir(), hostEnv });
-    const [started] = newOnes(trackedIds(), before);
+    const [started] = await startedSince(before);
     expect(started).toBeDefined();
     if (cgroupRoot) expect(newOnes(cgroups(), cgroupsBefore)).toEqual([started!]);
     await headStart.discard();
@@ -87,6 +96,7 @@ describe("the first shell, started before the run is planned (src/executors/shel
     const before = trackedIds();
     const missing = join(buildsDir(), "not-yet");
     const headStart = new ShellHeadStart({ shell: "bash", buildsDir: missing, hostEnv });
+    await Bun.sleep(100); // Long enough for a started shell to show its environment.
     expect(newOnes(trackedIds(), before)).toEqual([]);
     expect(headStart.claim("bash", missing)).toBeUndefined();
     expect(existsSync(missing)).toBe(false);
