@@ -37,11 +37,12 @@ export async function readGitFacts(cwd: string, env: Record<string, string>): Pr
   // Plain config files are read here; git is asked only when they use what only git understands.
   const plain = readPlainGitConfig(top, env);
   const refsDir = top === undefined ? undefined : sharedGitDir(top);
-  const defaultBranch = refsDir === undefined ? undefined : readDefaultBranch(refsDir);
+  const sharedRefs = refsDir === undefined ? undefined : refFiles(refsDir);
+  const defaultBranch = sharedRefs === undefined ? undefined : readDefaultBranch(sharedRefs);
   const [head, config, defaultBranchCommit] = await Promise.all([
     log,
     plain ?? git(cwd, env, ["config", "--get-regexp", "^(remote\\.origin\\.url|user\\.name|user\\.email)$"]),
-    refsDir === undefined || defaultBranch === undefined ? undefined : branchCommit(refsDir, cwd, env, defaultBranch),
+    sharedRefs === undefined || defaultBranch === undefined ? undefined : branchCommit(sharedRefs, cwd, env, defaultBranch),
   ]);
   const settings = config instanceof Map ? config : new Map<string, string>();
   for (const line of (typeof config === "string" ? config : "").split("\n")) {
@@ -76,16 +77,29 @@ export async function readGitFacts(cwd: string, env: Record<string, string>): Pr
  * The commit of `origin/<branch>` if the user has it, else of their local `<branch>`: from the ref
  * files when the repository keeps its refs in files, else from git.
  */
-async function branchCommit(refsDir: string, cwd: string, env: Record<string, string>, branch: string): Promise<string | undefined> {
+async function branchCommit(refs: RefFiles, cwd: string, env: Record<string, string>, branch: string): Promise<string | undefined> {
   const names = [`refs/remotes/origin/${branch}`, `refs/heads/${branch}`];
-  const fromFiles = refsFromFiles(refsDir, names);
+  const fromFiles = refsFromFiles(refs, names);
   if (fromFiles !== undefined) return names.map((name) => fromFiles.get(name)).find((sha) => sha !== undefined);
   const out = await git(cwd, env, ["for-each-ref", "--format=%(refname)%00%(objectname)", ...names]);
-  const refs = new Map((out ?? "").split("\n").filter((l) => l.includes("\0")).map((l) => l.split("\0") as [string, string]));
-  return names.map((name) => refs.get(name)).find((sha) => sha !== undefined);
+  const listed = new Map((out ?? "").split("\n").filter((l) => l.includes("\0")).map((l) => l.split("\0") as [string, string]));
+  return names.map((name) => listed.get(name)).find((sha) => sha !== undefined);
 }
 
 const OBJECT_NAME = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+
+/** The git directory with the shared refs, its files read on demand and `packed-refs` parsed once. */
+interface RefFiles {
+  readonly dir: string;
+  read(path: string): string | undefined;
+  packed(): ReadonlyMap<string, string>;
+}
+
+function refFiles(gitDir: string): RefFiles {
+  let packed: Map<string, string> | undefined;
+  const read = (path: string) => readOrUndefined(join(gitDir, path));
+  return { dir: gitDir, read, packed: () => (packed ??= packedRefs(read("packed-refs") ?? "")) };
+}
 
 /**
  * Where `names` point, read as git's files backend keeps refs (a loose file `<gitDir>/<name>`
@@ -93,19 +107,17 @@ const OBJECT_NAME = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
  * from the map. Undefined when the files cannot say: the refs are in a reftable, or a ref is
  * symbolic. (Spares a trivial `runner exec` a git process.)
  */
-function refsFromFiles(gitDir: string, names: readonly string[]): Map<string, string> | undefined {
-  if (existsSync(join(gitDir, "reftable"))) return undefined;
+function refsFromFiles(refs: RefFiles, names: readonly string[]): Map<string, string> | undefined {
+  if (existsSync(join(refs.dir, "reftable"))) return undefined;
   const found = new Map<string, string>();
-  let packed: Map<string, string> | undefined;
   for (const name of names) {
-    const loose = readOrUndefined(join(gitDir, name))?.trim();
+    const loose = refs.read(name)?.trim();
     if (loose !== undefined) {
       if (!OBJECT_NAME.test(loose)) return undefined;
       found.set(name, loose);
       continue;
     }
-    packed ??= packedRefs(readOrUndefined(join(gitDir, "packed-refs")) ?? "");
-    const sha = packed.get(name);
+    const sha = refs.packed().get(name);
     if (sha !== undefined) found.set(name, sha);
   }
   return found;
@@ -151,14 +163,12 @@ function sharedGitDir(top: string): string | undefined {
 
 /**
  * The default branch, read from files (no git call): origin's HEAD when the clone has it, else a
- * local `main` or `master`; undefined when none of them says. `gitDir` holds the shared refs.
+ * local `main` or `master`; undefined when none of them says.
  */
-function readDefaultBranch(gitDir: string): string | undefined {
-  const read = (path: string) => readOrUndefined(join(gitDir, path));
-  const originHead = /^ref: refs\/remotes\/origin\/(.+)$/m.exec(read("refs/remotes/origin/HEAD") ?? "")?.[1];
+function readDefaultBranch(refs: RefFiles): string | undefined {
+  const originHead = /^ref: refs\/remotes\/origin\/(.+)$/m.exec(refs.read("refs/remotes/origin/HEAD") ?? "")?.[1];
   if (originHead) return originHead.trim();
-  const packed = read("packed-refs") ?? "";
-  return ["main", "master"].find((name) => existsSync(join(gitDir, "refs", "heads", name)) || packed.includes(` refs/heads/${name}\n`));
+  return ["main", "master"].find((name) => existsSync(join(refs.dir, "refs", "heads", name)) || refs.packed().has(`refs/heads/${name}`));
 }
 
 /** The nearest directory at or above `cwd` that holds `.git` (a directory, or a file for worktrees). */
