@@ -11,6 +11,7 @@ import { registerRegister, registerRunnerAdmin } from "./src/cli/commands/regist
 import type { Registration } from "./src/cli/commands/command-kit.ts";
 import { EXIT } from "./src/cli/exit-codes.ts";
 import { printable } from "./src/cli/printable.ts";
+import { normalJitAfterStartUp } from "./src/cli/start-up-jit.ts";
 import { REVISION, VERSION } from "./src/version.ts";
 
 /**
@@ -55,6 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 // Deprecation notices are for the authors of the libraries, not for the people running jobs.
 process.noDeprecation = true;
+normalJitAfterStartUp();
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
