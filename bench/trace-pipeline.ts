@@ -10,6 +10,7 @@
 import { JobTrace, type TraceStream } from "../src/trace/job-trace.ts";
 import { Timestamper } from "../src/trace/timestamper.ts";
 import { TraceBuffer } from "../src/trace/trace-buffer.ts";
+import { TraceFileWriter } from "../src/trace/trace-file-writer.ts";
 
 const TOTAL = Number(process.env.BENCH_MIB ?? 256) * 1024 * 1024;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -18,15 +19,16 @@ const output = Buffer.from(line.repeat(Math.ceil(65536 / line.length)));
 const secret = () => Array.from(crypto.getRandomValues(new Uint8Array(20)), (b) => "abcdefghijklmnopqrstuvwxyz0123456789"[b % 36]).join("");
 const phrases = [secret(), secret(), secret()];
 
-type Stage = "job trace" | "job trace, timestamps" | "job trace, timestamps, buffer";
-const stages: Stage[] = ["job trace", "job trace, timestamps", "job trace, timestamps, buffer"];
+type Stage = "job trace" | "job trace, timestamps" | "job trace, timestamps, buffer" | "the same, file by its thread";
+const stages: Stage[] = ["job trace", "job trace, timestamps", "job trace, timestamps, buffer", "the same, file by its thread"];
+const writer = new TraceFileWriter();
 
 /** MB/s of stage output through `stage`, fed `size` bytes at a time (a fresh buffer each, as a pipe gives). */
 function round(stage: Stage, size: number): number {
-  const buffer = new TraceBuffer({ limit: 2 ** 40 });
+  const buffer = new TraceBuffer({ limit: 2 ** 40, ...(stage === "the same, file by its thread" ? { writer } : {}) });
   const stampers = new Map<string, Timestamper>();
   let discarded = 0;
-  const store = stage === "job trace, timestamps, buffer" ? (bytes: Uint8Array) => buffer.write(bytes) : (bytes: Uint8Array) => void (discarded += bytes.length);
+  const store = stage === "job trace, timestamps, buffer" || stage === "the same, file by its thread" ? (bytes: Uint8Array) => buffer.write(bytes) : (bytes: Uint8Array) => void (discarded += bytes.length);
   const sink = {
     write(bytes: Uint8Array, stream: TraceStream) {
       if (stage === "job trace") return void (discarded += bytes.length);
@@ -40,8 +42,8 @@ function round(stage: Stage, size: number): number {
   const chunk = output.subarray(0, size);
   const started = performance.now();
   for (let n = 0; n < TOTAL; n += size) trace.stdout.write(Buffer.from(chunk));
+  buffer.close(); // waits for the file's last writes
   const seconds = (performance.now() - started) / 1000;
-  buffer.close();
   return TOTAL / 1e6 / seconds;
 }
 

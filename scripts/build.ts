@@ -58,7 +58,8 @@ const noStartupBuiltins: Bun.BunPlugin = {
 };
 
 const result = await Bun.build({
-  entrypoints: ["./main.ts"],
+  // The thread that writes trace files (src/trace/trace-file-writer.ts finds it under this path).
+  entrypoints: ["./main.ts", "./src/trace/trace-file-worker.ts"],
   plugins: [noStartupBuiltins],
   // Start-up code mostly runs once: tier-up thresholds ×32 until src/cli/start-up-jit.ts restores
   // the normal policy a second in. Interleaved medians against ×1 (21 rounds, 3 December): a trivial

@@ -10,6 +10,7 @@ import { shortToken } from "../protocol/token.ts";
 import type { ReporterTiming } from "./job-reporter.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
+import { TraceFileWriter } from "../trace/trace-file-writer.ts";
 import { processJob, type DaemonSignals, type ProcessedJob } from "./process-job.ts";
 import { rejectJob } from "./reject-job.ts";
 import { Slots } from "./slots.ts";
@@ -64,6 +65,8 @@ class Poller {
   readonly #stopAsking = new AbortController();
   readonly #stop: AbortSignal;
   readonly #checkIntervalMs: number;
+  /** Writes the jobs' trace files beside them (trace-file-slots.ts). */
+  readonly #traceFiles = new TraceFileWriter();
   #started = 0;
 
   constructor(options: PollerOptions) {
@@ -80,6 +83,7 @@ class Poller {
     });
     await Promise.all(loops);
     while (this.#running.size > 0) await Promise.all([...this.#running]);
+    this.#traceFiles.close();
     return { jobs: this.#started };
   }
 
@@ -174,7 +178,7 @@ class Poller {
     });
     try {
       const processed = await processJob({
-        client: lane.client, runner, job, concurrentId, hostEnv: options.hostEnv,
+        client: lane.client, runner, job, concurrentId, hostEnv: options.hostEnv, traceFiles: this.#traceFiles,
         ...(metrics ? { onStage: (stage: string) => metrics.jobStage(job.id, stage) } : {}),
         signals: { abort: options.signals.abort, deadline: options.signals.deadline },
         ...(options.systemId ? { systemId: options.systemId } : {}), ...(options.timing ? { timing: options.timing } : {}),

@@ -15,6 +15,7 @@ import { debugTrace } from "../job/debug-trace.ts";
 import type { TraceSink, TraceStream } from "../trace/job-trace.ts";
 import { Timestamper } from "../trace/timestamper.ts";
 import { TraceBuffer } from "../trace/trace-buffer.ts";
+import type { TraceFileWriter } from "../trace/trace-file-writer.ts";
 import { RunRecord } from "../record/run-record.ts";
 import { JobReporter, type ReporterTiming } from "./job-reporter.ts";
 
@@ -40,7 +41,7 @@ export type ProcessedJob =
 export async function processJob(options: ProcessJobOptions): Promise<ProcessedJob> {
   const { client, runner, job } = options;
   const environment = runnerEnvironment(runner);
-  const buffer = new TraceBuffer({ limit: runner.output_limit * 1024 });
+  const buffer = new TraceBuffer({ limit: runner.output_limit * 1024, ...(options.traceFiles ? { writer: options.traceFiles } : {}) });
   const cancel = new AbortController();
   const abort = new AbortController();
   const grace = new AbortController();
@@ -93,6 +94,8 @@ export interface ProcessJobOptions {
   readonly timing?: ReporterTiming;
   /** Told of each stage the job enters (for `gitlab_runner_jobs{stage}`). */
   readonly onStage?: (stage: string) => void;
+  /** Writes the trace's file on a thread of its own; without it, the job's thread writes it. */
+  readonly traceFiles?: TraceFileWriter;
 }
 
 /** The daemon's abort (with its own reason, GitLab Runner's `aborted: terminated`) and deadline reach the job; the returned function lets go. */

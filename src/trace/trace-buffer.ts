@@ -1,11 +1,13 @@
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, openSync, readSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { utf8 } from "./bytes.ts";
 import { Utf8Repairer } from "./utf8-repair.ts";
 import { GarbageCadence } from "./garbage-cadence.ts";
+import { DirectWrites, SLOT_BYTES, type FileWrites } from "./trace-file-slots.ts";
+import type { TraceFileWriter } from "./trace-file-writer.ts";
 
-const PENDING_BYTES = 256 * 1024;
+const PENDING_BYTES = SLOT_BYTES;
 
 /** The default `output_limit`: 4 MiB. */
 export const DEFAULT_OUTPUT_LIMIT = 4 * 1024 * 1024;
@@ -14,7 +16,8 @@ export const DEFAULT_OUTPUT_LIMIT = 4 * 1024 * 1024;
  * The stored trace of one job (docs/protocol.md §6.5): a temporary file and a running CRC32 over
  * exactly the stored bytes. Each invalid UTF-8 byte becomes U+FFFD (utf8-repair.ts). When the output limit is reached the
  * write is cut there (never inside a UTF-8 sequence), GitLab's notice is appended once, and later
- * writes are dropped. Memory use does not grow with the trace.
+ * writes are dropped. Memory use does not grow with the trace. Given a TraceFileWriter, the file
+ * is written by its thread (trace-file-slots.ts); what is read back has always reached the file.
  */
 export class TraceBuffer {
   readonly #fd: number;
@@ -22,10 +25,10 @@ export class TraceBuffer {
   readonly #limit: number;
   readonly #repairer = new Utf8Repairer();
   /**
-   * Bytes stored but not yet in the file: small writes (a pipe gives ~12 KiB at a time) are
-   * gathered and written together, a fraction of the system calls.
+   * Where bytes stored but not yet in the file are gathered: small writes (a pipe gives ~12 KiB at a
+   * time) are written together, a fraction of the system calls.
    */
-  readonly #pending = Buffer.allocUnsafe(PENDING_BYTES);
+  readonly #writes: FileWrites;
   #pendingLength = 0;
   /** Bytes in the file. */
   #written = 0;
@@ -36,10 +39,11 @@ export class TraceBuffer {
   #full = false;
   #closed = false;
 
-  constructor(options: { limit?: number; dir?: string } = {}) {
+  constructor(options: { limit?: number; dir?: string; writer?: TraceFileWriter } = {}) {
     this.#limit = options.limit ?? DEFAULT_OUTPUT_LIMIT;
     this.#path = join(options.dir ?? tmpdir(), `runner-trace-${process.pid}-${crypto.randomUUID()}`);
     this.#fd = openSync(this.#path, "w+", 0o600);
+    this.#writes = options.writer ? options.writer.writesFor(this.#fd) : new DirectWrites(this.#fd);
   }
 
   /** The stored bytes from `offset`, at most `length` of them, as a slice of the file (sent without copying). */
@@ -92,7 +96,11 @@ export class TraceBuffer {
     if (this.#closed) return;
     this.#closed = true;
     this.#pendingLength = 0;
-    closeSync(this.#fd);
+    try {
+      this.#writes.settle();
+    } finally {
+      closeSync(this.#fd);
+    }
     try {
       unlinkSync(this.#path);
     } catch {
@@ -121,23 +129,30 @@ export class TraceBuffer {
     this.#crc = Bun.hash.crc32(data, this.#crc);
     this.#size += data.length;
     this.garbage.passed(data.length);
-    if (this.#pendingLength + data.length > PENDING_BYTES) this.#writePending();
-    if (data.length >= PENDING_BYTES) return this.#writeFile(data);
-    this.#pending.set(data, this.#pendingLength);
-    this.#pendingLength += data.length;
+    let from = 0;
+    while (from < data.length) {
+      const taken = Math.min(PENDING_BYTES - this.#pendingLength, data.length - from);
+      this.#writes.pending.set(data.subarray(from, from + taken), this.#pendingLength);
+      this.#pendingLength += taken;
+      from += taken;
+      if (this.#pendingLength === PENDING_BYTES) this.#handOn();
+    }
   }
 
-  #writePending(): void {
-    if (this.#pendingLength === 0 || this.#closed) return;
-    const data = this.#pending.subarray(0, this.#pendingLength);
+  /** Hands the gathered bytes to the file's writes. */
+  #handOn(): void {
+    if (this.#pendingLength === 0) return;
+    const length = this.#pendingLength;
     this.#pendingLength = 0;
-    this.#writeFile(data);
+    this.#writes.write(length, this.#written);
+    this.#written += length;
   }
 
-  #writeFile(data: Uint8Array): void {
-    let done = 0;
-    while (done < data.length) done += writeSync(this.#fd, data, done, data.length - done, this.#written + done);
-    this.#written += data.length;
+  /** Everything stored is in the file. */
+  #writePending(): void {
+    if (this.#closed) return;
+    this.#handOn();
+    this.#writes.settle();
   }
 }
 

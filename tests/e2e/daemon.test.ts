@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { FakeGitLab } from "../fake-gitlab/fake-gitlab.ts";
@@ -130,6 +130,24 @@ describe("dist/runner as a GitLab runner", () => {
     expect([...fake.systemIds]).toEqual([expect.stringMatching(/^[sr]_[0-9A-Za-z]{12}$/)]);
     expect(fake.deviations).toEqual([]);
   });
+
+  // GitLab Runner keeps a job's trace in a temporary file up to output_limit (helpers/trace/buffer.go);
+  // the executable writes it from a thread of its own once a job passes 256 KiB (src/trace/trace-file-writer.ts).
+  test("a loud job's trace reaches GitLab whole up to the output limit, in order, from the executable's writer thread, and leaves no file", async () => {
+    const tmp = join(dir, "tmp");
+    mkdirSync(tmp);
+    const id = fake.enqueue(["seq -f 'line %08g of a loud job' 1 300000"]);
+    const result = await runner(["run-single", "--url", fake.url, "--token", fake.runnerToken, "--executor", "shell", "--builds-dir", join(dir, "b"), "--max-builds", "1"], { TMPDIR: tmp });
+    expect(result.code, result.err).toBe(0);
+    const trace = fake.jobs.get(id)!.trace.toString();
+    const numbers = [...trace.matchAll(/line (\d{8}) of a loud job\n/g)].map((match) => Number(match[1]));
+    // 4 MiB of lines of 60 bytes with their timestamps: more than the writer thread's 2 MiB of slots.
+    expect(numbers.length).toBeGreaterThan(60_000);
+    expect(numbers.every((n, i) => n === i + 1)).toBe(true);
+    expect(trace).toContain("Job's log exceeded limit of 4194304 bytes.");
+    expect(fake.deviations).toEqual([]);
+    expect(readdirSync(tmp).filter((name) => name.startsWith("runner-trace-"))).toEqual([]);
+  }, 60_000);
 
   test("run-single reads GitLab Runner's environment variables and stops after --wait-timeout", async () => {
     const started = performance.now();
