@@ -151,8 +151,10 @@ export class TraceBuffer {
   /** Everything stored is in the file. */
   #writePending(): void {
     if (this.#closed) return;
-    this.#handOn();
     this.#writes.settle();
+    if (this.#pendingLength === 0) return;
+    // Written where it stands, and gathered on from there: the slot fills before it is handed on.
+    this.#writes.writeNow(this.#pendingLength, this.#written);
   }
 }
 

@@ -34,6 +34,8 @@ export interface FileWrites {
   readonly pending: Buffer;
   /** Writes `pending[0, length)` at `position`, now or in the background. */
   write(length: number, position: number): void;
+  /** Writes `pending[0, length)` at `position` before returning; `pending` stays the same buffer. */
+  writeNow(length: number, position: number): void;
   /** Returns once everything handed to `write` is in the file. */
   settle(): void;
 }
@@ -45,8 +47,11 @@ export class DirectWrites implements FileWrites {
   constructor(private readonly fd: number) {}
 
   write(length: number, position: number): void {
-    let done = 0;
-    while (done < length) done += writeSync(this.fd, this.pending, done, length - done, position + done);
+    writeAll(this.fd, this.pending, length, position);
+  }
+
+  writeNow(length: number, position: number): void {
+    writeAll(this.fd, this.pending, length, position);
   }
 
   settle(): void {}
@@ -78,6 +83,15 @@ export class SlotWrites implements FileWrites {
     this.#throwIfFailed();
   }
 
+  /**
+   * A part of a slot (the reporter reads what has been stored) is written here: it is small, and a
+   * job whose trace never fills a slot never starts the writer's thread.
+   */
+  writeNow(length: number, position: number): void {
+    this.#throwIfFailed();
+    writeAll(this.fd, this.pending, length, position);
+  }
+
   settle(): void {
     for (let slot = 0; slot < SLOTS; slot++) this.#waitFor(slot);
     this.#throwIfFailed();
@@ -98,4 +112,9 @@ export class SlotWrites implements FileWrites {
     if (length === 0) return;
     throw new Error(`the trace file could not be written: ${new TextDecoder().decode(new Uint8Array(this.#errorText, 0, length).slice())}`);
   }
+}
+
+function writeAll(fd: number, bytes: Uint8Array, length: number, position: number): void {
+  let done = 0;
+  while (done < length) done += writeSync(fd, bytes, done, length - done, position + done);
 }

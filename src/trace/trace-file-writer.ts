@@ -19,6 +19,11 @@ export class TraceFileWriter {
   #closed = false;
   #failure: string | undefined;
 
+  /** Whether its thread has been started (by a buffer's first full slot). */
+  get started(): boolean {
+    return this.#worker !== undefined;
+  }
+
   /** The background writes of one buffer's file. */
   writesFor(fd: number): SlotWrites {
     return new SlotWrites(fd, (write) => this.#post(write));

@@ -53,6 +53,23 @@ describe("the trace file's writes (helpers/trace/buffer.go keeps the job's whole
     });
   }
 
+  test("a job whose trace never fills a slot never starts the thread; its first full slot does", async () => {
+    const writer = new TraceFileWriter();
+    const buffer = new TraceBuffer({ limit: 2 ** 30, writer });
+    const bytes = output(SLOT_BYTES + 1000);
+    buffer.write(Uint8Array.from(bytes.subarray(0, 1000)));
+    // The reporter reads what is stored now and then; what it reads is in the file.
+    expect(Buffer.from(await buffer.slice(0, 1 << 20).arrayBuffer()).equals(bytes.subarray(0, 1000))).toBe(true);
+    buffer.write(Uint8Array.from(bytes.subarray(1000, SLOT_BYTES - 1)));
+    expect(Buffer.from(buffer.read(0, 1 << 20)).equals(bytes.subarray(0, SLOT_BYTES - 1))).toBe(true);
+    expect(writer.started).toBe(false);
+    buffer.write(Uint8Array.from(bytes.subarray(SLOT_BYTES - 1)));
+    expect(writer.started).toBe(true);
+    expect(Buffer.from(buffer.read(0, 1 << 20)).equals(bytes)).toBe(true);
+    buffer.close();
+    writer.close();
+  });
+
   test("a write the file refuses is an error of the buffer's next write, with the system's reason", async () => {
     const writer = new TraceFileWriter();
     const fd = openSync("/dev/full", "w");
