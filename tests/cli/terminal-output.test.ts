@@ -32,6 +32,15 @@ describe("what runner exec prints goes to fd 1 and 2 directly (src/cli/terminal-
     expect(readFileSync(join(dir, ".runner", "runs", "latest", "job", "trace.log"), "utf8")).toContain("\n200000\n");
   }, 30_000);
 
+  // commander prints help and the version through writeOut (configured in main.ts).
+  test("--help and --version into a pipe nobody reads end with code 0 and no stack trace", () => {
+    const parent = "import os, subprocess, sys\nr, w = os.pipe()\nos.close(r)\np = subprocess.run([sys.argv[1], sys.argv[2]], stdout=w, stderr=subprocess.PIPE)\nprint(p.returncode, p.stderr.decode())";
+    for (const flag of ["--help", "--version"]) {
+      const run = Bun.spawnSync(["python3", "-c", parent, BINARY, flag], { env });
+      expect(run.stdout.toString().trim()).toBe("0");
+    }
+  });
+
   test("a non-blocking pipe that fills up (EAGAIN) still gets every byte, in order", () => {
     const dir = project("seq 1 100000");
     // The parent makes the pipe, sets its write end non-blocking (as a shared terminal can be left by
