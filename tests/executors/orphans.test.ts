@@ -80,7 +80,10 @@ for (const { name, make } of executors) {
 
 describe("the shell executor's cgroup (Linux, cgroup v2 writable)", () => {
   test("even a child that clears its environment and detaches is gone after the job", async () => {
-    if (!new JobProcesses().contained) {
+    const probe = new JobProcesses();
+    const contained = probe.contained;
+    probe.dispose();
+    if (!contained) {
       if (process.env.CI === "true") throw new Error("no writable cgroup v2 hierarchy in CI");
       console.warn("!!! no writable cgroup v2 hierarchy here: only the environment marker tracks processes !!!");
       return;
