@@ -53,6 +53,26 @@ describe("the trace file's writes (helpers/trace/buffer.go keeps the job's whole
     });
   }
 
+  test("jobs sharing the writer's thread each get their own bytes, their slots interleaved", async () => {
+    const writer = new TraceFileWriter();
+    const buffers = [0, 1, 2].map(() => new TraceBuffer({ limit: 2 ** 30, writer }));
+    const outputs = [0, 1, 2].map((k) => Buffer.from(output(SLOTS * SLOT_BYTES * 2 + k * 7777).toString().replaceAll("loud job", `job ${k}   `)));
+    const sizes = [4096, 65_536, SLOT_BYTES + 17];
+    const offsets = [0, 0, 0];
+    while (offsets.some((offset, k) => offset < outputs[k]!.length)) {
+      for (const [k, buffer] of buffers.entries()) {
+        const piece = outputs[k]!.subarray(offsets[k], offsets[k]! + sizes[k]!);
+        if (piece.length > 0) buffer.write(Uint8Array.from(piece));
+        offsets[k]! += piece.length;
+      }
+    }
+    for (const [k, buffer] of buffers.entries()) {
+      expect(Buffer.from(buffer.read(0, outputs[k]!.length + 1)).equals(outputs[k]!)).toBe(true);
+      buffer.close();
+    }
+    writer.close();
+  });
+
   test("a job whose trace never fills a slot never starts the thread; its first full slot does", async () => {
     const writer = new TraceFileWriter();
     const buffer = new TraceBuffer({ limit: 2 ** 30, writer });
