@@ -97,7 +97,11 @@ export class TraceBuffer {
     this.#closed = true;
     this.#pendingLength = 0;
     try {
+      // Its last writes are done before the descriptor is closed.
       this.#writes.settle();
+    } catch {
+      // The file is being removed: a write it refused is the reporter's error (every read
+      // settles first), not the close's.
     } finally {
       closeSync(this.#fd);
     }

@@ -1,8 +1,8 @@
 /**
  * How a trace buffer's bytes reach its file. Either written at once on the calling thread, or —
  * when the buffer is given a TraceFileWriter — copied into slots of shared memory that the writer's
- * thread writes out while the job's output keeps coming: on two cores the copy into the page cache
- * was half of the trace's cost on the main thread (perf, a 1 GiB job). A slot is 256 KiB; a buffer
+ * thread writes out while the job's output keeps coming: on a VM with cold pages the copy into the
+ * page cache was the largest single part of the main thread's time (perf, a 1 GiB job). A slot is 256 KiB; a buffer
  * has eight, so at most 2 MiB wait for the file and a loud job blocks, as a full pipe would, only
  * when the thread falls that far behind.
  */
