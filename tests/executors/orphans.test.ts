@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { dirname } from "node:path";
 import type { Executor } from "../../src/executors/executor.ts";
 import { JobProcesses } from "../../src/shell/job-processes.ts";
 import { executorMatrix, runOn } from "../helpers/executors.ts";
@@ -78,16 +79,24 @@ for (const { name, make } of executors) {
   });
 }
 
+/**
+ * Where jobs' cgroups are made on this machine (a probe, removed again), or undefined with a
+ * warning where none can be; CI must have one.
+ */
+function writableCgroupRoot(): string | undefined {
+  const probe = new JobProcesses();
+  const root = probe.joinFile ? dirname(dirname(probe.joinFile)) : undefined;
+  probe.dispose();
+  if (!root) {
+    if (process.env.CI === "true") throw new Error("no writable cgroup v2 hierarchy in CI");
+    console.warn("!!! no writable cgroup v2 hierarchy here: only the environment marker tracks processes !!!");
+  }
+  return root;
+}
+
 describe("the shell executor's cgroup (Linux, cgroup v2 writable)", () => {
   test("even a child that clears its environment and detaches is gone after the job", async () => {
-    const probe = new JobProcesses();
-    const contained = probe.contained;
-    probe.dispose();
-    if (!contained) {
-      if (process.env.CI === "true") throw new Error("no writable cgroup v2 hierarchy in CI");
-      console.warn("!!! no writable cgroup v2 hierarchy here: only the environment marker tracks processes !!!");
-      return;
-    }
+    if (!writableCgroupRoot()) return;
     const token = `${4000 + ++counter}.${process.pid}`;
     const { outcome } = await run(executors[0]!.make(), [`env -i setsid sh -c 'sleep ${token}' </dev/null >/dev/null 2>&1 &`, "sleep 0.2"]);
     expect(outcome.status).toBe("success");
@@ -97,14 +106,8 @@ describe("the shell executor's cgroup (Linux, cgroup v2 writable)", () => {
   }, 30_000);
 
   test("a child moved out of the job's cgroup (as root can) but still carrying the job's mark is gone after the job", async () => {
-    const probe = new JobProcesses();
-    const root = probe.joinFile ? probe.joinFile.slice(0, probe.joinFile.lastIndexOf("/", probe.joinFile.lastIndexOf("/") - 1)) : undefined;
-    probe.dispose();
-    if (!root) {
-      if (process.env.CI === "true") throw new Error("no writable cgroup v2 hierarchy in CI");
-      console.warn("!!! no writable cgroup v2 hierarchy here: only the environment marker tracks processes !!!");
-      return;
-    }
+    const root = writableCgroupRoot();
+    if (!root) return;
     const token = `${4000 + ++counter}.${process.pid}`;
     // The runner's own cgroup (the job's parent) takes the child: it leaves the job's cgroup, and
     // only the last sweep's look at every process's environment can find it.
