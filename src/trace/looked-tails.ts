@@ -13,6 +13,8 @@ export const LOOKED_TAIL_LIMIT = 32;
 export class LookedTails implements Pick<Needles, "couldGrow" | "partialTail"> {
   readonly #maxLength: number;
   readonly #byFirstByte = new Map<number, Uint8Array[]>();
+  /** 1 for each byte some needle begins with: most places of a chunk's end are passed over on it alone. */
+  readonly #begins = new Uint8Array(256);
 
   constructor(needles: readonly Uint8Array[]) {
     this.#maxLength = Math.max(0, ...needles.map((n) => n.length));
@@ -21,6 +23,7 @@ export class LookedTails implements Pick<Needles, "couldGrow" | "partialTail"> {
       const group = this.#byFirstByte.get(needle[0]!) ?? [];
       group.push(needle);
       this.#byFirstByte.set(needle[0]!, group);
+      this.#begins[needle[0]!] = 1;
     }
   }
 
@@ -33,7 +36,7 @@ export class LookedTails implements Pick<Needles, "couldGrow" | "partialTail"> {
 
   partialTail(data: Uint8Array, from: number): number {
     for (let at = Math.max(from, data.length - this.#maxLength + 1); at < data.length; at++) {
-      if (this.#beginsLonger(data, at, data.length - at)) return at;
+      if (this.#begins[data[at]!] === 1 && this.#beginsLonger(data, at, data.length - at)) return at;
     }
     return -1;
   }

@@ -1,3 +1,4 @@
+import { indexOfBytes } from "./bytes.ts";
 import { LOOKED_TAIL_LIMIT, LookedTails } from "./looked-tails.ts";
 import { NeedleAutomaton } from "./needle-automaton.ts";
 import type { Needles, NeedleScanner } from "./needle-types.ts";
@@ -57,16 +58,15 @@ export class HeadSearch implements Needles {
    */
   scanner(data: Uint8Array): NeedleScanner {
     const heads = this.#heads;
-    // One view of the chunk for all its searches: a view made for each search was over a third of
-    // a loud trace's masking time (bench/trace-pipeline.ts).
-    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    const next = heads.map((h) => bytes.indexOf(h.head, 0));
+    // No view of the chunk: a view made for each search was over a third of a loud trace's masking
+    // time (bench/trace-pipeline.ts), and even one a chunk makes the runtime create its ArrayBuffer.
+    const next = heads.map((h) => indexOfBytes(data, h.head, 0));
     return (from) => {
       for (;;) {
         let group = -1;
         for (let k = 0; k < heads.length; k++) {
           let at = next[k]!;
-          if (at !== -1 && at < from) next[k] = at = bytes.indexOf(heads[k]!.head, from);
+          if (at !== -1 && at < from) next[k] = at = indexOfBytes(data, heads[k]!.head, from);
           if (at !== -1 && (group === -1 || at < next[group]!)) group = k;
         }
         if (group === -1) return undefined;
@@ -75,7 +75,7 @@ export class HeadSearch implements Needles {
           if (needle.length <= data.length - at && startsWith(data, at, needle, needle.length)) return { at, length: needle.length };
         }
         // No needle of the group is whole here: look again after this place, for this group only.
-        next[group] = bytes.indexOf(heads[group]!.head, at + 1);
+        next[group] = indexOfBytes(data, heads[group]!.head, at + 1);
       }
     };
   }

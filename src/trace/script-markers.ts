@@ -1,4 +1,4 @@
-import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
+import { concatBytes, EMPTY, indexOfBytes, utf8 } from "./bytes.ts";
 import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 /** The invisible mark a stage script prints before its N-th user command (an OSC sequence). */
@@ -22,11 +22,10 @@ export function scriptLineMark(index: number): string {
 export function scriptMarkFilter(onMark: (index: number, before: Uint8Array) => void): StreamFilter {
   const scan = (data: Uint8Array, final: boolean): ScanResult => {
     const out: Uint8Array[] = [];
-    const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     let last = 0;
-    for (let at = buffer.indexOf(PREFIX); at !== -1; at = buffer.indexOf(PREFIX, last)) {
+    for (let at = indexOfBytes(data, PREFIX); at !== -1; at = indexOfBytes(data, PREFIX, last)) {
       const digitsFrom = at + PREFIX.length;
-      const bell = buffer.indexOf(BELL, digitsFrom);
+      const bell = indexOfBytes(data, BELL, digitsFrom);
       if (bell === -1 || bell - digitsFrom > MAX_DIGITS) {
         if (!final && data.length - digitsFrom <= MAX_DIGITS) return holdFrom(out, data, last, at);
         // Not a mark after all: keep the bytes.

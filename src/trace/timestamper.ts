@@ -1,4 +1,4 @@
-import { utf8 } from "./bytes.ts";
+import { copyBytes, indexOfBytes, utf8 } from "./bytes.ts";
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -36,27 +36,27 @@ export class Timestamper {
 
   write(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    // Node's Buffer methods: indexOf is a memchr, copy needs no view objects (both per line).
-    const data = asBuffer(chunk);
+    // Node's Buffer methods, on the chunk as it came: indexOf is a memchr, copy needs no view objects (both per line).
+    const data = chunk;
     this.#stamp();
     // Room for every line at 64 bytes and up; a chunk of shorter lines makes the buffer grow.
     const wanted = data.length + HEADER_LENGTH * (2 + (data.length >> 6)) + (this.#held?.length ?? 0) + 1;
     if (this.#scratch.length < wanted) this.#scratch = Buffer.allocUnsafe(wanted);
     this.#length = 0;
     let n = 0;
-    let newline = data.indexOf(NEWLINE);
+    let newline = indexOfBytes(data, NEWLINE);
     if (newline >= 0 && this.#held) {
       this.#putBytes(this.#held);
       this.#putRange(data, 0, newline + 1);
       this.#held = undefined;
       n = newline + 1;
-      newline = data.indexOf(NEWLINE, n);
+      newline = indexOfBytes(data, NEWLINE, n);
     }
     while (newline >= 0) {
       this.#putHeader();
       this.#putRange(data, n, newline + 1);
       n = newline + 1;
-      newline = data.indexOf(NEWLINE, n);
+      newline = indexOfBytes(data, NEWLINE, n);
     }
     if (n < data.length) this.#putRest(data, n);
     if (this.#length > 0) this.#write(this.#scratch.subarray(0, this.#length));
@@ -74,9 +74,9 @@ export class Timestamper {
    * What follows the last newline: with a `\r`, or past 8 KiB, it is flushed as a line of its own and
    * the next is a continuation (`+`); otherwise it is held for the next write.
    */
-  #putRest(data: Buffer, n: number): void {
+  #putRest(data: Uint8Array, n: number): void {
     const held = this.#held;
-    if (data.indexOf(CARRIAGE_RETURN, n) >= 0 || data.length - n + (held?.length ?? 0) > MAX_PARTIAL) {
+    if (indexOfBytes(data, CARRIAGE_RETURN, n) >= 0 || data.length - n + (held?.length ?? 0) > MAX_PARTIAL) {
       if (held) this.#putBytes(held);
       else this.#putHeader();
       this.#putRange(data, n, data.length);
@@ -110,9 +110,9 @@ export class Timestamper {
     this.#continuation = false;
   }
 
-  #putRange(data: Buffer, from: number, to: number): void {
+  #putRange(data: Uint8Array, from: number, to: number): void {
     this.#reserve(to - from);
-    data.copy(this.#scratch, this.#length, from, to);
+    copyBytes(data, this.#scratch, this.#length, from, to);
     this.#length += to - from;
   }
 
@@ -128,10 +128,6 @@ export class Timestamper {
     this.#write(join(this.#held, new Uint8Array([NEWLINE])));
     this.#held = undefined;
   }
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {
