@@ -22,13 +22,16 @@ export class Timestamper {
   #scratch: Buffer = Buffer.allocUnsafe(64 * 1024);
   /** How much of `#scratch` the write under way has filled. */
   #length = 0;
-  /** The line header, rewritten only when the millisecond changes. */
+  /** The line header, rewritten only when the microsecond changes (its date and second only when the second does). */
   readonly #header = Buffer.alloc(HEADER_LENGTH);
   #headerAt = -1;
+  #secondAt = Number.NaN;
 
   constructor(options: { id: number; type: "O" | "E"; write: (bytes: Uint8Array) => void; now?: () => number }) {
     this.#stream = utf8(options.id.toString(16).padStart(2, "0") + options.type);
     this.#header.set(this.#stream, HEADER_LENGTH - 4);
+    this.#header[HEADER_LENGTH - 6] = 0x5a; // the timestamp's `Z`
+    this.#header[HEADER_LENGTH - 5] = 0x20;
     this.#header[HEADER_LENGTH - 1] = 0x20;
     this.#write = options.write;
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
@@ -62,12 +65,24 @@ export class Timestamper {
     if (this.#length > 0) this.#write(this.#scratch.subarray(0, this.#length));
   }
 
-  /** The header's timestamp, rewritten only when the millisecond changed. */
+  /**
+   * The header's timestamp, {@link formatTimestamp}'s bytes: the date and second are formatted when
+   * the second changes, the six digits after it written as digits (a loud job's writes each fall in
+   * a microsecond of their own: a date formatted for each was ~1.5 us of every chunk).
+   */
   #stamp(): void {
     const now = this.#now();
-    if (Math.floor(now * 1000) === this.#headerAt) return;
-    this.#headerAt = Math.floor(now * 1000);
-    this.#header.write(`${formatTimestamp(now)} `, 0, "latin1");
+    const micro = Math.floor(now * 1000);
+    if (micro === this.#headerAt) return;
+    this.#headerAt = micro;
+    const whole = Math.floor(now);
+    const second = Math.floor(whole / 1000);
+    if (second !== this.#secondAt) {
+      this.#secondAt = second;
+      this.#header.write(new Date(second * 1000).toISOString().slice(0, 20), 0, "latin1");
+    }
+    putDigits(this.#header, 20, whole - second * 1000);
+    putDigits(this.#header, 23, Math.floor((now * 1000) % 1000));
   }
 
   /**
@@ -128,6 +143,13 @@ export class Timestamper {
     this.#write(join(this.#held, new Uint8Array([NEWLINE])));
     this.#held = undefined;
   }
+}
+
+/** `value` (0-999) as three ASCII digits at `at`. */
+function putDigits(into: Uint8Array, at: number, value: number): void {
+  into[at] = 0x30 + Math.floor(value / 100);
+  into[at + 1] = 0x30 + (Math.floor(value / 10) % 10);
+  into[at + 2] = 0x30 + (value % 10);
 }
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {

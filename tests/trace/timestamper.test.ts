@@ -41,3 +41,22 @@ describe("Timestamper (docs/protocol.md §9.4)", () => {
     expect(stamp(["no newline"])).toBe(`${TS} 01O no newline\n`);
   });
 });
+
+describe("the line header's timestamp (written digit by digit, its date formatted once a second)", () => {
+  test("is formatTimestamp's, write after write, across microseconds, milliseconds, seconds and days", () => {
+    // Steps of every size from a microsecond to more than a day, some landing on a second's edge.
+    const steps = [0.001, 0.0007, 0.013, 0.5, 1, 7.3, 999.999, 1000, 1, 86_400_000, 0.001, 59_999.9995, 123.456789];
+    let now = Date.UTC(2026, 11, 31, 23, 59, 59, 998) + 0.0005;
+    const lines: string[] = [];
+    const stamper = new Timestamper({ id: 1, type: "O", now: () => now, write: (b) => lines.push(new TextDecoder().decode(b)) });
+    const expected: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      for (const step of steps) {
+        now += step;
+        stamper.write(new TextEncoder().encode("x\n"));
+        expected.push(`${formatTimestamp(now)} 01O x\n`);
+      }
+    }
+    expect(lines).toEqual(expected);
+  });
+});
