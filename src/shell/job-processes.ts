@@ -38,9 +38,10 @@ export class JobProcesses {
 
   /**
    * The file a process writes its own pid to, to join the job's cgroup (undefined without one). A
-   * stage shell does so itself before it reads its script (src/shell/launch.ts): a move waits for
-   * the kernel's RCU grace period, 0.5 ms idle, 10-12 ms on a busy machine, which the shell then
-   * waits out on its own, while the runner's threads stay free for the job's files.
+   * stage shell does so itself before it reads its script (src/shell/launch.ts): a move made when
+   * the machine has made none for some 20-40 ms waits for the kernel's RCU grace period (12-25 ms
+   * measured; docs/processes.md), which the shell then waits out on its own, while the runner's
+   * threads stay free for the job's files.
    */
   get joinFile(): string | undefined {
     return this.#cgroup ? join(this.#cgroup, "cgroup.procs") : undefined;

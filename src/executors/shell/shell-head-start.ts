@@ -5,10 +5,12 @@ import { stageShellStarter, type StartedShell } from "./stage-shell.ts";
 
 /**
  * The first stage shell of a local run's first shell job, started when the run begins, before the
- * pipeline is read and planned. A shell's first act is to move into its job's cgroup, and the
- * first move into a new cgroup can wait on the kernel for 0.3-20 ms (a fresh css_set; measured
- * here with bash alone): started with the job's executor it held up the job's first stage by that
- * much, started here it overlaps the planning. One job claims it, the one whose shell and builds
+ * pipeline is read and planned. A shell's first act is to move into its job's cgroup, and a move
+ * made when the machine has made none for some 20-40 ms waits for an RCU grace period (the kernel's
+ * cgroup_threadgroup_rwsem: 12-25 ms measured here with bash alone; right after another move, or
+ * with cgroup2's `favordynmods`, nothing; a fresh cgroup costs no more than a used one): started
+ * with the job's executor it held up the job's first stage by that much, started here it overlaps
+ * the planning. One job claims it, the one whose shell and builds
  * directory it was started for; a run that claims none discards it. The run has one host
  * environment, so that is not compared. As the executor's own spare, it is started only into a
  * builds directory that is there already.
