@@ -8,8 +8,10 @@ import { isInside } from "./inside.ts";
 /** The build directory on this machine. */
 export const localFiles: BuildFiles = {
   list: (dir, options) => listTree(dir, options?.unwanted),
+  // One system call, synchronous (as mkdir): each stage's end asks for the command file, and
+  // asynchronously the answer waited for an event loop busy with the other job of the stage.
   async stat(path) {
-    const stat = await lstat(path).catch(() => undefined);
+    const stat = lstatOrUndefined(path);
     return stat && describe(stat);
   },
   readInside: (root, path) => openInside(root, path),
@@ -96,6 +98,15 @@ async function openInside(root: string, path: string): Promise<Readable> {
     throw new OutsidePathError(`${path}: not a regular file`);
   }
   return handle.createReadStream();
+}
+
+/** lstat(2) where it stands, undefined for what cannot be looked at (missing, no permission). */
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function describe(stat: Awaited<ReturnType<typeof lstat>>): Omit<FileEntry, "path"> {
