@@ -37,10 +37,10 @@ export class Timestamper {
     this.#now = options.now ?? (() => performance.timeOrigin + performance.now());
   }
 
-  write(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    // Node's Buffer methods, on the chunk as it came: indexOf is a memchr, copy needs no view objects (both per line).
-    const data = chunk;
+  write(data: Uint8Array): void {
+    if (data.length === 0) return;
+    // Node's Buffer methods, on the chunk as it came (no view of it): indexOf is a memchr, copy
+    // needs no view objects (both per line).
     this.#stamp();
     // Room for every line at 64 bytes and up; a chunk of shorter lines makes the buffer grow.
     const wanted = data.length + HEADER_LENGTH * (2 + (data.length >> 6)) + (this.#held?.length ?? 0) + 1;
@@ -68,7 +68,7 @@ export class Timestamper {
   /**
    * The header's timestamp, {@link formatTimestamp}'s bytes: the date and second are formatted when
    * the second changes, the six digits after it written as digits (a loud job's writes each fall in
-   * a microsecond of their own: a date formatted for each was ~1.5 us of every chunk).
+   * a microsecond of their own: a date formatted for each was ~1.5 µs of every chunk).
    */
   #stamp(): void {
     const now = this.#now();
