@@ -22,6 +22,11 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** `data` from `from` on: `data` itself from 0 (a filter that found nothing in a chunk passes it on whole, no view made). */
+export function bytesFrom(data: Uint8Array, from: number): Uint8Array {
+  return from === 0 ? data : data.subarray(from);
+}
+
 const bufferIndexOf = Buffer.prototype.indexOf;
 const bufferCopy = Buffer.prototype.copy;
 

@@ -1,4 +1,4 @@
-import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
+import { bytesFrom, concatBytes, EMPTY, utf8 } from "./bytes.ts";
 import { needleSearch } from "./needles.ts";
 import type { Needles } from "./needle-types.ts";
 import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
@@ -48,7 +48,7 @@ export function phraseMaskerWith(search: Needles | undefined): StreamFilter {
     }
     const tail = final ? -1 : search.partialTail(data, last);
     if (tail !== -1) return holdFrom(out, data, last, tail);
-    out.push(data.subarray(last));
+    out.push(bytesFrom(data, last));
     return { output: concatBytes(out), held: EMPTY };
   };
 

@@ -1,4 +1,4 @@
-import { concatBytes, EMPTY, indexOfBytes, utf8 } from "./bytes.ts";
+import { bytesFrom, concatBytes, EMPTY, indexOfBytes, utf8 } from "./bytes.ts";
 import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
 
 /** The invisible mark a stage script prints before its N-th user command (an OSC sequence). */
@@ -45,7 +45,7 @@ export function scriptMarkFilter(onMark: (index: number, before: Uint8Array) => 
         if (data[from] === ESCAPE && startsPrefix(data, from)) return holdFrom(out, data, last, from);
       }
     }
-    out.push(data.subarray(last));
+    out.push(bytesFrom(data, last));
     return { output: concatBytes(out), held: EMPTY };
   };
   return holdingFilter(scan);

@@ -1,4 +1,4 @@
-import { concatBytes, EMPTY, utf8 } from "./bytes.ts";
+import { bytesFrom, concatBytes, EMPTY, utf8 } from "./bytes.ts";
 import { candidateScanner } from "./candidates.ts";
 import { needleSearch } from "./needles.ts";
 import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "./stream-filter.ts";
@@ -66,7 +66,7 @@ export function valueMasker(options: {
       last = i;
       masking = true;
     }
-    out.push(data.subarray(last));
+    out.push(bytesFrom(data, last));
     return { output: concatBytes(out), held: EMPTY };
   };
 

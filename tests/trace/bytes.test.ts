@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { concatBytes, copyBytes, EMPTY, indexOfBytes } from "../../src/trace/bytes.ts";
+import { bytesFrom, concatBytes, copyBytes, EMPTY, indexOfBytes } from "../../src/trace/bytes.ts";
 
 // A pipe's chunks are plain Uint8Arrays, and the trace's filters pass on views of them
 // (subarrays with an offset into a larger buffer): the helpers must answer for the view.
@@ -31,5 +31,12 @@ describe("byte helpers on plain Uint8Array views, as a pipe gives them", () => {
     expect(concatBytes([EMPTY, a, EMPTY])).toBe(a);
     expect(concatBytes([EMPTY, EMPTY])).toBe(EMPTY);
     expect(new TextDecoder().decode(concatBytes([a, EMPTY, bytes("c"), bytes("de")]))).toBe("abcde");
+  });
+
+  test("bytesFrom passes a chunk on whole from 0 and gives the rest of it from elsewhere", () => {
+    const view = bytes("..abc").subarray(2);
+    expect(bytesFrom(view, 0)).toBe(view);
+    expect(new TextDecoder().decode(bytesFrom(view, 1))).toBe("bc");
+    expect(bytesFrom(view, 3).length).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { concatBytes, EMPTY, indexOfBytes } from "../bytes.ts";
+import { bytesFrom, concatBytes, EMPTY, indexOfBytes } from "../bytes.ts";
 import { holdFrom, holdingFilter, type ScanResult, type StreamFilter } from "../stream-filter.ts";
 import { parseCommandLine, type JobCommand } from "./grammar.ts";
 
@@ -69,7 +69,7 @@ export function commandFilter(onCommand: (command: JobCommand, before: Uint8Arra
       at = next(newline);
     }
     atLineStart = data.length === 0 ? atLineStart : data[data.length - 1] === NEWLINE;
-    out.push(data.subarray(last));
+    out.push(bytesFrom(data, last));
     return { output: concatBytes(out), held: EMPTY };
   };
   return holdingFilter(scan);
