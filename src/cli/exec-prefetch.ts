@@ -35,7 +35,8 @@ export function startExecPrefetch(cwdOption: string, env: Record<string, string>
   };
   // A directory outside git is walked whole, so that waits until the pipeline is known to be valid.
   if (repositoryRoot !== undefined) worktree();
-  const git = readGitFacts(cwd, env);
+  // The walk up for `.git` is made once, here: git's facts are read from the root it found.
+  const git = readGitFacts(cwd, env, { root: repositoryRoot });
   git.catch(() => {});
   // After git's processes are started: they answer while the shell starts and the parser loads.
   const headStart = shell ? new ShellHeadStart({ shell: shell.shell, buildsDir: localBuildsDir(cwd, shell.buildsDir), hostEnv: env }) : undefined;

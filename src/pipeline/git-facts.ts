@@ -29,9 +29,9 @@ export const ZERO_SHA = "0000000000000000000000000000000000000000";
 const SEP = "\x1f";
 
 /** Reads the facts: `git log` for the commit, files for the rest where plain files can say (else git); no repository gets defaults. */
-export async function readGitFacts(cwd: string, env: Record<string, string>): Promise<GitFacts> {
+export async function readGitFacts(cwd: string, env: Record<string, string>, repository: RepositoryLookup = { root: findRepositoryRoot(cwd) }): Promise<GitFacts> {
   const format = ["%H", "%D", "%an", "%ae", "%cI", "%B"].join(SEP);
-  const top = findRepositoryRoot(cwd);
+  const top = repository.root;
   // git first: it answers while the files are read.
   const log = top === undefined ? undefined : git(cwd, env, ["log", "-1", `--format=${format}`]);
   // Plain config files are read here; git is asked only when they use what only git understands.
@@ -169,6 +169,11 @@ function readDefaultBranch(refs: RefFiles): string | undefined {
   const originHead = /^ref: refs\/remotes\/origin\/(.+)$/m.exec(refs.read("refs/remotes/origin/HEAD") ?? "")?.[1];
   if (originHead) return originHead.trim();
   return ["main", "master"].find((name) => existsSync(join(refs.dir, "refs", "heads", name)) || refs.packed().has(`refs/heads/${name}`));
+}
+
+/** What {@link findRepositoryRoot} found for a directory, for a caller that looked already: `root` undefined outside a repository. */
+export interface RepositoryLookup {
+  readonly root: string | undefined;
 }
 
 /** The nearest directory at or above `cwd` that holds `.git` (a directory, or a file for worktrees). */

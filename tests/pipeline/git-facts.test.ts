@@ -88,3 +88,14 @@ describe("readGitFacts: refs read from files where git's files backend keeps the
     expect(askedForRefs(watched.calls())).toBe(false);
   });
 });
+
+describe("readGitFacts: the repository lookup a caller made already", () => {
+  test("is used as given, not walked again: a directory inside a repository, told there is none, gets the defaults", async () => {
+    const { work } = makeRepository(1);
+    const inside = join(work, "sub");
+    mkdirSync(inside);
+    expect(await readGitFacts(inside, env)).toMatchObject({ root: work, isRepository: true });
+    expect(await readGitFacts(inside, env, { root: undefined })).toMatchObject({ root: inside, isRepository: false, sha: "0".repeat(40) });
+    expect(await readGitFacts(inside, env, { root: work })).toMatchObject({ root: work, isRepository: true });
+  });
+});
