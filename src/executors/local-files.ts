@@ -4,6 +4,7 @@ import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { ListingError, OutsidePathError, type BuildFiles, type FileEntry } from "./build-files.ts";
 import { isInside } from "./inside.ts";
+import { lstatOrUndefined } from "../file-probes.ts";
 
 /** The build directory on this machine. */
 export const localFiles: BuildFiles = {
@@ -98,15 +99,6 @@ async function openInside(root: string, path: string): Promise<Readable> {
     throw new OutsidePathError(`${path}: not a regular file`);
   }
   return handle.createReadStream();
-}
-
-/** lstat(2) where it stands, undefined for what cannot be looked at (missing, no permission). */
-function lstatOrUndefined(path: string): Stats | undefined {
-  try {
-    return lstatSync(path);
-  } catch {
-    return undefined;
-  }
 }
 
 function describe(stat: Awaited<ReturnType<typeof lstat>>): Omit<FileEntry, "path"> {

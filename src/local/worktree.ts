@@ -1,10 +1,11 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
 import { createReadStream } from "node:fs";
 import { copyFile, lstat, readdir, readlink, utimes } from "node:fs/promises";
 import type { BuildFiles, FileEntry } from "../executors/build-files.ts";
 import { localFiles } from "../executors/local-files.ts";
 import type { Stats } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
+import { readTextOrUndefined } from "../file-probes.ts";
 
 /** What a sync did. */
 export interface SyncSummary {
@@ -168,11 +169,11 @@ async function linkRepository(root: string, dest: string, sha: string, env: Reco
   }
   const objects = await gitPath(root, "objects", env);
   const alternates = join(gitDir, "objects", "info", "alternates");
-  if (readOrEmpty(alternates) !== `${objects}\n`) {
+  if ((readTextOrUndefined(alternates) ?? "") !== `${objects}\n`) {
     mkdirSync(dirname(alternates), { recursive: true });
     writeFileSync(alternates, `${objects}\n`);
   }
-  const head = readOrEmpty(join(gitDir, "HEAD"));
+  const head = readTextOrUndefined(join(gitDir, "HEAD")) ?? "";
   if (head.trim() !== sha && /^[0-9a-f]{40,64}$/.test(sha) && !/^0+$/.test(sha)) {
     writeFileSync(join(gitDir, "HEAD"), `${sha}\n`);
     await run(["git", "-C", dest, "read-tree", sha], env);
@@ -197,7 +198,7 @@ export interface OriginFacts {
 async function linkOrigin(dest: string, sha: string, origin: OriginFacts, env: Record<string, string>): Promise<void> {
   const git = (args: string[], stdin?: string) => run(["git", "-C", dest, ...args], env, stdin);
   const gitDir = join(dest, ".git");
-  if (origin.url && !hasOriginRemote(readOrEmpty(join(gitDir, "config")), origin.url)) {
+  if (origin.url && !hasOriginRemote(readTextOrUndefined(join(gitDir, "config")) ?? "", origin.url)) {
     await git(["config", "remote.origin.url", origin.url]);
     await git(["config", "remote.origin.fetch", ORIGIN_FETCH]);
   }
@@ -209,7 +210,7 @@ async function linkOrigin(dest: string, sha: string, origin: OriginFacts, env: R
     const ref = `refs/remotes/origin/${branch}`;
     // The build repository is made with loose refs (init.defaultRefFormat=files); a packed or
     // missing one is simply updated.
-    if (readOrEmpty(join(gitDir, ref)).trim() !== at) updates.push(`update ${ref} ${at}\n`);
+    if ((readTextOrUndefined(join(gitDir, ref)) ?? "").trim() !== at) updates.push(`update ${ref} ${at}\n`);
   }
   if (updates.length > 0) await git(["update-ref", "--stdin"], updates.join("")).catch(() => {});
 }
@@ -230,14 +231,6 @@ async function gitPath(root: string, name: string, env: Record<string, string>):
   if (isDirectory(join(root, ".git"))) return join(root, ".git", name);
   const out = await run(["git", "-C", root, "rev-parse", "--path-format=absolute", "--git-path", name], env);
   return out.trim();
-}
-
-function readOrEmpty(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return "";
-  }
 }
 
 function isDirectory(path: string): boolean {

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { readPlainGitConfig } from "./git-config.ts";
+import { readTextOrUndefined } from "../file-probes.ts";
 
 /** What a local run knows about the repository it runs in. */
 export interface GitFacts {
@@ -97,7 +98,7 @@ interface RefFiles {
 
 function refFiles(gitDir: string): RefFiles {
   let packed: Map<string, string> | undefined;
-  const read = (path: string) => readOrUndefined(join(gitDir, path));
+  const read = (path: string) => readTextOrUndefined(join(gitDir, path));
   return { dir: gitDir, read, packed: () => (packed ??= packedRefs(read("packed-refs") ?? "")) };
 }
 
@@ -134,14 +135,6 @@ function packedRefs(text: string): Map<string, string> {
   return refs;
 }
 
-function readOrUndefined(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The git directory holding the refs that all of a repository's worktrees share: `<top>/.git`, or
  * for a linked worktree or a submodule (whose `.git` file says `gitdir: <dir>`) that directory's
@@ -154,10 +147,10 @@ function sharedGitDir(top: string): string | undefined {
   } catch {
     return undefined;
   }
-  const named = /^gitdir: (.+)$/m.exec(readOrUndefined(dotGit) ?? "")?.[1]?.trim();
+  const named = /^gitdir: (.+)$/m.exec(readTextOrUndefined(dotGit) ?? "")?.[1]?.trim();
   if (!named) return undefined;
   const gitDir = resolve(top, named);
-  const common = readOrUndefined(join(gitDir, "commondir"))?.trim();
+  const common = readTextOrUndefined(join(gitDir, "commondir"))?.trim();
   return common ? resolve(gitDir, common) : gitDir;
 }
 

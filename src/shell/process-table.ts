@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { readBytesOrUndefined } from "../file-probes.ts";
 
 /** What the runner needs to know of the machine's processes to stop a job's, on Linux and macOS. */
 export interface ProcessTable {
@@ -19,7 +20,7 @@ const procTable: ProcessTable = {
   groupMembers(pgid) {
     const members: number[] = [];
     for (const pid of numericEntries("/proc")) {
-      const stat = readOrUndefined(`/proc/${pid}/stat`)?.toString("latin1");
+      const stat = readBytesOrUndefined(`/proc/${pid}/stat`)?.toString("latin1");
       const parsed = stat === undefined ? undefined : parseProcStat(stat);
       if (parsed?.pgid === pgid && !parsed.zombie) members.push(pid);
     }
@@ -29,13 +30,13 @@ const procTable: ProcessTable = {
     const needle = Buffer.from(`\0${entry}\0`);
     const found: number[] = [];
     for (const pid of numericEntries("/proc")) {
-      const environ = readOrUndefined(`/proc/${pid}/environ`);
+      const environ = readBytesOrUndefined(`/proc/${pid}/environ`);
       if (environ && Buffer.concat([Buffer.from([0]), environ, Buffer.from([0])]).includes(needle)) found.push(pid);
     }
     return found;
   },
   groupOf(pid) {
-    const stat = readOrUndefined(`/proc/${pid}/stat`)?.toString("latin1");
+    const stat = readBytesOrUndefined(`/proc/${pid}/stat`)?.toString("latin1");
     return stat === undefined ? undefined : parseProcStat(stat).pgid;
   },
 };
@@ -86,11 +87,3 @@ function numericEntries(dir: string): number[] {
   return readdirSync(dir).filter((e) => /^\d+$/.test(e)).map(Number);
 }
 
-function readOrUndefined(path: string): Buffer | undefined {
-  try {
-    return readFileSync(path);
-  } catch {
-    // The process went away while we looked, or is not ours to read.
-    return undefined;
-  }
-}
