@@ -36,14 +36,16 @@ function commandsFor(first: string | undefined): readonly Registration[] {
 async function main(argv: readonly string[]): Promise<number> {
   const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   let exitCode: number = EXIT.ok;
-  const ctx = { argv, env, say: (line: string) => void process.stderr.write(`${line}\n`), exit: (code: number) => void (exitCode = code) };
+  // write(2) on fd 2, as commander's own output below: process.stderr is a stream made at first use (~4 ms).
+  const writeErr = descriptorWriter(2);
+  const ctx = { argv, env, say: (line: string) => writeErr(`${line}\n`), exit: (code: number) => void (exitCode = code) };
   const program = new Command("runner")
     .description("A single-binary CI job runner that speaks GitLab's protocol.")
     .version(`${VERSION} (${REVISION.slice(0, 8)})`, "-V, --version")
     .exitOverride()
     // write(2), not process.stdout, whose stream costs --version a third of its time (terminal-output.ts).
     .configureOutput({
-      writeOut: descriptorWriter(1), writeErr: descriptorWriter(2),
+      writeOut: descriptorWriter(1), writeErr,
       outputError: (text, write) => write(`Error: ${printable(text.replace(/^error: /, ""))}`),
     })
     .showHelpAfterError('(run "runner --help" for usage)');
