@@ -183,7 +183,8 @@ class Poller {
         signals: { abort: options.signals.abort, deadline: options.signals.deadline },
         ...(options.systemId ? { systemId: options.systemId } : {}), ...(options.timing ? { timing: options.timing } : {}),
       });
-      options.log.info("Job finished", { job: job.id, state: processed.kind === "finished" ? processed.outcome.status : processed.kind });
+      const systemFailure = processed.kind === "finished" && processed.outcome.failure?.system ? { error: processed.outcome.failure.message } : {};
+      options.log.info("Job finished", { job: job.id, state: processed.kind === "finished" ? processed.outcome.status : processed.kind, ...systemFailure });
       const failure = processed.kind === "finished" ? processed.outcome.failure?.failureReason : processed.kind === "canceled-at-pickup" ? "job_canceled" : undefined;
       metrics?.jobFinished(job.id, failure);
       options.onJobFinished?.(processed);

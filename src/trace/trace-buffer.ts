@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, unlinkSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { utf8 } from "./bytes.ts";
@@ -38,6 +38,8 @@ export class TraceBuffer {
   #crc = 0;
   #full = false;
   #closed = false;
+  /** Why the file stopped taking bytes (a full disk), once it has. */
+  #failure: string | undefined;
 
   constructor(options: { limit?: number; dir?: string; writer?: TraceFileWriter } = {}) {
     this.#limit = options.limit ?? DEFAULT_OUTPUT_LIMIT;
@@ -46,9 +48,19 @@ export class TraceBuffer {
     this.#writes = options.writer ? options.writer.writesFor(this.#fd) : new DirectWrites(this.#fd);
   }
 
+  /**
+   * Why the file stopped taking the trace, if it did (`ENOSPC: no space left on device`, say). From
+   * then on the trace is what the file holds: size and checksum are counted again over it, later
+   * writes are dropped, and the job's output is still read to its end — a full disk never holds a
+   * job up. The daemon reports such a job as a runner system failure (process-job.ts).
+   */
+  get failure(): string | undefined {
+    return this.#failure;
+  }
+
   /** The stored bytes from `offset`, at most `length` of them, as a slice of the file (sent without copying). */
   slice(offset: number, length: number): Blob {
-    this.#writePending();
+    this.#guarded(() => this.#writePending());
     return Bun.file(this.#path).slice(offset, Math.min(this.#size, offset + length));
   }
 
@@ -63,15 +75,15 @@ export class TraceBuffer {
   }
 
   write(bytes: Uint8Array): void {
-    if (this.#full || this.#closed || bytes.length === 0) return;
-    this.#store(this.#repairer.write(bytes));
+    if (this.#full || this.#closed || this.#failure !== undefined || bytes.length === 0) return;
+    this.#guarded(() => this.#store(this.#repairer.write(bytes)));
   }
 
   /** Releases a UTF-8 sequence still waiting for its last bytes (as U+FFFD). */
   flush(): void {
-    if (this.#closed || this.#full) return;
+    if (this.#closed || this.#full || this.#failure !== undefined) return;
     const tail = this.#repairer.end();
-    if (tail.length > 0) this.#store(tail);
+    if (tail.length > 0) this.#guarded(() => this.#store(tail));
   }
 
   /**
@@ -79,7 +91,7 @@ export class TraceBuffer {
    * caller sending patch after patch reuses one buffer), else into a new one.
    */
   read(offset: number, length: number, into?: Uint8Array): Uint8Array {
-    this.#writePending();
+    this.#guarded(() => this.#writePending());
     const end = Math.min(this.#size, offset + length);
     if (offset >= end) return new Uint8Array(0);
     const out = into && into.length >= end - offset ? into.subarray(0, end - offset) : new Uint8Array(end - offset);
@@ -153,8 +165,44 @@ export class TraceBuffer {
   }
 
   /** Everything stored is in the file. */
+  /** Runs a step that writes the file; should the file refuse, the trace ends where the file does. */
+  #guarded(step: () => void): void {
+    try {
+      step();
+    } catch (error) {
+      if (this.#failure !== undefined || this.#closed) return;
+      this.#failure = (error instanceof Error ? error.message : String(error)).replace(/^the trace file could not be written: /, "").replace(/^Error: /, "");
+      this.#endAtTheFile();
+    }
+  }
+
+  /**
+   * After a refused write: what the file holds is the trace. The writes already handed on are let
+   * finish (or fail), the gathered bytes dropped, and size and CRC counted again over the file.
+   */
+  #endAtTheFile(): void {
+    this.#pendingLength = 0;
+    try {
+      this.#writes.settle();
+    } catch {
+      // The same refusal, or a later slot's.
+    }
+    const size = Math.min(this.#size, fstatSync(this.#fd).size);
+    const chunk = new Uint8Array(1024 * 1024);
+    let crc = 0;
+    for (let at = 0; at < size; ) {
+      const n = readSync(this.#fd, chunk, 0, Math.min(chunk.length, size - at), at);
+      if (n === 0) break;
+      crc = Bun.hash.crc32(chunk.subarray(0, n), crc);
+      at += n;
+    }
+    this.#size = size;
+    this.#written = size;
+    this.#crc = crc;
+  }
+
   #writePending(): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#failure !== undefined) return;
     this.#writes.settle();
     if (this.#pendingLength === 0) return;
     // Written where it stands, and gathered on from there: the slot fills before it is handed on.

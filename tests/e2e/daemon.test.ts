@@ -250,3 +250,47 @@ describe("dist/runner as a GitLab runner", () => {
     expect(err).toContain("unknown key colour");
   });
 });
+
+// A job's trace is kept in a temporary file (GitLab Runner's helpers/trace/buffer.go keeps it so
+// too). A full disk must not hold the job up: its output is still read to the end, GitLab gets the
+// trace the file holds (with a checksum of exactly that), and the job fails as a runner system
+// failure, the runner's log saying why. The full disk is a file-size limit (`ulimit -f`, SIGXFSZ
+// ignored): writes past it fail with EFBIG, as they would with ENOSPC, and no mount is needed.
+/** run-single for one job, every file the runner writes limited to `kib` KiB. */
+async function runLimited(kib: number, tmp: string) {
+  const argv = [BINARY, "run-single", "--url", fake.url, "--token", fake.runnerToken, "--executor", "shell", "--builds-dir", join(dir, "b"), "--output-limit", "65536", "--max-builds", "1"];
+  const child = Bun.spawn(["bash", "-c", `trap '' XFSZ; ulimit -f ${kib}; exec "$@"`, "limited", ...argv], {
+    cwd: dir, env: { PATH: process.env.PATH!, HOME: dir, TMPDIR: tmp }, stdout: "pipe", stderr: "pipe",
+  });
+  const [err, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+  return { err, code };
+}
+
+describe("a trace file the disk refuses", () => {
+  // 2 MiB: the refusal comes from the writer's thread (past 256 KiB); 128 KiB: from the job's own
+  // thread, which writes a trace's first slot where it stands.
+  for (const kib of [2048, 128]) {
+    test(`at ${kib} KiB: the job is not held up, fails as a runner system failure, and GitLab gets what the file holds`, async () => {
+      const tmp = join(dir, "tmp");
+      mkdirSync(tmp);
+      const id = fake.enqueue(["seq -f 'line %08g of a loud job' 1 200000", "echo the script went on"]);
+      const started = performance.now();
+      const result = await runLimited(kib, tmp);
+      expect(result.code, result.err).toBe(0);
+      expect(performance.now() - started).toBeLessThan(30_000);
+      const job = fake.jobs.get(id)!;
+      expect(job.status).toBe("failed");
+      expect(job.failureReason).toBe("runner_system_failure");
+      expect(result.err).toMatch(/the job's trace could not be stored: E(FBIG|NOSPC)/);
+      // What GitLab holds is a whole prefix of the job's output, ending where the file did.
+      const trace = job.trace.toString();
+      const numbers = [...trace.matchAll(/line (\d{8}) of a loud job\n/g)].map((match) => Number(match[1]));
+      expect(numbers.length).toBeGreaterThan(100);
+      expect(numbers.every((n, i) => n === i + 1)).toBe(true);
+      expect(job.traceLength).toBeLessThanOrEqual(kib * 1024);
+      // Sizes and checksum of the final update match the trace GitLab stored.
+      expect(fake.deviations).toEqual([]);
+      expect(readdirSync(tmp).filter((name) => name.startsWith("runner-trace-"))).toEqual([]);
+    }, 60_000);
+  }
+});
