@@ -12,7 +12,7 @@ const ROOT = resolve(import.meta.dir, "../..");
 
 /** Floors, bottom up; the folders of one floor do not import each other. */
 export const FLOORS: readonly (readonly string[])[] = [
-  ["src/version.ts", "src/zod-jitless.ts", "src/node-stream.ts"],
+  ["src/version.ts", "src/zod-jitless.ts", "src/node-stream.ts", "src/file-probes.ts"],
   ["src/protocol"],
   ["src/config", "src/trace", "src/pipeline", "src/job"],
   ["src/record", "src/shell"],
