@@ -6,7 +6,8 @@ import { fstatSync, writeSync } from "node:fs";
  * trivial run ~4 ms (7 interleaved rounds against the build printing through it). Output order is
  * the calls' order. Should the descriptor be non-blocking and full (EAGAIN), this and every later
  * text goes through the process's stream instead, in order; should its reader be gone (EPIPE, say
- * `runner exec | head`), later texts are dropped: the run goes on, its record keeps everything.
+ * `runner exec | head`) or a write be refused (a full disk), later texts are dropped: the run goes
+ * on, its record keeps everything it can.
  */
 export function descriptorWriter(fd: number, stream: () => NodeJS.WritableStream = () => (fd === 2 ? process.stderr : process.stdout)): (text: string) => void {
   let queued: NodeJS.WritableStream | undefined;
@@ -20,10 +21,22 @@ export function descriptorWriter(fd: number, stream: () => NodeJS.WritableStream
       while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === "EPIPE") return void (gone = true);
-      if (code !== "EAGAIN") throw error;
-      queued = stream();
-      queued.write(bytes.subarray(done));
+      if (code === "EAGAIN") {
+        queued = stream();
+        queued.write(bytes.subarray(done));
+        return;
+      }
+      // A reader gone (EPIPE) or a write refused (a full disk: ENOSPC, EFBIG): later texts are
+      // dropped and the run goes on. Thrown, it stopped the reading of a stage's output, whose
+      // shell then blocked for ever. A refused standard output is said once on standard error.
+      gone = true;
+      if (code !== "EPIPE" && fd === 1) {
+        try {
+          writeSync(2, `runner: standard output refused a write (${(error as Error).message}); later output is dropped, the run goes on\n`);
+        } catch {
+          // Standard error refuses too: nothing more can be said.
+        }
+      }
     }
   };
 }

@@ -8,8 +8,8 @@ import type { JobResponse } from "../protocol/types.ts";
 import { runnerInfoFor } from "../runners/executor-registry.ts";
 import { jobRunOptions, runnerEnvironment, type JobRoad } from "../runners/job-setup.ts";
 import type { ArtifactTransfer } from "../steps/artifact-transfer.ts";
-import { abortReason, cancelReason, InterruptedError, JobFailure } from "../protocol/job-failure.ts";
-import { runJob, type JobOutcome } from "../steps/run-job.ts";
+import { abortReason, cancelReason, InterruptedError } from "../protocol/job-failure.ts";
+import { runJob, unstoredTraceFailure, type JobOutcome } from "../steps/run-job.ts";
 import { resolveFeatureFlags } from "../job/feature-flags.ts";
 import { debugTrace } from "../job/debug-trace.ts";
 import type { TraceSink, TraceStream } from "../trace/job-trace.ts";
@@ -66,7 +66,7 @@ export async function processJob(options: ProcessJobOptions): Promise<ProcessedJ
       sources: { kind: "git" }, artifacts: coordinatorArtifacts(client, job, flags.on("FF_USE_DIRECT_DOWNLOAD")),
       signals: { cancel: cancel.signal, abort: abort.signal, grace: grace.signal },
       ...(options.onStage ? { onSection: options.onStage } : {}), ...(options.systemId ? { systemId: options.systemId } : {}),
-    }).finally(stopWith).then((outcome) => withTraceFailure(outcome, buffer));
+    }).finally(stopWith).then((outcome) => unstoredTraceFailure(outcome, buffer.failure));
     const failure = run.failure;
     const reported = await reporter.finish(
       failure === undefined
@@ -109,17 +109,6 @@ function followDaemonSignals(signals: DaemonSignals, abort: AbortController, gra
     signals.abort.removeEventListener("abort", onDaemonAbort);
     signals.deadline.removeEventListener("abort", onDeadline);
   };
-}
-
-/**
- * A job whose trace its file stopped taking (a full disk) is a runner system failure, whatever its
- * script did: what GitLab gets of its log ends where the file does (trace-buffer.ts). A canceled
- * job stays canceled.
- */
-function withTraceFailure(outcome: JobOutcome, buffer: TraceBuffer): JobOutcome {
-  if (buffer.failure === undefined || outcome.status === "canceled") return outcome;
-  const failure = new JobFailure(`the job's trace could not be stored: ${buffer.failure}`, { failureReason: "runner_system_failure", system: true });
-  return { ...outcome, status: "failed", failure, suppressed: outcome.failure ? [...outcome.suppressed, outcome.failure] : outcome.suppressed };
 }
 
 /** Runs the job down the one road; with `record_dir`, it also leaves a run record of its own (`job-<id>`). */

@@ -3,7 +3,7 @@ import type { JobResponse } from "../protocol/types.ts";
 import type { Executor } from "../executors/executor.ts";
 import type { SourceProvider } from "../steps/context.ts";
 import { cancelReason } from "../protocol/job-failure.ts";
-import { runJob, type JobOutcome, type JobSignals } from "../steps/run-job.ts";
+import { runJob, unstoredTraceFailure, type JobOutcome, type JobSignals } from "../steps/run-job.ts";
 import type { TraceSink } from "../trace/job-trace.ts";
 import type { JobDefinition } from "../pipeline/definitions.ts";
 import type { GitFacts } from "../pipeline/git-facts.ts";
@@ -177,7 +177,7 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
     const files = options.record?.job({ ...recordOptions(job, index, payload), ...(attempt > 0 ? { slug: `${slug}-retry-${attempt}` } : {}) });
     const sink: TraceSink = files ? { write: (b, s) => (files.traceSink.write(b, s), view.write(b, s)) } : view;
     const retrying = attempt > 0 ? [`Retrying the job: attempt ${attempt + 1} of ${job.retry!.max + 1}`] : [];
-    const outcome = await runJob(await jobRunOptions(runner, payload, place, options.hostEnv, {
+    const ran = await runJob(await jobRunOptions(runner, payload, place, options.hostEnv, {
       sink, signals: options.signals,
       sources: (executor) => localSources(options.projectRoot, copier(payload, executor, options)),
       ...(files ? { recorder: files.recorder, artifacts: options.artifacts.transferFor(job.name, files.dir) } : {}),
@@ -185,6 +185,8 @@ async function runOne(planned: PlannedJob, index: number, options: RunOptions): 
       ...(options.decorate ? { decorate: (executor: Executor) => options.decorate!(executor, { payload, runner }) } : {}),
       ...(options.headStart ? { headStart: options.headStart } : {}),
     }));
+    // The record is this road's stored trace: a job whose record the disk refused fails as the daemon's does.
+    const outcome = unstoredTraceFailure(ran, files?.refusal());
     view.flush();
     const code = outcome.failure?.exitCode;
     const allowFailure = job.allowFailure || (code !== undefined && (job.allowFailureExitCodes ?? []).includes(code));

@@ -60,6 +60,11 @@ export interface JobRecordFiles {
   readonly recorder: JobRecorder;
   /** Takes the job's masked trace for trace.log. */
   readonly traceSink: TraceSink;
+  /**
+   * Why the job's files stopped taking its events or trace (a full disk), if they did: from then on
+   * they are not written, and the job runs on (its output is still read to its end).
+   */
+  refusal(): string | undefined;
   /** Writes summary.json and manifest.json once the job has ended. */
   /** `allowFailure` overrides the job's when it is decided at the end (`allow_failure: exit_codes`). */
   finish(outcome: {
@@ -117,6 +122,7 @@ export class RunRecord {
       const masker = (maskers ??= maskerFactory({ phrases }))();
       return new TextDecoder().decode(Buffer.concat([masker.write(new TextEncoder().encode(text)), masker.end()]));
     };
+    const disk = firstRefusal();
     const recorder = new JobRecorder({
       job: options.name,
       addMask: (phrase) => {
@@ -129,8 +135,7 @@ export class RunRecord {
       },
       emit: (event) => {
         const line = `${JSON.stringify(event)}\n`;
-        if (eventsFd === undefined) appendFileSync(eventsFile, line);
-        else writeSync(eventsFd, line);
+        disk.attempt(() => (eventsFd === undefined ? appendFileSync(eventsFile, line) : writeSync(eventsFd, line)));
         this.#onEvent?.(event);
       },
     });
@@ -139,7 +144,8 @@ export class RunRecord {
     return {
       dir,
       recorder,
-      traceSink: { write: (bytes) => void (traceOpen && writeSync(traceFd, bytes)) },
+      traceSink: { write: (bytes) => void (traceOpen && disk.attempt(() => writeSync(traceFd, bytes))) },
+      refusal: () => disk.reason,
       finish: (outcome) => {
         if (traceOpen) {
           closeSync(traceFd);
@@ -218,4 +224,25 @@ function writeJobFiles(dir: string, options: { name: string; stage: string; allo
     })),
   });
   return summary;
+}
+
+/**
+ * Writes until the disk refuses one (a full disk, a file-size limit), then none: thrown, the refusal
+ * stopped the reading of a stage's output, whose shell then blocked for ever. `reason` says why.
+ */
+function firstRefusal(): { attempt(write: () => unknown): void; readonly reason: string | undefined } {
+  let reason: string | undefined;
+  return {
+    attempt(write) {
+      if (reason !== undefined) return;
+      try {
+        write();
+      } catch (error) {
+        reason = error instanceof Error ? error.message.replace(/^Error: /, "") : String(error);
+      }
+    },
+    get reason() {
+      return reason;
+    },
+  };
 }

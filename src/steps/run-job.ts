@@ -61,6 +61,16 @@ export interface RunJobOptions {
   readonly onSection?: (name: string) => void;
 }
 
+/**
+ * A job whose trace could not be stored (its file refused: a full disk) is a runner system failure,
+ * whatever its script did: its log ends where the file does. A canceled job stays canceled.
+ */
+export function unstoredTraceFailure(outcome: JobOutcome, refusal: string | undefined): JobOutcome {
+  if (refusal === undefined || outcome.status === "canceled") return outcome;
+  const failure = new JobFailure(`the job's trace could not be stored: ${refusal}`, { failureReason: "runner_system_failure", system: true });
+  return { ...outcome, status: "failed", failure, suppressed: outcome.failure ? [...outcome.suppressed, outcome.failure] : outcome.suppressed };
+}
+
 /** Runs one job through the step pipeline, writes its trace, and says how it ended. Never throws. */
 export async function runJob(options: RunJobOptions): Promise<JobOutcome> {
   let cleaned: Promise<void> | undefined;

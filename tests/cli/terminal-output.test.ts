@@ -24,6 +24,21 @@ describe("what runner exec prints goes to fd 1 and 2 directly (src/cli/terminal-
     expect(readFileSync(file, "utf8")).toBe(texts.join(""));
   });
 
+  // A full disk, made a file-size limit (`ulimit -f`, SIGXFSZ ignored: writes past it fail with EFBIG):
+  // the terminal's file and the run record's trace.log both refuse after 1 MiB of a loud job's output.
+  test("a disk that refuses the output and the record holds nothing up: the run ends, says so, the job fails as a runner system failure", () => {
+    const dir = project("seq -f 'line %08g of a loud job' 1 200000");
+    const out = join(dir, "terminal.out");
+    const started = performance.now();
+    const run = Bun.spawnSync(["bash", "-c", `trap '' XFSZ; ulimit -f 1024; exec '${BINARY}' exec job > '${out}'`], { cwd: dir, env, stderr: "pipe", timeout: 60_000 });
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr.toString()).toMatch(/standard output refused a write \(EFBIG/);
+    const summary = JSON.parse(readFileSync(join(dir, ".runner/runs/latest/job/summary.json"), "utf8"));
+    expect(summary).toMatchObject({ status: "failed", failure_reason: "runner_system_failure" });
+    expect(readFileSync(join(dir, ".runner/runs/latest/job/trace.log"), "utf8")).toContain("line 00000001 of a loud job\n");
+  }, 60_000);
+
   test("a reader that goes away (runner exec | head -c 1) ends nothing: the job's code, the whole trace in the record", () => {
     const dir = project("seq 1 200000");
     const run = Bun.spawnSync(["bash", "-c", `'${BINARY}' exec job | head -c 1 >/dev/null; echo "exit=\${PIPESTATUS[0]}"`], { cwd: dir, env, stderr: "pipe" });
