@@ -164,7 +164,6 @@ export class TraceBuffer {
     this.#written += length;
   }
 
-  /** Everything stored is in the file. */
   /** Runs a step that writes the file; should the file refuse, the trace ends where the file does. */
   #guarded(step: () => void): void {
     try {
@@ -187,20 +186,26 @@ export class TraceBuffer {
     } catch {
       // The same refusal, or a later slot's.
     }
-    const size = Math.min(this.#size, fstatSync(this.#fd).size);
-    const chunk = new Uint8Array(1024 * 1024);
-    let crc = 0;
-    for (let at = 0; at < size; ) {
-      const n = readSync(this.#fd, chunk, 0, Math.min(chunk.length, size - at), at);
-      if (n === 0) break;
-      crc = Bun.hash.crc32(chunk.subarray(0, n), crc);
-      at += n;
+    try {
+      const size = Math.min(this.#size, fstatSync(this.#fd).size);
+      const chunk = new Uint8Array(1024 * 1024);
+      let crc = 0;
+      let at = 0;
+      while (at < size) {
+        const n = readSync(this.#fd, chunk, 0, Math.min(chunk.length, size - at), at);
+        if (n === 0) break;
+        crc = Bun.hash.crc32(chunk.subarray(0, n), crc);
+        at += n;
+      }
+      this.#size = at;
+      this.#written = at;
+      this.#crc = crc;
+    } catch {
+      // The file cannot even be read back: size and checksum stay as counted, nothing more is stored.
     }
-    this.#size = size;
-    this.#written = size;
-    this.#crc = crc;
   }
 
+  /** Everything stored is in the file. */
   #writePending(): void {
     if (this.#closed || this.#failure !== undefined) return;
     this.#writes.settle();
