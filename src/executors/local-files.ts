@@ -1,4 +1,4 @@
-import { constants, createWriteStream, lstatSync, mkdirSync, readdirSync, type Dirent, type Stats } from "node:fs";
+import { constants, createWriteStream, mkdirSync, readdirSync, type Dirent, type Stats } from "node:fs";
 import { chmod, chown, lstat, open, readdir, readlink, realpath, rename, rm, symlink, utimes } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Readable } from "node:stream";
@@ -49,11 +49,7 @@ export async function listTree(root: string, unwanted?: string, syncEntries = SY
   let budget = syncEntries;
   const lstatOf = (path: string): Promise<Stats | undefined> | Stats | undefined => {
     if (budget-- <= 0) return lstat(path).catch(() => undefined);
-    try {
-      return lstatSync(path);
-    } catch {
-      return undefined;
-    }
+    return lstatOrUndefined(path);
   };
   const walk = async (relative: string): Promise<void> => {
     const dir = relative === "" ? root : join(root, relative);

@@ -1,11 +1,11 @@
-import { existsSync, lstatSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createReadStream } from "node:fs";
 import { copyFile, lstat, readdir, readlink, utimes } from "node:fs/promises";
 import type { BuildFiles, FileEntry } from "../executors/build-files.ts";
 import { localFiles } from "../executors/local-files.ts";
 import type { Stats } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import { readTextOrUndefined } from "../file-probes.ts";
+import { lstatOrUndefined, readTextOrUndefined } from "../file-probes.ts";
 
 /** What a sync did. */
 export interface SyncSummary {
@@ -234,11 +234,7 @@ async function gitPath(root: string, name: string, env: Record<string, string>):
 }
 
 function isDirectory(path: string): boolean {
-  try {
-    return lstatSync(path).isDirectory();
-  } catch {
-    return false;
-  }
+  return lstatOrUndefined(path)?.isDirectory() ?? false;
 }
 
 async function run(argv: string[], env: Record<string, string>, stdin?: string): Promise<string> {

@@ -238,7 +238,7 @@ function firstRefusal(): { attempt(write: () => unknown): void; readonly reason:
       try {
         write();
       } catch (error) {
-        reason = error instanceof Error ? error.message.replace(/^Error: /, "") : String(error);
+        reason = error instanceof Error ? error.message : String(error);
       }
     },
     get reason() {
