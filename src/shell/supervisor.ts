@@ -1,4 +1,5 @@
 import { constants } from "node:os";
+import { ChildOutput } from "./child-output.ts";
 import { processTable } from "./process-table.ts";
 import { localProcessGroup, stopProcessGroup } from "./process-group.ts";
 
@@ -17,6 +18,11 @@ export interface SpawnOptions {
   readonly cwd?: string;
   /** The complete environment of the child; nothing of the runner's own is added. */
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Whether standard error is standard output's pipe (child-output.ts), as GitLab Runner's shell
+   * executor gives both to one writer; `onStderr` is then never called. Default: a pipe each.
+   */
+  readonly sharedOutput?: boolean;
 }
 
 /** What a started process is given to run, and how it is stopped. */
@@ -60,22 +66,25 @@ export interface StartedProcess {
 
 /** Starts `argv` in a process group of its own, its standard input kept open for `run`. */
 export function startProcess(argv: readonly string[], options: SpawnOptions): StartedProcess {
-  const child = Bun.spawn([...argv], {
-    cwd: options.cwd,
-    env: { ...options.env },
-    stdin: "pipe",
-    stdout: "pipe",
-    stderr: "pipe",
-    detached: true,
-  });
+  const output = new ChildOutput({ shared: options.sharedOutput ?? false });
+  let child: Child;
+  try {
+    child = Bun.spawn([...argv], { cwd: options.cwd, env: { ...options.env }, stdin: "pipe", ...output.spawnOptions, detached: true });
+  } catch (error) {
+    output.close();
+    throw error;
+  } finally {
+    output.spawned();
+  }
   const pgid = child.pid;
   return {
     pid: child.pid,
-    run: (runOptions) => runStarted(child, pgid, runOptions),
+    run: (runOptions) => runStarted(child, pgid, output, runOptions),
     async discard() {
       closeStdin(child);
       await stopGroup(pgid, 200);
       await child.exited;
+      output.close();
     },
   };
 }
@@ -89,9 +98,9 @@ export function supervise(argv: readonly string[], options: SuperviseOptions): P
   return startProcess(argv, options).run(options);
 }
 
-type Child = Bun.Subprocess<"pipe", "pipe", "pipe">;
+type Child = Bun.Subprocess<"pipe", "pipe" | number, "pipe" | number>;
 
-async function runStarted(child: Child, pgid: number, options: RunOptions): Promise<ProcessResult> {
+async function runStarted(child: Child, pgid: number, output: ChildOutput, options: RunOptions): Promise<ProcessResult> {
   const graceMs = options.graceMs ?? 5000;
   try {
     if (options.stdin !== undefined) child.stdin.write(options.stdin);
@@ -110,7 +119,11 @@ async function runStarted(child: Child, pgid: number, options: RunOptions): Prom
   else options.signal?.addEventListener("abort", onAbort, { once: true });
   const giveUp = new AbortController();
   try {
-    const drained = Promise.all([drain(child.stdout, options.onStdout, giveUp.signal), drain(child.stderr, options.onStderr, giveUp.signal)]);
+    const streams = output.streams(child);
+    const drained = Promise.all([
+      drain(streams.stdout, options.onStdout, giveUp.signal),
+      streams.stderr && drain(streams.stderr, options.onStderr, giveUp.signal),
+    ]).finally(() => output.close());
     await child.exited;
     // Leftovers of the stage (background jobs) would otherwise hold the pipes open and linger.
     if (options.leaveGroupOnExit && !interrupted) await settleWithin(drained, options.drainMs ?? 1000);

@@ -26,6 +26,17 @@ for (const { name, make } of matrix.cases) {
       expect(trace).toContain("out1\nerr1\nout2\nerr2\nout3\nerr3\nout4\nerr4\nout5\nerr5\n");
     }, 60_000);
 
+    // GitLab Runner's shell executor hands the stage a pipe (Go's os/exec, one for both streams):
+    // a script may open /dev/stdout and /dev/stderr again by name, which a socket cannot be.
+    test("a script can write to /dev/stdout and /dev/stderr by name", async () => {
+      const { outcome, trace } = await runOn(make(), makeJob(["echo to-stdout > /dev/stdout", "echo to-stderr | tee /dev/stderr >/dev/null", "echo both >> /dev/stdout"]));
+      expect(outcome.status, trace).toBe("success");
+      expect(trace).toContain("to-stdout\n");
+      expect(trace).toContain("to-stderr\n");
+      expect(trace).toContain("both\n");
+      expect(trace).not.toContain("No such device or address");
+    }, 60_000);
+
     test("a secret printed half on stdout and half on stderr is masked", async () => {
       const job = makeJob([`printf '%s' "\${S:0:10}"; printf '%s\\n' "\${S:10}" >&2`, `printf '%s' "$S" | cut -c1-7; printf 'x%sx\\n' "$S" >&2`], {
         variables: [variable("GIT_STRATEGY", "none"), variable("S", SECRET, { masked: true })],

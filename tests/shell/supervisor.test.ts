@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { livingMembers, supervise } from "../../src/shell/supervisor.ts";
+import { readdirSync, readlinkSync } from "node:fs";
+import { livingMembers, startProcess, supervise } from "../../src/shell/supervisor.ts";
 
 const env = { PATH: process.env.PATH! };
 const text = (chunks: Uint8Array[]) => Buffer.concat(chunks).toString();
@@ -74,4 +75,37 @@ describe("supervise()", () => {
     expect(outcome.exitCode).toBe(0);
     expect(livingMembers(pgid)).toEqual([]);
   });
+
+  test("the child's output is a pipe, stderr the same one when shared, and every end is closed after", async () => {
+    const before = openPipes();
+    const kinds: Uint8Array[] = [];
+    // /proc/self/fd/N names the pipe (pipe:[inode]): one inode for both when shared.
+    const probe = "readlink /proc/$$/fd/1; readlink /proc/$$/fd/2";
+    await supervise(["bash"], { env, stdin: probe, sharedOutput: true, onStdout: (c) => kinds.push(c) });
+    const [out, err] = text(kinds).trim().split("\n");
+    expect(out).toMatch(/^pipe:\[\d+\]$/);
+    expect(err).toBe(out);
+    const apart: Uint8Array[] = [];
+    const apartErr: Uint8Array[] = [];
+    await supervise(["bash"], { env, stdin: "names=$(" + probe + "); echo $names >&2", onStdout: (c) => apart.push(c), onStderr: (c) => apartErr.push(c) });
+    const [apartOut, apartStderr] = text(apartErr).trim().split(" ");
+    expect(apartStderr).toMatch(/^pipe:\[\d+\]$/);
+    expect(apartStderr).not.toBe(apartOut);
+    // A started process that is discarded, and one whose stray keeps the pipe open past the drain.
+    await startProcess(["bash"], { env }).discard();
+    await supervise(["bash"], { env, stdin: "setsid sleep 3 &", drainMs: 100, onStdout: () => {} });
+    expect(openPipes()).toEqual(before);
+  });
 });
+
+/** The pipes this process holds open. */
+function openPipes(): string[] {
+  return readdirSync("/proc/self/fd").flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith("pipe:") ? [target] : [];
+    } catch {
+      return [];
+    }
+  }).sort();
+}

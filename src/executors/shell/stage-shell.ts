@@ -25,7 +25,7 @@ export function stageShellStarter(options: {
 }): { launch: ReturnType<typeof stdinScript>; start: () => StartedProcess } {
   const env = { ...baseEnvironment(options.hostEnv), ...options.processes.environment };
   const launch = stdinScript(options.shell, { joinCgroup: options.processes.joinFile });
-  return { launch, start: () => startProcess(launch.argv, { cwd: options.directories.buildsDir, env }) };
+  return { launch, start: () => startProcess(launch.argv, { cwd: options.directories.buildsDir, env, sharedOutput: true }) };
 }
 
 function baseEnvironment(hostEnv: Readonly<Record<string, string | undefined>>): Record<string, string> {
