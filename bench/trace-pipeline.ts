@@ -8,6 +8,7 @@
  * figure: the job's producer read through a pipe, nothing done. Prints figures; asserts nothing.
  * `BENCH_MIB` (default 256) is the output of one round.
  */
+import { supervise } from "../src/shell/supervisor.ts";
 import { JobTrace, type TraceStream } from "../src/trace/job-trace.ts";
 import { Timestamper } from "../src/trace/timestamper.ts";
 import { TraceBuffer } from "../src/trace/trace-buffer.ts";
@@ -63,18 +64,17 @@ for (const stage of stages) {
   console.log(`  ${stage.padEnd(30)} ${sizes.map((size) => `${size / 1024} KiB chunks ${median(figures.get(`${stage}|${size}`)!).toFixed(0).padStart(5)} MB/s`).join("   ")}`);
 }
 
-// The floor under the daemon's figure: the same producer as bench/daemon.ts's job, its pipe read by
-// the runtime's reader (as the shell executor reads a stage) with nothing done with the bytes.
+// The floor under the daemon's figure: the same producer as bench/daemon.ts's job, its output read
+// as the shell executor reads a stage's (the supervisor, one OS pipe for stdout and stderr) with
+// nothing done with the bytes.
 const producer = `{ yes '${line.slice(0, -1)}' || true; } | head -c ${TOTAL / 1048576}M`;
 const reads: number[] = [];
 let chunks = 0;
 for (let r = 0; r <= ROUNDS; r++) {
-  const child = Bun.spawn(["bash", "-c", producer], { stdout: "pipe", stderr: "ignore" });
-  const reader = child.stdout.getReader();
   const started = performance.now();
   let bytes = 0;
   let count = 0;
-  for (let read = await reader.read(); !read.done; read = await reader.read()) (bytes += read.value.length, count++);
+  await supervise(["bash", "-c", producer], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, sharedOutput: true, onStdout: (chunk) => (bytes += chunk.length, count++) });
   if (r > 0) (reads.push(bytes / 1e6 / ((performance.now() - started) / 1000)), (chunks = bytes / count));
 }
 console.log(`  the producer's pipe, only read  ${median(reads).toFixed(0).padStart(5)} MB/s (chunks of ${(chunks / 1024).toFixed(1)} KiB on average)`);
