@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { nodeStream } from "../../node-stream.ts";
+import { ChildOutput } from "../../shell/child-output.ts";
 import type { BuildFiles } from "../build-files.ts";
 import { serveFiles } from "../file-service/file-server.ts";
 import { FrameReader, STAGE_FRAME, frame, isFileFrame, type FrameKind } from "../file-service/frames.ts";
@@ -95,7 +96,17 @@ async function runStage(turn: number, { id, script }: { id: string; script: stri
     await send(STAGE_FRAME.stderr, Buffer.from(`runner helper serve: the stage's script cannot be written: ${(error as Error).message}\n`));
     return void (await send(STAGE_FRAME.end, u32(1)));
   }
-  const child = Bun.spawn([...shell, "-c", `eval "$(cat ${path}.sh)"`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  // Pipes, not Bun's sockets, as Docker gives a container's process: `> /dev/stdout` works (child-output.ts).
+  const stageOutput = new ChildOutput({ shared: false });
+  let child: Bun.Subprocess<"ignore", "pipe" | number, "pipe" | number>;
+  try {
+    child = Bun.spawn([...shell, "-c", `eval "$(cat ${path}.sh)"`], { stdin: "ignore", ...stageOutput.spawnOptions });
+  } catch (error) {
+    stageOutput.close();
+    throw error;
+  } finally {
+    stageOutput.spawned();
+  }
   try {
     writeFileSync(`${path}.pid`, `${child.pid}\n`, { mode: 0o600 });
   } catch {
@@ -105,7 +116,11 @@ async function runStage(turn: number, { id, script }: { id: string; script: stri
     for await (const chunk of from) await send(kind, chunk);
   };
   let pumping = true;
-  const pumped = Promise.all([pump(child.stdout, STAGE_FRAME.stdout), pump(child.stderr, STAGE_FRAME.stderr)]).finally(() => (pumping = false));
+  const streams = stageOutput.streams(child);
+  const pumped = Promise.all([pump(streams.stdout, STAGE_FRAME.stdout), streams.stderr && pump(streams.stderr, STAGE_FRAME.stderr)]).finally(() => {
+    pumping = false;
+    stageOutput.close();
+  });
   await child.exited;
   const code = child.exitCode ?? 128 + (constants.signals[child.signalCode as keyof typeof constants.signals] ?? 0);
   if (shell[0]?.endsWith("setsid")) {

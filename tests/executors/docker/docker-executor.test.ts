@@ -101,7 +101,8 @@ describeDocker("the Docker executor against a real dockerd", () => {
   // container's own first process, `runner helper serve` from the tools volume, serves the files and
   // starts the stages on the attach stream, so a job needs no exec (each costs the engine ~50-70 ms).
   test("in one container, its first process serves the files and runs the stages: no exec, every byte before the stage's end", async () => {
-    const job = makeJob(["head -c 3000000 /dev/zero | tr '\\0' a; echo; echo tail-line", "echo \"uid=$(id -u) stages=$(stat -c %a /builds/.runner-stages)\""], {
+    // A container's process writes into pipes (Docker's FIFOs), which a script may open again by name.
+    const job = makeJob(["head -c 3000000 /dev/zero | tr '\\0' a; echo; echo tail-line", "echo \"uid=$(id -u) stages=$(stat -c %a /builds/.runner-stages)\"", "echo by-name > /dev/stdout; echo err-by-name | tee /dev/stderr >/dev/null"], {
       afterScript: ["echo after-ran"], variables: [variable("GIT_STRATEGY", "none")],
     });
     await runInDocker(makeJob(["true"], { variables: [variable("GIT_STRATEGY", "none")] }), { oneContainer: true }); // fills the tools volume, if this build's is not there yet
@@ -113,6 +114,7 @@ describeDocker("the Docker executor against a real dockerd", () => {
     expect(trace.match(/a+/g)?.find((run) => run.length > 1000)?.length).toBe(3_000_000);
     expect(trace).toContain("\ntail-line\n");
     expect(trace).toContain("uid=0 stages=711\n");
+    expect(trace).toContain("by-name\nerr-by-name\n");
     expect(trace).toContain("after-ran\n");
     expect(left).toEqual(nothingLeft);
   }, 60_000);
