@@ -46,7 +46,7 @@ function loadPipe2(): Pipe2 | null {
   }
 }
 
-/** Closes `fd`, once; an already closed one is no error. */
+/** Closes `fd`; one already closed is no error. Each number is closed once by its owner: closed twice, it may by then be another file's. */
 export function closeQuietly(fd: number): void {
   try {
     closeSync(fd);
