@@ -115,12 +115,22 @@ export class TraceBuffer {
       // The file is being removed: a write it refused is the reporter's error (every read
       // settles first), not the close's.
     } finally {
+      this.#release();
       closeSync(this.#fd);
     }
     try {
       unlinkSync(this.#path);
     } catch {
       // Already gone.
+    }
+  }
+
+  /** The writer's thread forgets this buffer (a writer closed already has no thread to tell). */
+  #release(): void {
+    try {
+      this.#writes.release();
+    } catch {
+      // The writer is closed: nothing holds the buffer there.
     }
   }
 

@@ -3,7 +3,7 @@
  * a daemon runs. It starts when a buffer first hands it a slot (a job's first 256 KiB of trace), and
  * keeps no process alive.
  */
-import { SlotWrites, type SlotWrite } from "./trace-file-slots.ts";
+import { SlotWrites, type SlotMessage } from "./trace-file-slots.ts";
 
 /**
  * The worker's entry point. In the executable every module's `import.meta.url` is the bundle's,
@@ -18,6 +18,8 @@ export class TraceFileWriter {
   #worker: Worker | undefined;
   #closed = false;
   #failure: string | undefined;
+  /** The last number given to a buffer. */
+  #buffers = 0;
 
   /** Whether its thread has been started (by a buffer's first full slot). */
   get started(): boolean {
@@ -26,7 +28,7 @@ export class TraceFileWriter {
 
   /** The background writes of one buffer's file. */
   writesFor(fd: number): SlotWrites {
-    return new SlotWrites(fd, (write) => this.#post(write));
+    return new SlotWrites(fd, ++this.#buffers, (message) => this.#post(message));
   }
 
   /** Stops the thread; buffers still writing must have settled. */
@@ -36,7 +38,7 @@ export class TraceFileWriter {
     this.#worker = undefined;
   }
 
-  #post(write: SlotWrite): void {
+  #post(message: SlotMessage): void {
     if (this.#closed) throw new Error("the trace file writer is closed");
     if (this.#failure) throw new Error(`the trace file could not be written: ${this.#failure}`);
     if (!this.#worker) {
@@ -44,6 +46,6 @@ export class TraceFileWriter {
       this.#worker.addEventListener("error", (event) => void (this.#failure = event.message || "its writer thread failed"));
       this.#worker.unref();
     }
-    this.#worker.postMessage(write);
+    this.#worker.postMessage(message);
   }
 }
