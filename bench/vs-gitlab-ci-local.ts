@@ -16,6 +16,11 @@ const ROOT = resolve(import.meta.dir, "..");
 const BINARY = join(ROOT, "dist/runner");
 const GCL = join(ROOT, "node_modules/gitlab-ci-local/dist/index.js");
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+// Said before the first round, not as gitlab-ci-local's stack trace from inside it.
+if (!Bun.which("rsync")) {
+  console.error("gitlab-ci-local copies a project with rsync, which is not on PATH (Debian: apt-get install rsync)");
+  process.exit(1);
+}
 const env = { PATH: process.env.PATH!, HOME: process.env.HOME ?? "/root", GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@example.com", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@example.com" };
 
 function fixture(pipeline: string): string {
