@@ -19,19 +19,31 @@ export class ChildOutput {
     this.#stderr = this.#stdout && !this.#shared ? openOsPipe() : undefined;
   }
 
+  /**
+   * Starts `argv` with this output as its fd 1 and fd 2. Once it has started, or failed to, the
+   * runner's copies of the write ends are closed, so that a stream ends when the child and whatever
+   * it started have closed theirs; a child that failed to start leaves no read end open either.
+   */
+  spawn<Stdin extends "pipe" | "ignore">(argv: readonly string[], options: { stdin: Stdin; cwd?: string; env?: Record<string, string>; detached?: boolean }): Bun.Subprocess<Stdin, "pipe" | number, "pipe" | number> {
+    try {
+      return Bun.spawn([...argv], { ...options, ...this.#spawnOptions }) as Bun.Subprocess<Stdin, "pipe" | number, "pipe" | number>;
+    } catch (error) {
+      this.close();
+      throw error;
+    } finally {
+      this.#spawned();
+    }
+  }
+
   /** What Bun.spawn is given for the child's fd 1 and fd 2. */
-  get spawnOptions(): { stdout: number | "pipe"; stderr: number | "pipe" } {
+  get #spawnOptions(): { stdout: number | "pipe"; stderr: number | "pipe" } {
     return {
       stdout: this.#stdout?.write ?? "pipe",
       stderr: this.#shared ? this.#stdout!.write : (this.#stderr?.write ?? "pipe"),
     };
   }
 
-  /**
-   * Called once the child is started, or failed to start: the runner's copies of the write ends are
-   * closed, so that a stream ends when the child and whatever it started have closed theirs.
-   */
-  spawned(): void {
+  #spawned(): void {
     if (!this.#writeEndsOpen) return;
     this.#writeEndsOpen = false;
     if (this.#stdout) closeQuietly(this.#stdout.write);

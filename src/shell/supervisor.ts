@@ -67,15 +67,7 @@ export interface StartedProcess {
 /** Starts `argv` in a process group of its own, its standard input kept open for `run`. */
 export function startProcess(argv: readonly string[], options: SpawnOptions): StartedProcess {
   const output = new ChildOutput({ shared: options.sharedOutput ?? false });
-  let child: Child;
-  try {
-    child = Bun.spawn([...argv], { cwd: options.cwd, env: { ...options.env }, stdin: "pipe", ...output.spawnOptions, detached: true });
-  } catch (error) {
-    output.close();
-    throw error;
-  } finally {
-    output.spawned();
-  }
+  const child: Child = output.spawn(argv, { cwd: options.cwd, env: { ...options.env }, stdin: "pipe", detached: true });
   const pgid = child.pid;
   return {
     pid: child.pid,

@@ -3,6 +3,7 @@ import { constants } from "node:os";
 import type { Readable, Writable } from "node:stream";
 import { nodeStream } from "../../node-stream.ts";
 import { ChildOutput } from "../../shell/child-output.ts";
+import { localProcessGroup } from "../../shell/process-group.ts";
 import type { BuildFiles } from "../build-files.ts";
 import { serveFiles } from "../file-service/file-server.ts";
 import { FrameReader, STAGE_FRAME, frame, isFileFrame, type FrameKind } from "../file-service/frames.ts";
@@ -96,7 +97,9 @@ async function runStage(turn: number, { id, script }: { id: string; script: stri
     await send(STAGE_FRAME.stderr, Buffer.from(`runner helper serve: the stage's script cannot be written: ${(error as Error).message}\n`));
     return void (await send(STAGE_FRAME.end, u32(1)));
   }
-  const { child, stageOutput } = spawnStageShell([...shell, "-c", `eval "$(cat ${path}.sh)"`]);
+  // Pipes, not Bun's sockets, as Docker gives a container's process: `> /dev/stdout` works (child-output.ts).
+  const stageOutput = new ChildOutput({ shared: false });
+  const child = stageOutput.spawn([...shell, "-c", `eval "$(cat ${path}.sh)"`], { stdin: "ignore" });
   try {
     writeFileSync(`${path}.pid`, `${child.pid}\n`, { mode: 0o600 });
   } catch {
@@ -113,7 +116,8 @@ async function runStage(turn: number, { id, script }: { id: string; script: stri
   });
   await child.exited;
   const code = child.exitCode ?? 128 + (constants.signals[child.signalCode as keyof typeof constants.signals] ?? 0);
-  if (shell[0]?.endsWith("setsid")) killGroup(child.pid);
+  // What the stage left in its session (its shell leads it) is killed with it.
+  if (shell[0]?.endsWith("setsid")) void localProcessGroup(child.pid).signal("KILL");
   // Every byte the stage wrote is sent before its end; only pipes a stray keeps open and silent are left.
   while (pumping && (waiting > 0 || performance.now() - lastSent < STRAY_PIPE_MS)) await Promise.race([pumped, Bun.sleep(STRAY_PIPE_MS)]);
   // The runner removes what it wrote for another user.
@@ -122,28 +126,6 @@ async function runStage(turn: number, { id, script }: { id: string; script: stri
     rmSync(`${path}.pid`, { force: true });
   }
   await send(STAGE_FRAME.end, u32(code));
-}
-
-/** The stage's shell, its output in pipes, not Bun's sockets, as Docker gives a container's process: `> /dev/stdout` works (child-output.ts). */
-function spawnStageShell(argv: string[]): { child: Bun.Subprocess<"ignore", "pipe" | number, "pipe" | number>; stageOutput: ChildOutput } {
-  const stageOutput = new ChildOutput({ shared: false });
-  try {
-    return { child: Bun.spawn(argv, { stdin: "ignore", ...stageOutput.spawnOptions }), stageOutput };
-  } catch (error) {
-    stageOutput.close();
-    throw error;
-  } finally {
-    stageOutput.spawned();
-  }
-}
-
-/** What the stage left in its session (its shell leads it, setsid) is killed with it. */
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, "SIGKILL");
-  } catch {
-    // The group is gone already.
-  }
 }
 
 function u32(n: number): Buffer {
